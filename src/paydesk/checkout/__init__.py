@@ -1,0 +1,1 @@
+"""paydesk.checkout"""

@@ -1,0 +1,105 @@
+"""The `paydesk` command: wiring only; each command lives in the module that owns it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="paydesk: payments back office")
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations")
+catalog_app = typer.Typer(no_args_is_help=True, help="The product catalog")
+app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 12111,
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    db: Annotated[str | None, typer.Option(help="SQLite file that keeps state")] = None,
+    webhook_retry_delays: Annotated[
+        str | None, typer.Option(help="Seconds between delivery attempts, e.g. 60,300,900")
+    ] = None,
+) -> None:
+    """Run the offline, stateful Stripe-compatible sandbox."""
+    from paydesk.sandbox.server import run
+
+    run(host=host, port=port, db_path=db, retry_delays=webhook_retry_delays)
+
+
+@app.command()
+def listen(
+    forward_to: Annotated[str, typer.Option("--forward-to", help="Where to POST events")],
+    events: Annotated[str, typer.Option(help="Comma-separated event types")] = "*",
+    api_base: Annotated[str, typer.Option(envvar="STRIPE_API_BASE")] = "http://127.0.0.1:12111",
+    api_key: Annotated[str, typer.Option(envvar="STRIPE_SECRET_KEY")] = "sk_test_paydesk",
+) -> None:
+    """Forward a running sandbox's events to a URL (like `stripe listen`)."""
+    from paydesk.sandbox.cli import listen as run_listen
+
+    run_listen(forward_to=forward_to, events=events, api_base=api_base, api_key=api_key)
+
+
+@app.command()
+def trigger(
+    event: Annotated[str, typer.Argument(help="e.g. checkout.session.completed")],
+    api_base: Annotated[str, typer.Option(envvar="STRIPE_API_BASE")] = "http://127.0.0.1:12111",
+    api_key: Annotated[str, typer.Option(envvar="STRIPE_SECRET_KEY")] = "sk_test_paydesk",
+) -> None:
+    """Create the objects that make a running sandbox emit EVENT (like `stripe trigger`)."""
+    from paydesk.sandbox.cli import trigger as run_trigger
+
+    run_trigger(event=event, api_base=api_base, api_key=api_key)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    sandbox_port: Annotated[int, typer.Option(help="Embedded sandbox port")] = 12111,
+) -> None:
+    """Run the shop (with the embedded sandbox when STRIPE_SECRET_KEY is unset)."""
+    from paydesk.bootstrap import serve as run_serve
+
+    run_serve(host=host, port=port, sandbox_port=sandbox_port)
+
+
+@app.command()
+def worker() -> None:
+    """Drain the outbox (emails) in this process until stopped."""
+    from paydesk.notify.worker import run_forever
+
+    run_forever()
+
+
+@app.command()
+def reconcile(
+    since: Annotated[str, typer.Option(help="How far back to look, e.g. 3d, 12h")] = "3d",
+) -> None:
+    """Find events the inbox lacks (events.list) and run them through the pipeline."""
+    from paydesk.reconcile.service import reconcile_cli
+
+    reconcile_cli(since=since)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations to DATABASE_URL."""
+    from paydesk.store.migrate import upgrade_cli
+
+    upgrade_cli()
+
+
+@catalog_app.command("sync")
+def catalog_sync(
+    file: Annotated[str | None, typer.Option(help="Catalog file (JSON); default: the demo")] = None,
+) -> None:
+    """Load the catalog file and sync it to Stripe products and prices."""
+    from paydesk.catalog.service import sync_cli
+
+    sync_cli(file=file)
+
+
+def main() -> None:
+    app()

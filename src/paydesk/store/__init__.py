@@ -1,0 +1,1 @@
+"""Database access: engine and transactions, the shared metadata, migrations."""

@@ -1,0 +1,21 @@
+from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Table, Text
+
+from paydesk.store.metadata import metadata
+
+# The inbox: every verified delivery, stored before it is acknowledged, unique on Stripe's id.
+inbox_events = Table(
+    "inbox_events",
+    metadata,
+    Column("id", String(255), primary_key=True),  # Stripe event id (evt_…)
+    Column("type", String(128), nullable=False, index=True),
+    Column("object_id", String(255), nullable=True),
+    Column("stripe_created", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),  # the raw verified JSON body
+    # received -> processed | ignored | failed (retried)
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),  # message and traceback of the last failure
+    Column("source", String(16), nullable=False, default="webhook"),  # webhook | reconcile
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=True),
+)
