@@ -1,0 +1,17 @@
+"""Builds the one StripeClient the app uses. Real Stripe and the sandbox differ only in base URL
+and keys, so every path through this module is the production path."""
+
+from __future__ import annotations
+
+from stripe import StripeClient
+
+from paydesk.settings import Settings
+
+
+def make_stripe_client(settings: Settings, api_key: str | None = None) -> StripeClient:
+    key = api_key or settings.stripe_secret_key
+    if not key:
+        raise RuntimeError("STRIPE_SECRET_KEY is not set")
+    base = settings.stripe_api_base.rstrip("/")
+    # The SDK retries network failures itself, re-sending the same idempotency key.
+    return StripeClient(key, base_addresses={"api": base}, max_network_retries=2)
