@@ -18,4 +18,6 @@ inbox_events = Table(
     Column("source", String(16), nullable=False, default="webhook"),  # webhook | reconcile
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=True),
+    # When a failed event is next tried (backoff); the processor takes due rows oldest first.
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True, index=True),
 )
