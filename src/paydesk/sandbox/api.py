@@ -1,0 +1,195 @@
+"""The `/v1` HTTP API as a plain ASGI app: auth, form decoding, idempotency, errors, expand.
+
+Kept to bare ASGI because it is the hot path: a PaymentIntent create+confirm spends its time
+in the handler and the store, not in framework layers.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from typing import Any
+
+import orjson
+
+from paydesk.sandbox import API_VERSION, formdata
+from paydesk.sandbox.account import Account, IdempotencyRecord
+from paydesk.sandbox.clock import now
+from paydesk.sandbox.errors import IdempotencyError, InvalidRequest, StripeError, Unauthorized
+from paydesk.sandbox.expand import expand
+from paydesk.sandbox.routing import Call, Router
+from paydesk.sandbox.store import Store
+
+log = logging.getLogger("paydesk.sandbox")
+
+MAX_BODY = 4 * 1024 * 1024
+Scope = dict[str, Any]
+
+
+class ApiApp:
+    def __init__(self, store: Store, router: Router) -> None:
+        self.store = store
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = "req_" + secrets.token_hex(7)
+        body, too_large = await _read_body(receive, headers)
+        if too_large:
+            error = InvalidRequest("Request body too large.", status=413)
+            return await _send(send, error.status, orjson.dumps(error.body()), request_id, {})
+        status, payload, extra = self.handle(scope, headers, body, request_id)
+        await _send(send, status, payload, request_id, extra)
+
+    def handle(
+        self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str
+    ) -> tuple[int, bytes, dict[str, str]]:
+        method = scope["method"]
+        path = scope["path"]
+        extra: dict[str, str] = {}
+        try:
+            account = self._authenticate(headers)
+            params = formdata.parse(scope.get("query_string", b""))
+            if body:
+                params.update(formdata.parse(body))
+            paths = params.pop("expand", None)
+            key = headers.get("idempotency-key") if method == "POST" else None
+            if key:
+                extra["Idempotency-Key"] = key
+                fingerprint = _fingerprint(method, path, params, paths)
+                record = self.store.idempotent(account, key)
+                if record is not None:
+                    return self._replay(record, fingerprint, key, extra)
+            status, payload = self._dispatch(
+                account, method, path, params, paths, scope, headers, request_id, key
+            )
+            if key and status != 400 and status < 500:
+                # Stripe keeps the outcome once the endpoint ran (including card errors), not
+                # parameter validation errors.
+                self.store.remember(
+                    account, key, IdempotencyRecord(now(), fingerprint, status, payload)
+                )
+        except StripeError as error:
+            status, payload = error.status, orjson.dumps(error.body())
+        finally:
+            self.store.flush()
+        return status, payload, extra
+
+    def _dispatch(
+        self,
+        account: Account,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        paths: Any,
+        scope: Scope,
+        headers: dict[str, str],
+        request_id: str,
+        key: str | None,
+    ) -> tuple[int, bytes]:
+        found = self.router.match(method, path.rstrip("/") or "/")
+        if found is None:
+            raise InvalidRequest(
+                f"Unrecognized request URL ({method}: {path}). Please see "
+                "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+                status=404,
+            )
+        handler, args = found
+        host = headers.get("host", "127.0.0.1")
+        call = Call(
+            account,
+            params,
+            args,
+            f"{scope.get('scheme', 'http')}://{host}",
+            request_id,
+            method,
+            path,
+        )
+        account.request_id, account.idempotency_key = request_id, key
+        try:
+            result = handler(call)
+        except StripeError as error:
+            # A declined card is an error answer *and* a state change; the body may carry
+            # objects that must be expanded like a normal response.
+            body = error.body()
+            return error.status, orjson.dumps(body)
+        except Exception:
+            log.exception("sandbox handler failed: %s %s", method, path)
+            body = {"error": {"type": "api_error", "message": "An unknown error occurred"}}
+            return 500, orjson.dumps(body)
+        finally:
+            account.request_id = account.idempotency_key = None
+        return 200, orjson.dumps(expand(account, result, paths))
+
+    def _authenticate(self, headers: dict[str, str]) -> Account:
+        auth = headers.get("authorization", "")
+        scheme, _, credential = auth.partition(" ")
+        key = ""
+        if scheme.lower() == "bearer":
+            key = credential.strip()
+        elif scheme.lower() == "basic":
+            try:
+                key = base64.b64decode(credential).decode().partition(":")[0]
+            except Exception:  # noqa: BLE001 - any garbage is simply "no key"
+                key = ""
+        if not key:
+            raise Unauthorized(
+                "You did not provide an API key. You need to provide your API key in the "
+                "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer "
+                "YOUR_SECRET_KEY').",
+            )
+        if not (key.startswith("sk_test_") or key.startswith("rk_test_")) or len(key) < 10:
+            shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
+            raise Unauthorized(f"Invalid API Key provided: {shown}", code="api_key_invalid")
+        return self.store.account_for_key(key)
+
+    def _replay(
+        self, record: IdempotencyRecord, fingerprint: bytes, key: str, extra: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        if record.fingerprint != fingerprint:
+            error = IdempotencyError(
+                "Keys for idempotent requests can only be used with the same parameters they "
+                f"were first used with. Try using a key other than '{key}' if you meant to "
+                "execute a different request.",
+                status=400,
+            )
+            return error.status, orjson.dumps(error.body()), extra
+        extra["Idempotent-Replayed"] = "true"
+        return record.status, record.body, extra
+
+
+def _fingerprint(method: str, path: str, params: dict[str, Any], paths: Any) -> bytes:
+    return orjson.dumps([method, path, params, paths], option=orjson.OPT_SORT_KEYS)
+
+
+async def _read_body(receive: Any, headers: dict[str, str]) -> tuple[bytes, bool]:
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        return b"", True
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return b"", True
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks), False
+
+
+async def _send(
+    send: Any, status: int, body: bytes, request_id: str, extra: dict[str, str]
+) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"request-id", request_id.encode()),
+        (b"stripe-version", API_VERSION.encode()),
+        (b"access-control-allow-origin", b"*"),
+    ]
+    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,196 @@
+"""Webhook delivery: sign each event as Stripe does and POST it to every matching endpoint,
+retrying on the configured schedule. Runs beside the API on the same event loop and never
+blocks the call that caused the event."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import heapq
+import hmac
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+
+from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import now
+from paydesk.sandbox.ids import new_id
+from paydesk.sandbox.store import Store
+
+log = logging.getLogger("paydesk.sandbox.delivery")
+
+# Stripe retries for up to three days with growing gaps; the same shape, compressed to minutes.
+DEFAULT_RETRY_DELAYS = [10, 30, 60, 120, 300, 600]
+USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+TIMEOUT_SECONDS = 10
+MAX_CONCURRENT = 32
+_QUEUE_STATE = "webhook_queue"
+
+
+def parse_delays(text: str | None) -> list[int]:
+    if not text:
+        return list(DEFAULT_RETRY_DELAYS)
+    delays = [int(float(part)) for part in text.split(",") if part.strip()]
+    if any(d < 0 for d in delays):
+        raise ValueError("retry delays must be zero or more seconds")
+    return delays
+
+
+def sign(payload: bytes, secret: str, timestamp: int) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+@dataclass(order=True)
+class Job:
+    due: float
+    seq: int
+    account_id: str = field(compare=False)
+    event_id: str = field(compare=False)
+    endpoint_id: str = field(compare=False)
+    attempt: int = field(compare=False, default=0)  # attempts already made
+
+
+class Deliverer:
+    def __init__(self, store: Store, retry_delays: list[int]) -> None:
+        self.store = store
+        self.delays = retry_delays
+        self._heap: list[Job] = []
+        self._seq = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._limit = asyncio.Semaphore(MAX_CONCURRENT)
+        store.listeners.append(self.enqueue)
+        for saved in store.load_state(_QUEUE_STATE) or []:
+            self._push(Job(saved[0], 0, saved[1], saved[2], saved[3], saved[4]))
+
+    # Called synchronously from Account.emit, inside whatever request caused the event.
+    def enqueue(self, account: Account, event: Obj, endpoints: list[Obj]) -> None:
+        for endpoint in endpoints:
+            self._push(Job(time.time(), 0, account.id, event["id"], endpoint["id"]))
+        if endpoints:
+            self._wake.set()
+
+    def _push(self, job: Job) -> None:
+        self._seq += 1
+        job.seq = self._seq
+        heapq.heappush(self._heap, job)
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
+            connector=aiohttp.TCPConnector(limit=MAX_CONCURRENT),
+        )
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for task in list(self._inflight):
+            task.cancel()
+        self._persist()
+        if self._session:
+            await self._session.close()
+
+    def pending(self) -> int:
+        return len(self._heap) + len(self._inflight)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            current = time.time()
+            while self._heap and self._heap[0].due <= current:
+                job = heapq.heappop(self._heap)
+                await self._limit.acquire()
+                task = asyncio.create_task(self._attempt(job))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            timeout = max(0.0, self._heap[0].due - time.time()) if self._heap else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _attempt(self, job: Job) -> None:
+        try:
+            await self._deliver(job)
+        finally:
+            self._limit.release()
+
+    async def _deliver(self, job: Job) -> None:
+        account = self.store.account(job.account_id)
+        event = account.find(job.event_id)
+        endpoint = account.find(job.endpoint_id)
+        if event is None or endpoint is None or endpoint.get("deleted"):
+            return
+        payload = orjson.dumps(event, option=orjson.OPT_INDENT_2)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": USER_AGENT,
+            "Stripe-Signature": sign(payload, endpoint["secret"], int(time.time())),
+            "Cache-Control": "no-cache",
+        }
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = None
+        assert self._session is not None
+        try:
+            async with self._session.post(endpoint["url"], data=payload, headers=headers) as resp:
+                status = resp.status
+                await resp.read()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        delivered = status is not None and 200 <= status < 300
+        self._record(account, job, event, endpoint, status, error, time.monotonic() - started)
+        if delivered:
+            event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 1)) - 1)
+            account.save(event)
+        elif job.attempt < len(self.delays):
+            job.due = time.time() + self.delays[job.attempt]
+            job.attempt += 1
+            self._push(job)
+            self._wake.set()
+        self._persist()
+        self.store.flush()
+
+    def _record(
+        self,
+        account: Account,
+        job: Job,
+        event: Obj,
+        endpoint: Obj,
+        status: int | None,
+        error: str | None,
+        seconds: float,
+    ) -> None:
+        # Attempts are objects of the account (not part of Stripe's public API): listed by
+        # `paydesk listen` and kept with --db, so a user can see what happened.
+        account.insert(
+            {
+                "id": new_id("wha"),
+                "object": "webhook_attempt",
+                "created": now(),
+                "event": job.event_id,
+                "event_type": event["type"],
+                "webhook_endpoint": endpoint["id"],
+                "url": endpoint["url"],
+                "attempt": job.attempt + 1,
+                "status_code": status,
+                "error": error,
+                "duration_ms": round(seconds * 1000, 1),
+                "delivered": status is not None and 200 <= status < 300,
+            }
+        )
+
+    def _persist(self) -> None:
+        queue: list[Any] = [
+            [j.due, j.account_id, j.event_id, j.endpoint_id, j.attempt] for j in self._heap
+        ]
+        self.store.save_state(_QUEUE_STATE, queue)

@@ -1,0 +1,118 @@
+"""Builds and runs the sandbox: the `/v1` API, hosted pages, and webhook delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from paydesk.sandbox import hosted
+from paydesk.sandbox.api import ApiApp
+from paydesk.sandbox.delivery import Deliverer, parse_delays
+from paydesk.sandbox.resources import load_all
+from paydesk.sandbox.routing import api
+from paydesk.sandbox.store import Store
+
+log = logging.getLogger("paydesk.sandbox")
+
+
+class SandboxApp:
+    """`/v1/…` goes straight to the API; everything else to the Starlette page app."""
+
+    def __init__(self, store: Store, deliverer: Deliverer) -> None:
+        load_all()
+        self.store = store
+        self.deliverer = deliverer
+        self.api = ApiApp(store, api)
+        self.pages = Starlette(routes=[*hosted.routes(store)], lifespan=self._lifespan)
+        self.pages.add_route("/", self._index)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            await self.api(scope, receive, send)
+        else:
+            await self.pages(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        await self.deliverer.start()
+        purge = asyncio.create_task(self._purge_loop())
+        try:
+            yield
+        finally:
+            purge.cancel()
+            await self.deliverer.stop()
+            self.store.close()
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await asyncio.sleep(3600)
+            self.store.purge_idempotency()
+
+    async def _index(self, _request: Request) -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><title>paydesk sandbox</title><body style='font-family:system-ui;"
+            "max-width:40rem;margin:3rem auto'><h1>paydesk sandbox</h1><p>An offline, "
+            "stateful Stripe-compatible API. Point any Stripe SDK's base URL here and use any "
+            "<code>sk_test_…</code> key; each key is its own account.</p></body>"
+        )
+
+
+def create_app(db_path: str | None = None, retry_delays: str | None = None) -> SandboxApp:
+    store = Store(db_path)
+    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays)))
+
+
+def run(host: str, port: int, db_path: str | None, retry_delays: str | None) -> None:
+    app = create_app(db_path, retry_delays)
+    print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+@dataclass
+class SandboxHandle:
+    url: str
+    app: SandboxApp
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_in_thread(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    db_path: str | None = None,
+    retry_delays: str | None = None,
+) -> SandboxHandle:
+    """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests)."""
+    app = create_app(db_path, retry_delays)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="paydesk-sandbox", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the sandbox did not start")
+        time.sleep(0.01)
+    return SandboxHandle(f"http://{host}:{bound_port}", app, server, thread)

@@ -1,0 +1,173 @@
+"""Every account's state, in memory, optionally kept in SQLite (`--db PATH`).
+
+Reads never touch the disk. Each API call marks what it changed and `flush()` writes exactly
+those rows in one transaction before the response goes out, so the cost of a call does not grow
+with the size of the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from paydesk.sandbox.account import Account, IdempotencyRecord, Obj
+from paydesk.sandbox.clock import now
+
+EventListener = Callable[[Account, Obj, list[Obj]], None]
+
+IDEMPOTENCY_TTL = 24 * 3600
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    id TEXT PRIMARY KEY, account TEXT NOT NULL, type TEXT NOT NULL,
+    seq INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    account TEXT NOT NULL, key TEXT NOT NULL, created INTEGER NOT NULL,
+    fingerprint BLOB NOT NULL, status INTEGER NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (account, key));
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+
+
+def account_id_for_key(secret_key: str) -> str:
+    # Never keep the key itself: the account is named by a digest of it.
+    return "acct_" + hashlib.sha256(secret_key.encode()).hexdigest()[:16]
+
+
+class Store:
+    def __init__(self, db_path: str | None = None) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.index: dict[str, Account] = {}  # object id -> owning account (hosted pages)
+        self._seq = 0
+        self._dirty: dict[str, tuple[Account, Obj]] = {}
+        self._dirty_idem: list[tuple[Account, str, IdempotencyRecord]] = []
+        self.listeners: list[EventListener] = []
+        self.lock = threading.RLock()  # for callers outside the event loop (tests, CLI)
+        self._db: sqlite3.Connection | None = None
+        if db_path:
+            self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._load()
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    def account_for_key(self, secret_key: str) -> Account:
+        return self.account(account_id_for_key(secret_key))
+
+    def account(self, account_id: str) -> Account:
+        acct = self.accounts.get(account_id)
+        if acct is None:
+            acct = self.accounts[account_id] = Account(self, account_id)
+        return acct
+
+    def owner(self, obj_id: str) -> Account | None:
+        return self.index.get(obj_id)
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- events ------------------------------------------------------------------------------
+
+    def publish(self, account: Account, event: Obj, endpoints: list[Obj]) -> None:
+        for listener in self.listeners:
+            listener(account, event, endpoints)
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def mark_dirty(self, account: Account, obj: Obj) -> None:
+        self._dirty[obj["id"]] = (account, obj)
+
+    def remember(self, account: Account, key: str, record: IdempotencyRecord) -> None:
+        account.idempotency[key] = record
+        self._dirty_idem.append((account, key, record))
+
+    def idempotent(self, account: Account, key: str) -> IdempotencyRecord | None:
+        record = account.idempotency.get(key)
+        if record is not None and record.created < now() - IDEMPOTENCY_TTL:
+            del account.idempotency[key]
+            return None
+        return record
+
+    def flush(self) -> None:
+        """Write what changed since the last flush, in one transaction."""
+        if not self._dirty and not self._dirty_idem:
+            return
+        dirty, self._dirty = self._dirty, {}
+        dirty_idem, self._dirty_idem = self._dirty_idem, []
+        if self._db is None:
+            return
+        rows = [
+            (obj_id, acct.id, obj.get("object", ""), acct.seq.get(obj_id, 0), orjson.dumps(obj))
+            for obj_id, (acct, obj) in dirty.items()
+        ]
+        idem_rows = [
+            (acct.id, key, rec.created, rec.fingerprint, rec.status, rec.body)
+            for acct, key, rec in dirty_idem
+        ]
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.executemany(
+                "INSERT INTO objects (id, account, type, seq, data) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+                rows,
+            )
+            if idem_rows:
+                db.executemany(
+                    "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?)", idem_rows
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def save_state(self, name: str, value: Any) -> None:
+        """Small named blobs (e.g. the webhook retry queue) kept beside the objects."""
+        if self._db is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO state VALUES (?, ?)", (name, orjson.dumps(value))
+            )
+
+    def load_state(self, name: str) -> Any:
+        if self._db is None:
+            return None
+        row = self._db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def purge_idempotency(self) -> None:
+        cutoff = now() - IDEMPOTENCY_TTL
+        for acct in self.accounts.values():
+            for key in [k for k, r in acct.idempotency.items() if r.created < cutoff]:
+                del acct.idempotency[key]
+        if self._db is not None:
+            self._db.execute("DELETE FROM idempotency WHERE created < ?", (cutoff,))
+
+    def _load(self) -> None:
+        assert self._db is not None
+        cursor = self._db.execute("SELECT account, seq, data FROM objects ORDER BY seq")
+        for account_id, seq, data in cursor:
+            self.account(account_id).load(orjson.loads(data), seq)
+            self._seq = max(self._seq, seq)
+        cutoff = now() - IDEMPOTENCY_TTL
+        for account_id, key, created, fingerprint, status, body in self._db.execute(
+            "SELECT account, key, created, fingerprint, status, body FROM idempotency "
+            "WHERE created >= ?",
+            (cutoff,),
+        ):
+            self.account(account_id).idempotency[key] = IdempotencyRecord(
+                created, fingerprint, status, body
+            )
+
+    def close(self) -> None:
+        if self._db is not None:
+            self.flush()
+            self._db.close()
+            self._db = None
