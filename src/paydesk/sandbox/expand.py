@@ -23,7 +23,7 @@ def expand(account: Account, obj: Obj, paths: list[str] | str | None) -> Obj:
         return obj
     if isinstance(paths, str):
         paths = [paths]
-    result = snapshot(obj)
+    result: Obj = snapshot(obj)
     for path in paths:
         if not isinstance(path, str) or not path:
             raise InvalidRequest("Invalid expand: must be a list of strings", param="expand")

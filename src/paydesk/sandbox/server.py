@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from paydesk.sandbox import hosted
+from paydesk.sandbox import pages
 from paydesk.sandbox.api import ApiApp
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.resources import load_all
@@ -35,7 +35,7 @@ class SandboxApp:
         self.store = store
         self.deliverer = deliverer
         self.api = ApiApp(store, api)
-        self.pages = Starlette(routes=[*hosted.routes(store)], lifespan=self._lifespan)
+        self.pages = Starlette(routes=pages.routes(store), lifespan=self._lifespan)
         self.pages.add_route("/", self._index)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

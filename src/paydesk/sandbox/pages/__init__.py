@@ -1,0 +1,25 @@
+"""Hosted pages (Checkout, the 3DS challenge): each module in this package that defines
+`routes(store) -> list[BaseRoute]` contributes its pages."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from paydesk.sandbox.store import Store
+
+STATIC = Path(__file__).parent / "static"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def routes(store: Store) -> list[BaseRoute]:
+    found: list[BaseRoute] = [Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    for module in pkgutil.iter_modules(__path__):
+        loaded = importlib.import_module(f"{__name__}.{module.name}")
+        if hasattr(loaded, "routes"):
+            found.extend(loaded.routes(store))
+    return found
