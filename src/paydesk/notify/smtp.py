@@ -1,0 +1,28 @@
+"""Sending one email over SMTP (SMTP_URL: smtp://[user:pass@]host:port, smtps:// for TLS)."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+FROM_ADDR = "paydesk <no-reply@paydesk.local>"
+
+
+def send_email(smtp_url: str, to: str, subject: str, body: str) -> None:
+    url = urlsplit(smtp_url)
+    message = EmailMessage()
+    message["From"] = FROM_ADDR
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    host = url.hostname or "127.0.0.1"
+    client: smtplib.SMTP
+    if url.scheme == "smtps":
+        client = smtplib.SMTP_SSL(host, url.port or 465, timeout=30)
+    else:
+        client = smtplib.SMTP(host, url.port or 25, timeout=30)
+    with client:
+        if url.username:
+            client.login(unquote(url.username), unquote(url.password or ""))
+        client.send_message(message)

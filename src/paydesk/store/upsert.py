@@ -1,0 +1,24 @@
+"""INSERT … ON CONFLICT DO NOTHING for both SQLite and PostgreSQL (dedupe on a unique key)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, silently skipping any whose unique key already exists."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
+
+
+def insert_ignore_one(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
+    """Insert one row unless its unique key exists; True when this call inserted it."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = conn.execute(dialect.insert(table).values(**row).on_conflict_do_nothing())
+    return result.rowcount == 1
