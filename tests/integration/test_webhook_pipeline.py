@@ -1,0 +1,163 @@
+"""The webhook endpoint over real HTTP (uvicorn on loopback), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import select, update
+
+from paydesk.context import AppContext
+from paydesk.webhooks.inbox import inbox_row, store_events
+from paydesk.webhooks.signature import sign
+from paydesk.webhooks.tables import inbox_events
+from test_webhook_support import (
+    OLD_SECRET, SECRET, charge_obj, count, emails_queued, event, inbox_count, make_ctx, order_row, post,
+    seed_order, seed_product, serve_pipeline, session_obj, signed, stock_of, wait_until,
+)
+
+
+@pytest.fixture
+def ctx(database_url: str) -> Any:
+    context = make_ctx(database_url)
+    seed_product(context.engine, stock=10)
+    yield context
+    context.engine.dispose()
+
+
+def _fulfilled(ctx: AppContext, order_id: str) -> bool:
+    return bool(order_row(ctx.engine, order_id).status == "fulfilled")
+
+
+def test_completed_delivery_fulfils_the_order(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine, quantity=2)
+    with serve_pipeline(ctx) as base:
+        response = post(base, *signed(event("checkout.session.completed", session_obj(order_id))))
+        assert response.status_code == 200 and response.json() == {"received": True}
+        wait_until(lambda: _fulfilled(ctx, order_id))
+    order = order_row(ctx.engine, order_id)
+    assert order.stock_state == "committed" and order.payment_intent_id == "pi_" + order_id
+    assert stock_of(ctx.engine) == 8
+    assert emails_queued(ctx.engine) == 1
+
+
+def test_duplicate_deliveries_fulfil_once(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine, quantity=3)
+    evt = event("checkout.session.completed", session_obj(order_id))
+    other_evt = event("checkout.session.completed", session_obj(order_id))  # same session again
+    with serve_pipeline(ctx) as base:
+        def deliver(i: int) -> int:
+            return post(base, *signed(evt if i % 2 else other_evt)).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(deliver, range(40)))
+        assert codes == [200] * 40
+        wait_until(lambda: _fulfilled(ctx, order_id))
+        wait_until(lambda: count(ctx.engine, inbox_events, inbox_events.c.status == "received")
+                   == 0)
+    assert inbox_count(ctx.engine) == 2
+    assert stock_of(ctx.engine) == 7  # reserved once at checkout, never taken again
+    assert order_row(ctx.engine, order_id).stock_state == "committed"
+    assert emails_queued(ctx.engine) == 1
+
+
+def test_rotated_secrets_both_verify(ctx: AppContext) -> None:
+    with serve_pipeline(ctx) as base:
+        for secret in (SECRET, OLD_SECRET):
+            evt = event("customer.created", {"id": "cus_1", "object": "customer"})
+            assert post(base, *signed(evt, secret)).status_code == 200
+    assert inbox_count(ctx.engine) == 2
+
+
+def _hostile(order_id: str) -> list[tuple[str, bytes, dict[str, str], int]]:
+    evt = event("checkout.session.completed", session_obj(order_id))
+    body, headers = signed(evt)
+    tampered = body.replace(b'"paid"', b'"PAID"')
+    stale_body, stale_headers = signed(evt, timestamp=int(time.time()) - 301)
+    forged_body, forged_headers = signed(evt, secret="whsec_attacker")
+    huge = orjson.dumps(event("x.y", {"id": "x", "pad": "a" * (1024 * 1024)}))
+    return [
+        ("forged", forged_body, forged_headers, 400),
+        ("tampered", tampered, headers, 400),
+        ("stale", stale_body, stale_headers, 400),
+        ("unsigned", body, {"Content-Type": "application/json"}, 400),
+        ("garbage-header", body, {"Stripe-Signature": "t=1,v1=zz"}, 400),
+        ("oversized", huge, {"Stripe-Signature": sign(huge, SECRET)}, 413),
+        ("not-json", b"{nope", {"Stripe-Signature": sign(b"{nope", SECRET)}, 400),
+        ("not-an-event", b"[1]", {"Stripe-Signature": sign(b"[1]", SECRET)}, 400),
+    ]
+
+
+def test_hostile_deliveries_are_refused_and_store_nothing(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine)
+    with serve_pipeline(ctx) as base:
+        for name, body, headers, expected in _hostile(order_id):
+            response = post(base, body, headers)
+            assert response.status_code == expected, name
+            assert SECRET not in response.text
+    assert inbox_count(ctx.engine) == 0
+    assert order_row(ctx.engine, order_id).status == "pending"
+
+
+def test_oversized_body_without_content_length_is_refused(ctx: AppContext) -> None:
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b"x" * 32768
+
+    with serve_pipeline(ctx) as base:
+        response = httpx.post(f"{base}/api/webhook", content=chunks(),
+                              headers={"Stripe-Signature": "t=1,v1=00"}, timeout=10)
+    assert response.status_code == 413
+    assert inbox_count(ctx.engine) == 0
+
+
+def test_unhandled_event_types_are_stored_and_ignored(ctx: AppContext) -> None:
+    evt = event("payment_intent.created", {"id": "pi_1", "object": "payment_intent"})
+    with serve_pipeline(ctx) as base:
+        assert post(base, *signed(evt)).status_code == 200
+        wait_until(lambda: count(ctx.engine, inbox_events, inbox_events.c.status == "ignored")
+                   == 1)
+
+
+def test_event_stored_but_never_processed_is_picked_up_on_restart(ctx: AppContext) -> None:
+    """A crash after the commit (acknowledged) but before processing loses nothing."""
+    order_id = seed_order(ctx.engine)
+    evt = event("checkout.session.completed", session_obj(order_id))
+    with ctx.engine.begin() as conn:
+        store_events(conn, [inbox_row(evt, orjson.dumps(evt).decode())])
+    assert order_row(ctx.engine, order_id).status == "pending"
+    with serve_pipeline(ctx):  # a fresh process's services start
+        wait_until(lambda: _fulfilled(ctx, order_id))
+
+
+def test_failed_processing_keeps_error_and_traceback_and_is_retried(ctx: AppContext) -> None:
+    """A refund for a payment we have not seen yet fails (no order has that payment intent),
+    keeps its traceback, and succeeds on a later attempt once the payment is recorded."""
+    from datetime import UTC, datetime, timedelta
+
+    from paydesk.webhooks.processor import process_all
+
+    order_id = seed_order(ctx.engine)
+    refund = event("charge.refunded", charge_obj(order_id, 3000), created=100)
+    with ctx.engine.begin() as conn:
+        store_events(conn, [inbox_row(refund, orjson.dumps(refund).decode())])
+    process_all(ctx)
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(inbox_events).where(inbox_events.c.id == refund["id"])).one()
+    assert row.status == "failed" and row.attempts == 1
+    assert "UnknownOrder" in row.last_error and "Traceback" in row.last_error
+    assert process_all(ctx) == 0  # not due yet: backoff
+
+    completed = event("checkout.session.completed", session_obj(order_id), created=50)
+    with ctx.engine.begin() as conn:
+        store_events(conn, [inbox_row(completed, orjson.dumps(completed).decode())])
+    process_all(ctx, now=datetime.now(UTC) + timedelta(seconds=2))
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(inbox_events).where(inbox_events.c.id == refund["id"])).one()
+    assert row.status == "processed" and row.attempts == 2 and row.last_error is None
+    order = order_row(ctx.engine, order_id)
+    assert order.status == "refunded" and order.amount_refunded == 3000
