@@ -1,0 +1,59 @@
+"""The FastAPI app: routers, error answers, request ids, and the pipeline's background services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Protocol
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from paydesk.catalog.routes import router as catalog_router
+from paydesk.checkout.routes import router as checkout_router
+from paydesk.context import AppContext
+from paydesk.ops.logging import RequestIdMiddleware
+from paydesk.web.errors import install_error_handlers
+from paydesk.web.health import router as health_router
+from paydesk.web.pages import router as pages_router
+
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+class Service(Protocol):
+    """A background task the app runs while it serves (event processor, outbox worker, …)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    from paydesk.webhooks.wiring import install
+
+    services: list[Service] = []
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        started: list[Service] = []
+        try:
+            for service in services:
+                await service.start()
+                started.append(service)
+            yield
+        finally:
+            for service in reversed(started):
+                await service.stop()
+
+    app = FastAPI(title="paydesk", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health_router)
+    app.include_router(catalog_router)
+    app.include_router(checkout_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    services.extend(install(app, ctx))
+    return app

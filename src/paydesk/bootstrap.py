@@ -1,0 +1,175 @@
+"""Start-up wiring: settings -> database, Stripe (or the embedded sandbox), AppContext, app.
+
+`prepare` does everything except serving, so tests can start the same shop `paydesk serve` runs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import stripe as stripe_sdk
+import structlog
+from fastapi import FastAPI
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from stripe import StripeClient
+
+from paydesk.context import AppContext
+from paydesk.settings import Settings, load_settings
+from paydesk.store.engine import make_engine
+from paydesk.store.kv import kv
+from paydesk.store.migrate import upgrade
+from paydesk.stripe_gateway import make_stripe_client
+
+# In embedded mode every key is an account of the in-memory sandbox; this one is the demo's.
+DEMO_KEY = "sk_test_paydesk_demo"
+SIGNING_KEY_NAME = "signing_key"
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Prepared:
+    ctx: AppContext
+    app: FastAPI
+    sandbox_url: str | None = None
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for cleanup in reversed(self.cleanups):
+            cleanup()
+
+
+class StartupError(RuntimeError):
+    """The configuration cannot run; the message says what to set."""
+
+
+def public_url(host: str, port: int) -> str:
+    # A wildcard bind address is not somewhere a browser (or the sandbox) can be sent.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    return f"http://{shown}:{port}"
+
+
+def prepare(
+    settings: Settings, host: str, port: int, sandbox_port: int = 12111
+) -> Prepared:
+    """Build the running shop: migrate, connect Stripe or start the sandbox, build the app."""
+    from paydesk.app import create_app
+
+    cleanups: list[Callable[[], None]] = []
+    client_url = (settings.client_url or public_url(host, port)).rstrip("/")
+    sandbox_url = None
+    embedded = settings.uses_embedded_sandbox
+    if embedded:
+        from paydesk.sandbox.server import start_in_thread
+
+        handle = start_in_thread(host="127.0.0.1", port=sandbox_port, db_path=None)
+        cleanups.append(handle.stop)
+        sandbox_url = handle.url
+        settings = settings.model_copy(
+            update={"stripe_secret_key": DEMO_KEY, "stripe_api_base": sandbox_url}
+        )
+    elif not settings.webhook_secrets:
+        raise StartupError(
+            "STRIPE_WEBHOOK_SECRET is not set: the shop cannot verify Stripe's webhooks. "
+            "Copy the endpoint's signing secret (whsec_…) into the environment."
+        )
+    try:
+        upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        cleanups.append(engine.dispose)
+        stripe = make_stripe_client(settings)
+        webhook_secrets = settings.webhook_secrets
+        if embedded:
+            webhook_secrets = [_register_webhook(stripe, client_url)]
+        ctx = AppContext(
+            settings=settings, engine=engine, stripe=stripe,
+            signing_key=signing_key(engine, settings.paydesk_signing_key),
+            webhook_secrets=webhook_secrets, client_url=client_url,
+        )
+        if embedded or settings.catalog_file:
+            _load_catalog(ctx, sync=embedded)
+        app = create_app(ctx)
+    except BaseException:
+        for cleanup in reversed(cleanups):
+            cleanup()
+        raise
+    return Prepared(ctx=ctx, app=app, sandbox_url=sandbox_url, cleanups=cleanups)
+
+
+def _register_webhook(stripe: StripeClient, client_url: str) -> str:
+    # The sandbox is in memory, so a fresh endpoint each start is the whole story.
+    endpoint = stripe.v1.webhook_endpoints.create(
+        {"url": client_url + "/api/webhook", "enabled_events": ["*"]}
+    )
+    return str(endpoint.secret)
+
+
+def _load_catalog(ctx: AppContext, sync: bool) -> None:
+    from paydesk.catalog.model import read_catalog
+    from paydesk.catalog.service import load_catalog, sync_to_stripe
+
+    catalog = read_catalog(ctx.settings.catalog_file)
+    with ctx.engine.begin() as conn:
+        load_catalog(conn, catalog)
+    if sync:
+        try:
+            sync_to_stripe(ctx.engine, ctx.stripe)
+        except stripe_sdk.StripeError as exc:
+            # Checkout still works unsynced (it sends price_data); say so and carry on.
+            log.warning("catalog.sync_failed", error=type(exc).__name__, detail=exc.user_message)
+
+
+def signing_key(engine: Engine, configured: str | None) -> bytes:
+    """PAYDESK_SIGNING_KEY, else one made on first start and kept (so links survive restarts)."""
+    if configured:
+        return configured.encode()
+    with engine.begin() as conn:
+        found = conn.execute(select(kv.c.value).where(kv.c.key == SIGNING_KEY_NAME)).scalar()
+    if found is not None:
+        return str(found).encode()
+    try:
+        with engine.begin() as conn:
+            conn.execute(kv.insert().values(key=SIGNING_KEY_NAME, value=secrets.token_urlsafe(32)))
+    except IntegrityError:
+        pass  # another instance made it first: use theirs
+    with engine.begin() as conn:
+        value = conn.execute(select(kv.c.value).where(kv.c.key == SIGNING_KEY_NAME)).scalar_one()
+    return str(value).encode()
+
+
+def serve(host: str, port: int, sandbox_port: int) -> None:
+    """`paydesk serve`: run the shop until interrupted."""
+    import uvicorn
+
+    from paydesk.ops.logging import configure_logging
+
+    configure_logging()
+    settings = load_settings()
+    try:
+        prepared = prepare(settings, host, port, sandbox_port)
+    except StartupError as exc:
+        print(f"paydesk: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    try:
+        _banner(prepared)
+        uvicorn.run(prepared.app, host=host, port=port, log_config=None, access_log=False)
+    finally:
+        prepared.close()
+
+
+def _banner(prepared: Prepared) -> None:
+    url = prepared.ctx.client_url
+    lines = ["", "  paydesk shop is starting", f"    Shop:       {url}/"]
+    if prepared.sandbox_url:
+        lines += [
+            f"    Sandbox:    {prepared.sandbox_url}  (Stripe API, in memory; no network used)",
+            "    Test card:  4242 4242 4242 4242, any future expiry (12/34), any CVC",
+        ]
+    else:
+        lines.append(f"    Stripe:     {prepared.ctx.settings.stripe_api_base}")
+    lines += [f"    Health:     {url}/healthz", ""]
+    print("\n".join(lines), file=sys.stderr, flush=True)

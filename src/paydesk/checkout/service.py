@@ -1,0 +1,194 @@
+"""Checkout: price a cart from the catalog, reserve its stock, open a Stripe Checkout Session.
+
+The order and its reservation are committed before Stripe is called (a transaction must not stay
+open across a network call); if the call fails, both are removed again so nothing half-written
+remains. `release_stock` and `commit_stock` are the fulfilment pipeline's way in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe as stripe_sdk
+import structlog
+from sqlalchemy import Connection, delete, select, update
+
+from paydesk.catalog.tables import products
+from paydesk.checkout.errors import InvalidCart, OutOfStock, PaymentProviderFailed, UnknownProduct
+from paydesk.checkout.model import OrderStatus
+from paydesk.checkout.stock import commit_stock, release_stock, reserve
+from paydesk.checkout.tables import order_items, orders
+from paydesk.context import AppContext
+from paydesk.core.ids import checkout_idempotency_key, new_order_id
+
+__all__ = ["Checkout", "Line", "commit_stock", "create_checkout", "release_stock"]
+
+log = structlog.get_logger(__name__)
+
+# Stripe's minimum session lifetime is 30 minutes from its own clock; a minute of margin keeps a
+# slightly slow request (or clock) from being refused.
+SESSION_LIFETIME_SECONDS = 30 * 60 + 60
+MAX_QUANTITY = 99
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: str
+    name: str
+    description: str
+    unit_amount: int
+    currency: str
+    quantity: int
+    stripe_price_id: str | None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order_id: str
+    url: str
+    session_id: str
+
+
+def create_checkout(
+    ctx: AppContext, items: Iterable[tuple[str, int]], email: str | None = None
+) -> Checkout:
+    """Reserve stock for `items` (product id, quantity) and open a Checkout Session for them."""
+    cart = _merge(items)
+    order_id = new_order_id()
+    with ctx.engine.begin() as conn:
+        lines = _place_order(conn, order_id, cart, email)
+    try:
+        session = ctx.stripe.v1.checkout.sessions.create(
+            _session_params(ctx.client_url, order_id, lines, email),  # type: ignore[arg-type]
+            {"idempotency_key": checkout_idempotency_key(order_id)},
+        )
+    except Exception as exc:
+        with ctx.engine.begin() as conn:
+            _abandon(conn, order_id)
+        if isinstance(exc, stripe_sdk.StripeError):
+            log.warning(
+                "checkout.stripe_failed", order_id=order_id, error=type(exc).__name__,
+                stripe_message=exc.user_message, stripe_request_id=exc.request_id,
+            )
+            raise PaymentProviderFailed(
+                "the payment provider could not start a checkout; nothing was charged, "
+                "please try again"
+            ) from exc
+        raise
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(checkout_session_id=session.id, updated_at=datetime.now(UTC))
+        )
+    log.info("checkout.created", order_id=order_id, session_id=session.id)
+    return Checkout(order_id=order_id, url=str(session.url), session_id=session.id)
+
+
+def _merge(items: Iterable[tuple[str, int]]) -> dict[str, int]:
+    cart: Counter[str] = Counter()
+    for product_id, quantity in items:
+        cart[product_id] += quantity
+    if not cart:
+        raise InvalidCart("the cart is empty")
+    for product_id, quantity in cart.items():
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidCart(
+                f"quantity of {product_id!r} must be 1..{MAX_QUANTITY}, not {quantity}"
+            )
+    return dict(cart)
+
+
+def _place_order(
+    conn: Connection, order_id: str, cart: dict[str, int], email: str | None
+) -> list[Line]:
+    rows = {
+        r["id"]: r
+        for r in conn.execute(
+            select(products).where(products.c.id.in_(cart), products.c.active.is_(True))
+        ).mappings()
+    }
+    for product_id in cart:
+        if product_id not in rows:
+            raise UnknownProduct(product_id)
+    currencies = {r["currency"] for r in rows.values()}
+    if len(currencies) > 1:
+        raise InvalidCart(f"one order takes one currency; this cart mixes {sorted(currencies)}")
+    lines = [
+        Line(
+            product_id=pid, name=rows[pid]["name"], description=rows[pid]["description"],
+            unit_amount=rows[pid]["unit_amount"], currency=rows[pid]["currency"],
+            quantity=cart[pid], stripe_price_id=rows[pid]["stripe_price_id"],
+        )
+        for pid in sorted(cart)  # one lock order everywhere: no deadlocks between checkouts
+    ]
+    for line in lines:
+        if not reserve(conn, line.product_id, line.quantity):
+            left = conn.execute(
+                select(products.c.stock).where(products.c.id == line.product_id)
+            ).scalar_one()
+            raise OutOfStock(line.product_id, line.name, line.quantity, left or 0)
+    now = datetime.now(UTC)
+    conn.execute(
+        orders.insert().values(
+            id=order_id, status=OrderStatus.PENDING.value, email=email,
+            currency=lines[0].currency,
+            amount_total=sum(line.unit_amount * line.quantity for line in lines),
+            amount_refunded=0, stock_state="reserved", created_at=now, updated_at=now,
+        )
+    )
+    conn.execute(
+        order_items.insert(),
+        [
+            {"order_id": order_id, "product_id": line.product_id, "name": line.name,
+             "unit_amount": line.unit_amount, "quantity": line.quantity}
+            for line in lines
+        ],
+    )
+    return lines
+
+
+def _abandon(conn: Connection, order_id: str) -> None:
+    release_stock(conn, order_id)
+    conn.execute(delete(order_items).where(order_items.c.order_id == order_id))
+    conn.execute(delete(orders).where(orders.c.id == order_id))
+
+
+def _session_params(
+    client_url: str, order_id: str, lines: list[Line], email: str | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "payment_method_types": ["card", "link"],
+        "line_items": [_line_item(line) for line in lines],
+        "success_url": client_url + "/payment/success?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": f"{client_url}/payment/cancel?order_id={order_id}",
+        "client_reference_id": order_id,
+        "metadata": {"order_id": order_id},
+        "payment_intent_data": {"metadata": {"order_id": order_id}},
+        "expires_at": int(time.time()) + SESSION_LIFETIME_SECONDS,
+    }
+    if email:
+        params["customer_email"] = email
+    return params
+
+
+def _line_item(line: Line) -> dict[str, Any]:
+    if line.stripe_price_id:
+        return {"price": line.stripe_price_id, "quantity": line.quantity}
+    product_data: dict[str, Any] = {"name": line.name, "metadata": {"product_id": line.product_id}}
+    if line.description:
+        product_data["description"] = line.description
+    return {
+        "price_data": {
+            "currency": line.currency,
+            "unit_amount": line.unit_amount,
+            "product_data": product_data,
+        },
+        "quantity": line.quantity,
+    }

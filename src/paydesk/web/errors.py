@@ -1,0 +1,43 @@
+"""Error answers that name the problem: one `detail` sentence, plus the specifics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from paydesk.checkout.errors import CheckoutError, OutOfStock, UnknownProduct
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(CheckoutError, _checkout_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+
+
+async def _checkout_error(_request: Request, exc: CheckoutError) -> JSONResponse:
+    # "message" too: the seed's clients read that field.
+    body: dict[str, Any] = {"detail": exc.message, "message": exc.message}
+    if isinstance(exc, OutOfStock | UnknownProduct):
+        body["product_id"] = exc.product_id
+    if isinstance(exc, OutOfStock):
+        body["available"] = exc.available
+    return JSONResponse(body, status_code=exc.status_code)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    problems = [_describe(e) for e in errors]
+    detail = "invalid request: " + "; ".join(problems) if problems else "invalid request"
+    safe = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in errors]
+    return JSONResponse({"detail": detail, "message": detail, "errors": safe}, status_code=422)
+
+
+def _describe(error: Any) -> str:
+    if error.get("type") == "json_invalid":
+        return "the body is not valid JSON (" + str(error.get("ctx", {}).get("error", "")) + ")"
+    loc = [str(p) for p in error.get("loc", ()) if p != "body"]
+    where = ".".join(loc) if loc else "body"
+    return f"{where}: {error.get('msg', 'invalid')}"

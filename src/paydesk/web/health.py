@@ -1,0 +1,33 @@
+"""GET /healthz (the database answers) and GET /metrics (Prometheus text format)."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from paydesk.web.deps import CtxDep
+
+router = APIRouter(tags=["ops"])
+log = structlog.get_logger(__name__)
+
+
+@router.get("/healthz")
+def healthz(ctx: CtxDep) -> JSONResponse:
+    try:
+        with ctx.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.error("healthz.database_down", error=type(exc).__name__)
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/metrics")
+def prometheus_metrics() -> Response:
+    from paydesk.ops.metrics import metrics
+
+    metrics()  # registers the pipeline's metrics, so they show even before their first event
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

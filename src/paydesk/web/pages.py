@@ -1,0 +1,95 @@
+"""The shop's pages: storefront, payment success (reads the session from Stripe), cancel."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import stripe as stripe_sdk
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from paydesk.catalog.service import list_products
+from paydesk.checkout.orders import get_order
+from paydesk.context import AppContext
+from paydesk.core.money import decimals, format_money
+from paydesk.web.deps import CtxDep
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+log = structlog.get_logger(__name__)
+
+_SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
+_ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
+
+
+@cache
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+    templates.env.filters["money"] = lambda amount, currency: format_money(int(amount), currency)
+    return templates
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return _templates().TemplateResponse(request, name, context, status_code=status)
+
+
+@router.get("/", response_class=HTMLResponse)
+def storefront(request: Request, ctx: CtxDep) -> HTMLResponse:
+    with ctx.engine.connect() as conn:
+        rows = list_products(conn)
+    items = [
+        {key: r[key] for key in ("id", "name", "description", "unit_amount", "currency", "stock",
+                                 "type")}
+        | {"price": format_money(r["unit_amount"], r["currency"]),
+           "decimals": decimals(r["currency"])}
+        for r in rows
+    ]
+    return _render(request, "storefront.html", products=items)
+
+
+@router.get("/payment/success", response_class=HTMLResponse)
+def payment_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTMLResponse:
+    """Trusts nothing in its URL: the session id is only a key to read the session from Stripe."""
+    if not _SESSION_ID.match(session_id):
+        return _problem(request, 400, "That link is incomplete", "It carries no payment session.")
+    try:
+        session = ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
+    except stripe_sdk.InvalidRequestError:
+        return _problem(request, 404, "We could not find that payment",
+                        "The link may be mistyped. Nothing was charged through it.")
+    except stripe_sdk.StripeError as exc:
+        log.warning("success_page.stripe_failed", error=type(exc).__name__)
+        return _problem(request, 502, "We could not reach the payment provider",
+                        "Your payment is safe. Refresh this page in a moment.")
+    order_id = (session.get("metadata") or {}).get("order_id") or session.get("client_reference_id")
+    if not order_id or get_order(ctx, str(order_id)) is None:
+        return _problem(request, 404, "We could not find that order",
+                        "This payment does not belong to an order of this shop.")
+    _fulfil(ctx, session)
+    order = get_order(ctx, str(order_id))
+    return _render(request, "success.html", order=order,
+                   paid=session.get("payment_status") in ("paid", "no_payment_required"))
+
+
+def _fulfil(ctx: AppContext, session: dict[str, Any]) -> None:
+    from paydesk.fulfilment.service import fulfil_checkout
+
+    try:
+        fulfil_checkout(ctx, session)
+    except Exception:
+        # The webhook runs the same fulfilment; the page polls until one of them has done it.
+        log.exception("success_page.fulfil_failed", session_id=session.get("id"))
+
+
+@router.get("/payment/cancel", response_class=HTMLResponse)
+def payment_cancel(request: Request, ctx: CtxDep, order_id: str = "") -> HTMLResponse:
+    order = get_order(ctx, order_id) if _ORDER_ID.match(order_id) else None
+    return _render(request, "cancel.html", order=order)
+
+
+def _problem(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    return _render(request, "problem.html", status=status, title=title, message=message)

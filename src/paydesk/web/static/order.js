@@ -1,0 +1,43 @@
+// Success page: polls the order until it is fulfilled, then shows the access links.
+(function () {
+  "use strict";
+  const box = document.getElementById("order");
+  const orderId = box.dataset.orderId;
+  const done = (s) => s === "fulfilled" || s === "refunded" || s === "expired";
+  let delay = 1000;
+
+  function show(order) {
+    document.getElementById("status").textContent = order.status;
+    box.dataset.status = order.status;
+    const paid = ["paid", "fulfilled", "partially_refunded", "refunded"].includes(order.status);
+    document.getElementById("step-paid").classList.toggle("done", paid);
+    document.getElementById("step-fulfilled").classList.toggle("done", order.status === "fulfilled");
+    if (order.access.length) {
+      const ul = document.getElementById("access-links");
+      ul.innerHTML = "";
+      for (const a of order.access) {
+        const li = document.createElement("li"), link = document.createElement("a");
+        link.className = "btn btn-primary"; link.href = a.url; link.textContent = a.name;
+        link.dataset.testid = "access-link";
+        li.appendChild(link); ul.appendChild(li);
+      }
+      document.getElementById("access").hidden = false;
+    }
+    document.getElementById("waiting").hidden = done(order.status);
+  }
+
+  async function poll() {
+    try {
+      const res = await fetch("/api/orders/" + encodeURIComponent(orderId));
+      if (res.ok) {
+        const order = await res.json();
+        show(order);
+        if (done(order.status)) return;
+      }
+    } catch (e) { /* offline for a moment: try again */ }
+    delay = Math.min(delay * 1.5, 5000);
+    setTimeout(poll, delay);
+  }
+
+  if (!done(box.dataset.status)) setTimeout(poll, 500);
+})();
