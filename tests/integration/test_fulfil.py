@@ -1,0 +1,176 @@
+"""fulfil_checkout and the handlers: exactly once (threads, processes), any order of events,
+access links that open only while the order stands paid."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from itertools import permutations
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from paydesk.context import AppContext
+from paydesk.fulfilment.access import access_links, make_token
+from paydesk.fulfilment.service import fulfil_checkout
+from paydesk.webhooks.inbox import inbox_row, store_events
+from paydesk.webhooks.processor import process_all
+from test_webhook_support import (
+    charge_obj, emails_queued, event, make_ctx, order_row, seed_order, seed_product,
+    serve_pipeline, session_obj, stock_of,
+)
+
+
+@pytest.fixture
+def ctx(database_url: str) -> Any:
+    context = make_ctx(database_url)
+    seed_product(context.engine, stock=10)
+    yield context
+    context.engine.dispose()
+
+
+def _run(ctx: AppContext, *events: dict[str, Any]) -> None:
+    """Store events in the given order and process them as the processor would."""
+    for evt in events:
+        with ctx.engine.begin() as conn:
+            store_events(conn, [inbox_row(evt, orjson.dumps(evt).decode())])
+        process_all(ctx)
+    # Retries (a refund seen before its payment) come due later.
+    process_all(ctx, now=datetime.now(UTC) + timedelta(minutes=5))
+
+
+def test_success_page_and_webhook_fulfil_once(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine, quantity=2)
+    assert fulfil_checkout(ctx, session_obj(order_id)) is True
+    assert fulfil_checkout(ctx, session_obj(order_id)) is False
+    _run(ctx, event("checkout.session.completed", session_obj(order_id)))
+    assert order_row(ctx.engine, order_id).status == "fulfilled"
+    assert stock_of(ctx.engine) == 8 and emails_queued(ctx.engine) == 1
+
+
+def test_unpaid_session_does_not_fulfil(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine)
+    assert fulfil_checkout(ctx, session_obj(order_id, payment_status="unpaid")) is False
+    assert order_row(ctx.engine, order_id).status == "pending"
+    _run(ctx, event("checkout.session.async_payment_succeeded", session_obj(order_id)))
+    assert order_row(ctx.engine, order_id).status == "fulfilled"
+
+
+def test_concurrent_calls_fulfil_once(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine, quantity=1)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: fulfil_checkout(ctx, session_obj(order_id)), range(16)))
+    assert results.count(True) == 1
+    assert stock_of(ctx.engine) == 9 and emails_queued(ctx.engine) == 1
+
+
+def _fulfil_in_process(args: tuple[str, str, Any]) -> bool:
+    database_url, order_id, barrier = args
+    context = make_ctx(database_url)
+    barrier.wait()
+    try:
+        return fulfil_checkout(context, session_obj(order_id))
+    finally:
+        context.engine.dispose()
+
+
+def test_four_processes_fulfil_once(ctx: AppContext, database_url: str) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("several app processes share one database on PostgreSQL")
+    order_ids = [seed_order(ctx.engine, quantity=1) for _ in range(3)]
+    mp = multiprocessing.get_context("spawn")
+    with mp.Manager() as manager:
+        for order_id in order_ids:
+            barrier = manager.Barrier(4)
+            with mp.Pool(4) as pool:
+                results = pool.map(_fulfil_in_process, [(database_url, order_id, barrier)] * 4)
+            assert results.count(True) == 1, results
+    assert stock_of(ctx.engine) == 7 and emails_queued(ctx.engine) == 3
+
+
+def _outcome(ctx: AppContext, order_id: str) -> tuple[str, int, str]:
+    order = order_row(ctx.engine, order_id)
+    return order.status, order.amount_refunded, order.stock_state
+
+
+@pytest.mark.parametrize("order", list(permutations(range(3))))
+def test_completed_expired_refunded_in_any_order(ctx: AppContext, order: tuple[int, ...]) -> None:
+    order_id = seed_order(ctx.engine, quantity=2)
+    events = [
+        event("checkout.session.completed", session_obj(order_id)),
+        event("checkout.session.expired", {**session_obj(order_id), "payment_status": "unpaid"}),
+        event("charge.refunded", charge_obj(order_id, 3000)),
+    ]
+    _run(ctx, *[events[i] for i in order])
+    assert _outcome(ctx, order_id) == ("refunded", 3000, "committed")
+    assert stock_of(ctx.engine) == 8  # the units were sold once (refunds don't restock)
+    assert emails_queued(ctx.engine) == 1
+
+
+def test_partial_refund_before_payment_ends_partially_refunded(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine, quantity=2)
+    _run(ctx, event("charge.refunded", charge_obj(order_id, 1000, with_metadata=True)),
+         event("checkout.session.completed", session_obj(order_id)))
+    assert _outcome(ctx, order_id)[:2] == ("partially_refunded", 1000)
+
+
+def test_refund_totals_never_shrink(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine, quantity=2)
+    _run(ctx, event("checkout.session.completed", session_obj(order_id)),
+         event("charge.refunded", charge_obj(order_id, 3000)),
+         event("charge.refunded", charge_obj(order_id, 1000)))  # older event, delivered late
+    assert _outcome(ctx, order_id)[:2] == ("refunded", 3000)
+
+
+def test_expired_never_moves_a_paid_order_back(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine, quantity=2)
+    _run(ctx, event("checkout.session.completed", session_obj(order_id)),
+         event("checkout.session.expired", session_obj(order_id, "unpaid")))
+    assert _outcome(ctx, order_id) == ("fulfilled", 0, "committed")
+    assert stock_of(ctx.engine) == 8
+
+
+def test_expired_releases_stock_of_pending_order(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine, quantity=2)
+    _run(ctx, event("checkout.session.async_payment_failed", session_obj(order_id, "unpaid")))
+    assert _outcome(ctx, order_id) == ("expired", 0, "released")
+    assert stock_of(ctx.engine) == 10
+
+
+def test_access_link_opens_only_while_paid(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine)
+    pending_token = make_token(ctx.signing_key, order_id, "ebook")
+    with serve_pipeline(ctx) as base:
+        assert httpx.get(f"{base}/access/{pending_token}").status_code == 404  # no grant yet
+        fulfil_checkout(ctx, session_obj(order_id))
+        with ctx.engine.connect() as conn:
+            links = access_links(ctx, conn, order_id)
+        assert [link["product_id"] for link in links] == ["ebook"]
+        path = links[0]["url"].removeprefix(ctx.client_url)
+        page = httpx.get(base + path)
+        assert page.status_code == 200 and "https://files.test/ebook" in page.text
+        forged = make_token(b"x" * 32, order_id, "ebook")
+        assert httpx.get(f"{base}/access/{forged}").status_code == 404
+        tampered = path[:-2] + ("AA" if not path.endswith("AA") else "BB")
+        assert httpx.get(base + tampered).status_code == 404
+        _run(ctx, event("charge.refunded", charge_obj(order_id, 1000)))
+        assert httpx.get(base + path).status_code == 200  # partially refunded: still theirs
+        _run(ctx, event("charge.refunded", charge_obj(order_id, 3000)))
+        assert httpx.get(base + path).status_code == 403
+
+
+def test_confirmation_email_carries_the_access_links(ctx: AppContext) -> None:
+    from sqlalchemy import select
+
+    from paydesk.notify.tables import outbox
+
+    order_id = seed_order(ctx.engine)
+    fulfil_checkout(ctx, session_obj(order_id))
+    with ctx.engine.connect() as conn:
+        payload = orjson.loads(conn.execute(select(outbox.c.payload)).scalar_one())
+        links = access_links(ctx, conn, order_id)
+    assert payload["to"] == "buyer@example.com" and order_id in payload["subject"]
+    assert links[0]["url"] in payload["body"] and "$30.00" in payload["body"]
