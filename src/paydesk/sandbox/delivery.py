@@ -1,6 +1,12 @@
 """Webhook delivery: sign each event as Stripe does and POST it to every matching endpoint,
 retrying on the configured schedule. Runs beside the API on the same event loop and never
-blocks the call that caused the event."""
+blocks the call that caused the event.
+
+As on Stripe: the endpoints are chosen when the event happens (one created later never gets it);
+a disabled endpoint is skipped but its retries stay scheduled (re-enabling it resumes them); a
+deleted one ends them; a redirect is a failure. With `--db` the queue, including attempts in
+flight, is saved and picked up again on the next start.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +33,9 @@ log = logging.getLogger("paydesk.sandbox.delivery")
 # Stripe retries for up to three days with growing gaps; the same shape, compressed to minutes.
 DEFAULT_RETRY_DELAYS = [10, 30, 60, 120, 300, 600]
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
-TIMEOUT_SECONDS = 10
+TIMEOUT_SECONDS = 10.0
 MAX_CONCURRENT = 32
+_MAX_RESPONSE = 64 * 1024  # read (and ignore) at most this much of a receiver's answer
 _QUEUE_STATE = "webhook_queue"
 
 
@@ -65,8 +72,11 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight: dict[asyncio.Task[None], Job] = {}
         self._limit = asyncio.Semaphore(MAX_CONCURRENT)
+        self._persist_scheduled = False
+        # Seconds a receiver has to answer; tests lower it to exercise timeouts quickly.
+        self.timeout = TIMEOUT_SECONDS
         store.listeners.append(self.enqueue)
         for saved in store.load_state(_QUEUE_STATE) or []:
             self._push(Job(saved[0], 0, saved[1], saved[2], saved[3], saved[4]))
@@ -77,6 +87,20 @@ class Deliverer:
             self._push(Job(time.time(), 0, account.id, event["id"], endpoint["id"]))
         if endpoints:
             self._wake.set()
+            self._persist_soon()
+
+    def _persist_soon(self) -> None:
+        # One write per API call however many events it emitted: it runs once the call's own
+        # flush is done, so a crash loses at most the queue entries of the call in progress.
+        if self._persist_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._persist()
+            return
+        self._persist_scheduled = True
+        loop.call_soon(self._persist)
 
     def _push(self, job: Job) -> None:
         self._seq += 1
@@ -95,8 +119,11 @@ class Deliverer:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        # Attempts cut short are saved as due now, so the next start makes them again.
         for task in list(self._inflight):
             task.cancel()
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
         self._persist()
         if self._session:
             await self._session.close()
@@ -112,23 +139,45 @@ class Deliverer:
                 job = heapq.heappop(self._heap)
                 await self._limit.acquire()
                 task = asyncio.create_task(self._attempt(job))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+                self._inflight[task] = job
+                task.add_done_callback(self._done)
             timeout = max(0.0, self._heap[0].due - time.time()) if self._heap else None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
+    def _done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled():
+            self._inflight.pop(task, None)
+
     async def _attempt(self, job: Job) -> None:
         try:
             await self._deliver(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug here must not lose the event: log it and try again on the schedule.
+            log.exception("webhook delivery failed unexpectedly for %s", job.event_id)
+            self._retry_later(job)
         finally:
             self._limit.release()
+
+    def _retry_later(self, job: Job) -> None:
+        if job.attempt < len(self.delays):
+            job.due = time.time() + self.delays[job.attempt]
+            job.attempt += 1
+            self._push(job)
+            self._wake.set()
 
     async def _deliver(self, job: Job) -> None:
         account = self.store.account(job.account_id)
         event = account.find(job.event_id)
         endpoint = account.find(job.endpoint_id)
         if event is None or endpoint is None or endpoint.get("deleted"):
+            self._finish(job)
+            return
+        if endpoint.get("status") != "enabled":
+            self._retry_later(job)
+            self._finish(job)
             return
         payload = orjson.dumps(event, option=orjson.OPT_INDENT_2)
         headers = {
@@ -142,9 +191,15 @@ class Deliverer:
         error: str | None = None
         assert self._session is not None
         try:
-            async with self._session.post(endpoint["url"], data=payload, headers=headers) as resp:
+            async with self._session.post(
+                endpoint["url"],
+                data=payload,
+                headers=headers,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            ) as resp:
                 status = resp.status
-                await resp.read()
+                await resp.content.read(_MAX_RESPONSE)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         delivered = status is not None and 200 <= status < 300
@@ -152,13 +207,16 @@ class Deliverer:
         if delivered:
             event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 1)) - 1)
             account.save(event)
-        elif job.attempt < len(self.delays):
-            job.due = time.time() + self.delays[job.attempt]
-            job.attempt += 1
-            self._push(job)
-            self._wake.set()
-        self._persist()
+        else:
+            self._retry_later(job)
+        self._finish(job)
         self.store.flush()
+
+    def _finish(self, job: Job) -> None:
+        for task, running in list(self._inflight.items()):
+            if running is job:
+                del self._inflight[task]
+        self._persist()
 
     def _record(
         self,
@@ -190,7 +248,9 @@ class Deliverer:
         )
 
     def _persist(self) -> None:
+        self._persist_scheduled = False
+        jobs = [*self._heap, *self._inflight.values()]
         queue: list[Any] = [
-            [j.due, j.account_id, j.event_id, j.endpoint_id, j.attempt] for j in self._heap
+            [j.due, j.account_id, j.event_id, j.endpoint_id, j.attempt] for j in jobs
         ]
         self.store.save_state(_QUEUE_STATE, queue)
