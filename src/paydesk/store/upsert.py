@@ -20,5 +20,7 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
 def insert_ignore_one(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
     """Insert one row unless its unique key exists; True when this call inserted it."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    result = conn.execute(dialect.insert(table).values(**row).on_conflict_do_nothing())
-    return result.rowcount == 1
+    # RETURNING, not rowcount: drivers differ on rowcount when an INSERT returns generated keys.
+    key = next(iter(table.primary_key.columns))
+    stmt = dialect.insert(table).values(**row).on_conflict_do_nothing().returning(key)
+    return conn.execute(stmt).first() is not None

@@ -1,0 +1,126 @@
+"""The outbox worker: real SMTP (aiosmtpd) or the mailbox table; nothing is sent twice."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from paydesk.context import AppContext
+from paydesk.fulfilment.service import fulfil_checkout
+from paydesk.notify.outbox import queue_email
+from paydesk.notify.tables import outbox
+from paydesk.notify.worker import drain_all, drain_once
+from test_webhook_support import (
+    ADMIN_TOKEN, make_ctx, mailbox_count, seed_order, seed_product, serve_pipeline, session_obj,
+    wait_until,
+)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[str, Inbox]]:
+    handler = Inbox()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def ctx(database_url: str) -> Iterator[AppContext]:
+    context = make_ctx(database_url)
+    seed_product(context.engine, stock=None)
+    yield context
+    context.engine.dispose()
+
+
+def _statuses(ctx: AppContext) -> list[str]:
+    with ctx.engine.connect() as conn:
+        return list(conn.execute(select(outbox.c.status).order_by(outbox.c.id)).scalars())
+
+
+def test_confirmation_goes_over_smtp_once(ctx: AppContext, smtp: tuple[str, Inbox]) -> None:
+    url, inbox = smtp
+    order_id = seed_order(ctx.engine)
+    fulfil_checkout(ctx, session_obj(order_id))
+    fulfil_checkout(ctx, session_obj(order_id))
+    assert drain_all(ctx.engine, url) == 1
+    assert drain_all(ctx.engine, url) == 0
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message.rcpt_tos == ["buyer@example.com"]
+    assert order_id in message.content.decode()
+    assert _statuses(ctx) == ["sent"] and mailbox_count(ctx.engine) == 0
+
+
+def test_concurrent_workers_send_each_message_once(
+    ctx: AppContext, smtp: tuple[str, Inbox]
+) -> None:
+    url, inbox = smtp
+    with ctx.engine.begin() as conn:
+        for i in range(30):
+            queue_email(conn, f"email:test:{i}", f"user{i}@example.com", f"hello {i}", "body")
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: drain_all(ctx.engine, url), range(4)))
+    assert sorted(m.rcpt_tos[0] for m in inbox.messages) == sorted(
+        f"user{i}@example.com" for i in range(30)
+    )
+    assert _statuses(ctx) == ["sent"] * 30
+
+
+def test_dedupe_key_queues_once(ctx: AppContext) -> None:
+    with ctx.engine.begin() as conn:
+        assert queue_email(conn, "email:x", "a@example.com", "s", "b") is True
+        assert queue_email(conn, "email:x", "a@example.com", "s", "b") is False
+    assert len(_statuses(ctx)) == 1
+
+
+def test_unreachable_smtp_keeps_message_pending_with_error(ctx: AppContext) -> None:
+    with ctx.engine.begin() as conn:
+        queue_email(conn, "email:y", "a@example.com", "s", "b")
+    assert drain_once(ctx.engine, f"smtp://127.0.0.1:{_free_port()}") == 1
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(outbox)).one()
+    assert row.status == "pending" and row.attempts == 1 and row.last_error
+    assert drain_once(ctx.engine, "smtp://127.0.0.1:1") == 0  # backoff: not due yet
+
+
+def test_without_smtp_mail_lands_in_admin_mailbox(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine)
+    with serve_pipeline(ctx) as base:
+        fulfil_checkout(ctx, session_obj(order_id))
+        wait_until(lambda: mailbox_count(ctx.engine) == 1)  # the in-process worker
+        assert httpx.get(f"{base}/admin/mailbox").status_code == 401
+        assert httpx.get(f"{base}/admin/mailbox?token=wrong").status_code == 401
+        by_query = httpx.get(f"{base}/admin/mailbox?token={ADMIN_TOKEN}")
+        by_bearer = httpx.get(f"{base}/admin/mailbox",
+                              headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert by_query.status_code == by_bearer.status_code == 200
+    messages = by_bearer.json()["messages"]
+    assert len(messages) == 1 and messages[0]["to"] == "buyer@example.com"
+    assert order_id in messages[0]["subject"]
+    assert _statuses(ctx) == ["sent"]
