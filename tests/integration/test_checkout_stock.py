@@ -55,7 +55,8 @@ def _order(engine: Engine, quantity: int, stock_state: str = "reserved") -> str:
 
 def _state(engine: Engine, order_id: str) -> str:
     with engine.connect() as conn:
-        return conn.execute(select(orders.c.stock_state).where(orders.c.id == order_id)).scalar_one()
+        query = select(orders.c.stock_state).where(orders.c.id == order_id)
+        return conn.execute(query).scalar_one()
 
 
 def test_reserve_takes_units_only_while_enough_are_left(engine: Engine) -> None:

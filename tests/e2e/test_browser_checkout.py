@@ -1,0 +1,69 @@
+"""A buyer in a real browser (Playwright driving Debian's Chromium): storefront -> cart -> Pay now
+-> the sandbox's hosted Checkout page -> back on the success page with the download link."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.live import run_shop
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright (python) is not installed"
+)
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    with playwright_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_a_buyer_pays_and_gets_the_download(  # type: ignore[no-untyped-def]
+    browser, sqlite_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path
+) -> None:
+    with run_shop(sqlite_url, sandbox_url, stripe_key, tmp_path) as shop:
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(shop.url + "/")
+        card = page.get_by_test_id("product-guide")
+        card.get_by_role("button", name="Add to cart").click()
+        mug = page.get_by_test_id("product-mug")
+        mug.locator("input.qty").fill("2")
+        mug.get_by_role("button", name="Add to cart").click()
+        assert page.locator("#cart-count").inner_text() == "3"
+        assert page.locator("#cart-total").inner_text() == "$53.00"
+        page.locator("#email").fill("buyer@example.com")
+        page.get_by_role("button", name="Pay now").click()
+
+        page.wait_for_url(re.compile("^" + re.escape(sandbox_url)))
+        form = page.locator("form[method=post]").first
+        form.locator("[name=email]").fill("buyer@example.com")
+        form.locator("[name=card_number]").fill("4242424242424242")
+        form.locator("[name=card_expiry]").fill("12/34")
+        form.locator("[name=card_cvc]").fill("123")
+        form.locator("[name=cardholder_name]").fill("Ada Buyer")
+        form.locator("[type=submit]").first.click()
+
+        page.wait_for_url(re.compile("^" + re.escape(shop.url) + "/payment/success"))
+        link = page.get_by_test_id("access-link")
+        link.wait_for(state="visible")
+        assert page.get_by_test_id("order-status").inner_text() == "fulfilled"
+        assert link.inner_text() == "Brewing Guide"
+        href = link.get_attribute("href")
+        assert href and href.startswith(shop.url + "/access/")
+        assert httpx.get(href).status_code == 200
