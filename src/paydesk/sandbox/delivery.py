@@ -31,7 +31,7 @@ from paydesk.sandbox.store import Store
 log = logging.getLogger("paydesk.sandbox.delivery")
 
 # Stripe retries for up to three days with growing gaps; the same shape, compressed to minutes.
-DEFAULT_RETRY_DELAYS = [10, 30, 60, 120, 300, 600]
+DEFAULT_RETRY_DELAYS = [10.0, 30.0, 60.0, 120.0, 300.0, 600.0]
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 TIMEOUT_SECONDS = 10.0
 MAX_CONCURRENT = 32
@@ -39,10 +39,11 @@ _MAX_RESPONSE = 64 * 1024  # read (and ignore) at most this much of a receiver's
 _QUEUE_STATE = "webhook_queue"
 
 
-def parse_delays(text: str | None) -> list[int]:
+def parse_delays(text: str | None) -> list[float]:
+    """`60,300,900`: seconds before each retry (fractions allowed); as many retries as numbers."""
     if not text:
         return list(DEFAULT_RETRY_DELAYS)
-    delays = [int(float(part)) for part in text.split(",") if part.strip()]
+    delays = [float(part) for part in text.split(",") if part.strip()]
     if any(d < 0 for d in delays):
         raise ValueError("retry delays must be zero or more seconds")
     return delays
@@ -64,7 +65,7 @@ class Job:
 
 
 class Deliverer:
-    def __init__(self, store: Store, retry_delays: list[int]) -> None:
+    def __init__(self, store: Store, retry_delays: list[float]) -> None:
         self.store = store
         self.delays = retry_delays
         self._heap: list[Job] = []
