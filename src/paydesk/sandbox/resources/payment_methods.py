@@ -1,0 +1,473 @@
+"""Payment methods: Stripe's test ids (`pm_card_visa`…), raw test card numbers, attach/detach.
+
+A card's behaviour (succeeds, declines, needs 3DS) is decided by its number, as in Stripe's test
+mode; the number itself is never kept, only its fingerprint, from which the behaviour is found.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import now
+from paydesk.sandbox.errors import CardError, InvalidRequest
+from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.params import (
+    apply_metadata,
+    check_known,
+    get_dict,
+    get_enum,
+    get_str,
+    req_str,
+)
+from paydesk.sandbox.routing import Call, api
+
+
+@dataclass(frozen=True, slots=True)
+class Decline:
+    code: str
+    decline_code: str
+    message: str
+    param: str | None = None
+
+
+# Stripe's messages for each test card's decline.
+_DECLINED = "Your card was declined."
+GENERIC = Decline("card_declined", "generic_decline", _DECLINED)
+INSUFFICIENT = Decline("card_declined", "insufficient_funds", "Your card has insufficient funds.")
+LOST = Decline("card_declined", "lost_card", _DECLINED)
+STOLEN = Decline("card_declined", "stolen_card", _DECLINED)
+EXPIRED = Decline("expired_card", "expired_card", "Your card has expired.", "exp_month")
+INCORRECT_CVC = Decline(
+    "incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.", "cvc"
+)
+PROCESSING = Decline(
+    "processing_error",
+    "processing_error",
+    "An error occurred while processing your card. Try again in a little bit.",
+)
+AUTH_REQUIRED = Decline(
+    "authentication_required",
+    "authentication_required",
+    "Your card was declined. This transaction requires authentication.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    decline: Decline | None = None
+    needs_3ds: bool = False
+
+
+OK = Behaviour()
+
+# number -> how charging it behaves
+TEST_CARDS: dict[str, Behaviour] = {
+    "4000000000000002": Behaviour(GENERIC),
+    "4000000000009995": Behaviour(INSUFFICIENT),
+    "4000000000009987": Behaviour(LOST),
+    "4000000000009979": Behaviour(STOLEN),
+    "4000000000000069": Behaviour(EXPIRED),
+    "4000000000000127": Behaviour(INCORRECT_CVC),
+    "4000000000000119": Behaviour(PROCESSING),
+    "4000000000000341": Behaviour(GENERIC),  # attaches fine, every charge fails
+    "4000002500003155": Behaviour(needs_3ds=True),
+    "4000002760003184": Behaviour(needs_3ds=True),
+    "4000000000003184": Behaviour(needs_3ds=True),
+    "4000000000003220": Behaviour(needs_3ds=True),
+    "4000000000003063": Behaviour(needs_3ds=True),
+}
+
+# Stripe's test PaymentMethod ids -> the card number each stands for.
+TEST_PM_IDS: dict[str, str] = {
+    "pm_card_visa": "4242424242424242",
+    "pm_card_visa_debit": "4000056655665556",
+    "pm_card_mastercard": "5555555555554444",
+    "pm_card_amex": "378282246310005",
+    "pm_card_discover": "6011111111111117",
+    "pm_card_visa_chargeDeclined": "4000000000000002",
+    "pm_card_visa_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_visa_chargeDeclinedLostCard": "4000000000009987",
+    "pm_card_visa_chargeDeclinedStolenCard": "4000000000009979",
+    "pm_card_chargeDeclined": "4000000000000002",
+    "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "pm_card_chargeDeclinedLostCard": "4000000000009987",
+    "pm_card_chargeDeclinedStolenCard": "4000000000009979",
+    "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
+    "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
+    "pm_card_chargeDeclinedProcessingError": "4000000000000119",
+    "pm_card_chargeCustomerFail": "4000000000000341",
+    "pm_card_authenticationRequired": "4000002760003184",
+    "pm_card_authenticationRequiredOnSetup": "4000002500003155",
+    "pm_card_threeDSecure2Required": "4000000000003220",
+    "pm_card_threeDSecureRequired": "4000000000003063",
+}
+
+_FUNDING = {"4000056655665556": "debit"}
+
+
+def fingerprint(number: str) -> str:
+    return hashlib.sha256(b"paydesk-card:" + number.encode()).hexdigest()[:16]
+
+
+@cache
+def _behaviours() -> dict[str, Behaviour]:
+    return {fingerprint(n): b for n, b in TEST_CARDS.items()}
+
+
+def behaviour(pm: Obj) -> Behaviour:
+    """How charging this payment method turns out."""
+    card = pm.get("card") or {}
+    return _behaviours().get(str(card.get("fingerprint")), OK)
+
+
+def brand(number: str) -> str:
+    two, four = int(number[:2]), int(number[:4])
+    if number[0] == "4":
+        return "visa"
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return "mastercard"
+    if two in (34, 37):
+        return "amex"
+    if number.startswith(("6011", "65", "644", "645", "646", "647", "648", "649")):
+        return "discover"
+    if two == 35:
+        return "jcb"
+    if two in (30, 36, 38):
+        return "diners"
+    if two == 62:
+        return "unionpay"
+    return "unknown"
+
+
+def _luhn(number: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _card_error(message: str, code: str, param: str) -> CardError:
+    return CardError(message, code=code, param=param)
+
+
+def _int_field(value: Any, message: str, code: str, param: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise _card_error(message, code, param) from None
+
+
+def validate_card(
+    number: str, exp_month: Any, exp_year: Any, cvc: str | None, prefix: str = ""
+) -> tuple[str, int, int]:
+    """Stripe's checks on raw card details: the normalised number, month and 4-digit year."""
+    digits = number.replace(" ", "").replace("-", "")
+    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        raise _card_error("Your card number is invalid.", "invalid_number", f"{prefix}number")
+    if not _luhn(digits):
+        raise _card_error("Your card number is incorrect.", "incorrect_number", f"{prefix}number")
+    month = _int_field(
+        exp_month,
+        "Your card's expiration month is invalid.",
+        "invalid_expiry_month",
+        f"{prefix}exp_month",
+    )
+    if not 1 <= month <= 12:
+        raise _card_error(
+            "Your card's expiration month is invalid.",
+            "invalid_expiry_month",
+            f"{prefix}exp_month",
+        )
+    year = _int_field(
+        exp_year,
+        "Your card's expiration year is invalid.",
+        "invalid_expiry_year",
+        f"{prefix}exp_year",
+    )
+    if year < 100:
+        year += 2000
+    today = datetime.datetime.fromtimestamp(now(), datetime.UTC)
+    if year < today.year or year > today.year + 50:
+        raise _card_error(
+            "Your card's expiration year is invalid.",
+            "invalid_expiry_year",
+            f"{prefix}exp_year",
+        )
+    if year == today.year and month < today.month:
+        raise _card_error(
+            "Your card's expiration month is invalid.",
+            "invalid_expiry_month",
+            f"{prefix}exp_month",
+        )
+    if cvc is not None and cvc != "":
+        want = 4 if brand(digits) == "amex" else 3
+        if not cvc.isdigit() or len(cvc) not in (3, want):
+            raise _card_error(
+                "Your card's security code is invalid.", "invalid_cvc", f"{prefix}cvc"
+            )
+    return digits, month, year
+
+
+def _billing(details: dict[str, Any] | None) -> Obj:
+    details = details or {}
+    address = details.get("address") or {}
+    return {
+        "address": {
+            k: address.get(k) or None
+            for k in ("city", "country", "line1", "line2", "postal_code", "state")
+        },
+        "email": details.get("email") or None,
+        "name": details.get("name") or None,
+        "phone": details.get("phone") or None,
+        "tax_id": details.get("tax_id") or None,
+    }
+
+
+def _new_card_pm(
+    account: Account,
+    digits: str,
+    month: int,
+    year: int,
+    cvc_given: bool,
+    billing_details: dict[str, Any] | None = None,
+    metadata: dict[str, str] | None = None,
+) -> Obj:
+    card_brand = brand(digits)
+    pm: Obj = {
+        "id": account.new_id("pm"),
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": _billing(billing_details),
+        "card": {
+            "brand": card_brand,
+            "checks": {
+                "address_line1_check": None,
+                "address_postal_code_check": None,
+                "cvc_check": "unchecked" if cvc_given else None,
+            },
+            "country": "US",
+            "display_brand": card_brand,
+            "exp_month": month,
+            "exp_year": year,
+            "fingerprint": fingerprint(digits),
+            "funding": _FUNDING.get(digits, "credit"),
+            "generated_from": None,
+            "last4": digits[-4:],
+            "networks": {"available": [card_brand], "preferred": None},
+            "three_d_secure_usage": {"supported": True},
+            "wallet": None,
+            "regulated_status": "unregulated",
+        },
+        "created": now(),
+        "customer": None,
+        "customer_account": None,
+        "livemode": False,
+        "metadata": metadata or {},
+        "type": "card",
+    }
+    return account.insert(pm)
+
+
+def card_payment_method(
+    account: Account,
+    *,
+    number: str,
+    exp_month: int,
+    exp_year: int,
+    cvc: str | None,
+    billing_details: dict[str, Any] | None = None,
+) -> Obj:
+    """A card PaymentMethod from raw details, refused with Stripe's card errors when invalid."""
+    digits, month, year = validate_card(number, exp_month, exp_year, cvc)
+    return _new_card_pm(account, digits, month, year, bool(cvc), billing_details)
+
+
+def resolve(account: Account, pm_id: str, param: str = "payment_method") -> Obj:
+    """The PaymentMethod `pm_id`; a Stripe test id (`pm_card_visa`) makes a fresh one each time."""
+    number = TEST_PM_IDS.get(pm_id)
+    if number is not None:
+        return _new_card_pm(account, number, 12, _test_year(), True)
+    return account.get(pm_id, "payment_method", param)
+
+
+def _test_year() -> int:
+    return datetime.datetime.fromtimestamp(now(), datetime.UTC).year + 3
+
+
+_FIELDS = {
+    "type",
+    "card",
+    "billing_details",
+    "metadata",
+    "allow_redisplay",
+    "customer",
+    "payment_method",
+}
+
+
+@api.route("POST", "/v1/payment_methods")
+def create_payment_method(call: Call) -> Obj:
+    p = call.params
+    check_known(p, _FIELDS)
+    get_enum(p, "type", ("card",))
+    if get_str(p, "type") is None:
+        raise InvalidRequest(
+            "Missing required param: type.", param="type", code="parameter_missing"
+        )
+    card = get_dict(p, "card")
+    if card is None:
+        raise InvalidRequest(
+            "Missing required param: card.", param="card", code="parameter_missing"
+        )
+    billing = get_dict(p, "billing_details")
+    metadata = apply_metadata({}, p)
+    token = card.get("token")
+    if isinstance(token, str) and token:
+        number = TEST_PM_IDS.get("pm_card_" + token.removeprefix("tok_"))
+        if number is None:
+            raise InvalidRequest(
+                f"No such token: '{token}'",
+                param="card[token]",
+                code="resource_missing",
+                status=404,
+            )
+        pm = _new_card_pm(call.account, number, 12, _test_year(), True, billing, metadata)
+    else:
+        for name in ("number", "exp_month", "exp_year"):
+            if not card.get(name):
+                raise InvalidRequest(
+                    f"Missing required param: card[{name}].",
+                    param=f"card[{name}]",
+                    code="parameter_missing",
+                )
+        cvc = card.get("cvc")
+        digits, month, year = validate_card(
+            str(card["number"]),
+            card["exp_month"],
+            card["exp_year"],
+            cvc if isinstance(cvc, str) else None,
+        )
+        pm = _new_card_pm(call.account, digits, month, year, bool(cvc), billing, metadata)
+    allow = get_enum(p, "allow_redisplay", ("always", "limited", "unspecified"))
+    if allow:
+        pm["allow_redisplay"] = allow
+    return pm
+
+
+@api.route("GET", "/v1/payment_methods/{id}")
+def retrieve_payment_method(call: Call) -> Obj:
+    return resolve(call.account, call.args[0], "payment_method")
+
+
+@api.route("POST", "/v1/payment_methods/{id}")
+def update_payment_method(call: Call) -> Obj:
+    p = call.params
+    check_known(p, {"billing_details", "metadata", "card", "allow_redisplay"})
+    account = call.account
+    pm = account.get(call.args[0], "payment_method")
+    changes: dict[str, Any] = {}
+    if "metadata" in p:
+        changes["metadata"] = apply_metadata(pm["metadata"], p)
+    billing = get_dict(p, "billing_details")
+    if billing is not None:
+        merged = {**pm["billing_details"], **{k: v for k, v in billing.items() if k != "address"}}
+        if isinstance(billing.get("address"), dict):
+            merged["address"] = {**pm["billing_details"]["address"], **billing["address"]}
+        changes["billing_details"] = _billing(merged)
+    card = get_dict(p, "card")
+    if card:
+        updated = dict(pm["card"])
+        if "exp_month" in card or "exp_year" in card:
+            month = _int_field(
+                card.get("exp_month", updated["exp_month"]),
+                "Your card's expiration month is invalid.",
+                "invalid_expiry_month",
+                "card[exp_month]",
+            )
+            year = _int_field(
+                card.get("exp_year", updated["exp_year"]),
+                "Your card's expiration year is invalid.",
+                "invalid_expiry_year",
+                "card[exp_year]",
+            )
+            updated["exp_month"], updated["exp_year"] = month, year
+        changes["card"] = updated
+    allow = get_enum(p, "allow_redisplay", ("always", "limited", "unspecified"))
+    if allow:
+        changes["allow_redisplay"] = allow
+    previous = account.update(pm, changes)
+    if previous:
+        account.emit("payment_method.updated", pm, previous)
+    return pm
+
+
+def attach(account: Account, pm: Obj, customer_id: str) -> Obj:
+    if pm.get("customer") == customer_id:
+        return pm
+    if pm.get("customer"):
+        raise InvalidRequest(
+            "The payment method you provided has already been attached to a customer.",
+            param="payment_method",
+        )
+    account.update(pm, {"customer": customer_id})
+    account.emit("payment_method.attached", pm)
+    return pm
+
+
+@api.route("POST", "/v1/payment_methods/{id}/attach")
+def attach_payment_method(call: Call) -> Obj:
+    check_known(call.params, {"customer", "customer_account"})
+    account = call.account
+    customer = account.get(req_str(call.params, "customer"), "customer", "customer")
+    # Decline cards attach fine on Stripe too (pm_card_chargeCustomerFail): only charges fail.
+    pm = resolve(account, call.args[0], "payment_method")
+    return attach(account, pm, customer["id"])
+
+
+@api.route("POST", "/v1/payment_methods/{id}/detach")
+def detach_payment_method(call: Call) -> Obj:
+    account = call.account
+    pm = account.get(call.args[0], "payment_method")
+    if not pm.get("customer"):
+        raise InvalidRequest(
+            "The payment method you provided is not attached to a customer so detachment is "
+            "impossible.",
+            param="payment_method",
+        )
+    previous = account.update(pm, {"customer": None})
+    account.emit("payment_method.detached", pm, previous)
+    return pm
+
+
+@api.route("GET", "/v1/payment_methods")
+def list_payment_methods(call: Call) -> Obj:
+    p = call.params
+    customer = get_str(p, "customer")
+    kind = get_str(p, "type")
+    keep = _filter(customer, kind)
+    return paginate(call.account, "payment_method", p, "/v1/payment_methods", keep)
+
+
+@api.route("GET", "/v1/customers/{id}/payment_methods")
+def list_customer_payment_methods(call: Call) -> Obj:
+    customer = call.account.get(call.args[0], "customer")
+    keep = _filter(customer["id"], get_str(call.params, "type"))
+    url = f"/v1/customers/{customer['id']}/payment_methods"
+    return paginate(call.account, "payment_method", call.params, url, keep)
+
+
+def _filter(customer: str | None, kind: str | None) -> Any:
+    if customer is None and kind is None:
+        return None
+    return lambda pm: (
+        (customer is None or pm.get("customer") == customer)
+        and (kind is None or pm.get("type") == kind)
+    )
