@@ -98,24 +98,22 @@ def reconcile_cli(since: str) -> None:
 
 
 def _context() -> AppContext:
+    from paydesk import bootstrap
     from paydesk.settings import load_settings
+    from paydesk.store.engine import make_engine
+    from paydesk.stripe_gateway import make_stripe_client
 
     settings = load_settings()
-    try:
-        from paydesk.bootstrap import build_context
-    except ImportError:  # the app's bootstrap not installed: build the parts reconcile needs
-        from paydesk.store.engine import make_engine
-        from paydesk.stripe_gateway import make_stripe_client
-
-        return AppContext(
-            settings=settings,
-            engine=make_engine(settings.database_url),
-            stripe=make_stripe_client(settings),
-            signing_key=(settings.paydesk_signing_key or "").encode(),
-            webhook_secrets=settings.webhook_secrets,
-            client_url=(settings.client_url or "http://127.0.0.1:8000").rstrip("/"),
-        )
-    return build_context(settings)  # type: ignore[no-any-return]
+    engine = make_engine(settings.database_url)
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        stripe=make_stripe_client(settings),
+        # The app's own key (configured, or the one kept in the database), so links match.
+        signing_key=bootstrap.signing_key(engine, settings.paydesk_signing_key),
+        webhook_secrets=settings.webhook_secrets,
+        client_url=(settings.client_url or "http://127.0.0.1:8000").rstrip("/"),
+    )
 
 
 class ReconcileSchedule:

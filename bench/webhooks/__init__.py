@@ -1,0 +1,1 @@
+"""bench/webhooks: signed Stripe deliveries against `paydesk serve` and a naive baseline."""

@@ -1,0 +1,3 @@
+from bench.webhooks.run import main
+
+main()
