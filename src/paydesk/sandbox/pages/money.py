@@ -1,0 +1,53 @@
+"""Money as buyers read it: minor units shown with the currency's own decimals (¥1,500, $12.34)."""
+
+from __future__ import annotations
+
+# Stripe's lists: https://docs.stripe.com/currencies#zero-decimal and #three-decimal
+ZERO_DECIMAL = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
+
+_SYMBOLS = {
+    "usd": "$",
+    "eur": "€",
+    "gbp": "£",
+    "jpy": "¥",
+    "cny": "CN¥",
+    "krw": "₩",
+    "inr": "₹",
+    "cad": "CA$",
+    "aud": "A$",
+    "nzd": "NZ$",
+    "hkd": "HK$",
+    "sgd": "SGD ",
+    "chf": "CHF ",
+    "brl": "R$",
+    "mxn": "MX$",
+    "vnd": "₫",
+    "ils": "₪",
+    "php": "₱",
+    "thb": "฿",
+    "pln": "PLN ",
+    "sek": "SEK ",
+    "nok": "NOK ",
+    "dkk": "DKK ",
+}
+
+
+def decimals(currency: str) -> int:
+    code = currency.lower()
+    if code in ZERO_DECIMAL:
+        return 0
+    if code in THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def format_money(amount: int, currency: str) -> str:
+    """`1234, "usd"` → `$12.34`; `1500, "jpy"` → `¥1,500`; negative amounts keep their sign."""
+    places = decimals(currency)
+    sign = "-" if amount < 0 else ""
+    number = f"{abs(amount) / 10**places:,.{places}f}"
+    symbol = _SYMBOLS.get(currency.lower(), currency.upper() + " ")
+    return f"{sign}{symbol}{number}"
