@@ -1,0 +1,365 @@
+"""Every object the sandbox serves has the shape of Stripe's own example object.
+
+The reference is Stripe's published `fixtures3.json` (kept outside the project, in
+`../shared/stripe/`). One module-wide run drives the seeds' flows through the real stripe SDK —
+customer, product, price, a confirmed PaymentIntent, a decline, a refund, a Checkout Session paid
+through the hosted form, webhook endpoint, events, balance, deletions — and collects every object
+it meets: from the SDK's answers (including objects nested in events, lists and card errors) and
+again as raw JSON fetched with httpx. Each type then gets one test: every top-level field of
+Stripe's example is present, and non-null values have the example's JSON type.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+FIXTURES = Path(__file__).parents[2].parent / "shared" / "stripe" / "fixtures3.json"
+
+# The list envelope is not a resource of its own in fixtures3.json.
+LIST_SHAPE = {"object": "list", "data": [], "has_more": False, "url": "/v1/x"}
+
+# type -> (retrieve path template or None, list path or None)
+ROUTES: dict[str, tuple[str | None, str | None]] = {
+    "customer": ("/v1/customers/{}", "/v1/customers"),
+    "product": ("/v1/products/{}", "/v1/products"),
+    "price": ("/v1/prices/{}", "/v1/prices"),
+    "payment_method": ("/v1/payment_methods/{}", None),
+    "payment_intent": ("/v1/payment_intents/{}", "/v1/payment_intents"),
+    "charge": ("/v1/charges/{}", "/v1/charges"),
+    "refund": ("/v1/refunds/{}", "/v1/refunds"),
+    "checkout.session": ("/v1/checkout/sessions/{}", "/v1/checkout/sessions"),
+    "event": ("/v1/events/{}", "/v1/events"),
+    "webhook_endpoint": ("/v1/webhook_endpoints/{}", "/v1/webhook_endpoints"),
+    "balance_transaction": ("/v1/balance_transactions/{}", "/v1/balance_transactions"),
+}
+
+# Every type the seeds' flows must produce; a type missing here fails its test.
+REQUIRED_TYPES = [
+    "customer",
+    "product",
+    "price",
+    "payment_method",
+    "payment_intent",
+    "charge",
+    "refund",
+    "checkout.session",
+    "item",
+    "event",
+    "webhook_endpoint",
+    "balance",
+    "list",
+    "deleted_customer",
+    "deleted_webhook_endpoint",
+]
+# Served only if the sandbox implements them; checked when seen.
+OPTIONAL_TYPES = ["balance_transaction", "deleted_product", "deleted_price"]
+
+JSON_TYPES: dict[type, str] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    dict: "object",
+    list: "array",
+}
+
+
+@dataclass
+class Sample:
+    source: str  # where it was seen: "sdk POST /v1/…", "raw GET /v1/…", "event data", …
+    body: dict[str, Any]
+
+
+@dataclass
+class Harvest:
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # flow steps that raised
+
+    def add(self, source: str, value: Any) -> None:
+        """Record every Stripe object in `value`, nested ones too."""
+        if isinstance(value, list):
+            for item in value:
+                self.add(source, item)
+            return
+        if not isinstance(value, dict):
+            return
+        kind = value.get("object")
+        if isinstance(kind, str) and "id" in value or kind in ("balance", "list"):
+            if value.get("deleted") is True:
+                kind = f"deleted_{kind}"
+            self.samples.setdefault(str(kind), []).append(Sample(source, value))
+        for key, item in value.items():
+            self.add(f"{source} .{key}", item)
+
+    def ids(self, kind: str) -> set[str]:
+        return {s.body["id"] for s in self.samples.get(kind, []) if "id" in s.body}
+
+
+def _fixtures() -> dict[str, dict[str, Any]]:
+    if not FIXTURES.exists():
+        pytest.skip(f"Stripe's example objects are not at {FIXTURES}")
+    resources: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
+    return resources
+
+
+def _sdk(value: Any) -> Any:
+    return value.to_dict() if isinstance(value, stripe.StripeObject) else value
+
+
+class Flows:
+    """Runs each flow step, recording what it returns; a failing step is noted, not fatal, so
+    one unfinished resource does not hide the shapes of all the others."""
+
+    def __init__(self, client: stripe.StripeClient, harvest: Harvest) -> None:
+        self.client = client
+        self.harvest = harvest
+
+    def step(self, name: str, action: Callable[[], Any]) -> Any:
+        try:
+            result = action()
+        except stripe.CardError as error:
+            # A decline answers 402 and carries the PaymentIntent and PaymentMethod.
+            self.harvest.add(f"sdk {name} (card error)", error.json_body or {})
+            return None
+        except Exception as error:  # noqa: BLE001 - reported by the per-type tests
+            self.harvest.failures.append(f"{name}: {type(error).__name__}: {error}")
+            return None
+        self.harvest.add(f"sdk {name}", _sdk(result))
+        return result
+
+
+def _drive(client: stripe.StripeClient, http: httpx.Client, harvest: Harvest) -> None:
+    v1 = client.v1
+    flows = Flows(client, harvest)
+    step = flows.step
+    endpoint = step(
+        "webhook_endpoints.create",
+        lambda: v1.webhook_endpoints.create(
+            params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
+        ),
+    )
+    customer = step(
+        "customers.create",
+        lambda: v1.customers.create(params={"email": "shape@example.com", "name": "Shape"}),
+    )
+    product = step("products.create", lambda: v1.products.create(params={"name": "T-shirt"}))
+    price = None
+    if product is not None:
+        price = step(
+            "prices.create",
+            lambda: v1.prices.create(
+                params={"product": product.id, "unit_amount": 2000, "currency": "usd"}
+            ),
+        )
+    step(
+        "payment_methods.retrieve",
+        lambda: v1.payment_methods.retrieve("pm_card_visa"),
+    )
+    intent = step(
+        "payment_intents.create(confirm)",
+        lambda: v1.payment_intents.create(
+            params={
+                "amount": 2000,
+                "currency": "usd",
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+                **({"customer": customer.id} if customer is not None else {}),
+            }
+        ),
+    )
+    step(
+        "payment_intents.create(decline)",
+        lambda: v1.payment_intents.create(
+            params={
+                "amount": 1500,
+                "currency": "usd",
+                "payment_method": "pm_card_chargeDeclined",
+                "confirm": True,
+            }
+        ),
+    )
+    unconfirmed = step(
+        "payment_intents.create",
+        lambda: v1.payment_intents.create(params={"amount": 500, "currency": "usd"}),
+    )
+    if unconfirmed is not None:
+        step(
+            "payment_intents.confirm",
+            lambda: v1.payment_intents.confirm(
+                unconfirmed.id, params={"payment_method": "pm_card_visa"}
+            ),
+        )
+    if intent is not None:
+        step(
+            "refunds.create",
+            lambda: v1.refunds.create(params={"payment_intent": intent.id, "amount": 500}),
+        )
+        step(
+            "payment_intents.retrieve(expand)",
+            lambda: v1.payment_intents.retrieve(
+                intent.id, params={"expand": ["latest_charge", "payment_method"]}
+            ),
+        )
+    if price is not None:
+        _checkout(v1, http, price.id, step)
+    step("balance.retrieve", lambda: v1.balance.retrieve())
+    step("balance_transactions.list", lambda: v1.balance_transactions.list())
+    step("events.list", lambda: v1.events.list(params={"limit": 100}))
+    step("charges.list", lambda: v1.charges.list())
+    _fetch_raw(http, harvest)
+    # Deletions last, so the raw reads above still find the live objects.
+    if customer is not None:
+        step("customers.delete", lambda: v1.customers.delete(customer.id))
+        harvest.add("raw GET deleted customer", http.get(f"/v1/customers/{customer.id}").json())
+    if endpoint is not None:
+        step("webhook_endpoints.delete", lambda: v1.webhook_endpoints.delete(endpoint.id))
+    spare = step("products.create(spare)", lambda: v1.products.create(params={"name": "Spare"}))
+    if spare is not None:
+        step("products.delete", lambda: v1.products.delete(spare.id))
+
+
+def _checkout(v1: Any, http: httpx.Client, price_id: str, step: Callable[..., Any]) -> None:
+    session = step(
+        "checkout.sessions.create",
+        lambda: v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "line_items": [{"price": price_id, "quantity": 2}],
+                "success_url": "http://127.0.0.1:9/success?session_id={CHECKOUT_SESSION_ID}",
+                "cancel_url": "http://127.0.0.1:9/cancel",
+            }
+        ),
+    )
+    if session is None:
+        return
+
+    def pay() -> dict[str, Any]:
+        answer = http.post(
+            session.url,
+            data={
+                "email": "buyer@example.com",
+                "card_number": "4242424242424242",
+                "card_expiry": "12/34",
+                "card_cvc": "123",
+                "cardholder_name": "Jo Buyer",
+            },
+        )
+        assert answer.status_code == 303, (answer.status_code, answer.text[:300])
+        return {}
+
+    step("hosted checkout form", pay)
+    step(
+        "checkout.sessions.retrieve(expand)",
+        lambda: v1.checkout.sessions.retrieve(
+            session.id, params={"expand": ["line_items", "payment_intent"]}
+        ),
+    )
+    step(
+        "checkout.sessions.list_line_items",
+        lambda: v1.checkout.sessions.line_items.list(session.id),
+    )
+
+
+def _fetch_raw(http: httpx.Client, harvest: Harvest) -> None:
+    """Fetch what the SDK saw once more as plain JSON: retrieve every id, read every list."""
+    seen = {kind: harvest.ids(kind) for kind in ROUTES}
+    for kind, (one, many) in ROUTES.items():
+        if one is not None:
+            for obj_id in sorted(seen[kind]):
+                path = one.format(obj_id)
+                answer = http.get(path)
+                if answer.status_code == 200:
+                    harvest.add(f"raw GET {path}", answer.json())
+        if many is not None:
+            answer = http.get(many, params={"limit": 100})
+            if answer.status_code == 200:
+                harvest.add(f"raw GET {many}", answer.json())
+    for session_id in sorted(harvest.ids("checkout.session")):
+        path = f"/v1/checkout/sessions/{session_id}/line_items"
+        answer = http.get(path)
+        if answer.status_code == 200:
+            harvest.add(f"raw GET {path}", answer.json())
+    answer = http.get("/v1/balance")
+    if answer.status_code == 200:
+        harvest.add("raw GET /v1/balance", answer.json())
+
+
+@pytest.fixture(scope="module")
+def harvest(sandbox_url: str) -> Iterator[Harvest]:
+    key = "sk_test_" + uuid.uuid4().hex
+    client = stripe.StripeClient(key, base_addresses={"api": sandbox_url}, max_network_retries=0)
+    found = Harvest()
+    with httpx.Client(
+        base_url=sandbox_url, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    ) as http:
+        _drive(client, http, found)
+    yield found
+
+
+def _json_type(value: Any) -> str:
+    return JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def shape_problems(example: dict[str, Any], sample: dict[str, Any]) -> list[str]:
+    """What `sample` lacks or mistypes compared with Stripe's `example` (top level only)."""
+    problems = [f"missing {name}" for name in example if name not in sample]
+    for name, expected in example.items():
+        got = sample.get(name)
+        if expected is None or got is None or name not in sample:
+            continue
+        want, have = _json_type(expected), _json_type(got)
+        # An expandable field is an id string unless expanded; the example may show either.
+        expandable = isinstance(expected, dict) and "object" in expected and "id" in expected
+        if want != have and not (expandable and have == "string"):
+            if want == "string" and have == "object" and "id" in got:
+                continue  # expanded on request (`expand[]`)
+            problems.append(f"{name}: {have}, Stripe has {want}")
+    return problems
+
+
+@pytest.mark.parametrize("kind", REQUIRED_TYPES + OPTIONAL_TYPES)
+def test_objects_have_every_field_of_stripes_example(kind: str, harvest: Harvest) -> None:
+    examples = _fixtures()
+    example = LIST_SHAPE if kind == "list" else examples[kind]
+    samples = harvest.samples.get(kind, [])
+    if not samples:
+        if kind in OPTIONAL_TYPES:
+            pytest.skip(f"the sandbox served no {kind}")
+        pytest.fail(
+            f"the flows produced no {kind} object; failed steps:\n  "
+            + "\n  ".join(harvest.failures or ["(none)"])
+        )
+    report: dict[str, set[str]] = {}
+    for sample in samples:
+        for problem in shape_problems(example, sample.body):
+            report.setdefault(problem, set()).add(sample.source)
+    assert not report, f"{kind}: {len(samples)} samples\n" + "\n".join(
+        f"  {problem}  (in {len(sources)} samples, e.g. {sorted(sources)[0]})"
+        for problem, sources in sorted(report.items())
+    )
+
+
+@pytest.mark.parametrize("kind", ["customer", "event", "webhook_endpoint", "balance", "list"])
+def test_raw_json_is_checked_not_only_sdk_objects(kind: str, harvest: Harvest) -> None:
+    """The per-type checks above must include plain JSON read without the SDK, for the types
+    that exist from the start; guards the harvest itself."""
+    raw = [s for s in harvest.samples.get(kind, []) if s.source.startswith("raw ")]
+    assert raw, f"no raw JSON sample of {kind}"
+
+
+def test_shape_check_names_missing_and_mistyped_fields() -> None:
+    example = {"id": "cus_1", "object": "customer", "balance": 0, "email": None, "address": {}}
+    sample = {"id": "cus_2", "object": "customer", "balance": "0", "address": None}
+    assert shape_problems(example, sample) == [
+        "missing email",
+        "balance: string, Stripe has integer",
+    ]
