@@ -10,7 +10,10 @@ config = context.config
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set: run migrations through paydesk.store.migrate")
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             context.configure(
