@@ -79,3 +79,26 @@ def test_ids_unknown_to_this_account_are_made_again(
     product_id, price_id = _ids(engine)["mug"]
     assert product_id != "prod_gone"
     assert stripe_client.v1.prices.retrieve(price_id).product == product_id
+
+
+def test_catalog_sync_command(
+    tmp_path, sandbox_url: str, stripe_key: str, stripe_client: stripe.StripeClient
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(CATALOG.model_dump()))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+           "STRIPE_SECRET_KEY": stripe_key, "STRIPE_API_BASE": sandbox_url}
+    paydesk = str(Path(sys.executable).with_name("paydesk"))
+    proc = subprocess.run([paydesk, "catalog", "sync", "--file", str(catalog)], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "synced 2 products" in proc.stdout
+    assert stripe_key not in proc.stdout + proc.stderr
+    names = {p.name for p in stripe_client.v1.products.list({"limit": 100}).data}
+    assert names == {"Mug", "Matcha"}
