@@ -172,7 +172,8 @@ def validate_card(
     digits = number.replace(" ", "").replace("-", "")
     if not digits.isdigit() or not 12 <= len(digits) <= 19:
         raise _card_error("Your card number is invalid.", "invalid_number", f"{prefix}number")
-    if not _luhn(digits):
+    # The issue names 4000000000003184 as a 3DS card although it fails Luhn: accept it too.
+    if digits not in TEST_CARDS and not _luhn(digits):
         raise _card_error("Your card number is incorrect.", "incorrect_number", f"{prefix}number")
     month = _int_field(
         exp_month,
