@@ -21,6 +21,7 @@ from paydesk.sandbox import pages
 from paydesk.sandbox.api import ApiApp
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.resources import load_all
+from paydesk.sandbox.resources.checkout_sessions import expire_due
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.store import Store
 
@@ -48,10 +49,12 @@ class SandboxApp:
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         await self.deliverer.start()
         purge = asyncio.create_task(self._purge_loop())
+        sweep = asyncio.create_task(self._expire_loop())
         try:
             yield
         finally:
             purge.cancel()
+            sweep.cancel()
             await self.deliverer.stop()
             self.store.close()
 
@@ -59,6 +62,15 @@ class SandboxApp:
         while True:
             await asyncio.sleep(3600)
             self.store.purge_idempotency()
+
+    async def _expire_loop(self) -> None:
+        # Checkout Sessions past expires_at expire (with their event) even if nobody reads them.
+        while True:
+            await asyncio.sleep(5)
+            try:
+                expire_due(self.store)
+            except Exception:
+                log.exception("checkout session expiry sweep failed")
 
     async def _index(self, _request: Request) -> HTMLResponse:
         return HTMLResponse(

@@ -1,0 +1,281 @@
+"""The hosted Checkout page at a session's `url`: shows the order, takes a card, pays.
+
+Form contract (DESIGN.md): `email`, `card_number`, `card_expiry` (MM/YY), `card_cvc`,
+`cardholder_name`. Every handler reads the form first and then works without awaiting, so a
+double submit is decided by the session's status: once complete, a POST only redirects.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.templating import Jinja2Templates
+
+from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.errors import CardError, StripeError
+from paydesk.sandbox.pages import TEMPLATES
+from paydesk.sandbox.pages.money import format_money
+from paydesk.sandbox.resources.checkout_sessions import (
+    complete_session,
+    fresh,
+    line_items,
+    state_of,
+    success_redirect,
+)
+from paydesk.sandbox.resources.payment_intents import confirm_intent, create_intent
+from paydesk.sandbox.resources.payment_methods import card_payment_method
+from paydesk.sandbox.store import Store
+
+BUSINESS_NAME = "paydesk sandbox"
+AUTH_FAILED = (
+    "We are unable to authenticate your payment method. Please choose a different payment "
+    "method and try again."
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
+
+
+def routes(store: Store) -> list[BaseRoute]:
+    page = CheckoutPage(store)
+    return [
+        Route("/c/pay/{session_id}", page.show, methods=["GET"]),
+        Route("/c/pay/{session_id}", page.submit, methods=["POST"]),
+        Route("/c/pay/{session_id}/return", page.back_from_challenge, methods=["GET"]),
+    ]
+
+
+class CheckoutPage:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.templates = Jinja2Templates(directory=str(TEMPLATES))
+        self.templates.env.filters["money"] = format_money
+
+    # -- handlers ------------------------------------------------------------------------------
+
+    async def show(self, request: Request) -> Response:
+        found = self._session(request)
+        if found is None:
+            return self._not_found(request)
+        account, session = found
+        try:
+            return self._page(request, account, session)
+        finally:
+            self.store.flush()
+
+    async def submit(self, request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        found = self._session(request)
+        if found is None:
+            return self._not_found(request)
+        account, session = found
+        try:
+            return self._pay(request, account, session, form)
+        finally:
+            self.store.flush()
+
+    async def back_from_challenge(self, request: Request) -> Response:
+        found = self._session(request)
+        if found is None:
+            return self._not_found(request)
+        account, session = found
+        try:
+            return self._after_challenge(request, account, session)
+        finally:
+            self.store.flush()
+
+    # -- paying --------------------------------------------------------------------------------
+
+    def _pay(
+        self, request: Request, account: Account, session: Obj, form: dict[str, str]
+    ) -> Response:
+        if session["status"] == "complete":
+            # Double submit, second tab, back button: the buyer already paid; never again.
+            return _see_other(success_redirect(session))
+        if session["status"] != "open":
+            return self._page(request, account, session)
+        kept = {k: form.get(k, "").strip() for k in ("email", "cardholder_name", "card_expiry")}
+        if session["amount_total"] == 0:
+            problems = [] if _EMAIL.match(kept["email"]) else ["Your email address is incomplete."]
+            if problems:
+                return self._page(request, account, session, problems, kept, status=400)
+            complete_session(account, session, None, kept["email"], kept["cardholder_name"])
+            return _see_other(success_redirect(session))
+        state = state_of(account, session)
+        pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
+        if pi is not None and pi["status"] in ("succeeded", "requires_capture", "processing"):
+            # A payment already went through (another tab): never charge a second time.
+            return self._finish(account, session, pi, kept)
+        problems, card = _read_card(form, kept)
+        if card is None:
+            return self._page(request, account, session, problems, kept, status=400)
+        number, exp_month, exp_year, cvc = card
+        base_url = str(request.base_url).rstrip("/")
+        try:
+            pm = card_payment_method(
+                account,
+                number=number,
+                exp_month=exp_month,
+                exp_year=exp_year,
+                cvc=cvc,
+                billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
+            )
+            if pi is None:
+                pi = self._new_intent(account, session, state)
+            pi = confirm_intent(
+                account,
+                pi,
+                pm["id"],
+                base_url,
+                return_url=f"{base_url}/c/pay/{session['id']}/return",
+            )
+        except CardError as error:
+            return self._page(request, account, session, [error.message], kept, status=402)
+        except StripeError as error:
+            return self._page(request, account, session, [error.message], kept, status=400)
+        state["buyer"] = kept
+        account.save(state)
+        if pi["status"] == "requires_action":
+            next_action = pi.get("next_action") or {}
+            return _see_other(next_action["redirect_to_url"]["url"])
+        return self._finish(account, session, pi, kept)
+
+    def _new_intent(self, account: Account, session: Obj, state: Obj) -> Obj:
+        data = state["pi_data"]
+        pi = create_intent(
+            account,
+            amount=session["amount_total"],
+            currency=session["currency"],
+            customer=session["customer"],
+            # Stripe copies only payment_intent_data onto the intent, not the session's metadata.
+            metadata=dict(data.get("metadata") or {}),
+            payment_method_types=["card"],
+            description=data.get("description"),
+            receipt_email=data.get("receipt_email"),
+            capture_method=data.get("capture_method") or "automatic",
+        )
+        state["payment_intent"] = pi["id"]
+        account.save(state)
+        return pi
+
+    def _after_challenge(self, request: Request, account: Account, session: Obj) -> Response:
+        if session["status"] != "open":
+            return self._page(request, account, session)
+        state = state_of(account, session)
+        pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
+        kept = state.get("buyer") or {}
+        if pi is None:
+            return self._page(request, account, session)
+        if pi["status"] in ("succeeded", "requires_capture", "processing"):
+            return self._finish(account, session, pi, kept)
+        if pi["status"] == "requires_action":
+            message = "Authentication was not completed. Please try again."
+        else:
+            message = AUTH_FAILED  # the buyer's wording; the API's error speaks to developers
+        return self._page(request, account, session, [message], kept, status=402)
+
+    def _finish(self, account: Account, session: Obj, pi: Obj, kept: dict[str, str]) -> Response:
+        if session["status"] == "open":
+            complete_session(
+                account, session, pi, kept.get("email", ""), kept.get("cardholder_name", "")
+            )
+        return _see_other(success_redirect(session))
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def _session(self, request: Request) -> tuple[Account, Obj] | None:
+        session_id = request.path_params["session_id"]
+        account = self.store.owner(session_id)
+        session = account.find(session_id) if account is not None else None
+        if account is None or session is None or session.get("object") != "checkout.session":
+            return None
+        return account, fresh(account, session)
+
+    def _page(
+        self,
+        request: Request,
+        account: Account,
+        session: Obj,
+        errors: list[str] | None = None,
+        kept: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        if session["status"] != "open":
+            return self._notice(request, session)
+        values = dict(kept or {})
+        values.setdefault("email", _prefill_email(account, session))
+        context: dict[str, Any] = {
+            "business": BUSINESS_NAME,
+            "session": session,
+            "items": line_items(account, session),
+            "errors": errors or [],
+            "values": values,
+            "email_locked": bool(session.get("customer_email")),
+            "pay_label": "Pay"
+            if session.get("submit_type") in (None, "auto", "pay")
+            else str(session["submit_type"]).capitalize(),
+        }
+        return self.templates.TemplateResponse(
+            request, "checkout.html", context, status_code=status
+        )
+
+    def _notice(self, request: Request, session: Obj) -> Response:
+        context = {
+            "business": BUSINESS_NAME,
+            "session": session,
+            "success_url": success_redirect(session) if session["status"] == "complete" else None,
+        }
+        status = 410 if session["status"] == "expired" else 200
+        return self.templates.TemplateResponse(
+            request, "checkout_notice.html", context, status_code=status
+        )
+
+    def _not_found(self, request: Request) -> Response:
+        context = {"business": BUSINESS_NAME, "session": None, "success_url": None}
+        return self.templates.TemplateResponse(
+            request, "checkout_notice.html", context, status_code=404
+        )
+
+
+def _prefill_email(account: Account, session: Obj) -> str:
+    if session.get("customer_email"):
+        return str(session["customer_email"])
+    customer = account.find(session["customer"]) if session.get("customer") else None
+    return str((customer or {}).get("email") or "")
+
+
+def _read_card(
+    form: dict[str, str], kept: dict[str, str]
+) -> tuple[list[str], tuple[str, int, int, str] | None]:
+    """Check the form like a payment page would before anything reaches the card network."""
+    problems: list[str] = []
+    if not _EMAIL.match(kept["email"]):
+        problems.append("Your email address is incomplete.")
+    number = re.sub(r"[\s-]", "", form.get("card_number", ""))
+    if not number:
+        problems.append("Your card number is incomplete.")
+    elif not number.isdigit():
+        problems.append("Your card number is invalid.")
+    expiry = _EXPIRY.match(kept["card_expiry"])
+    if not kept["card_expiry"]:
+        problems.append("Your card's expiration date is incomplete.")
+    elif expiry is None or not 1 <= int(expiry.group(1)) <= 12:
+        problems.append("Your card's expiration date is invalid. Use MM/YY.")
+    cvc = form.get("card_cvc", "").strip()
+    if not cvc:
+        problems.append("Your card's security code is incomplete.")
+    elif not (cvc.isdigit() and 3 <= len(cvc) <= 4):
+        problems.append("Your card's security code is invalid.")
+    if not kept["cardholder_name"]:
+        problems.append("Please enter the name on your card.")
+    if problems or expiry is None:
+        return problems, None
+    year = int(expiry.group(2))
+    return [], (number, int(expiry.group(1)), year + 2000 if year < 100 else year, cvc)
+
+
+def _see_other(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
