@@ -144,7 +144,7 @@ def trigger(event: str, api_base: str, api_key: str) -> None:
     for line in made.lines:
         _say(line)
     recent = client.v1.events.list(params={"type": event, "limit": 20}).data
-    found = [e for e in recent if e.data.object.get("id") == made.subject]
+    found = [e for e in recent if getattr(e.data.object, "id", None) == made.subject]
     if not found:
         _fail(f"Trigger failed: the sandbox emitted no {event} event for {made.subject}", 1)
     _say(f"Trigger succeeded! {event} [{found[0].id}]")

@@ -67,12 +67,12 @@ def _paid_intent(client: stripe.StripeClient, made: Made) -> stripe.PaymentInten
     if pi.status != "succeeded":
         raise TriggerFailed(f"payment intent {pi.id} is {pi.status}, not succeeded")
     made.subject = made.add("payment_intent", pi.id)
+    made.add("charge", _charge_id(pi))
     return pi
 
 
 def _charge(client: stripe.StripeClient, made: Made) -> None:
-    pi = _paid_intent(client, made)
-    made.subject = made.add("charge", _charge_id(pi))
+    made.subject = _charge_id(_paid_intent(client, made))
 
 
 def _failed_intent(client: stripe.StripeClient, made: Made) -> None:
