@@ -12,6 +12,7 @@ import httpx
 import pytest
 import stripe
 
+from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.checkout_sessions import expire_due
 from paydesk.sandbox.server import SandboxHandle, start_in_thread
 
@@ -289,3 +290,35 @@ def test_sessions_past_expires_at_expire_once_when_read_or_swept(
 
     expired = client.v1.events.list(params={"type": "checkout.session.expired"})
     assert sorted(e.data.object["id"] for e in expired.data) == sorted([read.id, swept.id])
+
+
+def test_customer_creation_always_makes_a_customer_from_the_buyer(
+    stripe_client: stripe.StripeClient, browser: httpx.Client
+) -> None:
+    session = _session(stripe_client, customer_creation="always")
+    browser.post(session.url, data=_card("4242424242424242"))  # type: ignore[arg-type]
+
+    paid = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert paid.customer is not None
+    customer = stripe_client.v1.customers.retrieve(paid.customer)  # type: ignore[arg-type]
+    assert (customer.email, customer.name) == ("buyer@example.com", "Ada Buyer")
+    pi = stripe_client.v1.payment_intents.retrieve(paid.payment_intent)  # type: ignore[arg-type]
+    assert pi.customer == customer.id
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (1234, "usd", "$12.34"),
+        (999, "eur", "€9.99"),
+        (1500, "jpy", "¥1,500"),
+        (123456789, "usd", "$1,234,567.89"),
+        (5000, "krw", "₩5,000"),
+        (1230, "kwd", "KWD 1.230"),
+        (250, "sek", "SEK 2.50"),
+    ],
+)
+def test_money_is_formatted_with_the_currency_decimals(
+    amount: int, currency: str, shown: str
+) -> None:
+    assert format_money(amount, currency) == shown

@@ -20,6 +20,7 @@ from paydesk.sandbox.errors import CardError, StripeError
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.checkout_sessions import (
+    buyer_customer,
     complete_session,
     fresh,
     line_items,
@@ -124,7 +125,7 @@ class CheckoutPage:
                 billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
             )
             if pi is None:
-                pi = self._new_intent(account, session, state)
+                pi = self._new_intent(account, session, state, kept)
             pi = confirm_intent(
                 account,
                 pi,
@@ -143,13 +144,13 @@ class CheckoutPage:
             return _see_other(next_action["redirect_to_url"]["url"])
         return self._finish(account, session, pi, kept)
 
-    def _new_intent(self, account: Account, session: Obj, state: Obj) -> Obj:
+    def _new_intent(self, account: Account, session: Obj, state: Obj, kept: dict[str, str]) -> Obj:
         data = state["pi_data"]
         pi = create_intent(
             account,
             amount=session["amount_total"],
             currency=session["currency"],
-            customer=session["customer"],
+            customer=buyer_customer(account, session, kept["email"], kept["cardholder_name"]),
             # Stripe copies only payment_intent_data onto the intent, not the session's metadata.
             metadata=dict(data.get("metadata") or {}),
             payment_method_types=["card"],

@@ -28,6 +28,7 @@ from paydesk.sandbox.params import (
     get_list,
     get_str,
 )
+from paydesk.sandbox.resources.customers import create_customer
 from paydesk.sandbox.resources.prices import price_from_data
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
@@ -65,6 +66,24 @@ _FIELDS = {
     "invoice_creation",
     "discounts",
     "after_expiration",
+    # Accepted and ignored: real clients send these; the sandbox has nothing to do with them.
+    "shipping_options",
+    "tax_id_collection",
+    "saved_payment_method_options",
+    "payment_method_collection",
+    "payment_method_configuration",
+    "custom_fields",
+    "redirect_on_completion",
+    "subscription_data",
+    "setup_intent_data",
+    "optional_items",
+    "branding_settings",
+    "adaptive_pricing",
+    "permissions",
+    "wallet_options",
+    "name_collection",
+    "origin_context",
+    "payment_method_data",
 }
 _PAYMENT_METHOD_TYPES = ("card", "link")
 _LOCALES = (
@@ -537,6 +556,18 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
     )
     account.emit("checkout.session.completed", session)
     return session
+
+
+def buyer_customer(account: Account, session: Obj, email: str, name: str) -> str | None:
+    """The customer the payment belongs to: the session's own, or (customer_creation=always)
+    a new one made from what the buyer typed, as Stripe does."""
+    if session["customer"] or session.get("customer_creation") != "always":
+        return session["customer"]  # type: ignore[no-any-return]
+    params = {"email": email, "name": name} if name else {"email": email}
+    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers")
+    customer = create_customer(call)
+    account.update(session, {"customer": customer["id"]})
+    return customer["id"]  # type: ignore[no-any-return]
 
 
 def success_redirect(session: Obj) -> str:
