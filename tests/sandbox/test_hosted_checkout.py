@@ -104,6 +104,8 @@ def test_paying_with_4242_completes_the_session_and_redirects(
     pi = stripe_client.v1.payment_intents.retrieve(paid.payment_intent)  # type: ignore[arg-type]
     assert (pi.status, pi.amount, pi.currency) == ("succeeded", 2500, "usd")
     assert pi.metadata.to_dict() == {"order": "42"}  # from payment_intent_data only
+    found = stripe_client.v1.checkout.sessions.list(params={"payment_intent": pi.id})
+    assert [s.id for s in found.data] == [session.id]
 
     types = _event_types(stripe_client)
     assert types.index("payment_intent.succeeded") < types.index("checkout.session.completed")
