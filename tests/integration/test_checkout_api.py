@@ -153,3 +153,34 @@ def test_order_endpoint_shows_a_pending_order_and_404s_unknown_ones(shop: Shop) 
         "access": [],
     }
     assert httpx.get(shop.url + "/api/orders/ord_unknown").status_code == 404
+
+
+def test_the_session_was_created_under_the_orders_idempotency_key(
+    shop: Shop, stripe_client  # type: ignore[no-untyped-def]
+) -> None:
+    import stripe
+
+    res = httpx.post(shop.url + "/api/checkout",
+                     json={"items": [{"product_id": "beans", "quantity": 1}]})
+    order_id = res.json()["order_id"]
+    # Stripe refuses a key reused with other parameters: proof that checkout used this key.
+    with pytest.raises(stripe.IdempotencyError):
+        stripe_client.v1.checkout.sessions.create(
+            {"mode": "payment", "success_url": "https://x.test/ok",
+             "line_items": [{"price_data": {"currency": "usd", "unit_amount": 1,
+                                            "product_data": {"name": "x"}}, "quantity": 1}]},
+            {"idempotency_key": f"checkout:{order_id}"},
+        )
+
+
+def test_concurrent_checkouts_never_oversell(shop: Shop) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def buy(_: int) -> int:
+        return httpx.post(shop.url + "/api/checkout", timeout=30,
+                          json={"items": [{"product_id": "mug", "quantity": 1}]}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(buy, range(8)))
+    assert sorted(codes) == [201] * 3 + [409] * 5
+    assert _stock(shop, "mug") == 0
