@@ -18,8 +18,7 @@ from paydesk.catalog.tables import products
 from paydesk.checkout.model import TRANSITIONS, OrderStatus, Trigger, next_status, refund_trigger
 from paydesk.checkout.tables import order_items, orders
 from paydesk.context import AppContext
-from paydesk.core.money import format_money
-from paydesk.fulfilment.access import access_links
+from paydesk.fulfilment.email import confirmation
 from paydesk.fulfilment.tables import access_grants
 from paydesk.notify.outbox import queue_email
 from paydesk.ops.metrics import metrics
@@ -129,23 +128,14 @@ def _fulfil_paid_order(conn: Connection, ctx: AppContext, order_id: str, now: da
 
 def _queue_confirmation(conn: Connection, ctx: AppContext, order: Any) -> None:
     items = conn.execute(
-        select(order_items.c.name, order_items.c.quantity).where(
-            order_items.c.order_id == order.id
-        )
+        select(order_items.c.name, order_items.c.quantity, order_items.c.product_id,
+               products.c.type)
+        .join(products, products.c.id == order_items.c.product_id)
+        .where(order_items.c.order_id == order.id)
+        .order_by(order_items.c.id)
     ).all()
-    lines = [f"Thank you for your order {order.id}.", ""]
-    lines += [f"  {qty} x {name}" for name, qty in items]
-    lines += ["", f"Total: {format_money(order.amount_total, order.currency)}"]
-    links = access_links(ctx, conn, order.id)
-    if links:
-        lines += ["", "Your downloads:"] + [f"  {link['name']}: {link['url']}" for link in links]
-    queue_email(
-        conn,
-        dedupe_key=f"email:confirm:{order.id}",
-        to=order.email,
-        subject=f"Your order {order.id} is confirmed",
-        body="\n".join(lines) + "\n",
-    )
+    mail = confirmation(ctx, order, items)
+    queue_email(conn, f"email:confirm:{order.id}", mail["to"], mail["subject"], mail["body"])
 
 
 def expire_session(conn: Connection, session: dict[str, Any]) -> bool:

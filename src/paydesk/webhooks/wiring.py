@@ -17,7 +17,7 @@ from paydesk.reconcile.service import ReconcileSchedule
 from paydesk.webhooks.gate import WriteGate
 from paydesk.webhooks.inbox import InboxWriter
 from paydesk.webhooks.processor import Processor
-from paydesk.webhooks.routes import webhook_endpoint
+from paydesk.webhooks.routes import WebhookRoute
 
 
 class Service(Protocol):
@@ -31,9 +31,8 @@ def install(app: Starlette, ctx: AppContext) -> list[Service]:
     gate = WriteGate(ctx.engine)
     processor = Processor(ctx, gate)
     writer = InboxWriter(ctx.engine, gate, on_commit=processor.wake)
-    app.router.add_route(
-        "/api/webhook", webhook_endpoint(writer, lambda: ctx.webhook_secrets), methods=["POST"]
-    )
+    # Outermost, so deliveries skip the framework's layers (see webhooks/routes.py).
+    app.add_middleware(WebhookRoute, writer=writer, secrets=lambda: ctx.webhook_secrets)
     app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
     app.router.add_route("/admin/mailbox", mailbox_endpoint(ctx), methods=["GET"])
     services: list[Service] = [processor, writer]
