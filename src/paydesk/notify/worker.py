@@ -21,12 +21,12 @@ from sqlalchemy import Connection, Engine, select, update
 from paydesk.notify.smtp import send_email
 from paydesk.notify.tables import mailbox, outbox
 from paydesk.ops.metrics import metrics
-from paydesk.store.upsert import insert_ignore_one
+from paydesk.store.upsert import insert_ignore
 from paydesk.webhooks.gate import WriteGate
 
 log = structlog.get_logger()
 
-BATCH = 50
+BATCH = 200
 MAX_ATTEMPTS = 8
 
 
@@ -53,26 +53,38 @@ def drain_once(
     limit = min(limit, 10) if smtp_url else limit
     with (gate or WriteGate(engine)).hold(), engine.begin() as conn:
         rows = _claim(conn, now, limit)
-        for row in rows:
-            _deliver(conn, row, smtp_url, now)
+        if smtp_url:
+            for row in rows:
+                _deliver(conn, row, smtp_url, now)
+        else:
+            _keep_in_mailbox(conn, rows, now)
     return len(rows)
 
 
-def _deliver(conn: Connection, row: Any, smtp_url: str | None, now: datetime) -> None:
+def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
+    """No SMTP: file the whole batch in the mailbox and mark it sent, in this transaction."""
+    if not rows:
+        return
+    mails = [(row.id, orjson.loads(row.payload)) for row in rows]
+    insert_ignore(conn, mailbox, [
+        {"outbox_id": oid, "to_addr": m["to"], "subject": m["subject"], "body": m["body"],
+         "created_at": now}
+        for oid, m in mails
+    ])
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_([oid for oid, _ in mails]))
+        .values(status="sent", attempts=outbox.c.attempts + 1, sent_at=now, last_error=None)
+    )
+    metrics().emails_sent.labels(transport="mailbox").inc(len(mails))
+    log.info("emails_kept_in_mailbox", outbox_ids=[oid for oid, _ in mails])
+
+
+def _deliver(conn: Connection, row: Any, smtp_url: str, now: datetime) -> None:
     mail = orjson.loads(row.payload)
     attempts = row.attempts + 1
     try:
-        if smtp_url:
-            send_email(smtp_url, mail["to"], mail["subject"], mail["body"])
-        else:
-            insert_ignore_one(
-                conn,
-                mailbox,
-                {
-                    "outbox_id": row.id, "to_addr": mail["to"], "subject": mail["subject"],
-                    "body": mail["body"], "created_at": now,
-                },
-            )
+        send_email(smtp_url, mail["to"], mail["subject"], mail["body"])
     except Exception as exc:
         dead = attempts >= MAX_ATTEMPTS
         conn.execute(
@@ -90,7 +102,7 @@ def _deliver(conn: Connection, row: Any, smtp_url: str | None, now: datetime) ->
         .where(outbox.c.id == row.id)
         .values(status="sent", attempts=attempts, sent_at=now, last_error=None)
     )
-    metrics().emails_sent.labels(transport="smtp" if smtp_url else "mailbox").inc()
+    metrics().emails_sent.labels(transport="smtp").inc()
     log.info("email_sent", outbox_id=row.id, dedupe_key=row.dedupe_key)
 
 
