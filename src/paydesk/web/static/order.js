@@ -24,6 +24,8 @@
       document.getElementById("access").hidden = false;
     }
     document.getElementById("waiting").hidden = done(order.status);
+    document.getElementById("confirmed").hidden =
+      order.status !== "fulfilled" || order.access.length > 0;
   }
 
   async function poll() {
