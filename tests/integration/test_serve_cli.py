@@ -22,17 +22,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+def _env(database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "CLIENT_URL"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/shop.db", **extra)
+    env.update(DATABASE_URL=database_url, **extra)
     return env
 
 
-def test_serve_runs_the_demo_shop_on_the_embedded_sandbox(tmp_path: Path) -> None:
+def test_serve_runs_the_demo_shop_on_the_embedded_sandbox(
+    tmp_path: Path, database_url: str
+) -> None:
     port, sandbox_port = _free_port(), _free_port()
     proc = subprocess.Popen(
         [PAYDESK, "serve", "--port", str(port), "--sandbox-port", str(sandbox_port)],
-        cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=tmp_path, env=_env(database_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -67,7 +69,8 @@ def test_a_real_stripe_key_without_a_webhook_secret_refuses_to_start(tmp_path: P
     proc = subprocess.run(
         [PAYDESK, "serve", "--port", str(_free_port())], cwd=tmp_path, capture_output=True,
         text=True, timeout=60,
-        env=_env(tmp_path, STRIPE_SECRET_KEY="sk_test_abc", STRIPE_API_BASE="http://127.0.0.1:1"),
+        env=_env(f"sqlite:///{tmp_path}/shop.db", STRIPE_SECRET_KEY="sk_test_abc",
+                 STRIPE_API_BASE="http://127.0.0.1:1"),
     )
     assert proc.returncode == 2
     assert "STRIPE_WEBHOOK_SECRET" in proc.stderr
