@@ -11,6 +11,7 @@ from paydesk.context import AppContext
 
 def get_order(ctx: AppContext, order_id: str) -> OrderOut | None:
     """The order's live state; its access links only once it has been fulfilled."""
+    # Imported here: fulfilment imports checkout (commit/release stock), not the other way round.
     from paydesk.fulfilment.access import access_links
 
     with ctx.engine.connect() as conn:

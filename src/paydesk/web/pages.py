@@ -76,6 +76,7 @@ def payment_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTML
 
 
 def _fulfil(ctx: AppContext, session: dict[str, Any]) -> None:
+    # Imported on use so that the pages module loads without the fulfilment pipeline's deps.
     from paydesk.fulfilment.service import fulfil_checkout
 
     try:
