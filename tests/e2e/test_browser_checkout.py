@@ -71,3 +71,21 @@ def test_a_buyer_pays_and_gets_the_download(  # type: ignore[no-untyped-def]
         href = link.get_attribute("href")
         assert href and href.startswith(shop.url + "/access/")
         assert httpx.get(href).status_code == 200
+
+
+def test_asking_for_more_than_is_left_shows_why(  # type: ignore[no-untyped-def]
+    browser, sqlite_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path
+) -> None:
+    with run_shop(sqlite_url, sandbox_url, stripe_key, tmp_path) as shop:
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(shop.url + "/")
+        mug = page.get_by_test_id("product-mug")
+        mug.locator("input.qty").fill("5")
+        mug.get_by_role("button", name="Add to cart").click()
+        page.get_by_role("button", name="Pay now").click()
+        error = page.locator("#cart-error")
+        error.wait_for(state="visible")
+        assert "Stoneware Mug" in error.inner_text() and "only 3 left" in error.inner_text()
+        assert page.url.startswith(shop.url)
+        assert page.get_by_role("button", name="Pay now").is_enabled()
