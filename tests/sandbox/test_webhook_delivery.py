@@ -163,6 +163,9 @@ def test_only_enabled_matching_endpoints_that_existed_get_an_event(
     stripe_client: stripe.StripeClient,
 ) -> None:
     customers, charges, disabled, later = (Receiver() for _ in range(4))
+    for r in (customers, later):  # held, so pending_webhooks can be read before delivery
+        r.hold_seconds = 10.0
+        r.hold.clear()
     try:
         _endpoint(stripe_client, customers.url, ["customer.*"])
         _endpoint(stripe_client, charges.url, ["charge.succeeded"])
@@ -176,6 +179,8 @@ def test_only_enabled_matching_endpoints_that_existed_get_an_event(
         stripe_client.v1.customers.update(customer.id, params={"name": "Ada"})
         updated = _event_for(stripe_client, customer.id, "customer.updated")
         assert updated.pending_webhooks == 2
+        customers.hold.set()
+        later.hold.set()
 
         wait_for(lambda: len(customers.requests) == 2, "both events at the customer.* endpoint")
         wait_for(lambda: later.requests, "the update at the later endpoint")

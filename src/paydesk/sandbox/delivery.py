@@ -229,8 +229,8 @@ class Deliverer:
         error: str | None,
         seconds: float,
     ) -> None:
-        # Attempts are objects of the account (not part of Stripe's public API): listed by
-        # `paydesk listen` and kept with --db, so a user can see what happened.
+        # Attempts are objects of the account, outside Stripe's public API (no route lists
+        # them): kept with --db so what happened to a delivery can be looked up afterwards.
         account.insert(
             {
                 "id": new_id("wha"),
