@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from paydesk.sandbox import API_VERSION, formdata
+from paydesk.sandbox import API_VERSION, compat, formdata
 from paydesk.sandbox.account import Account, IdempotencyRecord
 from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import IdempotencyError, InvalidRequest, StripeError, Unauthorized
@@ -35,12 +35,25 @@ class ApiApp:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         request_id = "req_" + secrets.token_hex(7)
+        if scope["method"] == "OPTIONS":  # CORS preflight: browsers send it without a key
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": compat.preflight_headers(headers),
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        head = scope["method"] == "HEAD"  # answered like GET, without the body
+        if head:
+            scope = {**scope, "method": "GET"}
         body, too_large = await _read_body(receive, headers)
         if too_large:
             error = InvalidRequest("Request body too large.", status=413)
             return await _send(send, error.status, orjson.dumps(error.body()), request_id, {})
         status, payload, extra = self.handle(scope, headers, body, request_id)
-        await _send(send, status, payload, request_id, extra)
+        await _send(send, status, payload, request_id, extra, head)
 
     def handle(
         self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str
@@ -49,10 +62,11 @@ class ApiApp:
         path = scope["path"]
         extra: dict[str, str] = {}
         try:
-            account = self._authenticate(headers)
             params = formdata.parse(scope.get("query_string", b""))
             if body:
+                compat.check_content_type(headers)
                 params.update(formdata.parse(body))
+            account = self._authenticate(headers, method, path, params)
             paths = params.pop("expand", None)
             key = headers.get("idempotency-key") if method == "POST" else None
             if key:
@@ -122,7 +136,9 @@ class ApiApp:
             account.request_id = account.idempotency_key = None
         return 200, orjson.dumps(expand(account, result, paths))
 
-    def _authenticate(self, headers: dict[str, str]) -> Account:
+    def _authenticate(
+        self, headers: dict[str, str], method: str, path: str, params: dict[str, Any]
+    ) -> Account:
         auth = headers.get("authorization", "")
         scheme, _, credential = auth.partition(" ")
         key = ""
@@ -133,6 +149,10 @@ class ApiApp:
                 key = base64.b64decode(credential).decode().partition(":")[0]
             except Exception:  # noqa: BLE001 - any garbage is simply "no key"
                 key = ""
+        if not key:
+            key = compat.key_param(params)
+        if key.startswith("pk_"):
+            return compat.publishable_account(self.store, key, method, path, params)
         if not key:
             raise Unauthorized(
                 "You did not provide an API key. You need to provide your API key in the "
@@ -181,7 +201,7 @@ async def _read_body(receive: Any, headers: dict[str, str]) -> tuple[bytes, bool
 
 
 async def _send(
-    send: Any, status: int, body: bytes, request_id: str, extra: dict[str, str]
+    send: Any, status: int, body: bytes, request_id: str, extra: dict[str, str], head: bool = False
 ) -> None:
     headers = [
         (b"content-type", b"application/json"),
@@ -192,4 +212,4 @@ async def _send(
     ]
     headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": b"" if head else body})
