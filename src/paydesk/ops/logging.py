@@ -63,6 +63,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # The SDK logs every request at INFO; our own lines already carry the ids that matter.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     # uvicorn's access log would repeat what RequestIdMiddleware logs, without the id.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):
