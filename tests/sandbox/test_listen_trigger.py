@@ -159,6 +159,27 @@ def test_listen_answers_the_sandbox_with_the_target_status_so_a_500_is_retried(
     wait_for(lambda: client.v1.events.retrieve(event.id).pending_webhooks == 0, "delivered")
 
 
+def test_listen_reports_an_unreachable_target_and_lets_the_sandbox_retry(
+    sandbox: str, key: str
+) -> None:
+    listen = Process(
+        "listen", "--forward-to", f"http://127.0.0.1:{free_port()}/hook", *_api(sandbox, key)
+    )
+    try:
+        listen.line_matching(r"^Ready! ")
+        client = stripe.StripeClient(key, base_addresses={"api": sandbox})
+        client.v1.customers.create()
+        [event] = client.v1.events.list(params={"type": "customer.created"}).data
+        # Two error lines for the same event: the 502 listen answered made the sandbox retry.
+        wait_for(
+            lambda: sum(f"[{event.id}] → error" in line for line in listen.lines) >= 2,
+            f"two failed forwards in {listen.lines}",
+        )
+        assert client.v1.events.retrieve(event.id).pending_webhooks == 1
+    finally:
+        listen.stop()
+
+
 def test_listen_only_asks_for_the_events_given_and_removes_its_endpoint_on_exit(
     sandbox: str, key: str
 ) -> None:

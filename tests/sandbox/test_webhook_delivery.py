@@ -206,6 +206,26 @@ def test_deleting_an_endpoint_stops_its_retries(
     assert len(receiver.requests) <= 2  # at most one retry already under way at deletion
 
 
+def test_disabling_an_endpoint_pauses_its_retries_and_enabling_it_resumes_them(
+    own_sandbox: Callable[..., SandboxHandle], receiver: Receiver
+) -> None:
+    handle = own_sandbox(retry_delays=",".join(["0.2"] * 15))
+    client = _client(handle.url, "sk_test_" + uuid.uuid4().hex)
+    failing = True
+    receiver.answer = lambda n, r: 500 if failing else 200
+    endpoint = _endpoint(client, receiver.url)
+    customer = client.v1.customers.create()
+    event = _event_for(client, customer.id, "customer.created")
+    wait_for(lambda: receiver.requests, "the first attempt")
+    client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": True})
+    paused_at = len(receiver.bodies_for(event.id))
+    failing = False
+    client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": False})
+
+    wait_for(lambda: client.v1.events.retrieve(event.id).pending_webhooks == 0, "the retry")
+    assert len(receiver.bodies_for(event.id)) >= paused_at + 1
+
+
 def test_delivery_never_blocks_the_api(
     stripe_client: stripe.StripeClient, receiver: Receiver
 ) -> None:
