@@ -53,6 +53,7 @@ class ApiApp:
             error = InvalidRequest("Request body too large.", status=413)
             return await _send(send, error.status, orjson.dumps(error.body()), request_id, {})
         status, payload, extra = self.handle(scope, headers, body, request_id)
+        await self.store.committed()
         await _send(send, status, payload, request_id, extra, head)
 
     def handle(
@@ -86,8 +87,7 @@ class ApiApp:
                 )
         except StripeError as error:
             status, payload = error.status, orjson.dumps(error.body())
-        finally:
-            self.store.flush()
+        # The caller awaits `store.committed()` before answering: the changes are durable then.
         return status, payload, extra
 
     def _dispatch(

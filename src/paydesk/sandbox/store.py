@@ -2,11 +2,13 @@
 
 Reads never touch the disk. Each API call marks what it changed and `flush()` writes exactly
 those rows in one transaction before the response goes out, so the cost of a call does not grow
-with the size of the store.
+with the size of the store. Under concurrent load, calls handled in the same turn of the event
+loop share that transaction (`committed()`: group commit), and none answers before it is done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 import threading
@@ -21,11 +23,12 @@ from paydesk.sandbox.clock import now
 EventListener = Callable[[Account, Obj, list[Obj]], None]
 
 IDEMPOTENCY_TTL = 24 * 3600
+CHECKPOINT_SECONDS = 0.5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
-    id TEXT PRIMARY KEY, account TEXT NOT NULL, type TEXT NOT NULL,
-    seq INTEGER NOT NULL, data BLOB NOT NULL);
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, account TEXT NOT NULL, type TEXT NOT NULL,
+    data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS idempotency (
     account TEXT NOT NULL, key TEXT NOT NULL, created INTEGER NOT NULL,
     fingerprint BLOB NOT NULL, status INTEGER NOT NULL, body BLOB NOT NULL,
@@ -49,12 +52,19 @@ class Store:
         self.listeners: list[EventListener] = []
         self.lock = threading.RLock()  # for callers outside the event loop (tests, CLI)
         self._db: sqlite3.Connection | None = None
+        self._commit: asyncio.Future[None] | None = None  # the group commit being gathered
+        self._checkpointer: _Checkpointer | None = None
         if db_path:
             self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             self._load()
+            # Checkpoints copy the WAL into the database file; done inside a commit they made
+            # the p99 of a call ten times its median, so a thread of its own does them.
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = _Checkpointer(db_path)
+            self._checkpointer.start()
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -96,6 +106,36 @@ class Store:
             return None
         return record
 
+    async def committed(self) -> None:
+        """Return once everything changed so far is on disk.
+
+        A commit per call was a third of a PaymentIntent confirm; instead the first call to
+        finish in a turn of the event loop schedules one flush for the next turn, and the calls
+        that finish meanwhile wait for the same one. A call that changed nothing still waits
+        for a pending flush, so it never shows a client state that is not yet durable.
+        """
+        if self._db is None:
+            self.flush()
+            return
+        if self._commit is None:
+            if not self._dirty and not self._dirty_idem:
+                return
+            loop = asyncio.get_running_loop()
+            self._commit = loop.create_future()
+            loop.call_soon(self._group_flush)
+        # Shielded: a client that hangs up must not cancel the flush other calls wait for.
+        await asyncio.shield(self._commit)
+
+    def _group_flush(self) -> None:
+        done, self._commit = self._commit, None
+        assert done is not None
+        try:
+            self.flush()
+        except BaseException as error:  # every waiting call answers with the failure
+            done.set_exception(error)
+            return
+        done.set_result(None)
+
     def flush(self) -> None:
         """Write what changed since the last flush, in one transaction."""
         if not self._dirty and not self._dirty_idem:
@@ -104,8 +144,10 @@ class Store:
         dirty_idem, self._dirty_idem = self._dirty_idem, []
         if self._db is None:
             return
+        # Keyed by creation sequence, not by the random id: new rows append at the end of the
+        # b-tree instead of dirtying a random index page each (2-3x cheaper commits).
         rows = [
-            (obj_id, acct.id, obj.get("object", ""), acct.seq.get(obj_id, 0), orjson.dumps(obj))
+            (acct.seq[obj_id], obj_id, acct.id, obj.get("object", ""), orjson.dumps(obj))
             for obj_id, (acct, obj) in dirty.items()
         ]
         idem_rows = [
@@ -116,8 +158,8 @@ class Store:
         db.execute("BEGIN")
         try:
             db.executemany(
-                "INSERT INTO objects (id, account, type, seq, data) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+                "INSERT INTO objects (seq, id, account, type, data) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(seq) DO UPDATE SET data = excluded.data",
                 rows,
             )
             if idem_rows:
@@ -167,7 +209,32 @@ class Store:
             )
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         if self._db is not None:
             self.flush()
-            self._db.close()
+            self._db.close()  # the last connection to close checkpoints the rest
             self._db = None
+
+
+class _Checkpointer(threading.Thread):
+    """Moves the WAL into the database file off the event loop (sqlite releases the GIL)."""
+
+    def __init__(self, db_path: str) -> None:
+        super().__init__(name="paydesk-sandbox-checkpoint", daemon=True)
+        self._path = db_path
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+        try:
+            while not self._stopping.wait(CHECKPOINT_SECONDS):
+                # PASSIVE never blocks the writer; what it cannot copy now waits for next time.
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=10)
