@@ -230,9 +230,10 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=6000, help="deliveries per level")
     parser.add_argument("--connections", default="16,64")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--dir", default=None, help="where the databases go (default: a temp dir)")
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
-    tmp = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-webhooks-", dir=args.dir))
     header = (f"{'target':<16}{'conns':>6}{'sent':>9}{'deliv/s':>12}{'p50 ms':>10}"
               f"{'p99 ms':>10}{'errors':>8}{'fulfilled':>12}")
     print(header, flush=True)

@@ -139,9 +139,12 @@ class OutboxWorker:
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
+                busy = self._gate.ingest_busy()
                 taken = await asyncio.to_thread(
-                    drain_once, self._engine, self._smtp_url, self._gate
+                    drain_once, self._engine, self._smtp_url, self._gate, 32 if busy else BATCH
                 )
+                if taken and busy:
+                    await asyncio.sleep(0.05)  # deliveries arriving: step aside (see gate.py)
             except Exception as exc:
                 log.error("outbox_worker_error", error=repr(exc))
                 taken = 0

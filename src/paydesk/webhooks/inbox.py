@@ -128,3 +128,4 @@ class InboxWriter:
     def _write(self, rows: list[dict[str, Any]]) -> None:
         with self._gate.hold(), self._engine.begin() as conn:
             store_events(conn, rows)
+        self._gate.mark_ingest()
