@@ -15,6 +15,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +62,19 @@ REQUIRED_TYPES = [
     "deleted_webhook_endpoint",
 ]
 # Served only if the sandbox implements them; checked when seen.
-OPTIONAL_TYPES = ["balance_transaction", "deleted_product", "deleted_price"]
+OPTIONAL_TYPES = ["balance_transaction", "deleted_product"]
 
-JSON_TYPES: dict[type, str] = {
-    str: "string",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    dict: "object",
-    list: "array",
-}
+# In check order: bool before int (a bool is an int). The SDK hands card errors' bodies over as
+# OrderedDicts and decodes decimal strings (`unit_amount_decimal`) into Decimal: both are its
+# own decoding, not what went over the wire.
+JSON_TYPES: list[tuple[type | tuple[type, ...], str]] = [
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "number"),
+    ((str, Decimal), "string"),
+    (dict, "object"),
+    (list, "array"),
+]
 
 
 @dataclass
@@ -306,7 +310,10 @@ def harvest(sandbox_url: str) -> Iterator[Harvest]:
 
 
 def _json_type(value: Any) -> str:
-    return JSON_TYPES.get(type(value), type(value).__name__)
+    for python_type, name in JSON_TYPES:
+        if isinstance(value, python_type):
+            return name
+    return type(value).__name__
 
 
 def shape_problems(example: dict[str, Any], sample: dict[str, Any]) -> list[str]:
