@@ -1,14 +1,26 @@
-"""Charges: created by PaymentIntents (one per attempt); retrieve, update, list, capture."""
+"""Charges: made by PaymentIntents (one per attempt) or directly with a `source` (the legacy
+Charges API); retrieve, update, list, capture."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.clock import now
+from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.listing import both, paginate
-from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
-from paydesk.sandbox.resources.payment_methods import Decline
+from paydesk.sandbox.params import (
+    apply_metadata,
+    check_known,
+    get_bool,
+    get_currency,
+    get_dict,
+    get_int,
+    get_str,
+    req_int,
+)
+from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
+from paydesk.sandbox.resources.tokens import card_for_source
 from paydesk.sandbox.routing import Call, api
 
 _APPROVED = {
@@ -89,8 +101,33 @@ def new_charge(
     captured: bool = True,
 ) -> Obj:
     """A charge for one payment attempt of `pi` with `pm`: succeeded, or failed with `decline`."""
+    return _insert_charge(
+        account,
+        pi,
+        pm,
+        base_url,
+        payment_intent=pi["id"],
+        source=None,
+        decline=decline,
+        captured=captured,
+    )
+
+
+def _insert_charge(
+    account: Account,
+    fields: Obj,
+    pm: Obj,
+    base_url: str,
+    *,
+    payment_intent: str | None,
+    source: Obj | None,
+    decline: Decline | None,
+    captured: bool,
+) -> Obj:
+    """`fields` gives amount, currency, customer, description, metadata, receipt_email,
+    shipping and the statement descriptors (a PaymentIntent, or a Charges API call's params)."""
     charge_id = account.new_id("ch")
-    amount = int(pi["amount"])
+    amount = int(fields["amount"])
     ok = decline is None
     charge: Obj = {
         "id": charge_id,
@@ -106,23 +143,23 @@ def new_charge(
         "calculated_statement_descriptor": "PAYDESK SANDBOX",
         "captured": ok and captured,
         "created": now(),
-        "currency": pi["currency"],
-        "customer": pi.get("customer"),
-        "description": pi.get("description"),
+        "currency": fields["currency"],
+        "customer": fields.get("customer"),
+        "description": fields.get("description"),
         "disputed": False,
         "failure_balance_transaction": None,
         "failure_code": decline.code if decline else None,
         "failure_message": decline.message if decline else None,
         "fraud_details": {},
         "livemode": False,
-        "metadata": dict(pi.get("metadata") or {}),
+        "metadata": dict(fields.get("metadata") or {}),
         "on_behalf_of": None,
         "outcome": dict(_APPROVED) if decline is None else _declined_outcome(decline),
         "paid": ok,
-        "payment_intent": pi["id"],
+        "payment_intent": payment_intent,
         "payment_method": pm["id"],
         "payment_method_details": _card_details(pm, amount, decline),
-        "receipt_email": pi.get("receipt_email"),
+        "receipt_email": fields.get("receipt_email"),
         "receipt_number": None,
         "receipt_url": f"{base_url}/receipts/{charge_id}",
         "refunded": False,
@@ -134,14 +171,14 @@ def new_charge(
             "url": f"/v1/charges/{charge_id}/refunds",
         },
         "review": None,
-        "shipping": pi.get("shipping"),
-        "source": None,
+        "shipping": fields.get("shipping"),
+        "source": source,
         "source_transfer": None,
-        "statement_descriptor": None,
-        "statement_descriptor_suffix": None,
+        "statement_descriptor": fields.get("statement_descriptor"),
+        "statement_descriptor_suffix": fields.get("statement_descriptor_suffix"),
         "status": "succeeded" if ok else "failed",
         "transfer_data": None,
-        "transfer_group": None,
+        "transfer_group": fields.get("transfer_group"),
     }
     return account.insert(charge)
 
@@ -197,3 +234,191 @@ def list_charges(call: Call) -> Obj:
         (lambda c: c.get("customer") == customer) if customer else None,
     )
     return paginate(call.account, "charge", p, "/v1/charges", keep)
+
+
+# -- the Charges API (`POST /v1/charges` with a source) ---------------------------------------
+
+_CREATE_FIELDS = {
+    "amount",
+    "currency",
+    "source",
+    "customer",
+    "capture",
+    "description",
+    "metadata",
+    "receipt_email",
+    "shipping",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+    "transfer_group",
+    "application_fee_amount",
+    "on_behalf_of",
+    "transfer_data",
+    "radar_options",
+}
+
+_NO_CARD = "Cannot charge a customer that has no active card"
+
+
+def _card_view(card: Obj) -> Obj:
+    """A saved card seen the way charge details read a PaymentMethod's card."""
+    address = {
+        "city": card.get("address_city"),
+        "country": card.get("address_country"),
+        "line1": card.get("address_line1"),
+        "line2": card.get("address_line2"),
+        "postal_code": card.get("address_zip"),
+        "state": card.get("address_state"),
+    }
+    return {
+        "id": card["id"],
+        "billing_details": {
+            "address": address,
+            "email": None,
+            "name": card.get("name"),
+            "phone": None,
+            "tax_id": None,
+        },
+        "card": {
+            "brand": _NETWORKS.get(str(card.get("brand")), "unknown"),
+            "checks": {"cvc_check": card.get("cvc_check")},
+            "country": card.get("country"),
+            "exp_month": card.get("exp_month"),
+            "exp_year": card.get("exp_year"),
+            "fingerprint": card.get("fingerprint"),
+            "funding": card.get("funding"),
+            "last4": card.get("last4"),
+        },
+    }
+
+
+_NETWORKS = {
+    "Visa": "visa",
+    "MasterCard": "mastercard",
+    "American Express": "amex",
+    "Discover": "discover",
+    "JCB": "jcb",
+    "Diners Club": "diners",
+    "UnionPay": "unionpay",
+}
+
+
+def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None) -> Obj:
+    source = get_str(p, "source")
+    if source:
+        return card_for_source(account, source, customer)
+    if customer is None:
+        raise InvalidRequest("Must provide source or customer.", param="source")
+    default = customer.get("default_source")
+    card = account.find(default) if isinstance(default, str) else None
+    if card is None or card.get("deleted"):
+        raise CardError(_NO_CARD, code="missing", param="card")
+    return card
+
+
+@api.route("POST", "/v1/charges")
+def create_charge(call: Call) -> Obj:
+    p = call.params
+    check_known(p, _CREATE_FIELDS)
+    account = call.account
+    amount = req_int(p, "amount", minimum=1)
+    if amount > 99999999:
+        raise InvalidRequest(
+            "Amount must be no more than 999,999.99", param="amount", code="amount_too_large"
+        )
+    currency = get_currency(p)
+    customer_id = get_str(p, "customer")
+    customer = account.get(customer_id, "customer", "customer") if customer_id else None
+    capture = get_bool(p, "capture", default=True)
+    fields: Obj = {
+        "amount": amount,
+        "currency": currency,
+        "customer": customer["id"] if customer else None,
+        "metadata": apply_metadata({}, p),
+        "shipping": get_dict(p, "shipping"),
+    }
+    for name in (
+        "description",
+        "receipt_email",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "transfer_group",
+    ):
+        fields[name] = get_str(p, name) or None
+    card = _paying_card(account, p, customer)
+    behave = card_behaviour(str(card.get("fingerprint")))
+    # Without a PaymentIntent there is no way to authenticate: 3DS cards decline, as on Stripe.
+    decline = AUTH_REQUIRED if behave.needs_3ds else behave.decline
+    if decline is None and card.get("cvc_check") == "unchecked":
+        account.update(card, {"cvc_check": "pass"})
+    charge = _insert_charge(
+        account,
+        fields,
+        _card_view(card),
+        call.base_url,
+        payment_intent=None,
+        source=snapshot(card),
+        decline=decline,
+        captured=capture,
+    )
+    if decline is not None:
+        account.emit("charge.failed", charge)
+        raise CardError(
+            decline.message,
+            code=decline.code,
+            decline_code=decline.decline_code,
+            param=decline.param,
+            extra={"charge": charge["id"]},
+        )
+    account.emit("charge.succeeded", charge)
+    return charge
+
+
+@api.route("POST", "/v1/charges/{id}/capture")
+def capture_charge(call: Call) -> Obj:
+    p = call.params
+    check_known(
+        p,
+        {
+            "amount",
+            "receipt_email",
+            "statement_descriptor",
+            "statement_descriptor_suffix",
+            "application_fee",
+            "application_fee_amount",
+            "transfer_data",
+            "transfer_group",
+        },
+    )
+    account = call.account
+    charge = account.get(call.args[0], "charge")
+    if charge["captured"]:
+        raise InvalidRequest(
+            f"Charge {charge['id']} has already been captured.",
+            code="charge_already_captured",
+        )
+    if charge["status"] != "succeeded":
+        raise InvalidRequest(
+            f"Charge {charge['id']} cannot be captured because it has a status of "
+            f"{charge['status']}.",
+        )
+    amount = get_int(p, "amount", minimum=1)
+    if amount is not None and amount > int(charge["amount"]):
+        raise InvalidRequest(
+            f"Amount must be no more than the amount of the charge ({charge['amount']}).",
+            param="amount",
+            code="amount_too_large",
+        )
+    if charge.get("payment_intent"):
+        # A PaymentIntent's charge is captured through its intent, so both stay in step.
+        from paydesk.sandbox.resources.payment_intents import capture_intent
+
+        pi = account.get(charge["payment_intent"], "payment_intent")
+        capture_intent(account, pi, amount)
+        return charge
+    changes: dict[str, Any] = {"captured": True, "amount_captured": amount or charge["amount"]}
+    if "receipt_email" in p:
+        changes["receipt_email"] = get_str(p, "receipt_email") or None
+    previous = account.update(charge, changes)
+    account.emit("charge.captured", charge, previous)
+    return charge

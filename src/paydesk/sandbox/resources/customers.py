@@ -8,6 +8,7 @@ from paydesk.sandbox.account import Obj
 from paydesk.sandbox.clock import now
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
+from paydesk.sandbox.resources.tokens import add_source
 from paydesk.sandbox.routing import Call, api
 
 _FIELDS = {
@@ -122,6 +123,9 @@ def create_customer(call: Call) -> Obj:
         account.update(pm, {"customer": customer["id"]})
         account.emit("payment_method.attached", pm)
     account.emit("customer.created", customer)
+    source = get_str(call.params, "source")
+    if source:
+        add_source(account, customer, source, created=True)
     return customer
 
 

@@ -122,7 +122,19 @@ def _behaviours() -> dict[str, Behaviour]:
 def behaviour(pm: Obj) -> Behaviour:
     """How charging this payment method turns out."""
     card = pm.get("card") or {}
-    return _behaviours().get(str(card.get("fingerprint")), OK)
+    return card_behaviour(str(card.get("fingerprint")))
+
+
+def card_behaviour(card_fingerprint: str) -> Behaviour:
+    """How charging the card with this fingerprint turns out (PaymentMethods and tokens)."""
+    return _behaviours().get(card_fingerprint, OK)
+
+
+def test_number(test_id: str) -> str | None:
+    """The card number behind a Stripe test id: `pm_card_visa`, or its token twin `tok_visa`."""
+    if test_id.startswith("tok_"):
+        test_id = "pm_card_" + test_id.removeprefix("tok_")
+    return TEST_PM_IDS.get(test_id)
 
 
 def brand(number: str) -> str:
