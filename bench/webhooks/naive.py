@@ -20,8 +20,11 @@ def db() -> sqlite3.Connection:
     global _db
     if _db is None:
         _db = sqlite3.connect(os.environ["DB"], check_same_thread=False)
-        _db.execute("PRAGMA journal_mode=WAL")
-        _db.execute("PRAGMA synchronous=NORMAL")
+        # Naive means untuned: SQLite's defaults (rollback journal, a sync per commit), unless
+        # NAIVE_WAL=1 asks for the WAL settings paydesk itself uses.
+        if os.environ.get("NAIVE_WAL") == "1":
+            _db.execute("PRAGMA journal_mode=WAL")
+            _db.execute("PRAGMA synchronous=NORMAL")
         _db.execute(
             "CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, type TEXT, payload TEXT)"
         )
