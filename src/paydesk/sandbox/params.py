@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from paydesk.sandbox.errors import InvalidRequest, invalid_param, missing_param
 
+_INTEGER = re.compile(r"-?[0-9]+")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -37,10 +39,10 @@ def get_int(
         if required:
             raise missing_param(name)
         return None
-    try:
-        number = int(value) if isinstance(value, str | int) else None
-    except ValueError:
-        number = None
+    # Stripe refuses what Python's int() forgives: "+5", " 5", "1_000".
+    number = value if isinstance(value, int) else None
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        number = int(value)
     if number is None:
         raise InvalidRequest(
             f"Invalid integer: {value}", param=name, code="parameter_invalid_integer"
