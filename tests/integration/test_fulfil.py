@@ -12,16 +12,24 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from test_webhook_support import (
+    charge_obj,
+    emails_queued,
+    event,
+    make_ctx,
+    order_row,
+    seed_order,
+    seed_product,
+    serve_pipeline,
+    session_obj,
+    stock_of,
+)
 
 from paydesk.context import AppContext
 from paydesk.fulfilment.access import access_links, make_token
 from paydesk.fulfilment.service import fulfil_checkout
 from paydesk.webhooks.inbox import inbox_row, store_events
 from paydesk.webhooks.processor import process_all
-from test_webhook_support import (
-    charge_obj, emails_queued, event, make_ctx, order_row, seed_order, seed_product,
-    serve_pipeline, session_obj, stock_of,
-)
 
 
 @pytest.fixture

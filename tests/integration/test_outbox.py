@@ -11,16 +11,22 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
+from test_webhook_support import (
+    ADMIN_TOKEN,
+    mailbox_count,
+    make_ctx,
+    seed_order,
+    seed_product,
+    serve_pipeline,
+    session_obj,
+    wait_until,
+)
 
 from paydesk.context import AppContext
 from paydesk.fulfilment.service import fulfil_checkout
 from paydesk.notify.outbox import queue_email
 from paydesk.notify.tables import outbox
 from paydesk.notify.worker import drain_all, drain_once
-from test_webhook_support import (
-    ADMIN_TOKEN, make_ctx, mailbox_count, seed_order, seed_product, serve_pipeline, session_obj,
-    wait_until,
-)
 
 
 class Inbox:

@@ -9,16 +9,31 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
+from test_webhook_support import (
+    OLD_SECRET,
+    SECRET,
+    charge_obj,
+    count,
+    emails_queued,
+    event,
+    inbox_count,
+    make_ctx,
+    order_row,
+    post,
+    seed_order,
+    seed_product,
+    serve_pipeline,
+    session_obj,
+    signed,
+    stock_of,
+    wait_until,
+)
 
 from paydesk.context import AppContext
 from paydesk.webhooks.inbox import inbox_row, store_events
 from paydesk.webhooks.signature import sign
 from paydesk.webhooks.tables import inbox_events
-from test_webhook_support import (
-    OLD_SECRET, SECRET, charge_obj, count, emails_queued, event, inbox_count, make_ctx, order_row, post,
-    seed_order, seed_product, serve_pipeline, session_obj, signed, stock_of, wait_until,
-)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -42,6 +43,13 @@ def list_events(ctx: AppContext, since: timedelta) -> Iterator[dict[str, Any]]:
         yield event.to_dict(recursive=True)
 
 
+def _json_default(value: object) -> str:
+    # The SDK turns Stripe's *_decimal strings into Decimal; put them back as Stripe sent them.
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
 def reconcile(
     ctx: AppContext,
     since: timedelta,
@@ -58,7 +66,10 @@ def reconcile(
         have = known_ids(conn, [e["id"] for e in events])
     missing = [e for e in events if e["id"] not in have]
     missing.sort(key=lambda e: (e.get("created", 0), e["id"]))
-    rows = [inbox_row(e, orjson.dumps(e).decode(), source="reconcile") for e in missing]
+    rows = [
+        inbox_row(e, orjson.dumps(e, default=_json_default).decode(), source="reconcile")
+        for e in missing
+    ]
     if rows:
         with gate.hold(), ctx.engine.begin() as conn:
             store_events(conn, rows)

@@ -1,0 +1,91 @@
+"""Recovery: events the inbox never got (no webhook endpoint was registered) are found with
+events.list on the sandbox and run through the same pipeline."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from sqlalchemy import select
+from test_webhook_support import make_ctx, order_row, seed_order, seed_product, stock_of
+
+from paydesk.context import AppContext
+from paydesk.reconcile.service import parse_since, reconcile
+from paydesk.webhooks.tables import inbox_events
+
+
+@pytest.fixture
+def ctx(database_url: str, stripe_client: stripe.StripeClient) -> Iterator[AppContext]:
+    context = dataclasses.replace(make_ctx(database_url), stripe=stripe_client)
+    seed_product(context.engine, stock=10)
+    yield context
+    context.engine.dispose()
+
+
+def _pay(client: stripe.StripeClient, order_id: str) -> Any:
+    """Open a Checkout Session for the order and pay it on the sandbox's hosted page."""
+    session = client.v1.checkout.sessions.create({
+        "mode": "payment", "client_reference_id": order_id, "metadata": {"order_id": order_id},
+        "success_url": "http://shop.test/payment/success?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": "http://shop.test/payment/cancel",
+        "line_items": [{"quantity": 2, "price_data": {
+            "currency": "usd", "unit_amount": 1500, "product_data": {"name": "The ebook"}}}],
+    })
+    page = httpx.post(session.url, data={
+        "email": "buyer@example.com", "card_number": "4242 4242 4242 4242",
+        "card_expiry": "12/34", "card_cvc": "123", "cardholder_name": "Buyer",
+    })
+    assert page.status_code == 303, page.text
+    return client.v1.checkout.sessions.retrieve(session.id)
+
+
+def test_missed_payment_and_refund_are_recovered_once(
+    ctx: AppContext, stripe_client: stripe.StripeClient
+) -> None:
+    order_id = seed_order(ctx.engine, quantity=2)
+    session = _pay(stripe_client, order_id)
+    stripe_client.v1.refunds.create({"payment_intent": session.payment_intent, "amount": 1000})
+
+    recovered = reconcile(ctx, timedelta(hours=1))
+    types = {item["type"] for item in recovered}
+    assert {"checkout.session.completed", "charge.refunded"} <= types
+    order = order_row(ctx.engine, order_id)
+    assert (order.status, order.amount_refunded) == ("partially_refunded", 1000)
+    assert stock_of(ctx.engine) == 8
+    with ctx.engine.connect() as conn:
+        sources = set(conn.execute(select(inbox_events.c.source)).scalars())
+        failed = conn.execute(
+            select(inbox_events.c.id).where(inbox_events.c.status == "failed")
+        ).all()
+    assert sources == {"reconcile"} and failed == []
+
+    assert reconcile(ctx, timedelta(hours=1)) == []  # the inbox has them all now
+
+
+def test_events_the_inbox_has_are_not_run_again(
+    ctx: AppContext, stripe_client: stripe.StripeClient
+) -> None:
+    order_id = seed_order(ctx.engine, quantity=1)
+    _pay(stripe_client, order_id)
+    first = reconcile(ctx, timedelta(hours=1))
+    assert first and reconcile(ctx, timedelta(hours=1)) == []
+    assert order_row(ctx.engine, order_id).status == "fulfilled"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("3d", 259200), ("12h", 43200), ("30m", 1800), ("90s", 90), ("1w", 604800)],
+)
+def test_parse_since(text: str, seconds: int) -> None:
+    assert parse_since(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "3", "d", "3x", "-1d", "3 days"])
+def test_parse_since_refuses_nonsense(text: str) -> None:
+    with pytest.raises(ValueError, match="--since"):
+        parse_since(text)
