@@ -138,6 +138,17 @@ def _measure(port: int, path: str, body: str, args: argparse.Namespace) -> _load
     )
 
 
+def _profiler(pid: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    fmt = "raw" if str(args.profile).endswith(".txt") else "flamegraph"
+    seconds = str(int(args.warmup + args.duration))
+    cmd = [_bin("py-spy"), "record", "-p", str(pid), "-d", seconds, "-r", "200", "--nonblocking"]
+    return subprocess.Popen(
+        [*cmd, "-f", fmt, "-o", str(args.profile)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def _row(target: str, result: _loadgen.Result) -> str:
     return (
         f"| {target:<44} | {result.rate:>9.1f} | {result.percentile(50):>7.1f} "
@@ -152,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--objects", type=int, default=100_000, help="customers to seed")
     parser.add_argument("--no-localstripe", action="store_true")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record the fresh sandbox run with py-spy into FILE (.svg flame graph, or "
+        ".txt collapsed stacks)",
+    )
     parser.add_argument(
         "--endpoint",
         choices=["payment_intents", "customers"],
@@ -168,12 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
         db = os.path.join(tmp, "sandbox.db")
         port = _free_port()
-        print(f"paydesk sandbox --db {db}, {args.connections} connections, "
-              f"{args.warmup:g}s warm-up + {args.duration:g}s, POST {path} {body}", flush=True)
-        with _server(_sandbox_cmd(port, db), port, "paydesk sandbox"):
+        print(
+            f"paydesk sandbox --db {db}, {args.connections} connections, "
+            f"{args.warmup:g}s warm-up + {args.duration:g}s, POST {path} {body}",
+            flush=True,
+        )
+        with _server(_sandbox_cmd(port, db), port, "paydesk sandbox") as proc:
             print(f"  check: {_check(port, path, body)}", flush=True)
+            spy = _profiler(proc.pid, args) if args.profile else None
             rows.append(_row("paydesk sandbox --db (fresh)", _measure(port, path, body, args)))
             print(rows[-1], flush=True)
+            if spy is not None:
+                spy.wait()
+                print(f"  profile: {args.profile}", flush=True)
 
         if not args.no_localstripe:
             ls_port = _free_port()
@@ -186,9 +210,11 @@ def main(argv: list[str] | None = None) -> int:
 
         begun = time.monotonic()
         total = seed_customers(db, args.objects)
-        print(f"  seeded {args.objects} customers in {time.monotonic() - begun:.1f}s "
-              f"(handler in-process, same SQLite file); account holds {total} objects",
-              flush=True)
+        print(
+            f"  seeded {args.objects} customers in {time.monotonic() - begun:.1f}s "
+            f"(handler in-process, same SQLite file); account holds {total} objects",
+            flush=True,
+        )
         with _server(_sandbox_cmd(port, db), port, "paydesk sandbox (restarted)"):
             status, page = _request(port, "GET", "/v1/customers?limit=1")
             assert status == 200 and page["data"], "restart did not load the seeded customers"
