@@ -241,12 +241,23 @@ def test_idempotent_charge_replays_the_same_charge(stripe_client: stripe.StripeC
 def test_token_and_card_carry_every_fixture_field(stripe_client: stripe.StripeClient) -> None:
     resources = json.loads(FIXTURES.read_text())["resources"]
     token = stripe_client.v1.tokens.create(params={"card": "tok_visa"}).to_dict()
-    assert set(resources["token"]) <= set(token)
-    assert set(resources["token"]["card"]) <= set(token["card"])
+    _same_shape(resources["token"], token)
+    _same_shape(resources["token"]["card"], token["card"])
     customer = stripe_client.v1.customers.create(params={"source": "tok_visa"})
     card = stripe_client.v1.customers.payment_sources.retrieve(customer.id, customer.default_source)
-    assert set(resources["card"]) <= set(card.to_dict())
+    _same_shape(resources["card"], card.to_dict())
+    listed = stripe_client.v1.customers.payment_sources.list(customer.id, params={"object": "card"})
+    assert [c.id for c in listed.data] == [card.id]
     charge = stripe_client.v1.charges.create(
         params={"amount": 100, "currency": "usd", "source": "tok_visa"}
     ).to_dict()
-    assert set(resources["charge"]) <= set(charge)
+    _same_shape(resources["charge"], charge)
+    _same_shape(resources["card"], charge["source"])
+
+
+def _same_shape(example: dict[str, Any], ours: dict[str, Any]) -> None:
+    """Every field of Stripe's example is there, with the example's JSON type when not null."""
+    assert set(example) <= set(ours), set(example) - set(ours)
+    for name, value in example.items():
+        if value is not None and ours[name] is not None:
+            assert type(ours[name]) is type(value), name
