@@ -85,18 +85,54 @@ def _fulfil_in_process(args: tuple[str, str, Any]) -> bool:
         context.engine.dispose()
 
 
-def test_four_processes_fulfil_once(ctx: AppContext, database_url: str) -> None:
+def _deliver_and_process_in_process(args: tuple[str, list[str], Any]) -> int:
+    """One app process: its own copy of each completed event arrives, then its processor runs."""
+    database_url, order_ids, barrier = args
+    context = make_ctx(database_url)
+    try:
+        evts = [event("checkout.session.completed", session_obj(o)) for o in order_ids]
+        barrier.wait()
+        with context.engine.begin() as conn:
+            store_events(conn, [inbox_row(e, orjson.dumps(e).decode()) for e in evts])
+        return process_all(context)
+    finally:
+        context.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pool() -> Any:
+    mp = multiprocessing.get_context("spawn")
+    with mp.Manager() as manager, mp.Pool(4) as workers:
+        yield manager, workers
+
+
+def test_four_processes_fulfil_once(ctx: AppContext, database_url: str, pool: Any) -> None:
     if ctx.engine.dialect.name != "postgresql":
         pytest.skip("several app processes share one database on PostgreSQL")
+    manager, workers = pool
     order_ids = [seed_order(ctx.engine, quantity=1) for _ in range(3)]
-    mp = multiprocessing.get_context("spawn")
-    with mp.Manager() as manager:
-        for order_id in order_ids:
-            barrier = manager.Barrier(4)
-            with mp.Pool(4) as pool:
-                results = pool.map(_fulfil_in_process, [(database_url, order_id, barrier)] * 4)
-            assert results.count(True) == 1, results
+    for order_id in order_ids:
+        barrier = manager.Barrier(4)
+        results = workers.map(_fulfil_in_process, [(database_url, order_id, barrier)] * 4, 1)
+        assert results.count(True) == 1, results
     assert stock_of(ctx.engine) == 7 and emails_queued(ctx.engine) == 3
+
+
+def test_four_processors_share_duplicate_deliveries(
+    ctx: AppContext, database_url: str, pool: Any
+) -> None:
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("several app processes share one database on PostgreSQL")
+    manager, workers = pool
+    order_ids = [seed_order(ctx.engine, quantity=1) for _ in range(40)]
+    barrier = manager.Barrier(4)
+    args = [(database_url, order_ids, barrier)] * 4
+    taken = workers.map(_deliver_and_process_in_process, args, 1)
+    assert sum(taken) == 160  # every copy processed once, by one of the processes
+    assert {order_row(ctx.engine, o).status for o in order_ids} == {"fulfilled"}
+    assert {order_row(ctx.engine, o).stock_state for o in order_ids} == {"committed"}
+    assert stock_of(ctx.engine) == 10 - 40  # taken once at checkout, never again
+    assert emails_queued(ctx.engine) == 40
 
 
 def _outcome(ctx: AppContext, order_id: str) -> tuple[str, int, str]:

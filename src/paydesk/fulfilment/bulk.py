@@ -48,6 +48,13 @@ def fulfil_sessions(conn: Connection, ctx: AppContext, sessions: list[dict[str, 
     if not by_order:
         return set()
     now = datetime.now(UTC)
+    if conn.dialect.name == "postgresql":
+        # Lock the batch's orders in one order (by id), so two processes fulfilling
+        # overlapping batches queue behind each other instead of deadlocking.
+        conn.execute(
+            select(orders.c.id).where(orders.c.id.in_(list(by_order)))
+            .order_by(orders.c.id).with_for_update()
+        ).all()
     won = set(
         conn.execute(
             update(orders)
