@@ -75,20 +75,50 @@ def _seed(db_url: str, count: int) -> list[str]:
     with engine.begin() as conn:
         have = select(products.c.id).where(products.c.id == "bench-ebook")
         if conn.execute(have).first() is None:
-            conn.execute(insert(products).values(
-                id="bench-ebook", name="Bench e-book", description="", unit_amount=1500,
-                currency="usd", stock=10**9, type="digital", resource="https://files.test/b",
-                active=True,
-            ))
-        conn.execute(insert(orders), [{
-            "id": oid, "status": "pending", "email": "buyer@example.com", "currency": "usd",
-            "amount_total": 1500, "amount_refunded": 0, "stock_state": "reserved",
-            "checkout_session_id": "cs_" + oid, "created_at": now, "updated_at": now,
-        } for oid in ids])
-        conn.execute(insert(order_items), [{
-            "order_id": oid, "product_id": "bench-ebook", "name": "Bench e-book",
-            "unit_amount": 1500, "quantity": 1,
-        } for oid in ids])
+            conn.execute(
+                insert(products).values(
+                    id="bench-ebook",
+                    name="Bench e-book",
+                    description="",
+                    unit_amount=1500,
+                    currency="usd",
+                    stock=10**9,
+                    type="digital",
+                    resource="https://files.test/b",
+                    active=True,
+                )
+            )
+        conn.execute(
+            insert(orders),
+            [
+                {
+                    "id": oid,
+                    "status": "pending",
+                    "email": "buyer@example.com",
+                    "currency": "usd",
+                    "amount_total": 1500,
+                    "amount_refunded": 0,
+                    "stock_state": "reserved",
+                    "checkout_session_id": "cs_" + oid,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for oid in ids
+            ],
+        )
+        conn.execute(
+            insert(order_items),
+            [
+                {
+                    "order_id": oid,
+                    "product_id": "bench-ebook",
+                    "name": "Bench e-book",
+                    "unit_amount": 1500,
+                    "quantity": 1,
+                }
+                for oid in ids
+            ],
+        )
     engine.dispose()
     return ids
 
@@ -107,26 +137,51 @@ def _event(order_id: str) -> dict[str, Any]:
     """A checkout.session.completed shaped like Stripe's (about 2 KB)."""
     created = int(time.time())
     return {
-        "id": "evt_" + uuid.uuid4().hex, "object": "event", "api_version": "2024-06-20",
-        "created": created, "livemode": False, "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None}, "type": "checkout.session.completed",
-        "data": {"object": {
-            "id": "cs_" + order_id, "object": "checkout.session", "amount_subtotal": 1500,
-            "amount_total": 1500, "cancel_url": "http://127.0.0.1/payment/cancel",
-            "client_reference_id": order_id, "created": created, "currency": "usd",
-            "customer": None, "customer_creation": "if_required",
-            "customer_details": {"address": None, "email": "buyer@example.com",
-                                 "name": "Bench Buyer", "phone": None, "tax_exempt": "none",
-                                 "tax_ids": []},
-            "customer_email": "buyer@example.com", "expires_at": created + 86400,
-            "livemode": False, "locale": None, "metadata": {"order_id": order_id},
-            "mode": "payment", "payment_intent": "pi_" + order_id[4:28],
-            "payment_method_types": ["card"], "payment_status": "paid",
-            "status": "complete", "submit_type": None, "subscription": None,
-            "success_url": "http://127.0.0.1/payment/success?session_id={CHECKOUT_SESSION_ID}",
-            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            "url": None,
-        }},
+        "id": "evt_" + uuid.uuid4().hex,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": created,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_" + order_id,
+                "object": "checkout.session",
+                "amount_subtotal": 1500,
+                "amount_total": 1500,
+                "cancel_url": "http://127.0.0.1/payment/cancel",
+                "client_reference_id": order_id,
+                "created": created,
+                "currency": "usd",
+                "customer": None,
+                "customer_creation": "if_required",
+                "customer_details": {
+                    "address": None,
+                    "email": "buyer@example.com",
+                    "name": "Bench Buyer",
+                    "phone": None,
+                    "tax_exempt": "none",
+                    "tax_ids": [],
+                },
+                "customer_email": "buyer@example.com",
+                "expires_at": created + 86400,
+                "livemode": False,
+                "locale": None,
+                "metadata": {"order_id": order_id},
+                "mode": "payment",
+                "payment_intent": "pi_" + order_id[4:28],
+                "payment_method_types": ["card"],
+                "payment_status": "paid",
+                "status": "complete",
+                "submit_type": None,
+                "subscription": None,
+                "success_url": "http://127.0.0.1/payment/success?session_id={CHECKOUT_SESSION_ID}",
+                "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+                "url": None,
+            }
+        },
     }
 
 
@@ -134,8 +189,11 @@ def _requests(port: int, order_ids: list[str]) -> list[bytes]:
     out = []
     for order_id in order_ids:
         body = orjson.dumps(_event(order_id))
-        headers = {"Content-Type": "application/json", "Stripe-Signature": sign(body, SECRET),
-                   "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
+        headers = {
+            "Content-Type": "application/json",
+            "Stripe-Signature": sign(body, SECRET),
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        }
         out.append(post_request(HOST, port, "/api/webhook", body, headers))
     return out
 
@@ -154,8 +212,10 @@ RATES: dict[tuple[str, int], float] = {}
 
 def _row(name: str, conns: int, r: Result, fulfilled: str, extra: str = "") -> str:
     RATES[(name, conns)] = r.rate
-    return (f"{name:<16}{conns:>6}{len(r.latencies) + r.errors:>9}{r.rate:>12.0f}"
-            f"{r.percentile(50):>10.1f}{r.percentile(99):>10.1f}{r.errors:>8}{fulfilled:>12}{extra}")
+    return (
+        f"{name:<16}{conns:>6}{len(r.latencies) + r.errors:>9}{r.rate:>12.0f}"
+        f"{r.percentile(50):>10.1f}{r.percentile(99):>10.1f}{r.errors:>8}{fulfilled:>12}{extra}"
+    )
 
 
 def bench_paydesk(tmp: Path, n: int, levels: list[int]) -> list[str]:
@@ -165,9 +225,15 @@ def bench_paydesk(tmp: Path, n: int, levels: list[int]) -> list[str]:
     sandbox = subprocess.Popen(
         [*_paydesk(), "sandbox", "--port", str(sandbox_port)], stdout=logs, stderr=logs
     )
-    env = {**os.environ, "DATABASE_URL": db_url, "STRIPE_SECRET_KEY": "sk_test_bench",
-           "STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_API_BASE": f"http://{HOST}:{sandbox_port}",
-           "PAYDESK_ADMIN_TOKEN": "bench", "PAYDESK_ENV": "development"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "STRIPE_API_BASE": f"http://{HOST}:{sandbox_port}",
+        "PAYDESK_ADMIN_TOKEN": "bench",
+        "PAYDESK_ENV": "development",
+    }
     serve = None
     rows = []
     try:
@@ -178,7 +244,10 @@ def bench_paydesk(tmp: Path, n: int, levels: list[int]) -> list[str]:
             print(f"note: standalone sandbox unavailable ({exc}); serving without it", flush=True)
         serve = subprocess.Popen(
             [*_paydesk(), "serve", "--host", HOST, "--port", str(app_port)],
-            env=env, stdout=logs, stderr=logs, cwd=tmp,
+            env=env,
+            stdout=logs,
+            stderr=logs,
+            cwd=tmp,
         )
         _wait_http(f"http://{HOST}:{app_port}/healthz", serve)
         total = 0
@@ -192,8 +261,15 @@ def bench_paydesk(tmp: Path, n: int, levels: list[int]) -> list[str]:
             result = fire(HOST, app_port, _requests(app_port, ids), conns)
             total += n
             done, lag = _wait_fulfilled(db_url, total)
-            rows.append(_row("paydesk serve", conns, result, f"{done - total + n}/{n}",
-                             f"   (all fulfilled {lag:.1f}s after the last ack)"))
+            rows.append(
+                _row(
+                    "paydesk serve",
+                    conns,
+                    result,
+                    f"{done - total + n}/{n}",
+                    f"   (all fulfilled {lag:.1f}s after the last ack)",
+                )
+            )
             print(rows[-1], flush=True)
     finally:
         if serve is not None:
@@ -207,9 +283,21 @@ def bench_naive(tmp: Path, n: int, levels: list[int]) -> list[str]:
     port = _free_port()
     env = {**os.environ, "DB": str(tmp / "naive.db"), "SECRET": SECRET}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.webhooks.naive:app", "--host", HOST,
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.webhooks.naive:app",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     rows = []
     try:
@@ -234,8 +322,10 @@ def main() -> None:
     args = parser.parse_args()
     levels = [int(c) for c in args.connections.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="bench-webhooks-", dir=args.dir))
-    header = (f"{'target':<16}{'conns':>6}{'sent':>9}{'deliv/s':>12}{'p50 ms':>10}"
-              f"{'p99 ms':>10}{'errors':>8}{'fulfilled':>12}")
+    header = (
+        f"{'target':<16}{'conns':>6}{'sent':>9}{'deliv/s':>12}{'p50 ms':>10}"
+        f"{'p99 ms':>10}{'errors':>8}{'fulfilled':>12}"
+    )
     print(header, flush=True)
     try:
         ours = bench_paydesk(tmp, args.orders, levels)
