@@ -130,3 +130,25 @@ def test_without_smtp_mail_lands_in_admin_mailbox(ctx: AppContext) -> None:
     assert len(messages) == 1 and messages[0]["to"] == "buyer@example.com"
     assert order_id in messages[0]["subject"]
     assert _statuses(ctx) == ["sent"]
+
+
+def test_worker_command_sends_the_outbox(
+    ctx: AppContext, smtp: tuple[str, Inbox], database_url: str, tmp_path: Any
+) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url, inbox = smtp
+    with ctx.engine.begin() as conn:
+        queue_email(conn, "email:cli", "cli@example.com", "from the worker", "body")
+    env = {**os.environ, "DATABASE_URL": database_url, "SMTP_URL": url}
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "paydesk"), "worker"],
+                              env=env, cwd=tmp_path)
+    try:
+        wait_until(lambda: _statuses(ctx) == ["sent"], timeout=30)
+    finally:
+        worker.terminate()
+        assert worker.wait(10) == 0  # SIGTERM: a clean stop
+    assert [m.rcpt_tos for m in inbox.messages] == [["cli@example.com"]]

@@ -89,3 +89,28 @@ def test_parse_since(text: str, seconds: int) -> None:
 def test_parse_since_refuses_nonsense(text: str) -> None:
     with pytest.raises(ValueError, match="--since"):
         parse_since(text)
+
+
+def test_reconcile_command_prints_what_it_recovered(
+    ctx: AppContext, stripe_client: stripe.StripeClient, stripe_key: str, sandbox_url: str,
+    database_url: str, tmp_path: Any,
+) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    order_id = seed_order(ctx.engine, quantity=1)
+    session = _pay(stripe_client, order_id)
+    env = {**os.environ, "DATABASE_URL": database_url, "STRIPE_SECRET_KEY": stripe_key,
+           "STRIPE_API_BASE": sandbox_url, "COLUMNS": "200"}
+    paydesk = str(Path(sys.executable).parent / "paydesk")
+    done = subprocess.run([paydesk, "reconcile", "--since", "1h"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Recovered" in done.stdout and "checkout.session.completed" in done.stdout
+    assert session.id in done.stdout
+    assert order_row(ctx.engine, order_id).status == "fulfilled"
+    again = subprocess.run([paydesk, "reconcile", "--since", "1h"], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert "Nothing to recover" in again.stdout

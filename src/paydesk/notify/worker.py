@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -154,19 +153,27 @@ class OutboxWorker:
 
 
 def run_forever(poll_seconds: float = 0.5) -> None:
-    """`paydesk worker`: drain the outbox in this process until interrupted."""
+    """`paydesk worker`: drain the outbox in this process until SIGINT/SIGTERM.
+
+    A signal lets the batch in hand finish (its sends are marked sent) before exiting.
+    """
+    import signal
+    import threading
+
     from paydesk.settings import load_settings
     from paydesk.store.engine import make_engine
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
     gate = WriteGate(engine)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     log.info("outbox_worker_started", smtp=bool(settings.smtp_url))
     try:
-        while True:
+        while not stop.is_set():
             if not drain_once(engine, settings.smtp_url, gate):
-                time.sleep(poll_seconds)
-    except KeyboardInterrupt:
-        pass
+                stop.wait(poll_seconds)
     finally:
         engine.dispose()
+        log.info("outbox_worker_stopped")
