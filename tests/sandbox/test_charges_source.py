@@ -180,10 +180,22 @@ def test_customer_saved_card_is_charged_by_default(stripe_client: stripe.StripeC
         params={"amount": 700, "currency": "usd", "customer": bare.id, "source": card.id}
     )
     assert charged.source.id == card.id
-    with pytest.raises(stripe.InvalidRequestError):  # another customer's card
+    with pytest.raises(stripe.InvalidRequestError) as other:  # another customer's card
         stripe_client.v1.charges.create(
             params={"amount": 700, "currency": "usd", "customer": customer.id, "source": card.id}
         )
+    assert other.value.code == "missing" and other.value.param == "source"
+    with pytest.raises(stripe.InvalidRequestError) as unsaved:  # a token is not a saved card
+        stripe_client.v1.charges.create(
+            params={"amount": 700, "currency": "usd", "customer": bare.id, "source": "tok_visa"}
+        )
+    assert unsaved.value.code == "missing"
+    assert "does not have a linked source with ID tok_visa" in str(unsaved.value.user_message)
+    with pytest.raises(stripe.InvalidRequestError) as no_customer:  # a saved card needs its owner
+        stripe_client.v1.charges.create(
+            params={"amount": 700, "currency": "usd", "source": card.id}
+        )
+    assert no_customer.value.param == "source"
 
 
 def test_uncaptured_charge_is_captured_then_refunded(stripe_client: stripe.StripeClient) -> None:

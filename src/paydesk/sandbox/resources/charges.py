@@ -305,8 +305,18 @@ _NETWORKS = {
 
 def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None) -> Obj:
     source = get_str(p, "source")
+    if source and customer is not None:
+        # With a customer, Stripe charges only a card saved on that customer, never a token.
+        card = account.find(source)
+        if card is None or card.get("object") != "card" or card.get("customer") != customer["id"]:
+            raise InvalidRequest(
+                f"Customer {customer['id']} does not have a linked source with ID {source}.",
+                param="source",
+                code="missing",
+            )
+        return card
     if source:
-        return card_for_source(account, source, customer)
+        return card_for_source(account, source)
     if customer is None:
         raise InvalidRequest("Must provide source or customer.", param="source")
     default = customer.get("default_source")
