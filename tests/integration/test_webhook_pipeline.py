@@ -176,3 +176,56 @@ def test_failed_processing_keeps_error_and_traceback_and_is_retried(ctx: AppCont
     assert row.status == "processed" and row.attempts == 2 and row.last_error is None
     order = order_row(ctx.engine, order_id)
     assert order.status == "refunded" and order.amount_refunded == 3000
+
+
+def _sample(name: str, **labels: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_metrics_count_received_rejected_processed_and_fulfilled(ctx: AppContext) -> None:
+    """Through the shop's own app (create_app), so the route and /metrics are the real ones."""
+    from paydesk.app import create_app
+    from paydesk.ops.metrics import metrics
+
+    metrics()
+    order_id = seed_order(ctx.engine)
+    before = {
+        "received": _sample("paydesk_webhooks_received_total"),
+        "rejected": _sample("paydesk_webhooks_rejected_total", reason="signature"),
+        "processed": _sample("paydesk_webhooks_processed_total",
+                             type="checkout.session.completed", outcome="processed"),
+    }
+    with serve_pipeline(ctx, create_app) as base:
+        evt = event("checkout.session.completed", session_obj(order_id))
+        assert post(base, *signed(evt)).status_code == 200
+        assert post(base, *signed(evt, secret="whsec_attacker")).status_code == 400
+        wait_until(lambda: _fulfilled(ctx, order_id))
+        wait_until(lambda: _sample("paydesk_webhooks_processed_total",
+                                   type="checkout.session.completed", outcome="processed")
+                   == before["processed"] + 1)
+        text = httpx.get(f"{base}/metrics").text
+    assert _sample("paydesk_webhooks_received_total") == before["received"] + 1
+    assert _sample("paydesk_webhooks_rejected_total", reason="signature") == before["rejected"] + 1
+    for name in ("paydesk_webhooks_received_total", "paydesk_webhook_processing_seconds_bucket",
+                 "paydesk_fulfilments_total"):
+        assert name in text
+
+
+def test_logs_never_carry_secrets_or_signatures(ctx: AppContext) -> None:
+    import structlog
+
+    order_id = seed_order(ctx.engine)
+    evt = event("checkout.session.completed", session_obj(order_id))
+    body, headers = signed(evt)
+    forged_body, forged_headers = signed(evt, secret="whsec_attacker")
+    with structlog.testing.capture_logs() as logs, serve_pipeline(ctx) as base:
+        post(base, forged_body, forged_headers)
+        post(base, body, headers)
+        wait_until(lambda: _fulfilled(ctx, order_id))
+    text = repr(logs)
+    assert "webhook_rejected" in text and order_id in text
+    for secret in (SECRET, OLD_SECRET, "whsec_attacker", headers["Stripe-Signature"],
+                   forged_headers["Stripe-Signature"].split("v1=")[1]):
+        assert secret not in text

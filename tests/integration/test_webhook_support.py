@@ -152,10 +152,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve_pipeline(ctx: AppContext) -> Iterator[str]:
-    """A bare FastAPI app with only the pipeline installed, served by uvicorn on loopback."""
+def serve_pipeline(ctx: AppContext, create_app: Any = None) -> Iterator[str]:
+    """A bare FastAPI app with only the pipeline installed (or `create_app(ctx)`, the shop's
+    own), served by uvicorn on loopback."""
     from contextlib import asynccontextmanager
 
+    if create_app is not None:
+        with _serve(create_app(ctx)) as base:
+            yield base
+        return
     services: list[Any] = []
 
     @asynccontextmanager
@@ -168,6 +173,12 @@ def serve_pipeline(ctx: AppContext) -> Iterator[str]:
 
     app = FastAPI(lifespan=lifespan)
     services.extend(install(app, ctx))
+    with _serve(app) as base:
+        yield base
+
+
+@contextmanager
+def _serve(app: Any) -> Iterator[str]:
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
