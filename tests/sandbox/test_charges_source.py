@@ -273,3 +273,22 @@ def _same_shape(example: dict[str, Any], ours: dict[str, Any]) -> None:
     for name, value in example.items():
         if value is not None and ours[name] is not None:
             assert type(ours[name]) is type(value), name
+
+
+def test_customer_sources_replace_and_delete(stripe_client: stripe.StripeClient) -> None:
+    customer = stripe_client.v1.customers.create(params={"source": "tok_visa"})
+    first = customer.default_source
+    updated = stripe_client.v1.customers.update(customer.id, params={"source": "tok_amex"})
+    assert updated.default_source != first
+    charge = stripe_client.v1.charges.create(
+        params={"amount": 800, "currency": "usd", "customer": customer.id}
+    )
+    assert charge.source.brand == "American Express"
+    deleted = stripe_client.v1.customers.payment_sources.delete(customer.id, updated.default_source)
+    assert deleted.deleted is True
+    assert stripe_client.v1.customers.retrieve(customer.id).default_source == first
+    sources = stripe_client.v1.customers.payment_sources.list(customer.id)
+    assert [s.id for s in sources.data] == [first]
+    assert "customer.source.deleted" in [
+        e.type for e in stripe_client.v1.events.list(params={"limit": 100}).data
+    ]

@@ -144,6 +144,9 @@ def update_customer(call: Call) -> Obj:
     previous = call.account.update(customer, _apply(call, customer))
     if previous:
         call.account.emit("customer.updated", customer, previous)
+    source = get_str(call.params, "source")
+    if source:
+        add_source(call.account, customer, source, make_default=True)
     return customer
 
 

@@ -120,15 +120,22 @@ def card_for_source(
     raise _no_such_token(source_id, param)
 
 
-def add_source(account: Account, customer: Obj, source_id: str, *, created: bool = False) -> Obj:
-    """Save a token's card on `customer`; the first card saved becomes its default source.
+def add_source(
+    account: Account,
+    customer: Obj,
+    source_id: str,
+    *,
+    created: bool = False,
+    make_default: bool = False,
+) -> Obj:
+    """Save a token's card on `customer`; the first card saved becomes its default source, and
+    so does any card given as `source` on a customer update (`make_default`).
     `created`: the customer is being created with it, so no customer.updated follows."""
     card = card_for_source(account, source_id, customer)
-    if card.get("customer") == customer["id"]:
-        return card
-    account.update(card, {"customer": customer["id"]})
-    account.emit("customer.source.created", card)
-    if not customer.get("default_source"):
+    if card.get("customer") != customer["id"]:
+        account.update(card, {"customer": customer["id"]})
+        account.emit("customer.source.created", card)
+    if make_default or not customer.get("default_source"):
         previous = account.update(customer, {"default_source": card["id"]})
         if not created:
             account.emit("customer.updated", customer, previous)
@@ -205,3 +212,17 @@ def list_customer_sources(call: Call) -> Obj:
     call.params.pop("object", None)
     keep = lambda c: c.get("customer") == customer["id"]  # noqa: E731
     return paginate(call.account, "card", call.params, call.path, keep)
+
+
+@api.route("DELETE", "/v1/customers/{id}/sources/{source}")
+def delete_customer_source(call: Call) -> Obj:
+    account = call.account
+    customer = account.get(call.args[0], "customer")
+    card = retrieve_customer_source(call)
+    account.emit("customer.source.deleted", card)
+    stub = account.delete(card)
+    if customer.get("default_source") == card["id"]:
+        left = next(account.newest("card", lambda c: c.get("customer") == customer["id"]), None)
+        previous = account.update(customer, {"default_source": left["id"] if left else None})
+        account.emit("customer.updated", customer, previous)
+    return stub
