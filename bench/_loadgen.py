@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,8 +62,8 @@ class Result:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
-        rank = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
-        return ordered[rank] * 1000
+        rank = min(len(ordered), max(1, math.ceil(q / 100 * len(ordered))))
+        return ordered[rank - 1] * 1000
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
