@@ -50,6 +50,7 @@ ROUTES: dict[str, tuple[str | None, str | None]] = {
     "event": ("/v1/events/{}", "/v1/events"),
     "webhook_endpoint": ("/v1/webhook_endpoints/{}", "/v1/webhook_endpoints"),
     "balance_transaction": ("/v1/balance_transactions/{}", "/v1/balance_transactions"),
+    "token": ("/v1/tokens/{}", None),
 }
 
 # Every type the seeds' flows must produce; a type missing here fails its test.
@@ -373,9 +374,10 @@ def _fetch_raw(http: httpx.Client, harvest: Harvest) -> None:
         answer = http.get(path)
         if answer.status_code == 200:
             harvest.add(f"raw GET {path}", answer.json())
-    answer = http.get("/v1/balance")
-    if answer.status_code == 200:
-        harvest.add("raw GET /v1/balance", answer.json())
+    for path in ("/v1/balance", "/v1/customers/search", "/v1/payment_intents/search"):
+        answer = http.get(path, params={"query": "created>0"} if "search" in path else None)
+        if answer.status_code == 200:
+            harvest.add(f"raw GET {path}", answer.json())
 
 
 @pytest.fixture(scope="module")
@@ -436,7 +438,9 @@ def test_objects_have_every_field_of_stripes_example(kind: str, harvest: Harvest
     )
 
 
-@pytest.mark.parametrize("kind", ["customer", "event", "webhook_endpoint", "balance", "list"])
+@pytest.mark.parametrize(
+    "kind", ["customer", "event", "webhook_endpoint", "balance", "list", "search_result"]
+)
 def test_raw_json_is_checked_not_only_sdk_objects(kind: str, harvest: Harvest) -> None:
     """The per-type checks above must include plain JSON read without the SDK, for the types
     that exist from the start; guards the harvest itself."""
