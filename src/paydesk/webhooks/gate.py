@@ -31,7 +31,7 @@ class WriteGate:
         """The inbox writer just committed deliveries."""
         self._last_ingest = time.monotonic()
 
-    def ingest_busy(self, window: float = 0.1) -> bool:
+    def ingest_busy(self, window: float = 0.5) -> bool:
         """Deliveries are arriving: background work should take small turns and pause between
         them, so acknowledgements keep flowing (fulfilment catches up when the burst ends)."""
         return time.monotonic() - self._last_ingest < window
