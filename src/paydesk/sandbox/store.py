@@ -24,6 +24,7 @@ EventListener = Callable[[Account, Obj, list[Obj]], None]
 
 IDEMPOTENCY_TTL = 24 * 3600
 CHECKPOINT_SECONDS = 0.5
+WAL_RESTART_FRAMES = 16384  # 64 MB of 4 KB pages
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -231,7 +232,13 @@ class _Checkpointer(threading.Thread):
         try:
             while not self._stopping.wait(CHECKPOINT_SECONDS):
                 # PASSIVE never blocks the writer; what it cannot copy now waits for next time.
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                _busy, frames, _copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames > WAL_RESTART_FRAMES:
+                    # The WAL starts over only when a checkpoint catches up with the writer,
+                    # which under sustained load never happens: it grew 50 MB/s in the
+                    # benchmark. Right after the passive pass little is left to copy, so this
+                    # blocking one is short, and the file starts over from zero.
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             db.close()
 
