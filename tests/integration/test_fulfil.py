@@ -218,3 +218,12 @@ def test_confirmation_email_carries_the_access_links(ctx: AppContext) -> None:
         links = access_links(ctx, conn, order_id)
     assert payload["to"] == "buyer@example.com" and order_id in payload["subject"]
     assert links[0]["url"] in payload["body"] and "$30.00" in payload["body"]
+
+
+def test_fulfil_checkout_accepts_the_sdks_session_object(ctx: AppContext) -> None:
+    import stripe
+
+    order_id = seed_order(ctx.engine)
+    session = stripe.StripeObject.construct_from(session_obj(order_id), "sk_test_x")
+    assert fulfil_checkout(ctx, session) is True  # type: ignore[arg-type]
+    assert order_row(ctx.engine, order_id).status == "fulfilled"

@@ -66,6 +66,9 @@ def fulfil_checkout(ctx: AppContext, session: dict[str, Any]) -> bool:
     Safe to call any number of times, from the webhook and the success page, concurrently and
     from several processes: only one call ever returns True for an order.
     """
+    raw: Any = session
+    if not isinstance(raw, dict) and hasattr(raw, "to_dict"):
+        session = raw.to_dict(recursive=True)  # a StripeObject straight from the SDK
     with ctx.engine.begin() as conn:
         return fulfil_session(conn, ctx, session, via="success_page")
 
