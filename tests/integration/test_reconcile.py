@@ -114,3 +114,21 @@ def test_reconcile_command_prints_what_it_recovered(
     again = subprocess.run([paydesk, "reconcile", "--since", "1h"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert "Nothing to recover" in again.stdout
+
+
+def test_server_reconciles_on_a_schedule(
+    database_url: str, stripe_client: stripe.StripeClient
+) -> None:
+    from test_webhook_support import serve_pipeline, wait_until
+
+    context = dataclasses.replace(
+        make_ctx(database_url, reconcile_interval_seconds=1), stripe=stripe_client
+    )
+    seed_product(context.engine, stock=10)
+    order_id = seed_order(context.engine, quantity=1)
+    _pay(stripe_client, order_id)  # no webhook endpoint: only the schedule can find it
+    try:
+        with serve_pipeline(context):
+            wait_until(lambda: order_row(context.engine, order_id).status == "fulfilled", 15)
+    finally:
+        context.engine.dispose()

@@ -229,3 +229,12 @@ def test_logs_never_carry_secrets_or_signatures(ctx: AppContext) -> None:
     for secret in (SECRET, OLD_SECRET, "whsec_attacker", headers["Stripe-Signature"],
                    forged_headers["Stripe-Signature"].split("v1=")[1]):
         assert secret not in text
+
+
+def test_delivery_that_cannot_be_stored_is_not_acknowledged(ctx: AppContext) -> None:
+    order_id = seed_order(ctx.engine)
+    with serve_pipeline(ctx) as base:
+        inbox_events.drop(ctx.engine)  # the database refuses the write
+        response = post(base, *signed(event("checkout.session.completed", session_obj(order_id))))
+    assert response.status_code == 503  # Stripe will deliver it again
+    assert order_row(ctx.engine, order_id).status == "pending"

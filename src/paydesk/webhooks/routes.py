@@ -101,6 +101,12 @@ class WebhookRoute:
             log.info("webhook_rejected", reason=exc.reason, status=exc.status)
             await _respond(send, exc.status, orjson.dumps({"error": str(exc)}))
             return
+        except Exception as exc:
+            # Not stored, so not acknowledged: Stripe delivers it again later.
+            metrics().webhooks_rejected.labels(reason="store_failed").inc()
+            log.error("webhook_store_failed", error=repr(exc))
+            await _respond(send, 503, b'{"error":"could not store the event; retry later"}')
+            return
         metrics().webhooks_received.inc()
         await _respond(send, 200, _OK)
 
