@@ -30,7 +30,7 @@ from paydesk.webhooks.tables import inbox_events
 log = structlog.get_logger()
 
 BATCH = 100
-BUSY_BATCH = 32  # while deliveries arrive: short turns at the write gate, with pauses
+BUSY_BATCH = 16  # while deliveries arrive: short turns at the write gate, with pauses
 BUSY_PAUSE = 0.03
 # Event types whose paid sessions can be fulfilled a batch at a time (see fulfilment/bulk.py).
 FAST_TYPES = frozenset(
