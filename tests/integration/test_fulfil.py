@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import structlog
+from sqlalchemy import select
 from test_webhook_support import (
     charge_obj,
     emails_queued,
@@ -28,6 +30,7 @@ from test_webhook_support import (
 from paydesk.context import AppContext
 from paydesk.fulfilment.access import access_links, make_token
 from paydesk.fulfilment.service import fulfil_checkout
+from paydesk.fulfilment.tables import access_grants
 from paydesk.webhooks.inbox import inbox_row, store_events
 from paydesk.webhooks.processor import process_all
 
@@ -227,3 +230,26 @@ def test_fulfil_checkout_accepts_the_sdks_session_object(ctx: AppContext) -> Non
     session = stripe.StripeObject.construct_from(session_obj(order_id), "sk_test_x")
     assert fulfil_checkout(ctx, session) is True  # type: ignore[arg-type]
     assert order_row(ctx.engine, order_id).status == "fulfilled"
+
+
+def test_batch_of_payments_ends_each_order_right(ctx: AppContext) -> None:
+    """Several paid sessions processed together (the batch path) after a refund and an expiry
+    were already seen, with a duplicate in the same batch."""
+    refunded, expired, plain = (seed_order(ctx.engine, quantity=1) for _ in range(3))
+    _run(ctx, event("charge.refunded", charge_obj(refunded, 3000, with_metadata=True)),
+         event("checkout.session.expired", session_obj(expired, "unpaid")))
+    assert stock_of(ctx.engine) == 8  # the expired order's unit came back
+    batch = [event("checkout.session.completed", session_obj(o))
+             for o in (refunded, expired, plain, plain)]
+    with ctx.engine.begin() as conn:
+        store_events(conn, [inbox_row(e, orjson.dumps(e).decode()) for e in batch])
+    with structlog.testing.capture_logs() as logs:
+        assert process_all(ctx) == 4
+    assert [entry["event"] for entry in logs] == ["orders_fulfilled"]  # one batch, no fallback
+    assert _outcome(ctx, refunded) == ("refunded", 3000, "committed")
+    assert _outcome(ctx, expired) == ("fulfilled", 0, "committed")
+    assert _outcome(ctx, plain) == ("fulfilled", 0, "committed")
+    assert stock_of(ctx.engine) == 7 and emails_queued(ctx.engine) == 3
+    with ctx.engine.connect() as conn:
+        grants = conn.execute(select(access_grants.c.order_id)).scalars().all()
+    assert sorted(grants) == sorted([refunded, expired, plain])
