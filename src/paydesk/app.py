@@ -10,6 +10,7 @@ from typing import Protocol
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from paydesk.admin.routes import router as admin_router
 from paydesk.catalog.routes import router as catalog_router
 from paydesk.checkout.routes import router as checkout_router
 from paydesk.context import AppContext
@@ -54,6 +55,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(checkout_router)
     app.include_router(pages_router)
+    app.include_router(admin_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     services.extend(install(app, ctx))
     return app

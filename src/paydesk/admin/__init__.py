@@ -1,0 +1,1 @@
+"""The back-office admin pages: overview, orders, webhook inbox (with retry)."""

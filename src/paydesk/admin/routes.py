@@ -1,0 +1,202 @@
+"""The admin pages: overview, orders, webhook inbox and its retry button (token-protected)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from paydesk.admin import queries
+from paydesk.admin.auth import (
+    COOKIE,
+    AdminDisabled,
+    AdminSession,
+    NotSignedIn,
+    authenticate,
+    check_csrf,
+    set_session_cookie,
+    token_matches,
+)
+from paydesk.admin.retry import retry_event
+from paydesk.context import AppContext
+from paydesk.web.deps import CtxDep
+
+router = APIRouter(tags=["admin"], include_in_schema=False)
+
+TEMPLATES = Path(__file__).parent.parent / "web" / "templates"
+# Admin pages hold customer data: never cached, never framed, never leaked through Referer.
+HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+
+
+@cache
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["when"] = _when
+    templates.env.filters["age"] = _age
+    return templates
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
+def _age(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{max(seconds, 0)} s"
+
+
+def _render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    response = _templates().TemplateResponse(
+        request, "admin/" + name, context, status_code=code, headers=HEADERS
+    )
+    return response
+
+
+def _closed(request: Request, status: int, reason: str) -> HTMLResponse:
+    return _render(request, "closed.html", code=status, reason=reason)
+
+
+def _guard(request: Request, ctx: AppContext) -> AdminSession | Response:
+    """The caller's session, or the page to answer instead (disabled, sign in, redirect)."""
+    token = ctx.settings.paydesk_admin_token
+    given = request.query_params.get("token")
+    if token and given is not None and request.method == "GET":
+        if not token_matches(token, given):
+            return _closed(request, 403, "wrong")
+        # Trade the token for a cookie, and drop it from the address bar.
+        rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        target = request.url.path + ("?" + urlencode(rest) if rest else "")
+        redirect = RedirectResponse(target, status_code=303, headers=HEADERS)
+        set_session_cookie(redirect, request, token)
+        return redirect
+    try:
+        return authenticate(request, token)
+    except AdminDisabled:
+        return _closed(request, 404, "disabled")
+    except NotSignedIn as exc:
+        return _closed(request, 403 if exc.wrong else 401, "wrong" if exc.wrong else "sign-in")
+
+
+def _page(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _pages(total: int, page: int) -> dict[str, int]:
+    last = max(1, -(-total // queries.PAGE_SIZE))
+    return {"page": min(page, last), "last": last, "total": total}
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_overview(request: Request, ctx: CtxDep) -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    with ctx.engine.connect() as conn:
+        data = queries.overview(conn, datetime.now(UTC))
+    return _render(request, "overview.html", session=session, nav="overview", **data)
+
+
+@router.post("/admin/login", response_class=HTMLResponse)
+def admin_login(request: Request, ctx: CtxDep, token: Annotated[str, Form()] = "") -> Response:
+    expected = ctx.settings.paydesk_admin_token
+    if not expected:
+        return _closed(request, 404, "disabled")
+    if not token_matches(expected, token):
+        return _closed(request, 403, "wrong")
+    response = RedirectResponse("/admin", status_code=303, headers=HEADERS)
+    set_session_cookie(response, request, expected)
+    return response
+
+
+@router.post("/admin/logout")
+def admin_logout() -> Response:
+    response = RedirectResponse("/admin", status_code=303, headers=HEADERS)
+    response.delete_cookie(COOKIE, path="/admin")
+    return response
+
+
+@router.get("/admin/orders", response_class=HTMLResponse)
+def admin_orders(request: Request, ctx: CtxDep, status: str = "", page: str = "1") -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    with ctx.engine.connect() as conn:
+        rows, total = queries.list_orders(conn, status or None, _page(page))
+    return _render(
+        request, "orders.html", session=session, nav="orders", orders=rows, status=status,
+        statuses=queries.ORDER_STATUSES, **_pages(total, _page(page)),
+    )
+
+
+@router.get("/admin/orders/{order_id}", response_class=HTMLResponse)
+def admin_order(request: Request, ctx: CtxDep, order_id: str) -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    with ctx.engine.connect() as conn:
+        order = queries.order_detail(conn, order_id)
+    if order is None:
+        return _render(request, "missing.html", code=404, session=session, nav="orders",
+                       what="order", id=order_id)
+    return _render(request, "order.html", session=session, nav="orders", order=order)
+
+
+@router.get("/admin/events", response_class=HTMLResponse)
+def admin_events(
+    request: Request, ctx: CtxDep, status: str = "", type: str = "", page: str = "1"
+) -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    with ctx.engine.connect() as conn:
+        rows, total = queries.list_events(conn, status or None, type or None, _page(page))
+        types = queries.event_types(conn)
+    return _render(
+        request, "events.html", session=session, nav="events", events=rows, status=status,
+        type=type, types=types, statuses=queries.EVENT_STATUSES, **_pages(total, _page(page)),
+    )
+
+
+@router.get("/admin/events/{event_id}", response_class=HTMLResponse)
+def admin_event(request: Request, ctx: CtxDep, event_id: str, retried: str = "") -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    with ctx.engine.connect() as conn:
+        evt = queries.event_detail(conn, event_id)
+    if evt is None:
+        return _render(request, "missing.html", code=404, session=session, nav="events",
+                       what="event", id=event_id)
+    return _render(request, "event.html", session=session, nav="events", event=evt,
+                   retried=retried == "1")
+
+
+@router.post("/admin/events/{event_id}/retry", response_class=HTMLResponse)
+def admin_retry_event(
+    request: Request, ctx: CtxDep, event_id: str, csrf: Annotated[str | None, Form()] = None
+) -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    if not check_csrf(session, csrf):
+        return _closed(request, 403, "csrf")
+    if not retry_event(ctx.engine, event_id):
+        return _render(request, "missing.html", code=409, session=session, nav="events",
+                       what="failed event", id=event_id)
+    return RedirectResponse(
+        f"/admin/events/{quote(event_id, safe='')}?retried=1", status_code=303, headers=HEADERS
+    )
