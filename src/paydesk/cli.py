@@ -9,8 +9,10 @@ import typer
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paydesk: payments back office")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations")
 catalog_app = typer.Typer(no_args_is_help=True, help="The product catalog")
+events_app = typer.Typer(no_args_is_help=True, help="The webhook inbox")
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(events_app, name="events")
 
 
 @app.command()
@@ -99,6 +101,16 @@ def catalog_sync(
     from paydesk.catalog.service import sync_cli
 
     sync_cli(file=file)
+
+
+@events_app.command("retry")
+def events_retry(
+    event_id: Annotated[str, typer.Argument(help="The failed event's id (evt_…)")],
+) -> None:
+    """Make a failed webhook event due now, so the processor retries it at once."""
+    from paydesk.admin.cli import retry_cli
+
+    retry_cli(event_id)
 
 
 def main() -> None:
