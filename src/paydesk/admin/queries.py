@@ -31,8 +31,8 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def _counts(conn: Connection, column: Any, keys: tuple[str, ...]) -> dict[str, int]:
-    rows = conn.execute(select(column, func.count()).group_by(column)).tuples().all()
-    found: dict[Any, Any] = dict(rows)
+    rows = conn.execute(select(column, func.count()).group_by(column)).all()
+    found: dict[Any, Any] = {row[0]: row[1] for row in rows}
     return {key: int(found.get(key, 0)) for key in keys} | {
         str(k): int(v) for k, v in found.items() if k not in keys
     }
