@@ -90,7 +90,9 @@ def prepare(
             signing_key=signing_key(engine, settings.paydesk_signing_key),
             webhook_secrets=webhook_secrets, client_url=client_url,
         )
-        if embedded or settings.catalog_file:
+        # A shop with no products yet gets the demo catalog, so a first run against any Stripe
+        # can be clicked through; `paydesk catalog sync` puts a real catalog in its place.
+        if embedded or settings.catalog_file or not _has_products(engine):
             _load_catalog(ctx, sync=embedded)
         app = create_app(ctx)
     except BaseException:
@@ -106,6 +108,13 @@ def _register_webhook(stripe: StripeClient, client_url: str) -> str:
         {"url": client_url + "/api/webhook", "enabled_events": ["*"]}
     )
     return str(endpoint.secret)
+
+
+def _has_products(engine: Engine) -> bool:
+    from paydesk.catalog.tables import products
+
+    with engine.connect() as conn:
+        return conn.execute(select(products.c.id).limit(1)).first() is not None
 
 
 def _load_catalog(ctx: AppContext, sync: bool) -> None:
