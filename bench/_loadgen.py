@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 RequestFactory = Callable[[int], bytes]
 
 
+def post_request(host: str, port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    """One complete POST, ready to write to a keep-alive socket."""
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
 def form_post(
     host: str, port: int, path: str, body: str, api_key: str, idempotent: bool = True
 ) -> RequestFactory:
@@ -44,7 +51,7 @@ def form_post(
 
 @dataclass
 class Result:
-    duration: float
+    duration: float = 0.0
     latencies: list[float] = field(default_factory=list)  # seconds, successful requests only
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
@@ -158,3 +165,46 @@ def run_sync(
         return uvloop.run(run(host, port, make, connections, duration, warmup))
     except ImportError:
         return asyncio.run(run(host, port, make, connections, duration, warmup))
+
+
+async def _send_each(host: str, port: int, queue: list[bytes], result: Result) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while queue:
+            request = queue.pop()
+            started = time.perf_counter()
+            writer.write(request)
+            try:
+                status, _body = await _read_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                result.errors += 1  # a dropped connection is an error; carry on with a new one
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+                continue
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+            if 200 <= status < 300:
+                result.latencies.append(time.perf_counter() - started)
+            else:
+                result.errors += 1
+    finally:
+        writer.close()
+
+
+async def _fire(host: str, port: int, requests: list[bytes], connections: int) -> Result:
+    result = Result()
+    queue = list(reversed(requests))  # pop() from the end keeps the original order
+    started = time.perf_counter()
+    await asyncio.gather(*(_send_each(host, port, queue, result) for _ in range(connections)))
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def fire(host: str, port: int, requests: list[bytes], connections: int) -> Result:
+    """Send each request once over `connections` keep-alive sockets, one in flight per socket
+    (a fixed set of unique deliveries, where `run` repeats one kind for a fixed time)."""
+    try:
+        import uvloop
+
+        return uvloop.run(_fire(host, port, requests, connections))
+    except ImportError:
+        return asyncio.run(_fire(host, port, requests, connections))

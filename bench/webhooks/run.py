@@ -24,7 +24,7 @@ import httpx
 import orjson
 from sqlalchemy import func, insert, select
 
-from bench.webhooks.loadgen import Result, fire, post_request
+from bench._loadgen import Result, fire, post_request
 from paydesk.catalog.tables import products
 from paydesk.checkout.tables import order_items, orders
 from paydesk.store.engine import make_engine
