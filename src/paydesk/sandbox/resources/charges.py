@@ -19,6 +19,7 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
+from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
 from paydesk.sandbox.resources.tokens import card_for_source
 from paydesk.sandbox.routing import Call, api
@@ -180,6 +181,8 @@ def _insert_charge(
         "transfer_data": None,
         "transfer_group": fields.get("transfer_group"),
     }
+    if ok and captured:
+        charge["balance_transaction"] = record_charge(account, charge, amount)
     return account.insert(charge)
 
 
@@ -426,7 +429,12 @@ def capture_charge(call: Call) -> Obj:
         pi = account.get(charge["payment_intent"], "payment_intent")
         capture_intent(account, pi, amount)
         return charge
-    changes: dict[str, Any] = {"captured": True, "amount_captured": amount or charge["amount"]}
+    captured = amount or int(charge["amount"])
+    changes: dict[str, Any] = {
+        "captured": True,
+        "amount_captured": captured,
+        "balance_transaction": record_charge(account, charge, captured),
+    }
     if "receipt_email" in p:
         changes["receipt_email"] = get_str(p, "receipt_email") or None
     previous = account.update(charge, changes)

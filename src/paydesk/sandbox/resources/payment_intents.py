@@ -26,6 +26,7 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
+from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.charges import new_charge
 from paydesk.sandbox.resources.payment_methods import (
     AUTH_REQUIRED,
@@ -297,7 +298,14 @@ def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = No
             code="amount_too_large",
         )
     charge = account.get(pi["latest_charge"], "charge", "payment_intent")
-    previous = account.update(charge, {"captured": True, "amount_captured": amount})
+    previous = account.update(
+        charge,
+        {
+            "captured": True,
+            "amount_captured": amount,
+            "balance_transaction": record_charge(account, charge, amount),
+        },
+    )
     account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
     account.emit("charge.captured", charge, previous)
     account.emit("payment_intent.succeeded", pi)

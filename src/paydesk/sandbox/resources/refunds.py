@@ -9,6 +9,7 @@ from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.params import apply_metadata, check_known, get_enum, get_int, get_str
+from paydesk.sandbox.resources.balance_transactions import record_refund
 from paydesk.sandbox.routing import Call, api
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -81,6 +82,7 @@ def create_refund(
         "status": "succeeded",
         "transfer_reversal": None,
     }
+    refund["balance_transaction"] = record_refund(account, refund, charge)
     account.insert(refund)
     refunds = dict(charge["refunds"])
     refunds["data"] = [snapshot(refund), *refunds["data"]]

@@ -1,0 +1,181 @@
+"""Balance transactions: one per captured charge (money in, less Stripe's fee) and one per refund
+(money out); retrieve and list. `/v1/balance` sums them (resources/balance.py).
+
+A charge's funds are `pending` until `available_on` (two days after the charge, as for a new
+US account in test mode); the stored object keeps `pending` and reads answer `available` once
+that moment has passed, so no background job has to sweep the store.
+"""
+
+from __future__ import annotations
+
+from paydesk.sandbox import clock
+from paydesk.sandbox.account import Account, Obj, snapshot
+from paydesk.sandbox.expand import VIRTUAL
+from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.pages.money import ZERO_DECIMAL
+from paydesk.sandbox.params import check_known, get_str
+from paydesk.sandbox.resources.balance import ledger_note
+from paydesk.sandbox.routing import Call, api
+
+PAYOUT_DELAY = 2 * 24 * 3600
+TYPES = ("charge", "refund")
+
+# Stripe's test-mode card pricing is 2.9% + 30 cents for usd. For other currencies we keep the
+# percentage and a fixed 30 minor units, except zero-decimal currencies (jpy…) where 30 units
+# would be a real sum (¥30) rather than cents: there the fee is the percentage alone. The
+# percentage is rounded half up to a whole minor unit, as Stripe rounds fees.
+FEE_PER_MILLE = 29
+FIXED_FEE = 30
+
+
+def stripe_fee(amount: int, currency: str) -> int:
+    fixed = 0 if currency in ZERO_DECIMAL else FIXED_FEE
+    return (amount * FEE_PER_MILLE + 500) // 1000 + fixed
+
+
+def _new(
+    account: Account,
+    *,
+    kind: str,
+    amount: int,
+    fee: int,
+    currency: str,
+    source: str,
+    description: str | None,
+    created: int,
+    available_on: int,
+) -> Obj:
+    fee_details = (
+        [
+            {
+                "amount": fee,
+                "application": None,
+                "currency": currency,
+                "description": "Stripe processing fees",
+                "type": "stripe_fee",
+            }
+        ]
+        if fee
+        else []
+    )
+    txn: Obj = {
+        "id": account.new_id("txn"),
+        "object": "balance_transaction",
+        "amount": amount,
+        "available_on": available_on,
+        "balance_type": "payments",
+        "created": created,
+        "currency": currency,
+        "description": description,
+        "exchange_rate": None,
+        "fee": fee,
+        "fee_details": fee_details,
+        "net": amount - fee,
+        "reporting_category": kind,
+        "source": source,
+        "status": "available" if available_on <= created else "pending",
+        "type": kind,
+    }
+    account.insert(txn)
+    ledger_note(account, txn)
+    return txn
+
+
+def record_charge(account: Account, charge: Obj, amount: int) -> str:
+    """The transaction for `amount` captured on `charge`; returns its id for the charge."""
+    created = clock.now()
+    currency = str(charge["currency"])
+    txn = _new(
+        account,
+        kind="charge",
+        amount=amount,
+        fee=stripe_fee(amount, currency),
+        currency=currency,
+        source=str(charge["id"]),
+        description=charge.get("description"),
+        created=created,
+        available_on=created + PAYOUT_DELAY,
+    )
+    return str(txn["id"])
+
+
+def record_refund(account: Account, refund: Obj, charge: Obj) -> str:
+    """The transaction taking a refund out of the balance; returns its id for the refund.
+
+    Stripe keeps its fee on refunds (fee 0 here, nothing given back) and debits the balance at
+    once, so the transaction is available immediately; the available balance may dip below zero
+    while the refunded charge is still pending, as it can on Stripe.
+    """
+    created = clock.now()
+    described = charge.get("description")
+    txn = _new(
+        account,
+        kind="refund",
+        amount=-int(refund["amount"]),
+        fee=0,
+        currency=str(refund["currency"]),
+        source=str(refund["id"]),
+        description=f"REFUND FOR CHARGE ({described})" if described else "REFUND FOR PAYMENT",
+        created=created,
+        available_on=created,
+    )
+    return str(txn["id"])
+
+
+def current(txn: Obj) -> Obj:
+    """`txn` as of now: a pending transaction whose `available_on` has passed reads available.
+
+    A copy, so reads never write; the stored status stays as created.
+    """
+    if txn.get("status") == "pending" and int(txn["available_on"]) <= clock.now():
+        return {**txn, "status": "available"}
+    return txn
+
+
+def _expand_balance_transaction(account: Account, node: Obj) -> object:
+    txn_id = node.get("balance_transaction")
+    txn = account.find(txn_id) if isinstance(txn_id, str) else None
+    # A copy: a deeper path (`balance_transaction.source`) expands inside it.
+    return snapshot(current(txn)) if txn is not None else txn_id
+
+
+# `expand[]=balance_transaction` (and `latest_charge.balance_transaction` on a PaymentIntent)
+# must show the status as of now, not as stored.
+VIRTUAL[("charge", "balance_transaction")] = _expand_balance_transaction
+VIRTUAL[("refund", "balance_transaction")] = _expand_balance_transaction
+
+
+@api.route("GET", "/v1/balance_transactions/{id}")
+def retrieve_balance_transaction(call: Call) -> Obj:
+    return current(call.account.get(call.args[0], "balance_transaction"))
+
+
+_LIST_FIELDS = {
+    "type",
+    "source",
+    "currency",
+    "created",
+    "payout",
+    "limit",
+    "starting_after",
+    "ending_before",
+}
+
+
+@api.route("GET", "/v1/balance_transactions")
+def list_balance_transactions(call: Call) -> Obj:
+    p = call.params
+    check_known(p, _LIST_FIELDS)
+    kind = get_str(p, "type")
+    source = get_str(p, "source")
+    currency = (get_str(p, "currency") or "").lower()
+    # `payout` is accepted and ignored: the sandbox makes no payouts, so every transaction is
+    # one that a payout would still have to settle.
+    keep = both(
+        (lambda t: t["type"] == kind) if kind else None,
+        (lambda t: t["source"] == source) if source else None,
+        (lambda t: t["currency"] == currency) if currency else None,
+    )
+    page = paginate(call.account, "balance_transaction", p, "/v1/balance_transactions", keep)
+    page["data"] = [current(txn) for txn in page["data"]]
+    return page
