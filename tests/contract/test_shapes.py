@@ -11,19 +11,17 @@ Stripe's example is present, and non-null values have the example's JSON type.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import stripe
 
-FIXTURES = Path(__file__).parents[2].parent / "shared" / "stripe" / "fixtures3.json"
+from tests.stripe_fixtures import stripe_resources
 
 # The list and search envelopes are not resources of their own in fixtures3.json.
 ENVELOPES: dict[str, dict[str, Any]] = {
@@ -123,10 +121,7 @@ class Harvest:
 
 
 def _fixtures() -> dict[str, dict[str, Any]]:
-    if not FIXTURES.exists():
-        pytest.skip(f"Stripe's example objects are not at {FIXTURES}")
-    resources: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
-    return resources
+    return stripe_resources()
 
 
 def _sdk(value: Any) -> Any:

@@ -3,15 +3,12 @@ shape against Stripe's example objects."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import stripe
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "stripe" / "fixtures3.json"
+from tests.stripe_fixtures import stripe_resources
 
 
 def test_charge_details_outcome_and_filters(stripe_client: stripe.StripeClient) -> None:
@@ -54,10 +51,9 @@ def test_charge_details_outcome_and_filters(stripe_client: stripe.StripeClient) 
 
 
 def _fixture(kind: str) -> dict[str, Any]:
-    return json.loads(FIXTURES.read_text())["resources"][kind]  # type: ignore[no-any-return]
+    return stripe_resources()[kind]
 
 
-@pytest.mark.skipif(not FIXTURES.exists(), reason="Stripe fixtures not present")
 def test_objects_carry_every_field_of_stripe_examples(sandbox_url: str, stripe_key: str) -> None:
     auth = {"Authorization": f"Bearer {stripe_key}"}
     with httpx.Client(base_url=sandbox_url, headers=auth) as http:

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "stripe" / "fixtures3.json"
+from tests.stripe_fixtures import stripe_resources
 
 
 def _events(client: stripe.StripeClient, object_id: str) -> list[str]:
@@ -249,9 +247,8 @@ def test_idempotent_charge_replays_the_same_charge(stripe_client: stripe.StripeC
     assert len(stripe_client.v1.charges.list().data) == 1
 
 
-@pytest.mark.skipif(not FIXTURES.exists(), reason="Stripe fixtures not present")
 def test_token_and_card_carry_every_fixture_field(stripe_client: stripe.StripeClient) -> None:
-    resources = json.loads(FIXTURES.read_text())["resources"]
+    resources = stripe_resources()
     token = stripe_client.v1.tokens.create(params={"card": "tok_visa"}).to_dict()
     _same_shape(resources["token"], token)
     _same_shape(resources["token"]["card"], token["card"])

@@ -3,15 +3,14 @@ lists."""
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
 
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "stripe" / "fixtures3.json"
+from tests.stripe_fixtures import stripe_resources
+
 SUCCESS = "https://shop.example/payment/success?session_id={CHECKOUT_SESSION_ID}"
 
 
@@ -55,7 +54,7 @@ def test_create_with_price_data_computes_amounts_and_hosted_url(
 def test_session_carries_every_field_of_stripes_example(
     stripe_client: stripe.StripeClient,
 ) -> None:
-    example = json.loads(FIXTURES.read_text())["resources"]["checkout.session"]
+    example = stripe_resources()["checkout.session"]
     session = _session(stripe_client)
     missing = set(example) - set(session.to_dict())
     assert not missing
