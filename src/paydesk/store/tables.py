@@ -4,11 +4,12 @@ from paydesk.catalog.tables import products
 from paydesk.checkout.tables import order_items, orders
 from paydesk.fulfilment.tables import access_grants
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.refunds.tables import refund_requests
 from paydesk.store.kv import kv
 from paydesk.store.metadata import metadata
 from paydesk.webhooks.tables import inbox_events
 
 __all__ = [
     "access_grants", "inbox_events", "kv", "mailbox", "metadata", "order_items", "orders",
-    "outbox", "products",
+    "outbox", "products", "refund_requests",
 ]
