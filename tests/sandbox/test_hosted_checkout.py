@@ -242,6 +242,49 @@ def test_expired_session_page_says_so_and_refuses_payment(
     assert stripe_client.v1.charges.list().data == []
 
 
+def test_session_url_is_only_given_while_open(
+    stripe_client: stripe.StripeClient, browser: httpx.Client
+) -> None:
+    paid = _session(stripe_client)
+    assert paid.url is not None
+    browser.post(paid.url, data=_card("4242424242424242"))
+    assert stripe_client.v1.checkout.sessions.retrieve(paid.id).url is None
+    completed = stripe_client.v1.events.list(params={"type": "checkout.session.completed"})
+    assert completed.data[0].data.object["url"] is None
+
+    dropped = _session(stripe_client)
+    assert stripe_client.v1.checkout.sessions.expire(dropped.id).url is None
+    assert stripe_client.v1.checkout.sessions.retrieve(dropped.id).url is None
+
+
+@pytest.mark.parametrize("card", ["4000000000000002", "4000002500003155"])
+def test_expiring_a_session_cancels_its_unfinished_payment(
+    stripe_client: stripe.StripeClient, browser: httpx.Client, card: str
+) -> None:
+    # Declined (requires_payment_method) or left at the 3DS step (requires_action).
+    session = _session(stripe_client)
+    browser.post(session.url, data=_card(card))  # type: ignore[arg-type]
+    [pi] = stripe_client.v1.payment_intents.list().data
+    assert pi.status in ("requires_payment_method", "requires_action")
+
+    stripe_client.v1.checkout.sessions.expire(session.id)
+
+    canceled = stripe_client.v1.payment_intents.retrieve(pi.id)
+    assert (canceled.status, canceled.cancellation_reason) == ("canceled", "automatic")
+    types = _event_types(stripe_client)
+    assert types.count("payment_intent.canceled") == 1
+    assert types.index("payment_intent.canceled") < types.index("checkout.session.expired")
+
+
+def test_expiring_a_session_without_a_payment_cancels_nothing(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    session = _session(stripe_client)
+    stripe_client.v1.checkout.sessions.expire(session.id)
+    assert stripe_client.v1.payment_intents.list().data == []
+    assert "payment_intent.canceled" not in _event_types(stripe_client)
+
+
 def test_unknown_session_page_is_404(sandbox_url: str, browser: httpx.Client) -> None:
     assert browser.get(f"{sandbox_url}/c/pay/cs_test_unknown").status_code == 404
 

@@ -29,6 +29,7 @@ from paydesk.sandbox.params import (
     get_str,
 )
 from paydesk.sandbox.resources.customers import create_customer
+from paydesk.sandbox.resources.payment_intents import cancel_intent
 from paydesk.sandbox.resources.prices import price_from_data
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
@@ -402,6 +403,11 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
 # -- read, list, update, expire ------------------------------------------------------------------
 
 
+# Statuses in which nothing was taken yet: an authorised (requires_capture) or succeeded
+# payment completes the session instead, so it never meets an expiry.
+_CANCELED_ON_EXPIRY = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
 def fresh(account: Account, session: Obj) -> Obj:
     """The session, expired first if its time has come (Stripe expires them in the background;
     we also do it lazily on every read, so nobody sees an open session past expires_at)."""
@@ -411,7 +417,14 @@ def fresh(account: Account, session: Obj) -> Obj:
 
 
 def expire(account: Account, session: Obj) -> Obj:
-    previous = account.update(session, {"status": "expired"})
+    # A payment started on the hosted page (declined, or left at 3DS) dies with the session:
+    # Stripe cancels its PaymentIntent ("automatic": Stripe's own reason, not the merchant's).
+    state = state_of(account, session)
+    pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
+    if pi is not None and pi["status"] in _CANCELED_ON_EXPIRY:
+        cancel_intent(account, pi, "automatic")
+    # The hosted page's URL is only handed out while the session can still be paid.
+    previous = account.update(session, {"status": "expired", "url": None})
     if previous:
         account.emit("checkout.session.expired", session)
     return session
@@ -544,6 +557,7 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
         session,
         {
             "status": "complete",
+            "url": None,
             "payment_status": payment_status,
             "payment_intent": pi["id"] if pi is not None else None,
             "customer_details": details,
