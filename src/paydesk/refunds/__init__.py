@@ -1,1 +1,1 @@
-"""Refunds started from paydesk (admin page, CLI); the order itself moves only on charge.refunded."""
+"""Refunds started from paydesk (admin page, CLI); orders move only on charge.refunded."""
