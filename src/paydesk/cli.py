@@ -85,6 +85,22 @@ def reconcile(
     reconcile_cli(since=since)
 
 
+@app.command()
+def refund(
+    order_id: Annotated[str, typer.Argument(help="The order to refund (ord_…)")],
+    amount: Annotated[
+        str | None, typer.Option(help="In major units, e.g. 12.50; default: all that is left")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="requested_by_customer | duplicate | fraudulent")
+    ] = None,
+) -> None:
+    """Ask Stripe to refund an order (idempotency key refund:<order_id>:<n>)."""
+    from paydesk.refunds.cli import refund_cli
+
+    refund_cli(order_id, amount=amount, reason=reason)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply Alembic migrations to DATABASE_URL."""
