@@ -25,6 +25,8 @@ from paydesk.admin.auth import (
 )
 from paydesk.admin.retry import retry_event
 from paydesk.context import AppContext
+from paydesk.refunds.admin import refund_panel, submit_refund_form
+from paydesk.refunds.service import RefundRefused
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
@@ -143,16 +145,50 @@ def admin_orders(request: Request, ctx: CtxDep, status: str = "", page: str = "1
 
 
 @router.get("/admin/orders/{order_id}", response_class=HTMLResponse)
-def admin_order(request: Request, ctx: CtxDep, order_id: str) -> Response:
+def admin_order(request: Request, ctx: CtxDep, order_id: str, refund: str = "") -> Response:
     session = _guard(request, ctx)
     if isinstance(session, Response):
         return session
+    return _order_page(request, ctx, session, order_id, flash_id=refund)
+
+
+def _order_page(
+    request: Request, ctx: AppContext, session: AdminSession, order_id: str, code: int = 200,
+    flash_id: str | None = None, refund_error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
     with ctx.engine.connect() as conn:
         order = queries.order_detail(conn, order_id)
+        refunds = refund_panel(conn, order_id, flash_id, form) if order else None
     if order is None:
         return _render(request, "missing.html", code=404, session=session, nav="orders",
                        what="order", id=order_id)
-    return _render(request, "order.html", session=session, nav="orders", order=order)
+    return _render(request, "order.html", code=code, session=session, nav="orders", order=order,
+                   refunds=refunds, refund_error=refund_error)
+
+
+@router.post("/admin/orders/{order_id}/refunds", response_class=HTMLResponse)
+def admin_refund_order(
+    request: Request, ctx: CtxDep, order_id: str,
+    csrf: Annotated[str | None, Form()] = None, amount: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
+) -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    if not check_csrf(session, csrf):
+        return _closed(request, 403, "csrf")
+    try:
+        result = submit_refund_form(ctx, order_id, amount, reason, token)
+    except RefundRefused as exc:
+        # Shown again with what was typed and the same token: nothing was recorded or sent.
+        form = {"amount": amount, "reason": reason, "token": token}
+        return _order_page(request, ctx, session, order_id, code=400, refund_error=str(exc),
+                           form=form)
+    return RedirectResponse(
+        f"/admin/orders/{quote(order_id, safe='')}?refund={result['id']}", status_code=303,
+        headers=HEADERS,
+    )
 
 
 @router.get("/admin/events", response_class=HTMLResponse)
