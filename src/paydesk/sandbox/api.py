@@ -17,13 +17,14 @@ from paydesk.sandbox import API_VERSION, compat, formdata
 from paydesk.sandbox.account import Account, IdempotencyRecord
 from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import IdempotencyError, InvalidRequest, StripeError, Unauthorized
-from paydesk.sandbox.expand import expand
-from paydesk.sandbox.routing import Call, Router
+from paydesk.sandbox.expand import check_paths, expand
+from paydesk.sandbox.routing import Call, Handler, Router
 from paydesk.sandbox.store import Store
 
 log = logging.getLogger("paydesk.sandbox")
 
 MAX_BODY = 4 * 1024 * 1024
+_API_ERROR = orjson.dumps({"error": {"type": "api_error", "message": "An unknown error occurred"}})
 Scope = dict[str, Any]
 
 
@@ -59,49 +60,43 @@ class ApiApp:
     def handle(
         self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str
     ) -> tuple[int, bytes, dict[str, str]]:
-        method = scope["method"]
-        path = scope["path"]
         extra: dict[str, str] = {}
         try:
-            params = formdata.parse(scope.get("query_string", b""))
-            if body:
-                compat.check_content_type(headers)
-                params.update(formdata.parse(body))
-            account = self._authenticate(headers, method, path, params)
-            paths = params.pop("expand", None)
-            key = headers.get("idempotency-key") if method == "POST" else None
-            if key:
-                extra["Idempotency-Key"] = key
-                fingerprint = _fingerprint(method, path, params, paths)
-                record = self.store.idempotent(account, key)
-                if record is not None:
-                    return self._replay(record, fingerprint, key, extra)
-            status, payload = self._dispatch(
-                account, method, path, params, paths, scope, headers, request_id, key
-            )
-            if key and status != 400 and status < 500:
-                # Stripe keeps the outcome once the endpoint ran (including card errors), not
-                # parameter validation errors.
-                self.store.remember(
-                    account, key, IdempotencyRecord(now(), fingerprint, status, payload)
-                )
-        except StripeError as error:
+            status, payload = self._handle(scope, headers, body, request_id, extra)
+        except StripeError as error:  # refused before the endpoint ran: nothing to keep
             status, payload = error.status, orjson.dumps(error.body())
+        except Exception:
+            # A bug outside the handlers still answers in Stripe's shape, never plain text.
+            log.exception("sandbox request failed: %s %s", scope["method"], scope["path"])
+            status, payload = 500, _API_ERROR
         # The caller awaits `store.committed()` before answering: the changes are durable then.
         return status, payload, extra
 
-    def _dispatch(
+    def _handle(
         self,
-        account: Account,
-        method: str,
-        path: str,
-        params: dict[str, Any],
-        paths: Any,
         scope: Scope,
         headers: dict[str, str],
+        body: bytes,
         request_id: str,
-        key: str | None,
+        extra: dict[str, str],
     ) -> tuple[int, bytes]:
+        method = scope["method"]
+        path = scope["path"]
+        params = formdata.parse(scope.get("query_string", b""))
+        if body:
+            compat.check_content_type(headers)
+            params.update(formdata.parse(body))
+        account = self._authenticate(headers, method, path, params)
+        raw_paths = params.pop("expand", None)
+        paths = check_paths(raw_paths)
+        key = headers.get("idempotency-key") if method == "POST" else None
+        fingerprint = b""
+        if key:
+            extra["Idempotency-Key"] = key
+            fingerprint = _fingerprint(method, path, params, raw_paths)
+            record = self.store.idempotent(account, key)
+            if record is not None:
+                return self._replay(record, fingerprint, key, extra)
         found = self.router.match(method, path.rstrip("/") or "/")
         if found is None:
             raise InvalidRequest(
@@ -109,7 +104,31 @@ class ApiApp:
                 "https://stripe.com/docs or we can help at https://support.stripe.com/.",
                 status=404,
             )
+        status, payload, saved = self._dispatch(
+            account, found, params, paths, scope, headers, request_id, key
+        )
+        if key and saved:
+            # Stripe keeps the outcome once the endpoint started running, errors (card
+            # declines, wrong state, even 500s) included; a retry gets the same answer.
+            self.store.remember(
+                account, key, IdempotencyRecord(now(), fingerprint, status, payload)
+            )
+        return status, payload
+
+    def _dispatch(
+        self,
+        account: Account,
+        found: tuple[Handler, tuple[str, ...]],
+        params: dict[str, Any],
+        paths: list[str],
+        scope: Scope,
+        headers: dict[str, str],
+        request_id: str,
+        key: str | None,
+    ) -> tuple[int, bytes, bool]:
+        """Run the handler: (status, body, whether an Idempotency-Key keeps the answer)."""
         handler, args = found
+        method, path = scope["method"], scope["path"]
         host = headers.get("host", "127.0.0.1")
         call = Call(
             account,
@@ -123,18 +142,16 @@ class ApiApp:
         account.request_id, account.idempotency_key = request_id, key
         try:
             result = handler(call)
+            return 200, orjson.dumps(expand(account, result, paths)), True
         except StripeError as error:
             # A declined card is an error answer *and* a state change; the body may carry
             # objects that must be expanded like a normal response.
-            body = error.body()
-            return error.status, orjson.dumps(body)
+            return error.status, orjson.dumps(error.body()), error.saved
         except Exception:
             log.exception("sandbox handler failed: %s %s", method, path)
-            body = {"error": {"type": "api_error", "message": "An unknown error occurred"}}
-            return 500, orjson.dumps(body)
+            return 500, _API_ERROR, True
         finally:
             account.request_id = account.idempotency_key = None
-        return 200, orjson.dumps(expand(account, result, paths))
 
     def _authenticate(
         self, headers: dict[str, str], method: str, path: str, params: dict[str, Any]
@@ -166,7 +183,7 @@ class ApiApp:
 
     def _replay(
         self, record: IdempotencyRecord, fingerprint: bytes, key: str, extra: dict[str, str]
-    ) -> tuple[int, bytes, dict[str, str]]:
+    ) -> tuple[int, bytes]:
         if record.fingerprint != fingerprint:
             error = IdempotencyError(
                 "Keys for idempotent requests can only be used with the same parameters they "
@@ -174,9 +191,9 @@ class ApiApp:
                 "execute a different request.",
                 status=400,
             )
-            return error.status, orjson.dumps(error.body()), extra
+            return error.status, orjson.dumps(error.body())
         extra["Idempotent-Replayed"] = "true"
-        return record.status, record.body, extra
+        return record.status, record.body
 
 
 def _fingerprint(method: str, path: str, params: dict[str, Any], paths: Any) -> bytes:

@@ -10,6 +10,9 @@ DOC = "https://stripe.com/docs/error-codes/"
 class StripeError(Exception):
     status = 400
     type = "invalid_request_error"
+    # Whether an Idempotency-Key keeps this answer: Stripe saves the outcome once the endpoint
+    # started running, but not the refusal of the request itself (validation).
+    saved = True
 
     def __init__(
         self,
@@ -75,7 +78,13 @@ def invalid_param(name: str, why: str) -> InvalidRequest:
     return InvalidRequest(f"Invalid {name}: {why}", param=name, code="parameter_invalid_string")
 
 
+class UnknownParameter(InvalidRequest):
+    """400 for a parameter the endpoint does not take: validation, so never kept for replay."""
+
+    saved = False
+
+
 def unknown_param(name: str) -> InvalidRequest:
-    return InvalidRequest(
+    return UnknownParameter(
         f"Received unknown parameter: {name}", param=name, code="parameter_unknown"
     )

@@ -13,27 +13,46 @@ from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import InvalidRequest
 
 MAX_DEPTH = 4
+MAX_PATHS = 20
 
 # (object type, field) -> builds the expanded value from the object.
 VIRTUAL: dict[tuple[str, str], Callable[[Account, Obj], Any]] = {}
 
 
-def expand(account: Account, obj: Obj, paths: list[str] | str | None) -> Obj:
-    if not paths:
-        return obj
+def check_paths(paths: Any) -> list[str]:
+    """The `expand` parameter as a list of paths, refused before the endpoint runs (like any
+    validation, so a refusal changes nothing and is not kept for an Idempotency-Key)."""
+    if paths is None or paths == "":
+        return []
     if isinstance(paths, str):
         paths = [paths]
-    result: Obj = snapshot(obj)
+    if not isinstance(paths, list):
+        raise InvalidRequest("Invalid expand: must be a list of strings", param="expand")
+    if len(paths) > MAX_PATHS:
+        # Each path can walk lists of objects: without a cap one call could ask for any amount
+        # of work.
+        raise InvalidRequest(
+            f"You cannot expand more than {MAX_PATHS} properties in a single request.",
+            param="expand",
+        )
     for path in paths:
         if not isinstance(path, str) or not path:
             raise InvalidRequest("Invalid expand: must be a list of strings", param="expand")
-        segments = path.split(".")
-        if len(segments) > MAX_DEPTH:
+        if path.count(".") >= MAX_DEPTH:
             raise InvalidRequest(
                 f"You cannot expand more than {MAX_DEPTH} levels of a property. Property: {path}",
                 param="expand",
             )
-        _walk(account, result, segments, path)
+    return paths
+
+
+def expand(account: Account, obj: Obj, paths: list[str]) -> Obj:
+    """`obj` with `paths` (already through check_paths) expanded, on a copy."""
+    if not paths:
+        return obj
+    result: Obj = snapshot(obj)
+    for path in paths:
+        _walk(account, result, path.split("."), path)
     return result
 
 

@@ -10,6 +10,7 @@ from paydesk.sandbox.errors import InvalidRequest
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _MAX_DEPTH = 8
+_MAX_INDEX_DIGITS = 10
 
 
 def parse(raw: str | bytes) -> dict[str, Any]:
@@ -35,23 +36,39 @@ def _assign(node: dict[str, Any], path: list[str], value: str) -> None:
         last = i == len(path) - 1
         if segment == "":  # `a[]=x`: append, keyed by arrival order
             segment = str(len(node))
+        child = node.get(segment)
         if last:
+            if isinstance(child, dict):
+                # `a[b]=1&a=2`: a value cannot replace a hash (it used to, silently).
+                raise _mixed(path, i)
             node[segment] = value
             return
-        child = node.get(segment)
         if not isinstance(child, dict):
             if isinstance(child, str) and child != "":
-                raise InvalidRequest(f"Invalid parameter: {path[0]}", param=path[0])
+                raise _mixed(path, i)
             child = {}
             node[segment] = child
         node = child
 
 
+def _mixed(path: list[str], i: int) -> InvalidRequest:
+    name = path[0] + "".join(f"[{segment}]" for segment in path[1 : i + 1])
+    return InvalidRequest(
+        f"Invalid {name}: it was sent both as a value and as a hash or array.", param=name
+    )
+
+
+def _index(key: str) -> bool:
+    # ASCII digits only (str.isdigit accepts "²", which int() refuses), and short: a 5,000
+    # digit "index" is a plain key, not a list position to convert.
+    return key.isascii() and key.isdigit() and len(key) < _MAX_INDEX_DIGITS
+
+
 def _listify(value: Any) -> Any:
-    """Dicts keyed only by integers become lists (Stripe arrays), recursively."""
+    """Dicts keyed only by integers become lists (Stripe arrays), in index order, recursively."""
     if not isinstance(value, dict):
         return value
     items = {k: _listify(v) for k, v in value.items()}
-    if items and all(k.isdigit() for k in items):
+    if items and all(_index(k) for k in items):
         return [items[k] for k in sorted(items, key=int)]
     return items

@@ -14,7 +14,7 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.clock import now
-from paydesk.sandbox.errors import InvalidRequest, missing_param
+from paydesk.sandbox.errors import InvalidRequest, missing_param, unknown_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.listing import both, paginate
@@ -298,11 +298,7 @@ def _payment_intent_data(p: dict[str, Any]) -> dict[str, Any]:
     data = get_dict(p, "payment_intent_data") or {}
     for key in data:
         if key not in _PI_DATA:
-            raise InvalidRequest(
-                f"Received unknown parameter: payment_intent_data[{key}]",
-                param=f"payment_intent_data[{key}]",
-                code="parameter_unknown",
-            )
+            raise unknown_param(f"payment_intent_data[{key}]")
     result: dict[str, Any] = {
         "metadata": apply_metadata({}, data, "metadata") if "metadata" in data else {},
         "description": get_str(data, "description") or None,
