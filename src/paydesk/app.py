@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -17,17 +17,14 @@ from paydesk.context import AppContext
 from paydesk.ops.logging import RequestIdMiddleware
 from paydesk.web.errors import install_error_handlers
 from paydesk.web.health import router as health_router
+from paydesk.web.limits import BodySizeLimit
 from paydesk.web.pages import router as pages_router
+from paydesk.web.ratelimit import TokenBucket
+
+if TYPE_CHECKING:
+    from paydesk.webhooks.wiring import Service
 
 STATIC = Path(__file__).parent / "web" / "static"
-
-
-class Service(Protocol):
-    """A background task the app runs while it serves (event processor, outbox worker, …)."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -49,8 +46,15 @@ def create_app(ctx: AppContext) -> FastAPI:
 
     app = FastAPI(title="paydesk", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     app.state.ctx = ctx
+    settings = ctx.settings
+    if settings.checkout_rate_burst > 0:
+        app.state.checkout_limiter = TokenBucket(
+            settings.checkout_rate_burst, settings.checkout_rate_per_minute
+        )
     install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
+    # The webhook endpoint caps its raw body itself (1 MB: Stripe's events can be large).
+    app.add_middleware(BodySizeLimit, exempt=("/api/webhook",))
+    app.add_middleware(RequestIdMiddleware)  # outermost: a 413 still gets its request id
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(checkout_router)

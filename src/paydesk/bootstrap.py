@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 import sys
 from collections.abc import Callable
@@ -24,8 +25,10 @@ from paydesk.store.kv import kv
 from paydesk.store.migrate import upgrade
 from paydesk.stripe_gateway import make_stripe_client
 
-# In embedded mode every key is an account of the in-memory sandbox; this one is the demo's.
-DEMO_KEY = "sk_test_paydesk_demo"
+# In embedded mode every key is an account of the in-memory sandbox. The demo's is random per
+# start and never shown: the sandbox answers any web origin, so a well-known key would let any
+# page the shop owner visits drive it.
+DEMO_KEY_PREFIX = "sk_test_paydesk_"
 SIGNING_KEY_NAME = "signing_key"
 
 log = structlog.get_logger(__name__)
@@ -59,6 +62,9 @@ def prepare(
     """Build the running shop: migrate, connect Stripe or start the sandbox, build the app."""
     from paydesk.app import create_app
 
+    problems = settings.production_problems()
+    if problems:
+        raise StartupError("PAYDESK_ENV=production, but " + "; ".join(problems) + ".")
     cleanups: list[Callable[[], None]] = []
     client_url = (settings.client_url or public_url(host, port)).rstrip("/")
     sandbox_url = None
@@ -70,7 +76,7 @@ def prepare(
         cleanups.append(handle.stop)
         sandbox_url = handle.url
         settings = settings.model_copy(
-            update={"stripe_secret_key": DEMO_KEY, "stripe_api_base": sandbox_url}
+            update={"stripe_secret_key": demo_key(), "stripe_api_base": sandbox_url}
         )
     elif not settings.webhook_secrets:
         raise StartupError(
@@ -100,6 +106,10 @@ def prepare(
             cleanup()
         raise
     return Prepared(ctx=ctx, app=app, sandbox_url=sandbox_url, cleanups=cleanups)
+
+
+def demo_key() -> str:
+    return DEMO_KEY_PREFIX + secrets.token_hex(16)
 
 
 def _register_webhook(stripe: StripeClient, client_url: str) -> str:
@@ -157,17 +167,33 @@ def serve(host: str, port: int, sandbox_port: int) -> None:
     from paydesk.ops.logging import configure_logging
 
     configure_logging()
-    settings = load_settings()
     try:
-        prepared = prepare(settings, host, port, sandbox_port)
+        prepared = prepare(_settings_or_exit(), host, port, sandbox_port)
     except StartupError as exc:
         print(f"paydesk: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     try:
         _banner(prepared)
+        # Everything built so far (modules, the app, SQLAlchemy's caches) lives as long as the
+        # process: move it out of the collector's sight, or each full collection scans it all
+        # and stops every thread for ~100 ms, which lands in webhook acknowledgements.
+        gc.collect()
+        gc.freeze()
         uvicorn.run(prepared.app, host=host, port=port, log_config=None, access_log=False)
     finally:
         prepared.close()
+
+
+def _settings_or_exit() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        # One line per bad variable, without pydantic's traceback (or the value: it may be secret).
+        lines = [f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        print("paydesk: invalid settings\n  " + "\n  ".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _banner(prepared: Prepared) -> None:

@@ -12,6 +12,7 @@ from paydesk.catalog.tables import products
 from paydesk.checkout.tables import order_items, orders
 from paydesk.core.money import format_money
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.store.engine import aware
 from paydesk.webhooks.tables import inbox_events
 
 ORDER_STATUSES = ("pending", "paid", "fulfilled", "expired", "partially_refunded", "refunded")
@@ -21,13 +22,6 @@ OUTBOX_STATUSES = ("pending", "sent", "dead")
 PAID_STATUSES = ("paid", "fulfilled", "partially_refunded", "refunded")
 LOW_STOCK = 5
 PAGE_SIZE = 50
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _counts(conn: Connection, column: Any, keys: tuple[str, ...]) -> dict[str, int]:

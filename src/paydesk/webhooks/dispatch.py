@@ -1,7 +1,8 @@
 """The only place Stripe event names appear: event type → domain handler.
 
 A handler runs inside the processor's transaction (a savepoint per event) and returns the
-outcome recorded on the inbox row: "processed" or "ignored".
+outcome recorded on the inbox row: its status ("processed" or "ignored") and a note for the
+admin (kept in last_error), or None.
 """
 
 from __future__ import annotations
@@ -14,22 +15,24 @@ from sqlalchemy import Connection
 from paydesk.context import AppContext
 from paydesk.fulfilment import service
 
-Handler = Callable[[Connection, AppContext, dict[str, Any]], str]
+Outcome = tuple[str, str | None]
+Handler = Callable[[Connection, AppContext, dict[str, Any]], Outcome]
 
 
-def _completed(conn: Connection, ctx: AppContext, session: dict[str, Any]) -> str:
-    service.fulfil_session(conn, ctx, session, via="webhook")
-    return "processed"
+def _completed(conn: Connection, ctx: AppContext, session: dict[str, Any]) -> Outcome:
+    result = service.fulfil_session(conn, ctx, session, via="webhook")
+    order_id = result.order_of.get(str(session.get("id")))
+    return "processed", result.held.get(order_id) if order_id else None
 
 
-def _expired(conn: Connection, ctx: AppContext, session: dict[str, Any]) -> str:
+def _expired(conn: Connection, ctx: AppContext, session: dict[str, Any]) -> Outcome:
     service.expire_session(conn, session)
-    return "processed"
+    return "processed", None
 
 
-def _refunded(conn: Connection, ctx: AppContext, charge: dict[str, Any]) -> str:
+def _refunded(conn: Connection, ctx: AppContext, charge: dict[str, Any]) -> Outcome:
     service.record_refund(conn, charge)
-    return "processed"
+    return "processed", None
 
 
 HANDLERS: dict[str, Handler] = {
@@ -41,15 +44,13 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def dispatch(conn: Connection, ctx: AppContext, event: dict[str, Any]) -> str:
+def dispatch(conn: Connection, ctx: AppContext, event: dict[str, Any]) -> Outcome:
     handler = HANDLERS.get(event.get("type", ""))
     if handler is None:
-        return "ignored"  # stored for the record and for replay; nothing to do
+        return "ignored", None  # stored for the record and for replay; nothing to do
     obj = (event.get("data") or {}).get("object") or {}
     try:
         return handler(conn, ctx, obj)
-    except service.UnknownOrder:
-        # A session that is not ours never becomes ours; a charge may (payment not seen yet).
-        if event.get("type") == "charge.refunded":
-            raise
-        return "ignored"
+    except service.UnknownOrder as exc:
+        # Not ours (another integration on the same account): retrying never changes that.
+        return "ignored", str(exc)

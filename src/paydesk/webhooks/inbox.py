@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Engine, select
 
 from paydesk.store.upsert import insert_ignore
@@ -58,11 +57,6 @@ def known_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
             conn.execute(select(inbox_events.c.id).where(inbox_events.c.id.in_(chunk))).scalars()
         )
     return found
-
-
-def event_from_row(payload: str) -> dict[str, Any]:
-    event: dict[str, Any] = orjson.loads(payload)
-    return event
 
 
 class InboxWriter:

@@ -2,29 +2,30 @@
 
 Each batch is one transaction with a savepoint per event: an event's domain change and its
 inbox status commit together or not at all. A failure keeps its message and traceback on the
-row and is retried with backoff. Rows left `received` by a crash are simply due work, so a
-restarted processor picks them up. On PostgreSQL, several processes share the inbox through
-``FOR UPDATE SKIP LOCKED``.
+row and is retried with backoff, up to MAX_ATTEMPTS (then `dead`). Rows left `received` by a
+crash are simply due work, so a restarted processor picks them up. On PostgreSQL, several
+processes share the inbox through ``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import structlog
 from sqlalchemy import Connection, case, or_, select, update
 
 from paydesk.context import AppContext
-from paydesk.fulfilment.bulk import fulfil_sessions, session_order_id
+from paydesk.fulfilment.bulk import fulfil_sessions
+from paydesk.fulfilment.lookup import PAID_SESSION
 from paydesk.ops.metrics import metrics
+from paydesk.store.engine import aware
 from paydesk.webhooks.dispatch import dispatch
 from paydesk.webhooks.gate import WriteGate
-from paydesk.webhooks.inbox import event_from_row
 from paydesk.webhooks.tables import inbox_events
 
 log = structlog.get_logger()
@@ -37,6 +38,8 @@ FAST_TYPES = frozenset(
     {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 )
 RETRY_DELAYS = (1, 5, 30, 120, 600, 1800, 3600)
+# After this many failed attempts (about 9 hours of backoff) an event is `dead`: no more retries.
+MAX_ATTEMPTS = 12
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -72,11 +75,8 @@ def process_batch(
     now = now or datetime.now(UTC)
     with gate.hold(), ctx.engine.begin() as conn:
         rows = _due(conn, now, limit)
-        rest = _fast_path(conn, ctx, rows, now)
-        # Stripe's timestamps are whole seconds: within one, let payments go before the
-        # refunds and expiries that refer to them (any order still ends right, this is faster).
-        rest.sort(key=lambda row: row.stripe_created)
-        for row in rest:
+        # `_due` orders by Stripe's timestamp, and within one second payments first.
+        for row in _fast_path(conn, ctx, rows, now):
             _process_one(conn, ctx, row, now)
     return len(rows)
 
@@ -89,69 +89,90 @@ def _fast_path(conn: Connection, ctx: AppContext, rows: list[Any], now: datetime
     for row in rows:
         session = None
         if row.type in FAST_TYPES:
-            event = event_from_row(row.payload)
-            session = (event.get("data") or {}).get("object")
-        if isinstance(session, dict) and session_order_id(session):
+            session = (orjson.loads(row.payload).get("data") or {}).get("object")
+        if (
+            isinstance(session, dict) and isinstance(session.get("id"), str)
+            and session.get("payment_status") in PAID_SESSION
+        ):
             fast.append((row, session))
         else:
             rest.append(row)
     if len(fast) < 2:
         return rows
+    t = inbox_events.c
     try:
         with conn.begin_nested():
-            fulfil_sessions(conn, ctx, [session for _, session in fast])
-            conn.execute(
-                update(inbox_events)
-                .where(inbox_events.c.id.in_([row.id for row, _ in fast]))
-                .values(
-                    status="processed", attempts=inbox_events.c.attempts + 1, processed_at=now,
-                    last_error=None, next_attempt_at=None,
+            result = fulfil_sessions(conn, ctx, [session for _, session in fast])
+            plain, noted = [], []
+            for row, session in fast:
+                sid = session["id"]
+                if sid in result.unknown:
+                    noted.append((row, "ignored", f"no order of this shop for checkout session "
+                                                  f"{sid}"))
+                elif (note := result.held.get(result.order_of.get(sid, ""))) is not None:
+                    noted.append((row, "processed", note))
+                else:
+                    plain.append(row)
+            if plain:
+                conn.execute(
+                    update(inbox_events)
+                    .where(t.id.in_([row.id for row in plain]))
+                    .values(
+                        status="processed", attempts=t.attempts + 1, processed_at=now,
+                        last_error=None, next_attempt_at=None,
+                    )
                 )
-            )
+            for row, status, note in noted:  # rare: not ours, or a payment that does not match
+                _record(conn, row, status, note, now)
     except Exception as exc:
         log.warning("webhook_batch_fallback", error=str(exc), events=len(fast))
         return rows
-    for row, _ in fast:
+    for row in plain:
         _observe(row, "processed", now)
+    for row, status, _ in noted:
+        _observe(row, status, now)
     return rest
 
 
+def _record(conn: Connection, row: Any, status: str, note: str | None, now: datetime) -> None:
+    conn.execute(
+        update(inbox_events)
+        .where(inbox_events.c.id == row.id)
+        .values(
+            status=status, attempts=row.attempts + 1, processed_at=now, last_error=note,
+            next_attempt_at=None,
+        )
+    )
+
+
 def _process_one(conn: Connection, ctx: AppContext, row: Any, now: datetime) -> None:
-    t = inbox_events.c
     attempts = row.attempts + 1
     try:
         with conn.begin_nested():
-            outcome = dispatch(conn, ctx, event_from_row(row.payload))
-            conn.execute(
-                update(inbox_events)
-                .where(t.id == row.id)
-                .values(
-                    status=outcome, attempts=attempts, processed_at=now, last_error=None,
-                    next_attempt_at=None,
-                )
-            )
+            outcome, note = dispatch(conn, ctx, orjson.loads(row.payload))
+            _record(conn, row, outcome, note, now)
     except Exception as exc:
         error = "".join(traceback.format_exception(exc))
+        # An event that keeps failing stops being retried (the admin can still retry it).
+        outcome = "dead" if attempts >= MAX_ATTEMPTS else "failed"
         conn.execute(
             update(inbox_events)
-            .where(t.id == row.id)
+            .where(inbox_events.c.id == row.id)
             .values(
-                status="failed", attempts=attempts, last_error=error,
-                next_attempt_at=now + retry_delay(attempts),
+                status=outcome, attempts=attempts, last_error=error,
+                next_attempt_at=None if outcome == "dead" else now + retry_delay(attempts),
             )
         )
-        outcome = "failed"
-        log.warning("webhook_failed", event_id=row.id, type=row.type, error=str(exc))
+        log.warning("webhook_failed", event_id=row.id, type=row.type, error=str(exc),
+                    attempts=attempts, dead=outcome == "dead")
     _observe(row, outcome, now)
 
 
 def _observe(row: Any, outcome: str, now: datetime) -> None:
     m = metrics()
     m.webhooks_processed.labels(type=row.type, outcome=outcome).inc()
-    received = row.received_at
+    received = aware(row.received_at)
     if received is not None:
-        if received.tzinfo is None:  # SQLite hands back naive datetimes
-            received = received.replace(tzinfo=UTC)
         m.processing_seconds.observe(max(0.0, (now - received).total_seconds()))
 
 
@@ -179,11 +200,7 @@ class Processor:
         self._wake.set()
 
     async def start(self) -> None:
-        # Everything built so far (modules, the app, SQLAlchemy's caches) lives as long as the
-        # process: move it out of the collector's sight, or each full collection scans it all
-        # and stops every thread for ~100 ms, which lands in webhook acknowledgements.
-        gc.collect()
-        gc.freeze()
+        # (`paydesk serve` freezes the start-up heap out of the collector's sight: bootstrap.py.)
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="webhook-processor")
 

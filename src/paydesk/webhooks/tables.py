@@ -11,7 +11,7 @@ inbox_events = Table(
     Column("object_id", String(255), nullable=True),
     Column("stripe_created", BigInteger, nullable=False),
     Column("payload", Text, nullable=False),  # the raw verified JSON body
-    # received -> processed | ignored | failed (retried)
+    # received -> processed | ignored | failed (retried) -> dead (after MAX_ATTEMPTS)
     Column("status", String(16), nullable=False, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),  # message and traceback of the last failure
