@@ -81,3 +81,28 @@ def test_off_session_authentication_card_declines(stripe_client: stripe.StripeCl
     with pytest.raises(stripe.CardError) as raised:
         _needs_auth(stripe_client, "pm_card_authenticationRequired", off_session=True)
     assert raised.value.code == "authentication_required"
+
+
+@pytest.mark.parametrize(
+    "return_url",
+    ["javascript:alert(document.cookie)", "data:text/html,<b>x</b>", "//evil.test/x", "http:/x"],
+)
+def test_a_return_url_that_is_not_a_web_address_is_refused(
+    stripe_client: stripe.StripeClient, return_url: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        _needs_auth(stripe_client, "pm_card_threeDSecure2Required", return_url=return_url)
+    assert caught.value.http_status == 400 and caught.value.param == "return_url"
+    assert stripe_client.v1.payment_intents.list().data == []  # refused before creating one
+
+    pi = stripe_client.v1.payment_intents.create(
+        params={
+            "amount": 4200,
+            "currency": "usd",
+            "payment_method": "pm_card_threeDSecure2Required",
+        }
+    )
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        stripe_client.v1.payment_intents.confirm(pi.id, params={"return_url": return_url})
+    assert caught.value.param == "return_url"
+    assert stripe_client.v1.payment_intents.retrieve(pi.id).status == "requires_confirmation"

@@ -7,7 +7,7 @@ API handlers and the hosted pages (Checkout, the 3DS challenge) share.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import now
@@ -415,6 +415,21 @@ def _payment_method_from_data(call: Call) -> str | None:
     return str(pm["id"])
 
 
+def _return_url(params: dict[str, Any]) -> str | None:
+    # The 3DS page sends the buyer's browser there: only a web address, never `javascript:`
+    # or `data:` (the same rule as Checkout's success_url).
+    value = get_str(params, "return_url") or None
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise InvalidRequest(
+                "Not a valid URL: return_url must be an absolute http(s) URL.",
+                param="return_url",
+                code="url_invalid",
+            )
+    return value
+
+
 def _setup_future_usage(params: dict[str, Any]) -> str | None:
     value = get_enum(params, "setup_future_usage", ("on_session", "off_session", ""))
     return value or None
@@ -436,6 +451,7 @@ def create_payment_intent(call: Call) -> Obj:
             param="automatic_payment_methods",
         )
     confirm = get_bool(p, "confirm")
+    return_url = _return_url(p)
     off_session = get_bool(p, "off_session")
     if off_session and not confirm:
         raise InvalidRequest(
@@ -468,7 +484,7 @@ def create_payment_intent(call: Call) -> Obj:
         if not pm_id:
             raise _missing_payment_method(pi)
         return confirm_intent(
-            account, pi, pm_id, call.base_url, get_str(p, "return_url"), off_session=off_session
+            account, pi, pm_id, call.base_url, return_url, off_session=off_session
         )
     return pi
 
@@ -585,6 +601,7 @@ def confirm_payment_intent(call: Call) -> Obj:
     pi = account.get(call.args[0], "payment_intent")
     if pi["status"] not in CONFIRMABLE:
         raise _unexpected_state(pi, "confirm", CONFIRMABLE)
+    return_url = _return_url(p)
     changes: dict[str, Any] = {}
     if "receipt_email" in p:
         changes["receipt_email"] = get_str(p, "receipt_email") or None
@@ -604,7 +621,7 @@ def confirm_payment_intent(call: Call) -> Obj:
         pi,
         pm_id,
         call.base_url,
-        get_str(p, "return_url"),
+        return_url,
         off_session=get_bool(p, "off_session"),
     )
 
