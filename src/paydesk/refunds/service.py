@@ -180,13 +180,19 @@ def _send(ctx: AppContext, row: dict[str, Any]) -> dict[str, Any]:
         values = {"status": "succeeded", "stripe_refund_id": refund.id, "error": None}
     values["updated_at"] = datetime.now(UTC)
     with ctx.engine.begin() as conn:
+        # Only a request still in flight takes an outcome: when a double-submit raced this one
+        # and settled it first, its answer stands (Stripe gave both the same refund anyway).
         conn.execute(
-            update(refund_requests).where(refund_requests.c.id == row["id"]).values(**values)
+            update(refund_requests)
+            .where(refund_requests.c.id == row["id"], refund_requests.c.status == "requested")
+            .values(**values)
         )
+        stored = conn.execute(
+            select(refund_requests).where(refund_requests.c.id == row["id"])
+        ).mappings().one()
     log.info("refund_requested", order_id=row["order_id"], n=row["n"], idempotency_key=key,
-             status=values.get("status", row["status"]), refund=values.get("stripe_refund_id"))
-    result = {k: v for k, v in row.items() if k != "payment_intent_id"} | values
-    return result | {"replayed": False}
+             status=stored["status"], refund=stored["stripe_refund_id"])
+    return dict(stored) | {"replayed": False}
 
 
 def _payment_intent(ctx: AppContext, order_id: str) -> str:
