@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STRIPE_API = "https://api.stripe.com"
+# Values copied from an example file rather than set: refused in production.
+_PLACEHOLDERS = {"changeme", "change-me", "change_me", "changethis", "secret", "password",
+                 "placeholder", "todo", "xxx", "example", "test"}
+# PAYDESK_SIGNING_KEY signs access links (HMAC): a short one can be guessed.
+MIN_SIGNING_KEY = 32
 
 
 class Settings(BaseSettings):
@@ -29,6 +35,9 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: int = 300
     # Run the outbox worker inside `paydesk serve` (set false when `paydesk worker` runs apart).
     inline_worker: bool = True
+    # Per client address: this many checkouts at once, then this many a minute (0 turns it off).
+    checkout_rate_burst: int = Field(default=10, ge=0)
+    checkout_rate_per_minute: float = Field(default=10, ge=0)
 
     @field_validator("stripe_secret_key")
     @classmethod
@@ -36,6 +45,34 @@ class Settings(BaseSettings):
         if value is not None and (value.endswith("...") or "YOUR_KEY" in value):
             raise ValueError("STRIPE_SECRET_KEY is a placeholder; paste the real key")
         return value
+
+    def production_problems(self) -> list[str]:
+        """What keeps these settings from running in production (empty when nothing does).
+
+        Development falls back to the embedded demo sandbox and a generated signing key; in
+        production either fallback would hide a deployment mistake, so each one is named.
+        """
+        if self.paydesk_env != "production":
+            return []
+        problems: list[str] = []
+        if not self.stripe_secret_key:
+            problems.append("STRIPE_SECRET_KEY is not set (production never starts the demo "
+                            "sandbox): set the account's secret key")
+        if not self.paydesk_signing_key:
+            problems.append("PAYDESK_SIGNING_KEY is not set: set a random value of at least "
+                            f"{MIN_SIGNING_KEY} characters, the same on every instance")
+        elif len(self.paydesk_signing_key) < MIN_SIGNING_KEY:
+            problems.append(f"PAYDESK_SIGNING_KEY is shorter than {MIN_SIGNING_KEY} characters")
+        named: dict[str, Sequence[str | None]] = {
+            "STRIPE_SECRET_KEY": [self.stripe_secret_key],
+            "STRIPE_WEBHOOK_SECRET": self.webhook_secrets,
+            "PAYDESK_SIGNING_KEY": [self.paydesk_signing_key],
+            "PAYDESK_ADMIN_TOKEN": [self.paydesk_admin_token],
+        }
+        for name, values in named.items():
+            if any(v is not None and is_placeholder(v) for v in values):
+                problems.append(f"{name} is a placeholder value: set the real one")
+        return problems
 
     @property
     def webhook_secrets(self) -> list[str]:
@@ -45,6 +82,15 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_sandbox(self) -> bool:
         return self.stripe_secret_key is None
+
+
+def is_placeholder(value: str) -> bool:
+    plain = value.strip().lower()
+    bare = plain.split("_")[-1] if plain.startswith(("sk_", "whsec_", "rk_")) else plain
+    return (
+        plain in _PLACEHOLDERS or bare in _PLACEHOLDERS or bare == ""
+        or plain.endswith("...") or "your_" in plain or "your-" in plain or "<" in plain
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from paydesk.checkout.orders import get_order
 from paydesk.checkout.schemas import (
@@ -15,17 +15,24 @@ from paydesk.checkout.schemas import (
 )
 from paydesk.checkout.service import create_checkout
 from paydesk.web.deps import CtxDep
+from paydesk.web.ratelimit import limit_checkouts
 
 router = APIRouter(prefix="/api", tags=["checkout"])
 
 
-@router.post("/checkout", status_code=status.HTTP_201_CREATED)
+# Each checkout holds stock for half an hour: anonymous callers get a rate limit per address.
+RATE_LIMITED = [Depends(limit_checkouts)]
+
+
+@router.post("/checkout", status_code=status.HTTP_201_CREATED, dependencies=RATE_LIMITED)
 def post_checkout(body: CheckoutIn, ctx: CtxDep) -> CheckoutOut:
     checkout = create_checkout(ctx, [(i.product_id, i.quantity) for i in body.items], body.email)
     return CheckoutOut(order_id=checkout.order_id, url=checkout.url)
 
 
-@router.post("/create-payment-link", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/create-payment-link", status_code=status.HTTP_201_CREATED, dependencies=RATE_LIMITED
+)
 def post_create_payment_link(body: PaymentLinkIn, ctx: CtxDep) -> PaymentLinkOut:
     checkout = create_checkout(ctx, [(body.id, 1)])
     return PaymentLinkOut(

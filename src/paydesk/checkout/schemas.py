@@ -9,8 +9,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from paydesk.checkout.model import MAX_LINES, MAX_QUANTITY
+
 ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Quantity = Annotated[int, Field(strict=True, ge=1, le=99)]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=320, pattern=EMAIL_PATTERN)
@@ -27,7 +29,7 @@ class CartItem(BaseModel):
 class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    items: Annotated[list[CartItem], Field(min_length=1, max_length=50)]
+    items: Annotated[list[CartItem], Field(min_length=1, max_length=MAX_LINES)]
     email: Email | None = None
 
 

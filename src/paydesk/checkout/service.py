@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from paydesk.catalog.tables import products
 from paydesk.checkout.errors import InvalidCart, OutOfStock, PaymentProviderFailed, UnknownProduct
-from paydesk.checkout.model import OrderStatus
+from paydesk.checkout.model import MAX_QUANTITY, MAX_UNITS, OrderStatus
 from paydesk.checkout.stock import commit_stock, release_stock, reserve
 from paydesk.checkout.tables import order_items, orders
 from paydesk.context import AppContext
@@ -33,7 +33,6 @@ log = structlog.get_logger(__name__)
 # Stripe's minimum session lifetime is 30 minutes from its own clock; a minute of margin keeps a
 # slightly slow request (or clock) from being refused.
 SESSION_LIFETIME_SECONDS = 30 * 60 + 60
-MAX_QUANTITY = 99
 
 
 @dataclass(frozen=True)
@@ -101,6 +100,9 @@ def _merge(items: Iterable[tuple[str, int]]) -> dict[str, int]:
             raise InvalidCart(
                 f"quantity of {product_id!r} must be 1..{MAX_QUANTITY}, not {quantity}"
             )
+    units = sum(cart.values())
+    if units > MAX_UNITS:
+        raise InvalidCart(f"a cart holds at most {MAX_UNITS} units in all, not {units}")
     return dict(cart)
 
 

@@ -9,11 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from paydesk.checkout.errors import CheckoutError, OutOfStock, UnknownProduct
+from paydesk.web.ratelimit import RateLimited
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CheckoutError, _checkout_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]
 
 
 async def _checkout_error(_request: Request, exc: CheckoutError) -> JSONResponse:
@@ -24,6 +26,13 @@ async def _checkout_error(_request: Request, exc: CheckoutError) -> JSONResponse
     if isinstance(exc, OutOfStock):
         body["available"] = exc.available
     return JSONResponse(body, status_code=exc.status_code)
+
+
+async def _rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
+    return JSONResponse(
+        {"detail": exc.message, "message": exc.message, "retry_after": exc.retry_after},
+        status_code=429, headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

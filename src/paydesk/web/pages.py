@@ -12,9 +12,12 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 
 from paydesk.catalog.service import list_products
+from paydesk.checkout.model import MAX_QUANTITY, OrderStatus
 from paydesk.checkout.orders import get_order
+from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.money import decimals, format_money
 from paydesk.web.deps import CtxDep
@@ -48,7 +51,7 @@ def storefront(request: Request, ctx: CtxDep) -> HTMLResponse:
            "decimals": decimals(r["currency"])}
         for r in rows
     ]
-    return _render(request, "storefront.html", products=items)
+    return _render(request, "storefront.html", products=items, max_quantity=MAX_QUANTITY)
 
 
 @router.get("/payment/success", response_class=HTMLResponse)
@@ -65,14 +68,22 @@ def payment_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTML
         log.warning("success_page.stripe_failed", error=type(exc).__name__)
         return _problem(request, 502, "We could not reach the payment provider",
                         "Your payment is safe. Refresh this page in a moment.")
-    order_id = (session.get("metadata") or {}).get("order_id") or session.get("client_reference_id")
-    if not order_id or get_order(ctx, str(order_id)) is None:
+    order_id = _order_for(ctx, session)
+    if order_id is None:
         return _problem(request, 404, "We could not find that order",
                         "This payment does not belong to an order of this shop.")
     _fulfil(ctx, session)
-    order = get_order(ctx, str(order_id))
+    order = get_order(ctx, order_id)
     return _render(request, "success.html", order=order,
                    paid=session.get("payment_status") in ("paid", "no_payment_required"))
+
+
+def _order_for(ctx: AppContext, session: dict[str, Any]) -> str | None:
+    # The webhook's own lookup, so the page and the pipeline agree on which order a session is.
+    from paydesk.fulfilment.service import order_for_session
+
+    with ctx.engine.connect() as conn:
+        return order_for_session(conn, session)
 
 
 def _fulfil(ctx: AppContext, session: dict[str, Any]) -> None:
@@ -88,8 +99,30 @@ def _fulfil(ctx: AppContext, session: dict[str, Any]) -> None:
 
 @router.get("/payment/cancel", response_class=HTMLResponse)
 def payment_cancel(request: Request, ctx: CtxDep, order_id: str = "") -> HTMLResponse:
+    """The buyer left the hosted page: end their session now so its stock is not held for the
+    rest of the half hour. The checkout.session.expired webhook then releases the stock through
+    the pipeline, like any other expiry. The order id in the URL is unguessable, and expiring
+    only ever ends a session that is still open, so a stranger's link can do no more."""
+    if _ORDER_ID.match(order_id):
+        _expire_pending_session(ctx, order_id)
     order = get_order(ctx, order_id) if _ORDER_ID.match(order_id) else None
     return _render(request, "cancel.html", order=order)
+
+
+def _expire_pending_session(ctx: AppContext, order_id: str) -> None:
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            select(orders.c.status, orders.c.checkout_session_id).where(orders.c.id == order_id)
+        ).first()
+    if row is None or row.status != OrderStatus.PENDING or not row.checkout_session_id:
+        return
+    try:
+        ctx.stripe.v1.checkout.sessions.expire(row.checkout_session_id)
+    except stripe_sdk.InvalidRequestError:
+        pass  # no longer open: paid meanwhile, or expired already (a reload)
+    except stripe_sdk.StripeError as exc:
+        # The session still expires on its own at expires_at; the page need not fail.
+        log.warning("cancel_page.expire_failed", order_id=order_id, error=type(exc).__name__)
 
 
 def _problem(request: Request, status: int, title: str, message: str) -> HTMLResponse:

@@ -2,7 +2,9 @@
 // The server prices the order from its own catalog; nothing here is trusted.
 (function () {
   "use strict";
-  const catalog = JSON.parse(document.getElementById("catalog").textContent);
+  const catalogEl = document.getElementById("catalog");
+  const catalog = JSON.parse(catalogEl.textContent);
+  const MAX = parseInt(catalogEl.dataset.maxQuantity, 10) || 20;  // the server's cap per product
   const byId = Object.fromEntries(catalog.map((p) => [p.id, p]));
   let cart = {};
   try { cart = JSON.parse(localStorage.getItem("paydesk-cart") || "{}"); } catch (e) { cart = {}; }
@@ -51,8 +53,8 @@
   document.querySelectorAll(".product").forEach((card) => {
     card.querySelector(".add").addEventListener("click", () => {
       const id = card.dataset.productId;
-      const q = Math.max(1, Math.min(99, parseInt(card.querySelector(".qty").value, 10) || 1));
-      cart[id] = Math.min(99, (cart[id] || 0) + q);
+      const q = Math.max(1, Math.min(MAX, parseInt(card.querySelector(".qty").value, 10) || 1));
+      cart[id] = Math.min(MAX, (cart[id] || 0) + q);
       showError(""); save(); render();
     });
   });
@@ -60,7 +62,7 @@
   $("cart-lines").addEventListener("click", (ev) => {
     const btn = ev.target.closest("button"); if (!btn) return;
     const id = btn.closest(".line").dataset.productId;
-    if (btn.dataset.act === "inc") cart[id] = Math.min(99, cart[id] + 1);
+    if (btn.dataset.act === "inc") cart[id] = Math.min(MAX, cart[id] + 1);
     if (btn.dataset.act === "dec") cart[id] -= 1;
     if (btn.dataset.act === "del" || cart[id] <= 0) delete cart[id];
     save(); render();
