@@ -121,11 +121,13 @@ def test_without_smtp_mail_lands_in_admin_mailbox(ctx: AppContext) -> None:
         fulfil_checkout(ctx, session_obj(order_id))
         wait_until(lambda: mailbox_count(ctx.engine) == 1)  # the in-process worker
         assert httpx.get(f"{base}/admin/mailbox").status_code == 401
-        assert httpx.get(f"{base}/admin/mailbox?token=wrong").status_code == 401
-        by_query = httpx.get(f"{base}/admin/mailbox?token={ADMIN_TOKEN}")
+        wrong = httpx.get(f"{base}/admin/mailbox", headers={"Authorization": "Bearer wrong"})
+        assert wrong.status_code == 401
+        assert httpx.get(f"{base}/admin/mailbox",
+                         cookies={"paydesk_admin": "forged.cookie"}).status_code == 401
         by_bearer = httpx.get(f"{base}/admin/mailbox",
                               headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    assert by_query.status_code == by_bearer.status_code == 200
+    assert by_bearer.status_code == 200
     messages = by_bearer.json()["messages"]
     assert len(messages) == 1 and messages[0]["to"] == "buyer@example.com"
     assert order_id in messages[0]["subject"]
@@ -152,3 +154,119 @@ def test_worker_command_sends_the_outbox(
         worker.terminate()
         assert worker.wait(10) == 0  # SIGTERM: a clean stop
     assert [m.rcpt_tos for m in inbox.messages] == [["cli@example.com"]]
+
+
+def test_signed_in_admin_follows_the_mailbox_link(ctx: AppContext) -> None:
+    """The admin nav links to /admin/mailbox: the sign-in cookie alone opens it."""
+    from paydesk.app import create_app
+
+    order_id = seed_order(ctx.engine)
+    fulfil_checkout(ctx, session_obj(order_id))
+    with serve_pipeline(ctx, create_app) as base, httpx.Client(
+        base_url=base, follow_redirects=True, timeout=10
+    ) as browser:
+        overview = browser.get("/admin", params={"token": ADMIN_TOKEN})
+        assert overview.status_code == 200 and 'href="/admin/mailbox"' in overview.text
+        assert "paydesk_admin" in browser.cookies
+        wait_until(lambda: mailbox_count(ctx.engine) == 1)
+        page = browser.get("/admin/mailbox")
+    assert page.status_code == 200
+    assert [m["to"] for m in page.json()["messages"]] == ["buyer@example.com"]
+
+
+def test_mailbox_is_closed_without_an_admin_token(database_url: str) -> None:
+    closed = make_ctx(database_url, paydesk_admin_token=None)
+    try:
+        with serve_pipeline(closed) as base:
+            answer = httpx.get(f"{base}/admin/mailbox", headers={"Authorization": "Bearer x"})
+        assert answer.status_code == 404
+    finally:
+        closed.engine.dispose()
+
+
+class HangingInbox(Inbox):
+    """An SMTP server that holds each message until released (a slow or stuck relay)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        import asyncio
+
+        self.entered.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.01)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_slow_smtp_send_holds_no_transaction_or_gate(ctx: AppContext, database_url: str) -> None:
+    """While a send hangs, the webhook inbox (same process: the gate; another process: its own
+    engine, SQLite's write lock) can still commit, and the message is visibly claimed."""
+    import threading
+
+    from test_webhook_support import event, inbox_count
+
+    from paydesk.store.engine import make_engine
+    from paydesk.webhooks.gate import WriteGate
+    from paydesk.webhooks.inbox import inbox_row, store_events
+
+    handler = HangingInbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    gate = WriteGate(ctx.engine)
+    with ctx.engine.begin() as conn:
+        queue_email(conn, "email:slow", "slow@example.com", "s", "b")
+    sender = threading.Thread(target=drain_once, args=(
+        ctx.engine, f"smtp://127.0.0.1:{controller.port}", gate))
+    other_process = make_engine(database_url)
+    try:
+        sender.start()
+        assert handler.entered.wait(10)
+        assert _statuses(ctx) == ["sending"]
+
+        def ingest() -> None:
+            own_gate = WriteGate(other_process)
+            for engine, hold in ((ctx.engine, gate.hold), (other_process, own_gate.hold)):
+                evt = event("ping", {"id": "x"})
+                with hold(), engine.begin() as conn:
+                    store_events(conn, [inbox_row(evt, "{}")])
+
+        writer = threading.Thread(target=ingest)
+        writer.start()
+        writer.join(20)  # with the old worker this waits until the send ends (never, here)
+        assert not writer.is_alive() and inbox_count(ctx.engine) == 2
+    finally:
+        handler.release.set()
+        sender.join(30)
+        controller.stop()
+        other_process.dispose()
+    assert _statuses(ctx) == ["sent"] and len(handler.messages) == 1
+
+
+def test_expired_lease_is_sent_again_but_sent_mail_never(
+    ctx: AppContext, smtp: tuple[str, Inbox]
+) -> None:
+    """A worker died mid-send: after the lease its message goes out; a sent one stays sent."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    url, inbox = smtp
+    with ctx.engine.begin() as conn:
+        queue_email(conn, "email:leased", "leased@example.com", "s", "b")
+        queue_email(conn, "email:done", "done@example.com", "s", "b")
+        conn.execute(update(outbox).where(outbox.c.dedupe_key == "email:leased")
+                     .values(status="sending",
+                             next_attempt_at=datetime.now(UTC) + timedelta(minutes=10)))
+        conn.execute(update(outbox).where(outbox.c.dedupe_key == "email:done")
+                     .values(status="sent", next_attempt_at=datetime.now(UTC)))
+    assert drain_all(ctx.engine, url) == 0  # still leased to the (dead) worker
+    later = datetime.now(UTC) + timedelta(minutes=11)
+    assert drain_once(ctx.engine, url, now=later) == 1
+    assert [m.rcpt_tos for m in inbox.messages] == [["leased@example.com"]]
+    assert _statuses(ctx) == ["sent", "sent"]
+    assert drain_once(ctx.engine, url, now=later + timedelta(hours=1)) == 0

@@ -1,8 +1,8 @@
-"""GET /admin/mailbox: the mail kept when no SMTP server is configured (admin token needed)."""
+"""GET /admin/mailbox: the mail kept when no SMTP server is configured (admin bearer token, or
+the admin pages' sign-in cookie — the admin nav links here)."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
@@ -10,17 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from paydesk.admin.auth import AdminDisabled, NotSignedIn, authenticate
 from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox
-
-
-def _authorised(ctx: AppContext, request: Request) -> bool:
-    expected = ctx.settings.paydesk_admin_token
-    if not expected:
-        return False  # no token configured: the admin pages stay closed
-    auth = request.headers.get("authorization", "")
-    given = auth[7:] if auth.lower().startswith("bearer ") else request.query_params.get("token")
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _messages(ctx: AppContext, limit: int) -> list[dict[str, object]]:
@@ -37,9 +29,14 @@ def _messages(ctx: AppContext, limit: int) -> list[dict[str, object]]:
 
 def mailbox_endpoint(ctx: AppContext) -> Callable[[Request], Awaitable[Response]]:
     async def read_mailbox(request: Request) -> Response:
-        if not _authorised(ctx, request):
+        try:
+            authenticate(request, ctx.settings.paydesk_admin_token)
+        except AdminDisabled:
+            return JSONResponse({"error": "set PAYDESK_ADMIN_TOKEN to open the admin pages"},
+                                status_code=404)
+        except NotSignedIn:
             return JSONResponse(
-                {"error": "admin token required (Authorization: Bearer … or ?token=)"},
+                {"error": "admin sign-in required (Authorization: Bearer …, or sign in at /admin)"},
                 status_code=401,
             )
         try:

@@ -10,7 +10,8 @@ outbox = Table(
     Column("kind", String(32), nullable=False),  # email
     Column("dedupe_key", String(255), nullable=False, unique=True),  # e.g. email:confirm:<order>
     Column("payload", Text, nullable=False),  # JSON
-    Column("status", String(16), nullable=False, index=True),  # pending | sent | dead
+    # pending | sending (claimed; next_attempt_at is the lease) | sent | dead
+    Column("status", String(16), nullable=False, index=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text, nullable=True),

@@ -1,9 +1,13 @@
-"""The outbox worker: delivers queued emails, each at most once.
+"""The outbox worker: delivers queued emails; a message marked sent is never sent again.
 
-Rows are claimed inside the transaction that marks them sent (PostgreSQL: ``FOR UPDATE SKIP
-LOCKED``, so several workers share the outbox; SQLite: its single write lock). With SMTP_URL the
-mail goes to that server; without, it lands in the `mailbox` table the admin reads — in the same
-transaction, so it can never be kept twice.
+SMTP can take seconds (30 s timeout per message), so no transaction or write gate is held while
+mail goes out: a short transaction claims a batch (status `sending` plus a lease in
+next_attempt_at; PostgreSQL ``FOR UPDATE SKIP LOCKED``, SQLite its write lock), the messages go
+out with nothing held, and each is marked sent (or failed, with backoff) in its own short
+transaction. A worker that dies mid-batch leaves `sending` rows whose lease runs out; they are
+then due again, so delivery is at least once (SMTP offers nothing better), never after `sent`.
+Without SMTP_URL the mail lands in the `mailbox` table the admin reads, in the claiming
+transaction itself, so it can never be kept twice.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 
 from paydesk.notify.smtp import send_email
 from paydesk.notify.tables import mailbox, outbox
@@ -26,37 +30,49 @@ from paydesk.webhooks.gate import WriteGate
 log = structlog.get_logger()
 
 BATCH = 200
+SMTP_BATCH = 10
 MAX_ATTEMPTS = 8
+# Longer than a whole SMTP batch can take (SMTP_BATCH sends of at most 30 s each).
+LEASE = timedelta(minutes=10)
 
 
-def _claim(conn: Connection, now: datetime, limit: int) -> list[Any]:
+def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
+    t = outbox.c
     query = (
-        select(outbox.c.id, outbox.c.payload, outbox.c.attempts, outbox.c.dedupe_key)
-        .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.id)
+        select(t.id, t.payload, t.attempts, t.dedupe_key)
+        .where(or_(t.status == "pending", t.status == "sending"), t.next_attempt_at <= now)
+        .order_by(t.id)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     else:
-        conn.execute(update(outbox).where(outbox.c.id == -1).values(status=outbox.c.status))
+        conn.execute(update(outbox).where(t.id == -1).values(status=t.status))
     return list(conn.execute(query).all())
 
 
 def drain_once(
-    engine: Engine, smtp_url: str | None, gate: WriteGate | None = None, limit: int = BATCH
+    engine: Engine, smtp_url: str | None, gate: WriteGate | None = None, limit: int = BATCH,
+    now: datetime | None = None,
 ) -> int:
     """Deliver up to `limit` due messages; returns how many were taken."""
-    now = datetime.now(UTC)
-    # SMTP sends happen while the rows are claimed; keep the batch small then.
-    limit = min(limit, 10) if smtp_url else limit
-    with (gate or WriteGate(engine)).hold(), engine.begin() as conn:
-        rows = _claim(conn, now, limit)
-        if smtp_url:
-            for row in rows:
-                _deliver(conn, row, smtp_url, now)
-        else:
+    gate = gate or WriteGate(engine)
+    now = now or datetime.now(UTC)
+    if not smtp_url:
+        with gate.hold(), engine.begin() as conn:
+            rows = _due(conn, now, limit)
             _keep_in_mailbox(conn, rows, now)
+        return len(rows)
+    with gate.hold(), engine.begin() as conn:
+        rows = _due(conn, now, min(limit, SMTP_BATCH))
+        if rows:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([row.id for row in rows]))
+                .values(status="sending", next_attempt_at=now + LEASE)
+            )
+    for row in rows:  # nothing held from here on: webhook acknowledgements keep flowing
+        _deliver(engine, gate, row, smtp_url)
     return len(rows)
 
 
@@ -79,28 +95,33 @@ def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
     log.info("emails_kept_in_mailbox", outbox_ids=[oid for oid, _ in mails])
 
 
-def _deliver(conn: Connection, row: Any, smtp_url: str, now: datetime) -> None:
+def _deliver(engine: Engine, gate: WriteGate, row: Any, smtp_url: str) -> None:
     mail = orjson.loads(row.payload)
     attempts = row.attempts + 1
     try:
         send_email(smtp_url, mail["to"], mail["subject"], mail["body"])
     except Exception as exc:
+        now = datetime.now(UTC)
         dead = attempts >= MAX_ATTEMPTS
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.id == row.id)
-            .values(
-                status="dead" if dead else "pending", attempts=attempts, last_error=repr(exc),
-                next_attempt_at=now + timedelta(seconds=min(3600, 5 * 2**attempts)),
+        with gate.hold(), engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row.id, outbox.c.status == "sending")
+                .values(
+                    status="dead" if dead else "pending", attempts=attempts,
+                    last_error=repr(exc),
+                    next_attempt_at=now + timedelta(seconds=min(3600, 5 * 2**attempts)),
+                )
             )
-        )
         log.warning("email_failed", outbox_id=row.id, attempts=attempts, error=repr(exc))
         return
-    conn.execute(
-        update(outbox)
-        .where(outbox.c.id == row.id)
-        .values(status="sent", attempts=attempts, sent_at=now, last_error=None)
-    )
+    now = datetime.now(UTC)
+    with gate.hold(), engine.begin() as conn:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id, outbox.c.status == "sending")
+            .values(status="sent", attempts=attempts, sent_at=now, last_error=None)
+        )
     metrics().emails_sent.labels(transport="smtp").inc()
     log.info("email_sent", outbox_id=row.id, dedupe_key=row.dedupe_key)
 
