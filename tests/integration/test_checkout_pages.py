@@ -3,12 +3,13 @@ and fulfils the order itself when no webhook has; the cancel page; the storefron
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 import stripe
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from paydesk.checkout.tables import orders
 from tests.e2e.live import Shop, run_shop
@@ -103,3 +104,90 @@ def test_storefront_shows_products_with_formatted_prices(shop: Shop) -> None:
     assert "Stoneware Mug" in page.text and "$22.00" in page.text
     assert "¥3,000" in page.text  # zero-decimal currency
     assert "Only 3 left" in page.text
+
+
+def _session_id(shop: Shop, order_id: str) -> str:
+    with shop.ctx.engine.connect() as conn:
+        return conn.execute(select(orders.c.checkout_session_id)
+                            .where(orders.c.id == order_id)).scalar_one()
+
+
+def test_cancel_page_expires_the_pending_orders_session(
+    shop: Shop, stripe_client: stripe.StripeClient
+) -> None:
+    created = _checkout(shop, "mug")
+    session_id = _session_id(shop, created["order_id"])
+    page = httpx.get(f"{shop.url}/payment/cancel", params={"order_id": created["order_id"]})
+    assert page.status_code == 200
+    assert stripe_client.v1.checkout.sessions.retrieve(session_id).status == "expired"
+    # A reload finds the session expired already and still answers the page.
+    again = httpx.get(f"{shop.url}/payment/cancel", params={"order_id": created["order_id"]})
+    assert again.status_code == 200 and "Nothing was charged" in again.text
+
+
+def test_cancel_page_leaves_a_paid_order_alone(
+    shop: Shop, stripe_client: stripe.StripeClient
+) -> None:
+    created = _checkout(shop)
+    httpx.get(_pay(created["url"]))  # the success page fulfils it
+    session_id = _session_id(shop, created["order_id"])
+    page = httpx.get(f"{shop.url}/payment/cancel", params={"order_id": created["order_id"]})
+    assert page.status_code == 200
+    assert stripe_client.v1.checkout.sessions.retrieve(session_id).status == "complete"
+    assert httpx.get(f"{shop.url}/api/orders/{created['order_id']}").json()["status"] == \
+        "fulfilled"
+
+
+def test_cancelling_gives_the_stock_back_through_the_webhook(
+    database_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path
+) -> None:
+    with run_shop(database_url, sandbox_url, stripe_key, tmp_path) as live:
+        created = _checkout(live, "mug")
+        stock = lambda: next(  # noqa: E731
+            p["stock"] for p in httpx.get(live.url + "/api/products").json() if p["id"] == "mug")
+        assert stock() == 2
+        httpx.get(f"{live.url}/payment/cancel", params={"order_id": created["order_id"]})
+        deadline = time.monotonic() + 20
+        while stock() != 3:
+            assert time.monotonic() < deadline, "the expired session never released the stock"
+            time.sleep(0.1)
+        order = httpx.get(f"{live.url}/api/orders/{created['order_id']}").json()
+        assert order["status"] == "expired"
+
+
+def test_success_page_finds_the_order_by_session_id_when_metadata_names_none_of_ours(
+    shop: Shop, stripe_client: stripe.StripeClient
+) -> None:
+    # The webhook's lookup falls back to the session id; the page must agree with it.
+    created = _checkout(shop)
+    foreign = stripe_client.v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "https://elsewhere.test/ok",
+        "line_items": [{"price_data": {"currency": "usd", "unit_amount": 900,
+                                       "product_data": {"name": "x"}}, "quantity": 1}],
+        "metadata": {"order_id": "ord_not_ours"},
+    })
+    with shop.ctx.engine.begin() as conn:
+        conn.execute(update(orders).where(orders.c.id == created["order_id"])
+                     .values(checkout_session_id=foreign.id))
+    page = httpx.get(f"{shop.url}/payment/success", params={"session_id": foreign.id})
+    assert page.status_code == 200
+    assert "waiting for your payment" in page.text
+
+
+def test_success_page_reads_the_order_back_once(shop: Shop) -> None:
+    created = _checkout(shop)
+    back = _pay(created["url"])
+    httpx.get(back)  # fulfils
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "ORDER BY order_items.id" in \
+                statement:
+            reads.append(statement)
+
+    event.listen(shop.ctx.engine, "before_cursor_execute", count)
+    try:
+        assert httpx.get(back).status_code == 200
+    finally:
+        event.remove(shop.ctx.engine, "before_cursor_execute", count)
+    assert len(reads) == 1
