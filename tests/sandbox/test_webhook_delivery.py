@@ -3,7 +3,11 @@ loopback verifies them with `stripe.Webhook.construct_event`."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -269,3 +273,35 @@ def test_the_retry_queue_survives_a_restart_with_db(tmp_path: Any) -> None:
     finally:
         second.stop()
         late.close()
+
+
+def _job_rows(db: str) -> list[list[Any]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("SELECT data FROM webhook_jobs").fetchall()
+        legacy = conn.execute("SELECT value FROM state WHERE name = 'webhook_queue'").fetchall()
+    assert legacy in ([], [(b"[]",)])  # never the whole queue as one blob again
+    return sorted(json.loads(data) for (data,) in rows)
+
+
+def test_the_queue_is_kept_one_row_per_pending_delivery(
+    tmp_path: Any, receiver: Receiver, own_sandbox: Callable[..., SandboxHandle]
+) -> None:
+    db = str(tmp_path / "sandbox.db")
+    handle = own_sandbox(retry_delays="60", db_path=db)
+    key = "sk_test_" + uuid.uuid4().hex
+    client = _client(handle.url, key)
+    down = _endpoint(client, f"http://127.0.0.1:{free_port()}/webhook")
+    _endpoint(client, receiver.url)
+    customers = [client.v1.customers.create() for _ in range(5)]
+    events = {_event_for(client, c.id, "customer.created").id for c in customers}
+    wait_for(lambda: len(receiver.requests) == 5, "the five deliveries that succeed")
+
+    # Delivered ones are gone; each refused one is a row waiting for its retry a minute away.
+    def settled() -> list[list[Any]] | None:
+        rows = _job_rows(db)
+        return rows if len(rows) == 5 and all(row[4] == 1 for row in rows) else None
+
+    rows = wait_for(settled, "one row per refused delivery, after its first attempt")
+    assert {row[2] for row in rows} == events
+    assert {row[3] for row in rows} == {down.id}
+    assert all(row[0] > time.time() + 30 for row in rows)

@@ -4,8 +4,10 @@ blocks the call that caused the event.
 
 As on Stripe: the endpoints are chosen when the event happens (one created later never gets it);
 a disabled endpoint is skipped but its retries stay scheduled (re-enabling it resumes them); a
-deleted one ends them; a redirect is a failure. With `--db` the queue, including attempts in
-flight, is saved and picked up again on the next start.
+deleted one ends them; a redirect is a failure. With `--db` each pending delivery is a row,
+written with the store's group commit (the first one in the same transaction as its event) and
+removed once delivered or given up, so a backlog costs nothing per attempt; an attempt cut short
+keeps its row and is made again on the next start.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 TIMEOUT_SECONDS = 10.0
 MAX_CONCURRENT = 32
 _MAX_RESPONSE = 64 * 1024  # read (and ignore) at most this much of a receiver's answer
-_QUEUE_STATE = "webhook_queue"
+_LEGACY_QUEUE_STATE = "webhook_queue"  # the whole queue in one blob, before per-job rows
 
 
 def parse_delays(text: str | None) -> list[float]:
@@ -63,6 +65,13 @@ class Job:
     endpoint_id: str = field(compare=False)
     attempt: int = field(compare=False, default=0)  # attempts already made
 
+    @property
+    def key(self) -> str:
+        return f"{self.event_id}:{self.endpoint_id}"
+
+    def row(self) -> list[Any]:
+        return [self.due, self.account_id, self.event_id, self.endpoint_id, self.attempt]
+
 
 class Deliverer:
     def __init__(self, store: Store, retry_delays: list[float]) -> None:
@@ -75,33 +84,34 @@ class Deliverer:
         self._session: aiohttp.ClientSession | None = None
         self._inflight: dict[asyncio.Task[None], Job] = {}
         self._limit = asyncio.Semaphore(MAX_CONCURRENT)
-        self._persist_scheduled = False
         # Seconds a receiver has to answer; tests lower it to exercise timeouts quickly.
         self.timeout = TIMEOUT_SECONDS
         store.listeners.append(self.enqueue)
-        for saved in store.load_state(_QUEUE_STATE) or []:
+        for saved in store.load_jobs():
             self._push(Job(saved[0], 0, saved[1], saved[2], saved[3], saved[4]))
+        legacy = store.load_state(_LEGACY_QUEUE_STATE)
+        if legacy:  # a database from before per-job rows: move its queue over once
+            for saved in legacy:
+                job = Job(saved[0], 0, saved[1], saved[2], saved[3], saved[4])
+                self._push(job)
+                self._save(job)
+            store.save_state(_LEGACY_QUEUE_STATE, [])
+            store.flush()
 
     # Called synchronously from Account.emit, inside whatever request caused the event.
     def enqueue(self, account: Account, event: Obj, endpoints: list[Obj]) -> None:
         for endpoint in endpoints:
-            self._push(Job(time.time(), 0, account.id, event["id"], endpoint["id"]))
+            job = Job(time.time(), 0, account.id, event["id"], endpoint["id"])
+            self._push(job)
+            self._save(job)  # flushed with the call that emitted the event
         if endpoints:
             self._wake.set()
-            self._persist_soon()
 
-    def _persist_soon(self) -> None:
-        # One write per API call however many events it emitted: it runs once the call's own
-        # flush is done, so a crash loses at most the queue entries of the call in progress.
-        if self._persist_scheduled:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._persist()
-            return
-        self._persist_scheduled = True
-        loop.call_soon(self._persist)
+    def _save(self, job: Job) -> None:
+        self.store.save_job(job.key, job.row())
+
+    def _drop(self, job: Job) -> None:
+        self.store.save_job(job.key, None)
 
     def _push(self, job: Job) -> None:
         self._seq += 1
@@ -120,12 +130,12 @@ class Deliverer:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        # Attempts cut short are saved as due now, so the next start makes them again.
+        # Attempts cut short keep their row (due already), so the next start makes them again;
+        # the store's close() writes whatever is still unflushed.
         for task in list(self._inflight):
             task.cancel()
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
-        self._persist()
         if self._session:
             await self._session.close()
 
@@ -167,13 +177,17 @@ class Deliverer:
             job.due = time.time() + self.delays[job.attempt]
             job.attempt += 1
             self._push(job)
+            self._save(job)
             self._wake.set()
+        else:
+            self._drop(job)  # out of retries: Stripe gives up too
 
     async def _deliver(self, job: Job) -> None:
         account = self.store.account(job.account_id)
         event = account.find(job.event_id)
         endpoint = account.find(job.endpoint_id)
         if event is None or endpoint is None or endpoint.get("deleted"):
+            self._drop(job)
             self._finish(job)
             return
         if endpoint.get("status") != "enabled":
@@ -208,16 +222,18 @@ class Deliverer:
         if delivered:
             event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 1)) - 1)
             account.save(event)
+            self._drop(job)
         else:
             self._retry_later(job)
         self._finish(job)
-        self.store.flush()
+        # The attempt, the event and the job row go out with the next group commit, shared
+        # with the API calls and other attempts of the same turn of the loop.
+        await self.store.committed()
 
     def _finish(self, job: Job) -> None:
         for task, running in list(self._inflight.items()):
             if running is job:
                 del self._inflight[task]
-        self._persist()
 
     def _record(
         self,
@@ -247,11 +263,3 @@ class Deliverer:
                 "delivered": status is not None and 200 <= status < 300,
             }
         )
-
-    def _persist(self) -> None:
-        self._persist_scheduled = False
-        jobs = [*self._heap, *self._inflight.values()]
-        queue: list[Any] = [
-            [j.due, j.account_id, j.event_id, j.endpoint_id, j.attempt] for j in jobs
-        ]
-        self.store.save_state(_QUEUE_STATE, queue)

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     fingerprint BLOB NOT NULL, status INTEGER NOT NULL, body BLOB NOT NULL,
     PRIMARY KEY (account, key));
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_jobs (key TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
@@ -51,6 +52,7 @@ class Store:
         self._seq = 0
         self._dirty: dict[str, tuple[Account, Obj]] = {}
         self._dirty_idem: list[tuple[Account, str, IdempotencyRecord]] = []
+        self._dirty_jobs: dict[str, Any] = {}  # webhook delivery key -> row, None to delete
         self.listeners: list[EventListener] = []
         self.lock = threading.RLock()  # for callers outside the event loop (tests, CLI)
         self._db: sqlite3.Connection | None = None
@@ -101,6 +103,16 @@ class Store:
         account.idempotency[key] = record
         self._dirty_idem.append((account, key, record))
 
+    def save_job(self, key: str, row: Any) -> None:
+        """Keep one webhook delivery (None: it is over) with the next flush: one row per
+        delivery, written in the same transaction as the event that caused it."""
+        self._dirty_jobs[key] = row
+
+    def load_jobs(self) -> list[Any]:
+        if self._db is None:
+            return []
+        return [orjson.loads(data) for (data,) in self._db.execute("SELECT data FROM webhook_jobs")]
+
     def idempotent(self, account: Account, key: str) -> IdempotencyRecord | None:
         record = account.idempotency.get(key)
         if record is not None and record.created < now() - IDEMPOTENCY_TTL:
@@ -120,7 +132,7 @@ class Store:
             self.flush()
             return
         if self._commit is None:
-            if not self._dirty and not self._dirty_idem:
+            if not self._dirty and not self._dirty_idem and not self._dirty_jobs:
                 return
             loop = asyncio.get_running_loop()
             self._commit = loop.create_future()
@@ -140,10 +152,11 @@ class Store:
 
     def flush(self) -> None:
         """Write what changed since the last flush, in one transaction."""
-        if not self._dirty and not self._dirty_idem:
+        if not self._dirty and not self._dirty_idem and not self._dirty_jobs:
             return
         dirty, self._dirty = self._dirty, {}
         dirty_idem, self._dirty_idem = self._dirty_idem, []
+        dirty_jobs, self._dirty_jobs = self._dirty_jobs, {}
         if self._db is None:
             return
         # Keyed by creation sequence, not by the random id: new rows append at the end of the
@@ -168,6 +181,8 @@ class Store:
                 db.executemany(
                     "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?)", idem_rows
                 )
+            if dirty_jobs:
+                _write_jobs(db, dirty_jobs)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -229,6 +244,17 @@ class Store:
             self.flush()
             self._db.close()  # the last connection to close checkpoints the rest
             self._db = None
+
+
+def _write_jobs(db: sqlite3.Connection, jobs: dict[str, Any]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO webhook_jobs VALUES (?, ?)",
+        [(key, orjson.dumps(row)) for key, row in jobs.items() if row is not None],
+    )
+    db.executemany(
+        "DELETE FROM webhook_jobs WHERE key = ?",
+        [(key,) for key, row in jobs.items() if row is None],
+    )
 
 
 class _Checkpointer(threading.Thread):
