@@ -70,7 +70,7 @@ def test_missed_payment_and_refund_are_recovered_once(
 def test_events_the_inbox_has_are_not_run_again(
     ctx: AppContext, stripe_client: stripe.StripeClient
 ) -> None:
-    order_id = seed_order(ctx.engine, quantity=1)
+    order_id = seed_order(ctx.engine, quantity=2)
     _pay(stripe_client, order_id)
     first = reconcile(ctx, timedelta(hours=1))
     assert first and reconcile(ctx, timedelta(hours=1)) == []
@@ -100,7 +100,7 @@ def test_reconcile_command_prints_what_it_recovered(
     import sys
     from pathlib import Path
 
-    order_id = seed_order(ctx.engine, quantity=1)
+    order_id = seed_order(ctx.engine, quantity=2)
     session = _pay(stripe_client, order_id)
     env = {**os.environ, "DATABASE_URL": database_url, "STRIPE_SECRET_KEY": stripe_key,
            "STRIPE_API_BASE": sandbox_url, "COLUMNS": "200"}
@@ -125,8 +125,80 @@ def test_server_reconciles_on_a_schedule(
         make_ctx(database_url, reconcile_interval_seconds=1), stripe=stripe_client
     )
     seed_product(context.engine, stock=10)
-    order_id = seed_order(context.engine, quantity=1)
+    order_id = seed_order(context.engine, quantity=2)
     _pay(stripe_client, order_id)  # no webhook endpoint: only the schedule can find it
+    try:
+        with serve_pipeline(context):
+            wait_until(lambda: order_row(context.engine, order_id).status == "fulfilled", 15)
+    finally:
+        context.engine.dispose()
+
+
+def test_only_handled_event_types_are_listed(
+    ctx: AppContext, stripe_client: stripe.StripeClient
+) -> None:
+    from paydesk.webhooks.dispatch import HANDLERS
+
+    stripe_client.v1.customers.create({"email": "someone@example.com"})  # customer.created
+    order_id = seed_order(ctx.engine, quantity=2)
+    _pay(stripe_client, order_id)
+    reconcile(ctx, timedelta(hours=1))
+    with ctx.engine.connect() as conn:
+        stored = set(conn.execute(select(inbox_events.c.type)).scalars())
+    assert "checkout.session.completed" in stored and stored <= set(HANDLERS)
+
+
+def _age(ctx: AppContext, order_id: str, session_id: str) -> None:
+    """Make the order look placed long ago, through this real session."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from paydesk.checkout.tables import orders
+
+    with ctx.engine.begin() as conn:
+        conn.execute(update(orders).where(orders.c.id == order_id).values(
+            checkout_session_id=session_id, created_at=datetime.now(UTC) - timedelta(hours=2)))
+
+
+def test_sweep_settles_pending_orders_whose_events_were_lost(
+    ctx: AppContext, stripe_client: stripe.StripeClient
+) -> None:
+    """No event ever arrives (and they are older than any window): the sweep reads each stale
+    pending order's session and expires or fulfils it like its event would."""
+    from paydesk.reconcile.service import sweep_pending
+
+    abandoned, paid, fresh = (seed_order(ctx.engine, quantity=2) for _ in range(3))
+    assert stock_of(ctx.engine) == 4
+    session = stripe_client.v1.checkout.sessions.create({
+        "mode": "payment", "client_reference_id": abandoned,
+        "metadata": {"order_id": abandoned},
+        "success_url": "http://shop.test/ok", "cancel_url": "http://shop.test/no",
+        "line_items": [{"quantity": 2, "price_data": {
+            "currency": "usd", "unit_amount": 1500, "product_data": {"name": "The ebook"}}}],
+    })
+    stripe_client.v1.checkout.sessions.expire(session.id)
+    _age(ctx, abandoned, session.id)
+    _age(ctx, paid, _pay(stripe_client, paid).id)
+    assert sorted(sweep_pending(ctx)) == sorted([abandoned, paid])
+    assert order_row(ctx.engine, abandoned).status == "expired"
+    assert order_row(ctx.engine, paid).status == "fulfilled"
+    assert order_row(ctx.engine, fresh).status == "pending"  # its session may still be paid
+    assert stock_of(ctx.engine) == 6  # the abandoned order's two units came back
+    assert sweep_pending(ctx) == []
+
+
+def test_server_reconciles_once_at_start_up(
+    database_url: str, stripe_client: stripe.StripeClient
+) -> None:
+    from test_webhook_support import serve_pipeline, wait_until
+
+    context = dataclasses.replace(
+        make_ctx(database_url, reconcile_interval_seconds=3600), stripe=stripe_client
+    )
+    seed_product(context.engine, stock=10)
+    order_id = seed_order(context.engine, quantity=2)
+    _pay(stripe_client, order_id)  # paid while the shop was down
     try:
         with serve_pipeline(context):
             wait_until(lambda: order_row(context.engine, order_id).status == "fulfilled", 15)

@@ -9,14 +9,20 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import orjson
 import structlog
+from sqlalchemy import select
 
+from paydesk.checkout.model import OrderStatus
+from paydesk.checkout.service import SESSION_LIFETIME_SECONDS
+from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
+from paydesk.fulfilment.service import expire_session, fulfil_session
+from paydesk.webhooks.dispatch import HANDLERS
 from paydesk.webhooks.gate import WriteGate
 from paydesk.webhooks.inbox import inbox_row, known_ids, store_events
 from paydesk.webhooks.processor import process_all
@@ -25,6 +31,7 @@ log = structlog.get_logger()
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+SWEEP_LIMIT = 500  # one Stripe call each; the next pass takes the rest
 
 
 def parse_since(text: str) -> timedelta:
@@ -38,7 +45,10 @@ def parse_since(text: str) -> timedelta:
 def list_events(ctx: AppContext, since: timedelta) -> Iterator[dict[str, Any]]:
     """Every event created in the window, newest first, through the SDK's auto-paging."""
     gte = int(time.time() - since.total_seconds())
-    page = ctx.stripe.v1.events.list(params={"created": {"gte": gte}, "limit": 100})
+    # Only the types the pipeline handles: the rest would be stored just to be ignored.
+    page = ctx.stripe.v1.events.list(
+        params={"created": {"gte": gte}, "limit": 100, "types": sorted(HANDLERS)}
+    )
     for event in page.auto_paging_iter():
         yield event.to_dict(recursive=True)
 
@@ -79,7 +89,40 @@ def reconcile(
         log.info("event_recovered", event_id=item["id"], type=item["type"],
                  object_id=item["object_id"])
     log.info("reconcile_done", listed=len(events), recovered=len(recovered))
+    sweep_pending(ctx, gate)
     return recovered
+
+
+def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
+    """Pending orders whose session must have expired by now (an expired event that was lost,
+    or older than the events window): read each session from Stripe and run it through the
+    same code as its event would (expired → release the stock; complete and paid → fulfil).
+    Returns the orders this pass moved."""
+    gate = gate or WriteGate(ctx.engine)
+    cutoff = datetime.now(UTC) - timedelta(seconds=SESSION_LIFETIME_SECONDS)
+    with ctx.engine.connect() as conn:
+        stale = conn.execute(
+            select(orders.c.id, orders.c.checkout_session_id)
+            .where(orders.c.status == OrderStatus.PENDING.value, orders.c.created_at < cutoff,
+                   orders.c.checkout_session_id.is_not(None))
+            .order_by(orders.c.created_at)
+            .limit(SWEEP_LIMIT)
+        ).all()
+    moved = []
+    for order_id, session_id in stale:
+        session = ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
+        with gate.hold(), ctx.engine.begin() as conn:
+            if session.get("status") == "expired":
+                done = expire_session(conn, session)
+            elif session.get("status") == "complete":
+                done = bool(fulfil_session(conn, ctx, session, via="reconcile").fulfilled)
+            else:
+                done = False
+        if done:
+            moved.append(order_id)
+            log.info("pending_order_swept", order_id=order_id, checkout_session=session_id,
+                     session_status=session.get("status"))
+    return moved
 
 
 def reconcile_cli(since: str) -> None:
@@ -128,7 +171,8 @@ def _context() -> AppContext:
 
 
 class ReconcileSchedule:
-    """Runs `reconcile` every settings.reconcile_interval_seconds inside the server."""
+    """Runs `reconcile` once at start-up (whatever happened while the shop was down), then every
+    settings.reconcile_interval_seconds, inside the server."""
 
     def __init__(self, ctx: AppContext, gate: WriteGate) -> None:
         self._ctx = ctx
@@ -151,8 +195,8 @@ class ReconcileSchedule:
         # Look back over several intervals so one failed pass loses nothing.
         window = timedelta(seconds=max(3600, 3 * self._interval))
         while True:
-            await asyncio.sleep(self._interval)
             try:
                 await asyncio.to_thread(reconcile, self._ctx, window, self._gate)
             except Exception as exc:  # Stripe unreachable: try again next interval
                 log.warning("reconcile_failed", error=repr(exc))
+            await asyncio.sleep(self._interval)
