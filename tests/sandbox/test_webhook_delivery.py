@@ -305,3 +305,32 @@ def test_the_queue_is_kept_one_row_per_pending_delivery(
     assert {row[2] for row in rows} == events
     assert {row[3] for row in rows} == {down.id}
     assert all(row[0] > time.time() + 30 for row in rows)
+
+
+def test_a_queue_saved_by_an_older_sandbox_is_picked_up(tmp_path: Any) -> None:
+    db = str(tmp_path / "sandbox.db")
+    key = "sk_test_" + uuid.uuid4().hex
+    port = free_port()
+    first = start_in_thread(retry_delays="60", db_path=db)
+    try:
+        client = _client(first.url, key)
+        _endpoint(client, f"http://127.0.0.1:{port}/webhook")
+        event = _event_for(client, client.v1.customers.create().id, "customer.created")
+        wait_for(lambda: _job_rows(db) and _job_rows(db)[0][4] == 1, "the refused attempt")
+    finally:
+        first.stop()
+    # Rewrite the pending delivery the way older versions kept it: the whole queue in one blob.
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        [row] = _job_rows(db)
+        row[0] = time.time()
+        conn.execute("DELETE FROM webhook_jobs")
+        conn.execute("INSERT INTO state VALUES ('webhook_queue', ?)", (json.dumps([row]).encode(),))
+
+    late = Receiver(port)
+    second = start_in_thread(retry_delays="60", db_path=db)
+    try:
+        wait_for(lambda: late.bodies_for(event.id), "the retry after the upgrade")
+        wait_for(lambda: _job_rows(db) == [], "the delivered job's row to go")
+    finally:
+        second.stop()
+        late.close()
