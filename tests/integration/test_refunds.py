@@ -11,13 +11,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import stripe
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from paydesk.checkout.tables import orders
 from paydesk.refunds.service import RefundRefused, request_refund
@@ -175,11 +176,20 @@ def test_more_than_what_is_left_is_refused_and_nothing_reaches_stripe(
     assert forged.status_code == 403
     assert _sandbox_refunds(shop, order_id) == [] and _requests(shop, order_id) == []
 
-    # What is in flight counts too: $20 accepted, its webhook not needed to refuse $8.01 more.
-    assert request_refund(shop.ctx, order_id, 2000, None)["status"] == "succeeded"
+    # What is in flight counts too: another admin's $15 still on its way to Stripe, and $5 that
+    # Stripe accepted but whose charge.refunded has not arrived (amount_refunded is still 0).
+    now = datetime.now(UTC)
+    with shop.ctx.engine.begin() as conn:
+        for n, amount, status in [(1, 1500, "requested"), (2, 500, "succeeded")]:
+            conn.execute(insert(refund_requests).values(
+                order_id=order_id, n=n, request_token=f"other-{n}", amount=amount,
+                currency="usd", status=status, created_at=now, updated_at=now))
     with pytest.raises(RefundRefused, match=r"between \$0.01 and \$8.00"):
         request_refund(shop.ctx, order_id, 801, None)
-    assert [r.amount for r in _sandbox_refunds(shop, order_id)] == [2000]
+    assert _sandbox_refunds(shop, order_id) == []
+    assert request_refund(shop.ctx, order_id, None, None)["amount"] == 800
+    sent = [(r.metadata["refund_request"], r.amount) for r in _sandbox_refunds(shop, order_id)]
+    assert sent == [("3", 800)]
 
 
 def test_unpaid_or_unknown_orders_are_refused(shop: Shop) -> None:
@@ -233,6 +243,7 @@ def test_cli_refunds_an_order(shop: Shop, tmp_path: Path) -> None:
     too_much = run("--amount", "15.51")
     assert too_much.returncode == 1 and "$15.50 (what is left)" in too_much.stderr
     rest = run()  # no --amount: all that is left
-    assert rest.returncode == 0, rest.stderr and "$15.50" in rest.stdout
+    assert rest.returncode == 0, rest.stderr
+    assert "of $15.50 requested" in rest.stdout
     _wait_until(lambda: _order(shop, order_id).status == "refunded", "the second webhook")
     assert sorted(r.amount for r in _sandbox_refunds(shop, order_id)) == [1250, 1550]
