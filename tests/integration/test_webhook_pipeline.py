@@ -149,33 +149,38 @@ def test_event_stored_but_never_processed_is_picked_up_on_restart(ctx: AppContex
         wait_until(lambda: _fulfilled(ctx, order_id))
 
 
-def test_failed_processing_keeps_error_and_traceback_and_is_retried(ctx: AppContext) -> None:
-    """A refund for a payment we have not seen yet fails (no order has that payment intent),
-    keeps its traceback, and succeeds on a later attempt once the payment is recorded."""
+def test_failed_processing_keeps_its_traceback_is_retried_then_dead(ctx: AppContext) -> None:
+    """An event that fails every time (a refund amount that is not a number) keeps its
+    traceback, is retried with backoff, and after MAX_ATTEMPTS stops as `dead` instead of being
+    retried forever; the admin's retry still brings it back."""
     from datetime import UTC, datetime, timedelta
 
-    from paydesk.webhooks.processor import process_all
+    from paydesk.admin.retry import retry_event
+    from paydesk.webhooks.processor import MAX_ATTEMPTS, process_all
 
     order_id = seed_order(ctx.engine)
-    refund = event("charge.refunded", charge_obj(order_id, 3000), created=100)
+    broken = event("charge.refunded", {**charge_obj(order_id, 0), "amount_refunded": "lots"})
     with ctx.engine.begin() as conn:
-        store_events(conn, [inbox_row(refund, orjson.dumps(refund).decode())])
-    process_all(ctx)
-    with ctx.engine.connect() as conn:
-        row = conn.execute(select(inbox_events).where(inbox_events.c.id == refund["id"])).one()
-    assert row.status == "failed" and row.attempts == 1
-    assert "UnknownOrder" in row.last_error and "Traceback" in row.last_error
-    assert process_all(ctx) == 0  # not due yet: backoff
+        store_events(conn, [inbox_row(broken, orjson.dumps(broken).decode())])
 
-    completed = event("checkout.session.completed", session_obj(order_id), created=50)
-    with ctx.engine.begin() as conn:
-        store_events(conn, [inbox_row(completed, orjson.dumps(completed).decode())])
-    process_all(ctx, now=datetime.now(UTC) + timedelta(seconds=2))
-    with ctx.engine.connect() as conn:
-        row = conn.execute(select(inbox_events).where(inbox_events.c.id == refund["id"])).one()
-    assert row.status == "processed" and row.attempts == 2 and row.last_error is None
-    order = order_row(ctx.engine, order_id)
-    assert order.status == "refunded" and order.amount_refunded == 3000
+    def row() -> Any:
+        with ctx.engine.connect() as conn:
+            return conn.execute(
+                select(inbox_events).where(inbox_events.c.id == broken["id"])
+            ).one()
+
+    process_all(ctx)
+    assert row().status == "failed" and row().attempts == 1
+    assert "ValueError" in row().last_error and "Traceback" in row().last_error
+    assert process_all(ctx) == 0  # not due yet: backoff
+    later = datetime.now(UTC)
+    for _ in range(MAX_ATTEMPTS - 1):
+        later += timedelta(hours=2)
+        assert process_all(ctx, now=later) == 1
+    assert row().status == "dead" and row().attempts == MAX_ATTEMPTS
+    assert process_all(ctx, now=later + timedelta(days=30)) == 0  # never again on its own
+    assert retry_event(ctx.engine, broken["id"], now=later) is True
+    assert process_all(ctx, now=later) == 1 and row().attempts == MAX_ATTEMPTS + 1
 
 
 def _sample(name: str, **labels: str) -> float:

@@ -19,7 +19,8 @@ def retry_event(engine: Engine, event_id: str, now: datetime | None = None) -> b
     with engine.begin() as conn:
         result = conn.execute(
             update(inbox_events)
-            .where(t.id == event_id, t.status == "failed")
-            .values(next_attempt_at=now or datetime.now(UTC))
+            .where(t.id == event_id, t.status.in_(("failed", "dead")))
+            # A dead event (no more automatic retries) becomes a due failed one again.
+            .values(status="failed", next_attempt_at=now or datetime.now(UTC))
         )
     return bool(result.rowcount)
