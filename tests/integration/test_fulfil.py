@@ -190,7 +190,9 @@ def test_expired_releases_stock_of_pending_order(ctx: AppContext) -> None:
 def test_access_link_opens_only_while_paid(ctx: AppContext) -> None:
     order_id = seed_order(ctx.engine)
     pending_token = make_token(ctx.signing_key, order_id, "ebook")
-    with serve_pipeline(ctx) as base:
+    from paydesk.app import create_app
+
+    with serve_pipeline(ctx, create_app) as base:
         assert httpx.get(f"{base}/access/{pending_token}").status_code == 404  # no grant yet
         fulfil_checkout(ctx, session_obj(order_id))
         with ctx.engine.connect() as conn:
@@ -199,6 +201,10 @@ def test_access_link_opens_only_while_paid(ctx: AppContext) -> None:
         path = links[0]["url"].removeprefix(ctx.client_url)
         page = httpx.get(base + path)
         assert page.status_code == 200 and "https://files.test/ebook" in page.text
+        # The shop's own layout, like every other page.
+        assert "shop.css" in page.text and "Paydesk Coffee" in page.text
+        invalid = httpx.get(f"{base}/access/not-a-token")
+        assert "shop.css" in invalid.text and "not valid" in invalid.text
         forged = make_token(b"x" * 32, order_id, "ebook")
         assert httpx.get(f"{base}/access/{forged}").status_code == 404
         tampered = path[:-2] + ("AA" if not path.endswith("AA") else "BB")
@@ -206,7 +212,9 @@ def test_access_link_opens_only_while_paid(ctx: AppContext) -> None:
         _run(ctx, event("charge.refunded", charge_obj(order_id, 1000)))
         assert httpx.get(base + path).status_code == 200  # partially refunded: still theirs
         _run(ctx, event("charge.refunded", charge_obj(order_id, 3000)))
-        assert httpx.get(base + path).status_code == 403
+        closed = httpx.get(base + path)
+        assert closed.status_code == 403 and "shop.css" in closed.text
+        assert "is refunded" in closed.text
 
 
 def test_confirmation_email_carries_the_access_links(ctx: AppContext) -> None:

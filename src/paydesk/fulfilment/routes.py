@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.templating import Jinja2Templates
 
 from paydesk.catalog.tables import products
 from paydesk.checkout.tables import orders
@@ -16,11 +18,21 @@ from paydesk.context import AppContext
 from paydesk.fulfilment.access import OPEN_STATUSES, read_token
 from paydesk.fulfilment.tables import access_grants
 
+# The shop's base layout (web/templates) with this page's own template beside it.
+_TEMPLATES = (Path(__file__).parent / "templates", Path(__file__).parents[1] / "web" / "templates")
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><html><head><title>{html.escape(title)}</title></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>",
+
+@cache
+def _templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=[str(path) for path in _TEMPLATES])
+
+
+def _page(
+    request: Request, title: str, message: str = "", resource: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return _templates().TemplateResponse(
+        request, "access.html", {"title": title, "message": message, "resource": resource},
         status_code=status,
     )
 
@@ -41,20 +53,14 @@ def access_endpoint(ctx: AppContext) -> Callable[[Request], Awaitable[Response]]
     async def open_access(request: Request) -> Response:
         ids = read_token(ctx.signing_key, request.path_params["token"])
         if ids is None:
-            return _page("Invalid link", "<p>This access link is not valid.</p>", 404)
+            return _page(request, "Invalid link", "This access link is not valid.", status=404)
         found = await run_in_threadpool(_lookup, ctx, *ids)
         if found is None:
-            return _page("Invalid link", "<p>This access link is not valid.</p>", 404)
+            return _page(request, "Invalid link", "This access link is not valid.", status=404)
         status, name, resource = found
         if status not in OPEN_STATUSES:
-            return _page(
-                "Access unavailable",
-                f"<p>The order for {html.escape(name)} is {html.escape(status)}.</p>",
-                403,
-            )
-        content = html.escape(resource or "")
-        if (resource or "").startswith(("http://", "https://")):
-            content = f'<a href="{content}">{content}</a>'
-        return _page(name, f'<div class="resource">{content}</div>')
+            return _page(request, "Access unavailable", f"The order for {name} is {status}.",
+                         status=403)
+        return _page(request, name, resource=resource or "")
 
     return open_access
