@@ -243,3 +243,17 @@ def test_delivery_that_cannot_be_stored_is_not_acknowledged(ctx: AppContext) -> 
         response = post(base, *signed(event("checkout.session.completed", session_obj(order_id))))
     assert response.status_code == 503  # Stripe will deliver it again
     assert order_row(ctx.engine, order_id).status == "pending"
+
+
+def test_database_errors_never_quote_the_payload(ctx: AppContext) -> None:
+    """A failed inbox insert is logged with its error: that must not carry the buyer's data."""
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    evt = event("checkout.session.completed", {"customer_details": {"email": "private@x.test"}})
+    row = inbox_row(evt, orjson.dumps(evt).decode())
+    with ctx.engine.begin() as conn:
+        conn.execute(insert(inbox_events).values(**row))
+    with pytest.raises(IntegrityError) as failure, ctx.engine.begin() as conn:
+        conn.execute(insert(inbox_events).values(**row))
+    assert "private@x.test" not in str(failure.value)
