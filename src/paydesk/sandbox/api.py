@@ -7,6 +7,7 @@ in the handler and the store, not in framework layers.
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import secrets
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import orjson
 
 from paydesk.sandbox import API_VERSION, compat, formdata
-from paydesk.sandbox.account import Account, IdempotencyRecord
+from paydesk.sandbox.account import Account, IdempotencyRecord, compact
 from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import IdempotencyError, InvalidRequest, StripeError, Unauthorized
 from paydesk.sandbox.expand import check_paths, expand
@@ -111,7 +112,7 @@ class ApiApp:
             # Stripe keeps the outcome once the endpoint started running, errors (card
             # declines, wrong state, even 500s) included; a retry gets the same answer.
             self.store.remember(
-                account, key, IdempotencyRecord(now(), fingerprint, status, payload)
+                account, key, IdempotencyRecord(now(), fingerprint, status, compact(payload))
             )
         return status, payload
 
@@ -197,7 +198,9 @@ class ApiApp:
 
 
 def _fingerprint(method: str, path: str, params: dict[str, Any], paths: Any) -> bytes:
-    return orjson.dumps([method, path, params, paths], option=orjson.OPT_SORT_KEYS)
+    # A digest, not the parameters: kept for 24 hours per key, it must stay small.
+    canonical = orjson.dumps([method, path, params, paths], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).digest()
 
 
 async def _read_body(receive: Any, headers: dict[str, str]) -> tuple[bytes, bool]:
