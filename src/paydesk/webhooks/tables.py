@@ -12,7 +12,7 @@ inbox_events = Table(
     Column("stripe_created", BigInteger, nullable=False),
     Column("payload", Text, nullable=False),  # the raw verified JSON body
     # received -> processed | ignored | failed (retried) -> dead (after MAX_ATTEMPTS)
-    Column("status", String(16), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # indexed first in ix_inbox_events_queue
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),  # message and traceback of the last failure
     Column("source", String(16), nullable=False, default="webhook"),  # webhook | reconcile

@@ -17,7 +17,10 @@ depends_on = None
 def upgrade() -> None:
     op.create_index('ix_inbox_events_queue', 'inbox_events',
                     ['status', 'stripe_created', 'received_at'])
+    # The queue index starts with status, so the old one only slowed every insert down.
+    op.drop_index('ix_inbox_events_status', table_name='inbox_events')
 
 
 def downgrade() -> None:
+    op.create_index('ix_inbox_events_status', 'inbox_events', ['status'])
     op.drop_index('ix_inbox_events_queue', table_name='inbox_events')
