@@ -62,6 +62,9 @@ class Store:
             self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # A page cache that holds the hot b-tree pages of a big store (idempotency keys land
+            # on random pages): without it a commit re-read pages the bigger the store grew.
+            self._db.execute("PRAGMA cache_size=-131072")
             self._db.executescript(_SCHEMA)
             self._load()
             # Checkpoints copy the WAL into the database file; done inside a commit they made
