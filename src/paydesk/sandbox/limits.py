@@ -1,7 +1,7 @@
 """A cap on request bodies for the sandbox's pages (the hosted checkout and 3DS forms are read
 whole by `request.form()`), so one request cannot make the process hold any amount of memory.
 
-A copy of paydesk.web.limits: the sandbox imports nothing from the rest of paydesk.
+The shop uses this same middleware (paydesk.web.limits re-exports it).
 
 The declared Content-Length is refused before anything is read; a body sent without one
 (chunked) is counted as it streams and refused once it passes the cap. Either way the answer is
