@@ -12,8 +12,9 @@ import asyncio
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 RequestFactory = Callable[[int], bytes]
 
@@ -158,13 +159,8 @@ def run_sync(
     duration: float = 10.0,
     warmup: float = 2.0,
 ) -> Result:
-    """`run` on a fresh event loop (uvloop when installed: the client must stay cheap)."""
-    try:
-        import uvloop
-
-        return uvloop.run(run(host, port, make, connections, duration, warmup))
-    except ImportError:
-        return asyncio.run(run(host, port, make, connections, duration, warmup))
+    """`run` on a fresh event loop."""
+    return _on_fresh_loop(run(host, port, make, connections, duration, warmup))
 
 
 async def _send_each(host: str, port: int, queue: list[bytes], result: Result) -> None:
@@ -202,9 +198,13 @@ async def _fire(host: str, port: int, requests: list[bytes], connections: int) -
 def fire(host: str, port: int, requests: list[bytes], connections: int) -> Result:
     """Send each request once over `connections` keep-alive sockets, one in flight per socket
     (a fixed set of unique deliveries, where `run` repeats one kind for a fixed time)."""
+    return _on_fresh_loop(_fire(host, port, requests, connections))
+
+
+def _on_fresh_loop(main: Coroutine[Any, Any, Result]) -> Result:
+    # uvloop when installed: the client must stay cheap next to the server it measures.
     try:
         import uvloop
-
-        return uvloop.run(_fire(host, port, requests, connections))
     except ImportError:
-        return asyncio.run(_fire(host, port, requests, connections))
+        return asyncio.run(main)
+    return uvloop.run(main)

@@ -21,7 +21,6 @@ from test_webhook_support import (
     make_ctx,
     order_row,
     seed_order,
-    seed_product,
     serve_pipeline,
     session_obj,
     stock_of,
@@ -33,14 +32,6 @@ from paydesk.fulfilment.service import fulfil_checkout
 from paydesk.fulfilment.tables import access_grants
 from paydesk.webhooks.inbox import inbox_row, store_events
 from paydesk.webhooks.processor import process_all
-
-
-@pytest.fixture
-def ctx(database_url: str) -> Any:
-    context = make_ctx(database_url)
-    seed_product(context.engine, stock=10)
-    yield context
-    context.engine.dispose()
 
 
 def _run(ctx: AppContext, *events: dict[str, Any]) -> None:

@@ -18,11 +18,9 @@ from test_webhook_support import (
     emails_queued,
     event,
     inbox_count,
-    make_ctx,
     order_row,
     post,
     seed_order,
-    seed_product,
     serve_pipeline,
     session_obj,
     signed,
@@ -34,14 +32,6 @@ from paydesk.context import AppContext
 from paydesk.webhooks.inbox import inbox_row, store_events
 from paydesk.webhooks.signature import sign
 from paydesk.webhooks.tables import inbox_events
-
-
-@pytest.fixture
-def ctx(database_url: str) -> Any:
-    context = make_ctx(database_url)
-    seed_product(context.engine, stock=10)
-    yield context
-    context.engine.dispose()
 
 
 def _fulfilled(ctx: AppContext, order_id: str) -> bool:

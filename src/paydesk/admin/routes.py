@@ -69,6 +69,16 @@ def _closed(request: Request, status: int, reason: str) -> HTMLResponse:
     return _render(request, "closed.html", code=status, reason=reason)
 
 
+def _guard_form(
+    request: Request, ctx: AppContext, csrf: str | None
+) -> AdminSession | Response:
+    """`_guard` for a form post: the session only with its CSRF field."""
+    session = _guard(request, ctx)
+    if isinstance(session, Response) or check_csrf(session, csrf):
+        return session
+    return _closed(request, 403, "csrf")
+
+
 def _guard(request: Request, ctx: AppContext) -> AdminSession | Response:
     """The caller's session, or the page to answer instead (disabled, sign in, redirect)."""
     token = ctx.settings.paydesk_admin_token
@@ -173,11 +183,9 @@ def admin_refund_order(
     csrf: Annotated[str | None, Form()] = None, amount: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
 ) -> Response:
-    session = _guard(request, ctx)
+    session = _guard_form(request, ctx, csrf)
     if isinstance(session, Response):
         return session
-    if not check_csrf(session, csrf):
-        return _closed(request, 403, "csrf")
     try:
         result = submit_refund_form(ctx, order_id, amount, reason, token)
     except RefundRefused as exc:
@@ -225,11 +233,9 @@ def admin_event(request: Request, ctx: CtxDep, event_id: str, retried: str = "")
 def admin_retry_event(
     request: Request, ctx: CtxDep, event_id: str, csrf: Annotated[str | None, Form()] = None
 ) -> Response:
-    session = _guard(request, ctx)
+    session = _guard_form(request, ctx, csrf)
     if isinstance(session, Response):
         return session
-    if not check_csrf(session, csrf):
-        return _closed(request, 403, "csrf")
     if not retry_event(ctx.engine, event_id):
         return _render(request, "missing.html", code=409, session=session, nav="events",
                        what="failed event", id=event_id)
