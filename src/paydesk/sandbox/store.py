@@ -19,7 +19,8 @@ from typing import Any
 import orjson
 
 from paydesk.sandbox.account import Account, IdempotencyRecord, Obj
-from paydesk.sandbox.clock import now
+from paydesk.sandbox.clock import wall_now
+from paydesk.sandbox.timers import Key, Row, TimerQueue
 
 EventListener = Callable[[Account, Obj, list[Obj]], None]
 
@@ -37,6 +38,9 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (account, key));
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS webhook_jobs (key TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS timers (
+    account TEXT NOT NULL, kind TEXT NOT NULL, object_id TEXT NOT NULL,
+    due_at NUMERIC NOT NULL, clock TEXT, PRIMARY KEY (account, kind, object_id));
 """
 
 
@@ -54,6 +58,10 @@ class Store:
         self._dirty_idem: list[tuple[Account, str, IdempotencyRecord]] = []
         self._dirty_jobs: dict[str, Any] = {}  # webhook delivery key -> row, None to delete
         self.listeners: list[EventListener] = []
+        self.timers = TimerQueue()
+        # True when this database predates the timer queue: what it had pending (open Checkout
+        # Sessions, pending funds) is scheduled once at start by the modules that own it.
+        self.timers_are_new = False
         self.lock = threading.RLock()  # for callers outside the event loop (tests, CLI)
         self._db: sqlite3.Connection | None = None
         self._commit: asyncio.Future[None] | None = None  # the group commit being gathered
@@ -65,6 +73,7 @@ class Store:
             # A page cache that holds the hot b-tree pages of a big store (idempotency keys land
             # on random pages): without it a commit re-read pages the bigger the store grew.
             self._db.execute("PRAGMA cache_size=-131072")
+            self.timers_are_new = not _has_table(self._db, "timers")
             self._db.executescript(_SCHEMA)
             self._load()
             # Checkpoints copy the WAL into the database file; done inside a commit they made
@@ -106,19 +115,19 @@ class Store:
         account.idempotency[key] = record
         self._dirty_idem.append((account, key, record))
 
-    def save_job(self, key: str, row: Any) -> None:
-        """Keep one webhook delivery (None: it is over) with the next flush: one row per
-        delivery, written in the same transaction as the event that caused it."""
-        self._dirty_jobs[key] = row
-
-    def load_jobs(self) -> list[Any]:
+    def take_legacy_jobs(self) -> list[Any]:
+        """Webhook deliveries kept by a sandbox from before the timer queue (one row each),
+        removed with the next flush: their owner schedules them as timers instead."""
         if self._db is None:
             return []
-        return [orjson.loads(data) for (data,) in self._db.execute("SELECT data FROM webhook_jobs")]
+        rows = self._db.execute("SELECT key, data FROM webhook_jobs").fetchall()
+        for key, _data in rows:
+            self._dirty_jobs[key] = None
+        return [orjson.loads(data) for _key, data in rows]
 
     def idempotent(self, account: Account, key: str) -> IdempotencyRecord | None:
         record = account.idempotency.get(key)
-        if record is not None and record.created < now() - IDEMPOTENCY_TTL:
+        if record is not None and record.created < wall_now() - IDEMPOTENCY_TTL:
             del account.idempotency[key]
             return None
         return record
@@ -135,7 +144,7 @@ class Store:
             self.flush()
             return
         if self._commit is None:
-            if not self._dirty and not self._dirty_idem and not self._dirty_jobs:
+            if not self._has_changes():
                 return
             loop = asyncio.get_running_loop()
             self._commit = loop.create_future()
@@ -155,11 +164,12 @@ class Store:
 
     def flush(self) -> None:
         """Write what changed since the last flush, in one transaction."""
-        if not self._dirty and not self._dirty_idem and not self._dirty_jobs:
+        if not self._has_changes():
             return
         dirty, self._dirty = self._dirty, {}
         dirty_idem, self._dirty_idem = self._dirty_idem, []
         dirty_jobs, self._dirty_jobs = self._dirty_jobs, {}
+        dirty_timers = self.timers.take_dirty()
         if self._db is None:
             return
         # Keyed by creation sequence, not by the random id: new rows append at the end of the
@@ -185,11 +195,16 @@ class Store:
                     "INSERT OR REPLACE INTO idempotency VALUES (?, ?, ?, ?, ?, ?)", idem_rows
                 )
             if dirty_jobs:
-                _write_jobs(db, dirty_jobs)
+                _delete_jobs(db, dirty_jobs)
+            if dirty_timers:
+                _write_timers(db, dirty_timers)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _has_changes(self) -> bool:
+        return bool(self._dirty or self._dirty_idem or self._dirty_jobs or self.timers.dirty)
 
     def save_state(self, name: str, value: Any) -> None:
         """Small named blobs (e.g. the webhook retry queue) kept beside the objects."""
@@ -205,7 +220,7 @@ class Store:
         return orjson.loads(row[0]) if row else None
 
     def purge_idempotency(self) -> None:
-        cutoff = now() - IDEMPOTENCY_TTL
+        cutoff = wall_now() - IDEMPOTENCY_TTL
         for acct in self.accounts.values():
             for key in [k for k, r in acct.idempotency.items() if r.created < cutoff]:
                 del acct.idempotency[key]
@@ -229,7 +244,11 @@ class Store:
         for account_id, seq, data in cursor:
             self.account(account_id).load(orjson.loads(data), seq)
             self._seq = max(self._seq, seq)
-        cutoff = now() - IDEMPOTENCY_TTL
+        for account_id, kind, object_id, due_at, clock in self._db.execute(
+            "SELECT account, kind, object_id, due_at, clock FROM timers"
+        ):
+            self.timers.put((account_id, kind, object_id), due_at, clock, persist=False)
+        cutoff = wall_now() - IDEMPOTENCY_TTL
         for account_id, key, created, fingerprint, status, body in self._db.execute(
             "SELECT account, key, created, fingerprint, status, body FROM idempotency "
             "WHERE created >= ?",
@@ -249,14 +268,23 @@ class Store:
             self._db = None
 
 
-def _write_jobs(db: sqlite3.Connection, jobs: dict[str, Any]) -> None:
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return found.fetchone() is not None
+
+
+def _delete_jobs(db: sqlite3.Connection, jobs: dict[str, Any]) -> None:
+    db.executemany("DELETE FROM webhook_jobs WHERE key = ?", [(key,) for key in jobs])
+
+
+def _write_timers(db: sqlite3.Connection, timers: dict[Key, Row | None]) -> None:
     db.executemany(
-        "INSERT OR REPLACE INTO webhook_jobs VALUES (?, ?)",
-        [(key, orjson.dumps(row)) for key, row in jobs.items() if row is not None],
+        "INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?, ?)",
+        [row for row in timers.values() if row is not None],
     )
     db.executemany(
-        "DELETE FROM webhook_jobs WHERE key = ?",
-        [(key,) for key, row in jobs.items() if row is None],
+        "DELETE FROM timers WHERE account = ? AND kind = ? AND object_id = ?",
+        [key for key, row in timers.items() if row is None],
     )
 
 

@@ -223,7 +223,7 @@ def update_charge(call: Call) -> Obj:
         changes["shipping"] = get_dict(p, "shipping")
     previous = account.update(charge, changes)
     if previous:
-        account.emit("charge.updated", charge, previous)
+        account.emit("charge.updated", charge, previous, now=now())
     return charge
 
 
@@ -375,7 +375,7 @@ def create_charge(call: Call) -> Obj:
         captured=capture,
     )
     if decline is not None:
-        account.emit("charge.failed", charge)
+        account.emit("charge.failed", charge, now=now())
         raise CardError(
             decline.message,
             code=decline.code,
@@ -383,7 +383,7 @@ def create_charge(call: Call) -> Obj:
             param=decline.param,
             extra={"charge": charge["id"]},
         )
-    account.emit("charge.succeeded", charge)
+    account.emit("charge.succeeded", charge, now=now())
     return charge
 
 
@@ -438,5 +438,5 @@ def capture_charge(call: Call) -> Obj:
     if "receipt_email" in p:
         changes["receipt_email"] = get_str(p, "receipt_email") or None
     previous = account.update(charge, changes)
-    account.emit("charge.captured", charge, previous)
+    account.emit("charge.captured", charge, previous, now=now())
     return charge

@@ -418,7 +418,7 @@ def update_payment_method(call: Call) -> Obj:
         changes["allow_redisplay"] = allow
     previous = account.update(pm, changes)
     if previous:
-        account.emit("payment_method.updated", pm, previous)
+        account.emit("payment_method.updated", pm, previous, now=now())
     return pm
 
 
@@ -431,7 +431,7 @@ def attach(account: Account, pm: Obj, customer_id: str) -> Obj:
             param="payment_method",
         )
     account.update(pm, {"customer": customer_id})
-    account.emit("payment_method.attached", pm)
+    account.emit("payment_method.attached", pm, now=now())
     return pm
 
 
@@ -456,7 +456,7 @@ def detach_payment_method(call: Call) -> Obj:
             param="payment_method",
         )
     previous = account.update(pm, {"customer": None})
-    account.emit("payment_method.detached", pm, previous)
+    account.emit("payment_method.detached", pm, previous, now=now())
     return pm
 
 

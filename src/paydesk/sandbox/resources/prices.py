@@ -100,7 +100,7 @@ def _take_lookup_key(account: Account, key: str, transfer: bool, param: str) -> 
                 param=f"{param}lookup_key",
             )
         previous = account.update(other, {"lookup_key": None})
-        account.emit("price.updated", other, previous)
+        account.emit("price.updated", other, previous, now=now())
 
 
 def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
@@ -168,7 +168,7 @@ def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
         "unit_amount_decimal": decimal,
     }
     account.insert(price)
-    account.emit("price.created", price)
+    account.emit("price.created", price, now=now())
     return price
 
 
@@ -230,7 +230,7 @@ def update_price(call: Call) -> Obj:
         changes["lookup_key"] = key
     previous = account.update(price, changes)
     if previous:
-        account.emit("price.updated", price, previous)
+        account.emit("price.updated", price, previous, now=now())
     return price
 
 
