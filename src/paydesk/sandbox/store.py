@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
 import secrets
 import sqlite3
 import threading
@@ -26,6 +25,7 @@ import orjson
 
 from paydesk.sandbox.account import Account, IdempotencyRecord, Obj
 from paydesk.sandbox.clock import now
+from paydesk.sandbox.keys import account_id_for_key
 
 EventListener = Callable[[Account, Obj, list[Obj]], None]
 
@@ -60,11 +60,6 @@ class _Batch:
 
 class PersistError(Exception):
     """A call's changes could not be written (nothing else's were affected)."""
-
-
-def account_id_for_key(secret_key: str) -> str:
-    # Never keep the key itself: the account is named by a digest of it.
-    return "acct_" + hashlib.sha256(secret_key.encode()).hexdigest()[:16]
 
 
 class Store:
