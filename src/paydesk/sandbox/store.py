@@ -210,7 +210,9 @@ class Store:
         if batch is not None and id(batch) in errors:
             raise errors[id(batch)]
 
-    def _take_dirty(self) -> tuple[
+    def _take_dirty(
+        self,
+    ) -> tuple[
         dict[str, tuple[Account, Obj]],
         list[tuple[Account, str, IdempotencyRecord]],
         dict[str, Any],
@@ -234,8 +236,7 @@ class Store:
                 for obj_id, (acct, obj) in dirty.items()
             ]
             jobs = [
-                (key, None if row is None else orjson.dumps(row))
-                for key, row in dirty_jobs.items()
+                (key, None if row is None else orjson.dumps(row)) for key, row in dirty_jobs.items()
             ]
         except (TypeError, orjson.JSONEncodeError) as error:
             _forget(dirty_idem)

@@ -7,7 +7,6 @@ US account in test mode), when a timer (sandbox/timers.py) makes the transaction
 
 from __future__ import annotations
 
-from paydesk.sandbox import clock
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.pages.money import ZERO_DECIMAL
@@ -100,9 +99,9 @@ def schedule_pending_funds(store: Store) -> None:
                 schedule(account, AVAILABLE, txn["id"], int(txn["available_on"]))
 
 
-def record_charge(account: Account, charge: Obj, amount: int) -> str:
+def record_charge(account: Account, charge: Obj, amount: int, *, now: int) -> str:
     """The transaction for `amount` captured on `charge`; returns its id for the charge."""
-    created = clock.now()
+    created = now
     currency = str(charge["currency"])
     txn = _new(
         account,
@@ -118,14 +117,14 @@ def record_charge(account: Account, charge: Obj, amount: int) -> str:
     return str(txn["id"])
 
 
-def record_refund(account: Account, refund: Obj, charge: Obj) -> str:
+def record_refund(account: Account, refund: Obj, charge: Obj, *, now: int) -> str:
     """The transaction taking a refund out of the balance; returns its id for the refund.
 
     Stripe keeps its fee on refunds (fee 0 here, nothing given back) and debits the balance at
     once, so the transaction is available immediately; the available balance may dip below zero
     while the refunded charge is still pending, as it can on Stripe.
     """
-    created = clock.now()
+    created = now
     described = charge.get("description")
     txn = _new(
         account,

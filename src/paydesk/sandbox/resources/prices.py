@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.params import (
@@ -97,7 +96,7 @@ def _currency(data: dict[str, Any], param: str) -> str:
     return value
 
 
-def _take_lookup_key(account: Account, key: str, transfer: bool, param: str) -> None:
+def _take_lookup_key(account: Account, key: str, transfer: bool, param: str, *, now: int) -> None:
     """Stripe keeps lookup keys unique per account; `transfer_lookup_key` moves one."""
     for other in account.newest("price", lambda pr: pr.get("lookup_key") == key):
         if not transfer:
@@ -106,10 +105,10 @@ def _take_lookup_key(account: Account, key: str, transfer: bool, param: str) -> 
                 param=f"{param}lookup_key",
             )
         previous = account.update(other, {"lookup_key": None})
-        account.emit("price.updated", other, previous, now=now())
+        account.emit("price.updated", other, previous, now=now)
 
 
-def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
+def new_price(account: Account, data: dict[str, Any], param: str = "", *, now: int) -> Obj:
     """Insert a price from create parameters; `param` prefixes names in errors (`price_data[`)."""
     prefix = f"{param}[" if param else ""
     close = "]" if param else ""
@@ -145,7 +144,7 @@ def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
         "object": "price",
         "active": get_bool(data, "active", True),
         "billing_scheme": get_enum(data, "billing_scheme", ("per_unit", "tiered"), "per_unit"),
-        "created": now(),
+        "created": now,
         "currency": currency,
         "custom_unit_amount": (
             {
@@ -172,22 +171,24 @@ def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
         "unit_amount_decimal": decimal,
     }
     if lookup_key:
-        _take_lookup_key(account, lookup_key, get_bool(data, "transfer_lookup_key"), prefix)
+        _take_lookup_key(
+            account, lookup_key, get_bool(data, "transfer_lookup_key"), prefix, now=now
+        )
     if product is None:
         assert product_data is not None
-        price["product"] = new_product(account, product_data, name("product_data"))["id"]
+        price["product"] = new_product(account, product_data, name("product_data"), now=now)["id"]
     account.insert(price)
-    account.emit("price.created", price, now=now())
+    account.emit("price.created", price, now=now)
     return price
 
 
 def price_from_data(
-    account: Account, price_data: dict[str, Any], param: str, active: bool = False
+    account: Account, price_data: dict[str, Any], param: str, active: bool = False, *, now: int
 ) -> Obj:
     """An inline price (and product from `product_data`) for `line_items[].price_data`; Stripe
     makes such prices inactive so they never show in the catalog."""
     data = {k: v for k, v in price_data.items() if k not in ("lookup_key", "active")}
-    price = new_price(account, data, param)
+    price = new_price(account, data, param, now=now)
     if not active:
         account.update(price, {"active": False})
     return price
@@ -196,7 +197,7 @@ def price_from_data(
 @api.route("POST", "/v1/prices")
 def create_price(call: Call) -> Obj:
     check_known(call.params, _FIELDS)
-    return new_price(call.account, call.params)
+    return new_price(call.account, call.params, now=call.now)
 
 
 @api.route("GET", "/v1/prices/{id}")
@@ -235,11 +236,11 @@ def update_price(call: Call) -> Obj:
     if "lookup_key" in p:
         key = get_str(p, "lookup_key") or None
         if key and key != price.get("lookup_key"):
-            _take_lookup_key(account, key, get_bool(p, "transfer_lookup_key"), "")
+            _take_lookup_key(account, key, get_bool(p, "transfer_lookup_key"), "", now=call.now)
         changes["lookup_key"] = key
     previous = account.update(price, changes)
     if previous:
-        account.emit("price.updated", price, previous, now=now())
+        account.emit("price.updated", price, previous, now=call.now)
     return price
 
 

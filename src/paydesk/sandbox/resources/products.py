@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.params import (
@@ -38,7 +37,7 @@ _FIELDS = {
 }
 
 
-def new_product(account: Account, params: dict[str, Any], param: str = "") -> Obj:
+def new_product(account: Account, params: dict[str, Any], param: str = "", *, now: int) -> Obj:
     """Insert a product from create parameters (also `product_data` inline, then `param` names
     the container in errors); emits product.created."""
     obj_id = get_str(params, "id") or account.new_id("prod")
@@ -46,7 +45,7 @@ def new_product(account: Account, params: dict[str, Any], param: str = "") -> Ob
         raise InvalidRequest(
             "Product already exists.", param=_named(param, "id"), code="resource_already_exists"
         )
-    created = now()
+    created = now
     product: Obj = {
         "id": obj_id,
         "object": "product",
@@ -70,7 +69,7 @@ def new_product(account: Account, params: dict[str, Any], param: str = "") -> Ob
     }
     product.update(_changes(account, params, product))
     account.insert(product)
-    account.emit("product.created", product, now=now())
+    account.emit("product.created", product, now=now)
     return product
 
 
@@ -132,12 +131,18 @@ def create_product(call: Call) -> Obj:
     p = call.params
     check_known(p, _FIELDS)
     default = get_dict(p, "default_price_data")
-    product = new_product(call.account, {k: v for k, v in p.items() if k != "default_price"})
+    product = new_product(
+        call.account, {k: v for k, v in p.items() if k != "default_price"}, now=call.now
+    )
     if default is not None:
         from paydesk.sandbox.resources.prices import price_from_data
 
         price = price_from_data(
-            call.account, {**default, "product": product["id"]}, "default_price_data", True
+            call.account,
+            {**default, "product": product["id"]},
+            "default_price_data",
+            True,
+            now=call.now,
         )
         call.account.update(product, {"default_price": price["id"]})
     return product
@@ -155,8 +160,8 @@ def update_product(call: Call) -> Obj:
     product = account.get(call.args[0], "product")
     previous = account.update(product, _changes(account, call.params, product))
     if previous:
-        account.update(product, {"updated": now()})
-        account.emit("product.updated", product, previous, now=now())
+        account.update(product, {"updated": call.now})
+        account.emit("product.updated", product, previous, now=call.now)
     return product
 
 
@@ -169,7 +174,7 @@ def delete_product(call: Call) -> Obj:
         raise InvalidRequest(
             "This product cannot be deleted because it has one or more user-created prices."
         )
-    account.emit("product.deleted", product, now=now())
+    account.emit("product.deleted", product, now=call.now)
     return account.delete(product)
 
 

@@ -6,7 +6,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
@@ -52,7 +51,7 @@ def create_endpoint(call: Call) -> Obj:
         "object": "webhook_endpoint",
         "api_version": get_str(p, "api_version"),
         "application": None,
-        "created": now(),
+        "created": call.now,
         "description": get_str(p, "description"),
         "enabled_events": _events(p, required=True),
         "livemode": False,
