@@ -15,6 +15,7 @@ from paydesk.sandbox.errors import InvalidRequest, missing_param, unknown_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.operations.prices import inline_price
 from paydesk.sandbox.params import (
     INT64_MAX,
     apply_metadata,
@@ -28,7 +29,6 @@ from paydesk.sandbox.params import (
 )
 from paydesk.sandbox.resources.customers import create_customer
 from paydesk.sandbox.resources.payment_intents import cancel_intent
-from paydesk.sandbox.resources.prices import price_from_data
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
 from paydesk.sandbox.timers import cancel, on_timer, schedule
@@ -357,7 +357,7 @@ def _line_item(account: Account, entry: Any, param: str, *, now: int) -> Obj:
                 param=f"{param}[price]",
             )
     elif price_data:
-        price = price_from_data(account, price_data, f"{param}[price_data]", now=now)
+        price = inline_price(account, now, price_data, f"{param}[price_data]")
     else:
         raise missing_param(f"{param}[price]")
     if price.get("type") == "recurring" or price.get("recurring"):
