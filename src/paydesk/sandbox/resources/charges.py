@@ -8,6 +8,7 @@ from typing import Any
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -18,7 +19,6 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
-from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
 from paydesk.sandbox.resources.tokens import card_for_source
 from paydesk.sandbox.routing import Call, api

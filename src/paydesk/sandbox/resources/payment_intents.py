@@ -13,6 +13,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC, CardError, InvalidRequest
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -25,7 +26,6 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
-from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.charges import new_charge
 from paydesk.sandbox.resources.payment_methods import (
     AUTH_REQUIRED,

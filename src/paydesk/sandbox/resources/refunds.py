@@ -7,8 +7,8 @@ from typing import Any
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.operations.balance import record_refund
 from paydesk.sandbox.params import apply_metadata, check_known, get_enum, get_int, get_str
-from paydesk.sandbox.resources.balance_transactions import record_refund
 from paydesk.sandbox.routing import Call, api
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
