@@ -8,7 +8,8 @@ from paydesk.sandbox.account import Obj
 from paydesk.sandbox.clock import now
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
-from paydesk.sandbox.resources.tokens import add_source
+from paydesk.sandbox.resources.payment_methods import refuse_declining
+from paydesk.sandbox.resources.tokens import add_source, check_source
 from paydesk.sandbox.routing import Call, api
 
 _FIELDS = {
@@ -116,14 +117,19 @@ def create_customer(call: Call) -> Obj:
         "customer_account": None,
     }
     customer.update(_apply(call, customer))
-    account.insert(customer)
+    # The card is checked first: a card that declines fails the whole create, as on Stripe.
     pm_id = get_str(call.params, "payment_method")
-    if pm_id:
-        pm = account.get(pm_id, "payment_method", "payment_method")
+    pm = account.get(pm_id, "payment_method", "payment_method") if pm_id else None
+    if pm is not None:
+        refuse_declining(account, str((pm.get("card") or {}).get("fingerprint")))
+    source = get_str(call.params, "source")
+    if source:
+        check_source(account, source)
+    account.insert(customer)
+    if pm is not None:
         account.update(pm, {"customer": customer["id"]})
         account.emit("payment_method.attached", pm)
     account.emit("customer.created", customer)
-    source = get_str(call.params, "source")
     if source:
         add_source(account, customer, source, created=True)
     return customer

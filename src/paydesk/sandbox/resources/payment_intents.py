@@ -14,6 +14,12 @@ from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import DOC, CardError, InvalidRequest
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects.payment_method_options import (
+    check_types,
+    forces_challenge,
+    parse_options,
+)
+from paydesk.sandbox.operations.setup_intents import set_up_for_off_session
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -83,6 +89,7 @@ def create_intent(
     statement_descriptor: str | None = None,
     statement_descriptor_suffix: str | None = None,
     transfer_group: str | None = None,
+    payment_method_options: dict[str, Any] | None = None,
 ) -> Obj:
     """A new PaymentIntent in `requires_payment_method`; emits payment_intent.created."""
     pi_id = account.new_id("pi")
@@ -118,14 +125,7 @@ def create_intent(
         "on_behalf_of": None,
         "payment_method": None,
         "payment_method_configuration_details": None,
-        "payment_method_options": {
-            "card": {
-                "installments": None,
-                "mandate_options": None,
-                "network": None,
-                "request_three_d_secure": "automatic",
-            }
-        },
+        "payment_method_options": _with_card_defaults(payment_method_options or {}),
         "payment_method_types": payment_method_types or ["card"],
         "processing": None,
         "receipt_email": receipt_email,
@@ -142,6 +142,17 @@ def create_intent(
     account.insert(pi)
     account.emit("payment_intent.created", pi)
     return pi
+
+
+def _with_card_defaults(options: dict[str, Any]) -> dict[str, Any]:
+    card = {
+        "installments": None,
+        "mandate_options": None,
+        "network": None,
+        "request_three_d_secure": "automatic",
+        **(options.get("card") or {}),
+    }
+    return {**options, "card": card}
 
 
 def confirm_intent(
@@ -167,7 +178,16 @@ def confirm_intent(
         )
     account.update(pi, {"payment_method": pm["id"], "last_payment_error": None})
     behave = behaviour(account, pm)
-    if behave.needs_3ds:
+    needs_3ds = behave.needs_3ds or forces_challenge(pi["payment_method_options"])
+    if (
+        needs_3ds
+        and off_session
+        and behave.off_session_once_set_up
+        and not forces_challenge(pi["payment_method_options"])
+        and set_up_for_off_session(account, pm["id"])
+    ):
+        needs_3ds = False  # authenticated when the card was set up (4000 0025 0000 3155)
+    if needs_3ds:
         if off_session:
             return _decline(account, pi, pm, AUTH_REQUIRED, base_url)
         return _require_action(account, pi, base_url, return_url)
@@ -450,6 +470,9 @@ def create_payment_intent(call: Call) -> Obj:
             "payment_method_types.",
             param="automatic_payment_methods",
         )
+    if types is not None:
+        types = check_types(types, currency)
+    options = parse_options(p.get("payment_method_options"), {}, "payment_intent")
     confirm = get_bool(p, "confirm")
     return_url = _return_url(p)
     off_session = get_bool(p, "off_session")
@@ -476,6 +499,7 @@ def create_payment_intent(call: Call) -> Obj:
         statement_descriptor=get_str(p, "statement_descriptor"),
         statement_descriptor_suffix=get_str(p, "statement_descriptor_suffix"),
         transfer_group=get_str(p, "transfer_group"),
+        payment_method_options=options,
     )
     if pm_id and not confirm:
         pm = resolve(account, pm_id, "payment_method")
@@ -565,7 +589,13 @@ def update_payment_intent(call: Call) -> Obj:
         changes["capture_method"] = get_enum(p, "capture_method", CAPTURE_METHODS)
     types = get_list(p, "payment_method_types")
     if types:
-        changes["payment_method_types"] = [str(t) for t in types]
+        changes["payment_method_types"] = check_types(types, currency)
+    elif "currency" in p:
+        check_types(pi["payment_method_types"], currency)
+    if "payment_method_options" in p:
+        changes["payment_method_options"] = parse_options(
+            p["payment_method_options"], pi["payment_method_options"], "payment_intent"
+        )
     pm_id = get_str(p, "payment_method")
     if pm_id:
         changes["payment_method"] = resolve(account, pm_id, "payment_method")["id"]
@@ -611,6 +641,10 @@ def confirm_payment_intent(call: Call) -> Obj:
         changes["capture_method"] = get_enum(p, "capture_method", CAPTURE_METHODS)
     if "shipping" in p:
         changes["shipping"] = get_dict(p, "shipping")
+    if "payment_method_options" in p:
+        changes["payment_method_options"] = parse_options(
+            p["payment_method_options"], pi["payment_method_options"], "payment_intent"
+        )
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
     pm_id = pm_id or pi.get("payment_method")
     if not pm_id:

@@ -17,6 +17,7 @@ from paydesk.sandbox.params import check_known, get_dict, get_str, req_str
 from paydesk.sandbox.resources.payment_methods import (
     brand,
     fingerprint,
+    refuse_declining,
     test_number,
     validate_card,
 )
@@ -120,6 +121,21 @@ def card_for_source(
     raise _no_such_token(source_id, param)
 
 
+def check_source(account: Account, source_id: str) -> None:
+    """Refuse, before anything changes, a source whose card cannot be saved (it declines)."""
+    number = test_number(source_id)
+    obj = account.find(source_id) if number is None else None
+    card_fingerprint = None
+    if number is not None:
+        card_fingerprint = fingerprint(account, number)
+    elif obj is not None and obj.get("object") == "token":
+        card_fingerprint = obj["card"]["fingerprint"]
+    elif obj is not None and obj.get("object") == "card":
+        card_fingerprint = obj.get("fingerprint")
+    if card_fingerprint is not None:
+        refuse_declining(account, str(card_fingerprint))
+
+
 def add_source(
     account: Account,
     customer: Obj,
@@ -131,6 +147,7 @@ def add_source(
     """Save a token's card on `customer`; the first card saved becomes its default source, and
     so does any card given as `source` on a customer update (`make_default`).
     `created`: the customer is being created with it, so no customer.updated follows."""
+    check_source(account, source_id)
     card = card_for_source(account, source_id, customer)
     if card.get("customer") != customer["id"]:
         account.update(card, {"customer": customer["id"]})
