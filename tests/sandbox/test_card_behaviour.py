@@ -124,3 +124,50 @@ def test_options_are_kept_echoed_and_request_three_d_secure_any_forces_the_chall
     assert plain.payment_method_options is not None
     assert plain.payment_method_options.card is not None
     assert plain.payment_method_options.card.request_three_d_secure == "automatic"
+
+
+# -- Radar's test cards --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("test_pm", ["pm_card_radarBlock", "pm_card_riskLevelHighest"])
+def test_radar_blocks_its_highest_risk_cards(
+    stripe_client: stripe.StripeClient, test_pm: str
+) -> None:
+    with pytest.raises(stripe.CardError) as blocked:
+        stripe_client.v1.payment_intents.create(
+            params={"amount": 1000, "currency": "usd", "payment_method": test_pm, "confirm": True}
+        )
+    assert (blocked.value.code, blocked.value.json_body["error"]["decline_code"]) == (  # type: ignore[index]
+        "card_declined",
+        "fraudulent",
+    )
+    charge = stripe_client.v1.charges.list().data[0]
+    assert charge.status == "failed" and charge.outcome is not None
+    assert (charge.outcome.type, charge.outcome.reason, charge.outcome.risk_level) == (
+        "blocked",
+        "highest_risk_level",
+        "highest",
+    )
+    assert charge.outcome.network_status == "not_sent_to_network"
+
+
+def test_an_elevated_risk_card_pays_with_its_risk_in_the_outcome(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    charge = stripe_client.v1.charges.create(
+        params={"amount": 1000, "currency": "usd", "source": "tok_riskLevelElevated"}
+    )
+    assert charge.status == "succeeded" and charge.outcome is not None
+    assert (charge.outcome.type, charge.outcome.risk_level) == ("authorized", "elevated")
+    normal = stripe_client.v1.charges.create(
+        params={"amount": 1000, "currency": "usd", "source": "tok_visa"}
+    )
+    assert normal.outcome is not None and normal.outcome.risk_level == "normal"
+
+
+def test_the_radar_card_numbers_are_test_cards(stripe_client: stripe.StripeClient) -> None:
+    for number in ("4100000000000019", "4000000000004954", "4000000000009235"):
+        token = stripe_client.v1.tokens.create(
+            params={"card": {"number": number, "exp_month": 12, "exp_year": 2034}}
+        )
+        assert token.card is not None and token.card.last4 == number[-4:]

@@ -37,6 +37,27 @@ _APPROVED = {
 }
 
 
+def _outcome(account: Account, pm: Obj, decline: Decline | None) -> Obj:
+    """Stripe's `outcome`: Radar's risk for the card, then the network's answer (or Radar's
+    block, which never reaches the network)."""
+    risk = card_behaviour(account, str((pm.get("card") or {}).get("fingerprint"))).risk
+    if risk.blocked:
+        return {
+            "advice_code": "do_not_try_again",
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "not_sent_to_network",
+            "reason": "highest_risk_level",
+            "risk_level": risk.level,
+            "risk_score": risk.score,
+            "seller_message": "Stripe blocked this payment as too risky.",
+            "type": "blocked",
+        }
+    outcome = dict(_APPROVED) if decline is None else _declined_outcome(decline)
+    outcome.update(risk_level=risk.level, risk_score=risk.score)
+    return outcome
+
+
 def _declined_outcome(decline: Decline) -> Obj:
     generic = decline.decline_code == "generic_decline"
     return {
@@ -155,7 +176,7 @@ def _insert_charge(
         "livemode": False,
         "metadata": dict(fields.get("metadata") or {}),
         "on_behalf_of": None,
-        "outcome": dict(_APPROVED) if decline is None else _declined_outcome(decline),
+        "outcome": _outcome(account, pm, decline),
         "paid": ok,
         "payment_intent": payment_intent,
         "payment_method": pm["id"],

@@ -63,11 +63,12 @@ FRAUDULENT = Decline("card_declined", "fraudulent", _DECLINED)
 
 @dataclass(frozen=True, slots=True)
 class Risk:
-    """What Radar makes of a card: the `outcome` of its charges."""
+    """What Radar makes of a card: the risk of its charges' `outcome`, and whether Radar's
+    default rule blocks them before they reach the card network."""
 
     level: str = "normal"
-    score: int = 20
-    blocked_reason: str | None = None  # "rule" (highest_risk_level) or "fraudulent"
+    score: int = 32
+    blocked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +100,9 @@ TEST_CARDS: dict[str, Behaviour] = {
     "4000000000000341": Behaviour(GENERIC, charge_only=True),  # attaches, every charge fails
     "4000002500003155": Behaviour(needs_3ds=True, off_session_once_set_up=True),
     # Radar's test cards.
-    "4100000000000019": Behaviour(FRAUDULENT, risk=Risk("highest", 85, "fraudulent")),
-    "4000000000004954": Behaviour(GENERIC, risk=Risk("highest", 85, "rule")),
-    "4000000000009235": Behaviour(risk=Risk("elevated", 65)),
+    "4100000000000019": Behaviour(FRAUDULENT, risk=Risk("highest", 95, blocked=True)),
+    "4000000000004954": Behaviour(FRAUDULENT, risk=Risk("highest", 85, blocked=True)),
+    "4000000000009235": Behaviour(risk=Risk("elevated", 67)),
     "4000002760003184": Behaviour(needs_3ds=True),
     "4000000000003220": Behaviour(needs_3ds=True),
     "4000000000003063": Behaviour(needs_3ds=True),
