@@ -21,6 +21,7 @@ from paydesk.sandbox.params import (
 )
 from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
+from paydesk.sandbox.resources.refunds import refund_uncaptured
 from paydesk.sandbox.resources.tokens import card_for_source
 from paydesk.sandbox.routing import Call, api
 
@@ -460,4 +461,6 @@ def capture_charge(call: Call) -> Obj:
         changes["receipt_email"] = get_str(p, "receipt_email") or None
     previous = account.update(charge, changes)
     account.emit("charge.captured", charge, previous)
+    if captured < int(charge["amount"]):
+        refund_uncaptured(account, charge, int(charge["amount"]) - captured)
     return charge

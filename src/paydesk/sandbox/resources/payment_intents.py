@@ -41,6 +41,7 @@ from paydesk.sandbox.resources.payment_methods import (
     behaviour,
     resolve,
 )
+from paydesk.sandbox.resources.refunds import refund_uncaptured
 from paydesk.sandbox.routing import Call, api
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -328,6 +329,8 @@ def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = No
     )
     account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
     account.emit("charge.captured", charge, previous)
+    if amount < int(charge["amount"]):
+        refund_uncaptured(account, charge, int(charge["amount"]) - amount)
     account.emit("payment_intent.succeeded", pi)
     return pi
 
