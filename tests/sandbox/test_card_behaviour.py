@@ -171,3 +171,37 @@ def test_the_radar_card_numbers_are_test_cards(stripe_client: stripe.StripeClien
             params={"card": {"number": number, "exp_month": 12, "exp_year": 2034}}
         )
         assert token.card is not None and token.card.last4 == number[-4:]
+
+
+# -- a customer's saved card as a PaymentIntent's payment_method ----------------------------------
+
+
+def test_a_payment_intent_takes_a_customers_saved_card(stripe_client: stripe.StripeClient) -> None:
+    customer = _customer(stripe_client, source="tok_visa")
+    card_id = stripe_client.v1.customers.retrieve(customer.id).default_source
+    assert isinstance(card_id, str) and card_id.startswith("card_")
+    pi = stripe_client.v1.payment_intents.create(
+        params={"amount": 1800, "currency": "usd", "customer": customer.id,
+                "payment_method": card_id, "confirm": True, "off_session": True}
+    )  # fmt: skip
+    assert (pi.status, pi.payment_method) == ("succeeded", card_id)
+    charge = stripe_client.v1.charges.retrieve(str(pi.latest_charge))
+    assert charge.payment_method == card_id
+    assert charge.payment_method_details is not None
+    assert charge.payment_method_details.card is not None
+    assert charge.payment_method_details.card.last4 == "4242"
+
+
+def test_a_saved_card_needs_its_customer_on_the_intent(stripe_client: stripe.StripeClient) -> None:
+    customer = _customer(stripe_client, source="tok_visa")
+    card_id = str(stripe_client.v1.customers.retrieve(customer.id).default_source)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        stripe_client.v1.payment_intents.create(
+            params={"amount": 1800, "currency": "usd", "payment_method": card_id, "confirm": True}
+        )
+    assert refused.value.param == "payment_method"
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.payment_intents.create(
+            params={"amount": 1800, "currency": "usd", "payment_method": "card_nope",
+                    "confirm": True}
+        )  # fmt: skip

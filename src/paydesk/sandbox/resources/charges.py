@@ -285,7 +285,7 @@ _CREATE_FIELDS = {
 _NO_CARD = "Cannot charge a customer that has no active card"
 
 
-def _card_view(card: Obj) -> Obj:
+def card_view(card: Obj) -> Obj:
     """A saved card seen the way charge details read a PaymentMethod's card."""
     address = {
         "city": card.get("address_city"),
@@ -389,7 +389,7 @@ def create_charge(call: Call) -> Obj:
     charge = _insert_charge(
         account,
         fields,
-        _card_view(card),
+        card_view(card),
         call.base_url,
         payment_intent=None,
         source=snapshot(card),

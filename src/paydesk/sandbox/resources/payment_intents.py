@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import now
-from paydesk.sandbox.errors import DOC, CardError, InvalidRequest
+from paydesk.sandbox.errors import DOC, CardError, InvalidRequest, ResourceMissing
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.objects.payment_method_options import (
@@ -33,7 +33,7 @@ from paydesk.sandbox.params import (
     req_int,
 )
 from paydesk.sandbox.resources.balance_transactions import record_charge
-from paydesk.sandbox.resources.charges import new_charge
+from paydesk.sandbox.resources.charges import card_view, new_charge
 from paydesk.sandbox.resources.payment_methods import (
     AUTH_REQUIRED,
     Decline,
@@ -145,6 +145,24 @@ def create_intent(
     return pi
 
 
+def payment_method_for(account: Account, pi: Obj, pm_id: str) -> Obj:
+    """The PaymentMethod `pm_id`, or a customer's saved card (`card_…`, `src_…`): Stripe takes
+    one as a payment_method and charges it as one."""
+    if not pm_id.startswith(("card_", "src_")):
+        return resolve(account, pm_id, "payment_method")
+    card = account.find(pm_id)
+    if card is None or card.get("object") not in ("card", "source") or card.get("deleted"):
+        raise ResourceMissing("payment_method", pm_id, "payment_method")
+    owner = card.get("customer")
+    if owner is not None and owner != pi.get("customer"):
+        raise InvalidRequest(
+            f"The provided source {pm_id} belongs to a Customer; to use it, also pass that "
+            "customer on the PaymentIntent.",
+            param="payment_method",
+        )
+    return {**card_view(card), "object": "payment_method", "customer": owner, "type": "card"}
+
+
 def _with_card_defaults(options: dict[str, Any]) -> dict[str, Any]:
     card = {
         "installments": None,
@@ -169,7 +187,7 @@ def confirm_intent(
     CardError is raised after the decline is recorded (failed charge, events)."""
     if pi["status"] not in CONFIRMABLE:
         raise _unexpected_state(pi, "confirm", CONFIRMABLE)
-    pm = resolve(account, payment_method_id, "payment_method")
+    pm = payment_method_for(account, pi, payment_method_id)
     if pi.get("customer") and pm.get("customer") and pm["customer"] != pi["customer"]:
         raise InvalidRequest(
             f"The provided PaymentMethod {pm['id']} was previously used with a PaymentIntent "
@@ -278,7 +296,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
     requires_payment_method with payment_intent_authentication_failure."""
     if pi["status"] != "requires_action":
         raise _unexpected_state(pi, "authenticate", ("requires_action",))
-    pm = account.get(pi["payment_method"], "payment_method", "payment_method")
+    pm = payment_method_for(account, pi, pi["payment_method"])
     base_url = _base_of((pi.get("next_action") or {}).get("redirect_to_url", {}).get("url", ""))
     if success:
         return _succeed(account, pi, pm, base_url)
@@ -505,7 +523,7 @@ def create_payment_intent(call: Call) -> Obj:
         payment_method_options=options,
     )
     if pm_id and not confirm:
-        pm = resolve(account, pm_id, "payment_method")
+        pm = payment_method_for(account, pi, pm_id)
         account.update(pi, {"payment_method": pm["id"], "status": "requires_confirmation"})
     if confirm:
         if not pm_id:
@@ -601,7 +619,7 @@ def update_payment_intent(call: Call) -> Obj:
         )
     pm_id = get_str(p, "payment_method")
     if pm_id:
-        changes["payment_method"] = resolve(account, pm_id, "payment_method")["id"]
+        changes["payment_method"] = payment_method_for(account, pi, pm_id)["id"]
         if pi["status"] == "requires_payment_method":
             changes["status"] = "requires_confirmation"
     account.update(pi, changes)
