@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import DOC, CardError
 from paydesk.sandbox.objects import setup_intent as model
 from paydesk.sandbox.objects.payment_method_options import forces_challenge
@@ -26,6 +25,7 @@ AUTH_FAILED_MESSAGE = (
 
 def create_setup_intent(
     account: Account,
+    now: int,
     *,
     customer: str | None = None,
     usage: str = "off_session",
@@ -41,7 +41,7 @@ def create_setup_intent(
     options["card"] = {**model.card_options(), **options["card"]}
     si = model.skeleton(
         account.new_id("seti"),
-        created=now(),
+        created=now,
         customer=customer,
         usage=usage,
         payment_method_types=payment_method_types or ["card"],

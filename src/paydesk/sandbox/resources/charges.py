@@ -22,7 +22,7 @@ from paydesk.sandbox.params import (
 from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
 from paydesk.sandbox.resources.refunds import refund_uncaptured
-from paydesk.sandbox.resources.tokens import card_for_source
+from paydesk.sandbox.resources.tokens import card_for_source, card_from_hash
 from paydesk.sandbox.routing import Call, api
 
 _APPROVED = {
@@ -329,6 +329,8 @@ _NETWORKS = {
 
 
 def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None) -> Obj:
+    if isinstance(p.get("source"), dict):
+        return card_from_hash(account, p["source"], "source")
     source = get_str(p, "source")
     if source and customer is not None:
         # With a customer, Stripe charges only a card saved on that customer, never a token.

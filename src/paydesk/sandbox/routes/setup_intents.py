@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Obj
+from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.objects import setup_intent as model
@@ -89,6 +90,7 @@ def create_setup_intent(call: Call) -> Obj:
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
     si = ops.create_setup_intent(
         call.account,
+        now(),  # read at the edge: operations are handed the time
         customer=_customer(call),
         usage=usage,
         payment_method_types=_types(p),
