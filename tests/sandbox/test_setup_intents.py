@@ -11,6 +11,7 @@ import pytest
 import stripe
 
 from paydesk.sandbox.errors import InvalidRequest
+from paydesk.sandbox.keys import publishable_key
 from paydesk.sandbox.objects import setup_intent as model
 
 
@@ -236,3 +237,62 @@ def test_3184_always_needs_authentication(stripe_client: stripe.StripeClient) ->
     assert declined.value.json_body is not None
     pi = declined.value.json_body["error"]["payment_intent"]
     assert pi["status"] == "requires_payment_method"
+
+
+def test_3155_authenticated_on_session_with_setup_future_usage_pays_off_session_later(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    customer = _customer(stripe_client).id
+    pi = stripe_client.v1.payment_intents.create(
+        params={
+            "amount": 2000,
+            "currency": "usd",
+            "customer": customer,
+            "payment_method": "pm_card_authenticationRequiredOnSetup",
+            "setup_future_usage": "off_session",
+            "confirm": True,
+            "return_url": "https://shop.example/back",
+        }
+    )
+    assert pi.status == "requires_action"
+    assert pi.next_action is not None and pi.next_action.redirect_to_url is not None
+    _challenge(str(pi.next_action.redirect_to_url.url), "complete")
+    paid = stripe_client.v1.payment_intents.retrieve(pi.id)
+    assert paid.status == "succeeded" and isinstance(paid.payment_method, str)
+    assert _off_session(stripe_client, customer, paid.payment_method).status == "succeeded"
+
+
+def test_stripe_js_confirms_a_setup_intent_with_the_publishable_key(
+    sandbox_url: str, stripe_key: str, stripe_client: stripe.StripeClient
+) -> None:
+    si = stripe_client.v1.setup_intents.create()
+    pk = publishable_key(stripe_key)
+    form = {
+        "payment_method_data[type]": "card",
+        "payment_method_data[card][number]": "4242424242424242",
+        "payment_method_data[card][exp_month]": "12",
+        "payment_method_data[card][exp_year]": "34",
+        "payment_method_data[card][cvc]": "123",
+        "key": pk,
+        "client_secret": str(si.client_secret),
+        "muid": "NA",
+        "_stripe_version": "2020-08-27",
+    }
+    confirmed = httpx.post(f"{sandbox_url}/v1/setup_intents/{si.id}/confirm", data=form)
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "succeeded"
+    fetched = httpx.get(
+        f"{sandbox_url}/v1/setup_intents/{si.id}",
+        params={"client_secret": si.client_secret, "key": pk},
+    )
+    assert fetched.status_code == 200 and fetched.json()["status"] == "succeeded"
+    wrong = httpx.get(
+        f"{sandbox_url}/v1/setup_intents/{si.id}",
+        params={"client_secret": f"{si.id}_secret_nope", "key": pk},
+    )
+    assert wrong.status_code == 400 and wrong.json()["error"]["param"] == "client_secret"
+    cancel = httpx.post(
+        f"{sandbox_url}/v1/setup_intents/{si.id}/cancel",
+        data={"key": pk, "client_secret": str(si.client_secret)},
+    )
+    assert cancel.status_code == 401
