@@ -29,7 +29,7 @@ from paydesk.sandbox.params import (
     get_list,
     get_str,
 )
-from paydesk.sandbox.resources.customers import create_customer
+from paydesk.sandbox.resources.customers import new_customer
 from paydesk.sandbox.resources.payment_intents import cancel_intent
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
@@ -617,8 +617,7 @@ def buyer_customer(
     if session["customer"] or session.get("customer_creation") != "always":
         return session["customer"]  # type: ignore[no-any-return]
     params = {"email": email, "name": name} if name else {"email": email}
-    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers", now)
-    customer = create_customer(call)
+    customer = new_customer(account, now, params)
     account.update(session, {"customer": customer["id"]})
     return customer["id"]  # type: ignore[no-any-return]
 

@@ -8,6 +8,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest, ResourceMissing, missing_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects.customer import customer as customer_skeleton
 from paydesk.sandbox.operations.payment_methods import refuse_declining
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
 from paydesk.sandbox.resources.tokens import add_source, check_source
@@ -50,8 +51,7 @@ def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: value.get(k) for k in _ADDRESS}
 
 
-def _apply(call: Call, customer: Obj) -> dict[str, Any]:
-    p = call.params
+def _apply(account: Account, p: dict[str, Any], customer: Obj) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in ("email", "name", "description", "phone"):
         if name in p:
@@ -81,9 +81,7 @@ def _apply(call: Call, customer: Obj) -> dict[str, Any]:
         if "default_payment_method" in settings:
             pm_id = settings["default_payment_method"] or None
             if pm_id:
-                call.account.get(
-                    pm_id, "payment_method", "invoice_settings[default_payment_method]"
-                )
+                account.get(pm_id, "payment_method", "invoice_settings[default_payment_method]")
             merged["default_payment_method"] = pm_id
         if "footer" in settings:
             merged["footer"] = settings["footer"] or None
@@ -174,56 +172,32 @@ def retrieve_customer_tax_id(call: Call) -> Obj:
 @api.route("POST", "/v1/customers")
 def create_customer(call: Call) -> Obj:
     check_known(call.params, _FIELDS)
-    tax_ids = _tax_ids(call.params)
-    account = call.account
-    customer: Obj = {
-        "id": account.new_id("cus"),
-        "object": "customer",
-        "address": None,
-        "balance": 0,
-        "created": call.now,
-        "currency": None,
-        "default_source": None,
-        "delinquent": False,
-        "description": None,
-        "discount": None,
-        "email": None,
-        "invoice_prefix": account.new_id("x")[2:10].upper(),
-        "invoice_settings": {
-            "custom_fields": None,
-            "default_payment_method": None,
-            "footer": None,
-            "rendering_options": None,
-        },
-        "livemode": False,
-        "metadata": {},
-        "name": None,
-        "next_invoice_sequence": 1,
-        "phone": None,
-        "preferred_locales": [],
-        "shipping": None,
-        "tax_exempt": "none",
-        "test_clock": None,
-        "customer_account": None,
-    }
-    customer.update(_apply(call, customer))
+    return new_customer(call.account, call.now, call.params)
+
+
+def new_customer(account: Account, now: int, params: dict[str, Any]) -> Obj:
+    """A customer from create parameters, with its card or source, tax ids and events (also
+    what Checkout makes for a buyer with customer_creation=always)."""
+    tax_ids = _tax_ids(params)
+    customer = customer_skeleton(account.new_id("cus"), now, account.new_id("x")[2:10].upper())
+    customer.update(_apply(account, params, customer))
     # The card is checked first: a card that declines fails the whole create, as on Stripe.
-    pm_id = get_str(call.params, "payment_method")
+    pm_id = get_str(params, "payment_method")
     pm = account.get(pm_id, "payment_method", "payment_method") if pm_id else None
     if pm is not None:
         refuse_declining(account, str((pm.get("card") or {}).get("fingerprint")))
-    source = get_str(call.params, "source")
+    source = get_str(params, "source")
     if source:
         check_source(account, source)
     account.insert(customer)
     if pm is not None:
         account.update(pm, {"customer": customer["id"]})
-        account.emit("payment_method.attached", pm, now=call.now)
-    account.emit("customer.created", customer, now=call.now)
+        account.emit("payment_method.attached", pm, now=now)
+    account.emit("customer.created", customer, now=now)
     for kind, value in tax_ids:
-        _new_tax_id(account, customer, kind, value, now=call.now)
+        _new_tax_id(account, customer, kind, value, now=now)
     if source:
-        add_source(account, customer, source, created=True, now=call.now)
+        add_source(account, customer, source, created=True, now=now)
     return customer
 
 
@@ -239,7 +213,7 @@ def retrieve_customer(call: Call) -> Obj:
 def update_customer(call: Call) -> Obj:
     check_known(call.params, _FIELDS - _UPDATE_ONLY_AT_CREATE)
     customer = call.account.get(call.args[0], "customer")
-    previous = call.account.update(customer, _apply(call, customer))
+    previous = call.account.update(customer, _apply(call.account, call.params, customer))
     if previous:
         call.account.emit("customer.updated", customer, previous, now=call.now)
     source = get_str(call.params, "source")
