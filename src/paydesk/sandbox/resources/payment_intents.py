@@ -27,6 +27,7 @@ from paydesk.sandbox.operations.payment_methods import (
     card_payment_method,
     resolve,
 )
+from paydesk.sandbox.operations.refunds import refund_uncaptured
 from paydesk.sandbox.operations.setup_intents import set_up_for_off_session
 from paydesk.sandbox.params import (
     apply_metadata,
@@ -41,7 +42,6 @@ from paydesk.sandbox.params import (
     req_int,
 )
 from paydesk.sandbox.resources.charges import card_view, new_charge
-from paydesk.sandbox.resources.refunds import refund_uncaptured
 from paydesk.sandbox.routing import Call, api
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
