@@ -9,10 +9,12 @@ import pytest
 
 from paydesk.sandbox.objects import BadTransition, check_transition
 from paydesk.sandbox.objects.balance import TRANSITIONS as BALANCE_TRANSACTION
+from paydesk.sandbox.objects.checkout_session import TRANSITIONS as CHECKOUT_SESSION
 
 # What Stripe does, written out independently of the tables under test.
 ALLOWED = {
     "balance_transaction": (BALANCE_TRANSACTION, {("pending", "available")}),
+    "checkout.session": (CHECKOUT_SESSION, {("open", "complete"), ("open", "expired")}),
 }
 
 CASES = [
