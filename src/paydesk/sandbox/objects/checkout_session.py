@@ -12,6 +12,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# Fields for features the sandbox does not offer: always null, as on a session without them.
+_UNUSED: Obj = dict.fromkeys(("consent", "consent_collection", "currency_conversion"))
+
+
 def checkout_session(obj_id: str, created: int, expires_at: int, mode: str, url: str) -> Obj:
     return {
         "id": obj_id,
@@ -27,11 +31,9 @@ def checkout_session(obj_id: str, created: int, expires_at: int, mode: str, url:
         "client_reference_id": None,
         "client_secret": None,
         "collected_information": None,
-        "consent": None,
-        "consent_collection": None,
         "created": created,
         "currency": None,
-        "currency_conversion": None,
+        **_UNUSED,
         "custom_fields": [],
         "custom_text": _custom_text(),
         "customer": None,
