@@ -12,6 +12,7 @@ from paydesk.sandbox.operations.subscriptions import (
     COLLECTION_METHODS,
     current_period,
     next_period_end,
+    product_name,
 )
 from paydesk.sandbox.params import (
     apply_metadata,
@@ -81,13 +82,14 @@ def preview(account: Account, now: int, customer: Obj, sub: Obj | None) -> Obj:
     if sub is not None:
         _, end = current_period(sub)
         start, stop = end, next_period_end(sub, end)
+        draft.update(period_start=start, period_end=stop)
         for item in sub["items"]["data"]:
             price = item["price"]
             invoices.add_line(
                 account,
                 draft,
                 amount=int(price["unit_amount"] or 0) * int(item["quantity"]),
-                description=f"{item['quantity']} × {price['product']}",
+                description=f"{item['quantity']} × {product_name(account, price)}",
                 period={"end": stop, "start": start},
                 quantity=int(item["quantity"]),
                 price=price,

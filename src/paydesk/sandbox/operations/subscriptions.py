@@ -292,7 +292,7 @@ def build_invoice(account: Account, now: int, sub: Obj, reason: str) -> Obj:
     for item in sub["items"]["data"]:
         price = item["price"]
         amount = 0 if trialing else int(price["unit_amount"] or 0) * int(item["quantity"])
-        name = _product_name(account, price)
+        name = product_name(account, price)
         label = f"Trial period for {name}" if trialing else f"{item['quantity']} × {name}"
         invoices.add_line(
             account,
@@ -327,7 +327,7 @@ def _item_parent(sub: Obj, item: Obj) -> Obj:
     }
 
 
-def _product_name(account: Account, price: Obj) -> str:
+def product_name(account: Account, price: Obj) -> str:
     product = account.find(price["product"])
     return str(product["name"]) if product else str(price["product"])
 
