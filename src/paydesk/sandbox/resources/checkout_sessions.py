@@ -115,10 +115,10 @@ def create_session(call: Call) -> Obj:
     if not mode:
         raise missing_param("mode")
     get_enum(p, "mode", ("payment", "setup", "subscription"))
-    if mode != "payment":
+    if mode == "setup":
         raise InvalidRequest(
-            f"The paydesk sandbox does not support mode={mode} Checkout Sessions yet; "
-            "use mode=payment.",
+            "The paydesk sandbox does not support mode=setup Checkout Sessions yet; "
+            "use mode=payment or mode=subscription.",
             param="mode",
         )
     ui_mode = get_enum(p, "ui_mode", ("hosted", "embedded", "custom"), "hosted")
@@ -149,7 +149,7 @@ def create_session(call: Call) -> Obj:
             param="customer_creation",
         )
     methods = _payment_method_types(p)
-    items = _line_items(account, p)
+    items = _line_items(account, p, mode)
     currency = items[0]["currency"]
     subtotal = sum(item["amount_subtotal"] for item in items)
     pi_data = _payment_intent_data(p)
@@ -209,7 +209,7 @@ def create_session(call: Call) -> Obj:
         "locale": get_enum(p, "locale", _LOCALES),
         "managed_payments": None,
         "metadata": apply_metadata({}, p),
-        "mode": "payment",
+        "mode": mode,
         "origin_context": None,
         "payment_intent": None,
         "payment_link": None,
@@ -245,7 +245,13 @@ def create_session(call: Call) -> Obj:
     }
     account.insert(session)
     account.insert(
-        {"id": session_id + "_state", "object": STATE, "line_items": items, "pi_data": pi_data}
+        {
+            "id": session_id + "_state",
+            "object": STATE,
+            "line_items": items,
+            "pi_data": pi_data,
+            "subscription_data": _subscription_data(p) if mode == "subscription" else None,
+        }
     )
     _schedule(account, session)
     return session
@@ -317,7 +323,17 @@ def _payment_intent_data(p: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
+def _subscription_data(p: dict[str, Any]) -> dict[str, Any]:
+    """What mode=subscription passes on to the subscription it creates."""
+    data = get_dict(p, "subscription_data") or {}
+    return {
+        "trial_period_days": get_int(data, "trial_period_days", minimum=1),
+        "metadata": apply_metadata({}, data),
+        "description": get_str(data, "description"),
+    }
+
+
+def _line_items(account: Account, p: dict[str, Any], mode: str = "payment") -> list[Obj]:
     raw = p.get("line_items")
     if raw is None or raw == "" or raw == []:
         raise missing_param("line_items")
@@ -327,7 +343,7 @@ def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
         raise InvalidRequest("Invalid array: line_items", param="line_items")
     items: list[Obj] = []
     for i, entry in enumerate(raw):
-        items.append(_line_item(account, entry, f"line_items[{i}]"))
+        items.append(_line_item(account, entry, f"line_items[{i}]", mode))
     currency = items[0]["currency"]
     for i, item in enumerate(items):
         if item["currency"] != currency:
@@ -339,7 +355,7 @@ def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
     return items
 
 
-def _line_item(account: Account, entry: Any, param: str) -> Obj:
+def _line_item(account: Account, entry: Any, param: str, mode: str = "payment") -> Obj:
     if not isinstance(entry, dict):
         raise InvalidRequest(f"Invalid object: {param} must be a hash", param=param)
     price_id = get_str(entry, "price")
@@ -361,7 +377,7 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
         price = price_from_data(account, price_data, f"{param}[price_data]")
     else:
         raise missing_param(f"{param}[price]")
-    if price.get("type") == "recurring" or price.get("recurring"):
+    if mode == "payment" and (price.get("type") == "recurring" or price.get("recurring")):
         raise InvalidRequest(
             "You specified `payment` mode but passed a recurring price. Either switch to "
             "`subscription` mode or use only one-time prices.",
@@ -555,7 +571,8 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
             "status": "complete",
             "url": None,
             "payment_status": payment_status,
-            "payment_intent": pi["id"] if pi is not None else None,
+            # A subscription's payment belongs to its invoice, not to the session.
+            "payment_intent": pi["id"] if pi is not None and session["mode"] == "payment" else None,
             "customer_details": details,
             "collected_information": {
                 "business_name": None,
