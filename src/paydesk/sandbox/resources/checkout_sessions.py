@@ -150,6 +150,12 @@ def create_session(call: Call) -> Obj:
         )
     methods = _payment_method_types(p)
     items = _line_items(account, p, mode)
+    if mode == "subscription" and not any(_recurring(account, item) for item in items):
+        raise InvalidRequest(
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+            param="line_items",
+        )
     currency = items[0]["currency"]
     subtotal = sum(item["amount_subtotal"] for item in items)
     pi_data = _payment_intent_data(p)
@@ -321,6 +327,10 @@ def _payment_intent_data(p: dict[str, Any]) -> dict[str, Any]:
             )
         result["capture_method"] = "automatic" if capture == "automatic_async" else capture
     return result
+
+
+def _recurring(account: Account, item: Obj) -> bool:
+    return bool(account.get(item["price"], "price", "line_items").get("recurring"))
 
 
 def _subscription_data(p: dict[str, Any]) -> dict[str, Any]:
