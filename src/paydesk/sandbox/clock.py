@@ -63,3 +63,10 @@ def frozen(at: int | None) -> Iterator[None]:
         yield
     finally:
         _frozen.reset(token)
+
+
+def acting_now(account: Account, clock_id: str | None) -> int:
+    """Business time for an object on `clock_id`: the moment being simulated when inside
+    `frozen(...)` (a timer firing while its clock advances), else the clock's frozen time."""
+    at = _frozen.get()
+    return at if at is not None else business_now(account, clock_id, wall_now())
