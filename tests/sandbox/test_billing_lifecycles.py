@@ -259,3 +259,52 @@ def test_deleting_a_clock_deletes_its_customers(stripe_client: stripe.StripeClie
     world.client.v1.test_helpers.test_clocks.delete(world.clock.id)
     assert world.client.v1.customers.retrieve(world.customer.id).deleted
     assert world.sub(sub.id).status == "canceled"
+
+
+def test_items_list_filters_and_search(stripe_client: stripe.StripeClient) -> None:
+    world = make_world(stripe_client)
+    sub = world.subscribe(metadata={"plan": "pro"})
+    other = world.client.v1.prices.create(
+        params={
+            "product": world.price.product,
+            "unit_amount": 1000,
+            "currency": "eur",
+            "recurring": {"interval": "month"},
+        }
+    )
+    added = world.client.v1.subscription_items.create(
+        params={"subscription": sub.id, "price": other.id, "quantity": 2}
+    )
+    assert added.quantity == 2 and added.price.id == other.id
+    items = world.client.v1.subscription_items.list(params={"subscription": sub.id})
+    assert {i.id for i in items.data} == {sub.items.data[0].id, added.id}
+    world.client.v1.subscription_items.update(added.id, params={"quantity": 3})
+    assert world.client.v1.subscription_items.retrieve(added.id).quantity == 3
+    world.client.v1.subscription_items.delete(added.id)
+    assert len(world.sub(sub.id).items.data) == 1
+    by_price = world.client.v1.subscriptions.list(params={"price": world.price.id})
+    assert [s.id for s in by_price.data] == [sub.id]
+    assert world.client.v1.subscriptions.list(params={"status": "canceled"}).data == []
+    found = world.client.v1.subscriptions.search(params={"query": "metadata['plan']:'pro'"})
+    assert [s.id for s in found.data] == [sub.id]
+    world.client.v1.subscriptions.cancel(sub.id)
+    ended = world.client.v1.subscriptions.list(params={"status": "canceled"})
+    assert [s.id for s in ended.data] == [sub.id]
+    with pytest.raises(stripe.InvalidRequestError, match="already been canceled"):
+        world.client.v1.subscriptions.cancel(sub.id)
+
+
+def test_bad_requests_name_the_parameter(stripe_client: stripe.StripeClient) -> None:
+    world = make_world(stripe_client)
+    one_time = world.client.v1.prices.create(
+        params={"product": world.price.product, "unit_amount": 500, "currency": "eur"}
+    )
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        world.subscribe(items=[{"price": one_time.id}])
+    assert raised.value.param == "items[0][price]"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        world.subscribe(collection_method="send_invoice")
+    assert raised.value.param == "days_until_due"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        world.client.v1.subscriptions.create(params={"customer": world.customer.id})
+    assert raised.value.param == "items"
