@@ -3,6 +3,7 @@ timer queue at business time, and subscriptions paid by debit."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import stripe
 
@@ -100,3 +101,38 @@ def test_iban_is_checked_and_test_tokens_work(stripe_client: stripe.StripeClient
         }
     )
     assert pi.status == "processing"
+
+
+def test_hosted_invoice_page_takes_an_iban(stripe_client: stripe.StripeClient) -> None:
+    world = make_world(stripe_client, card=None)
+    stripe_client.v1.invoice_items.create(
+        params={"customer": world.customer.id, "amount": 15000, "currency": "eur"}
+    )
+    draft = stripe_client.v1.invoices.create(
+        params={
+            "customer": world.customer.id,
+            "pending_invoice_items_behavior": "include",
+            "payment_settings": {"payment_method_types": ["card", "sepa_debit"]},
+        }
+    )
+    invoice = stripe_client.v1.invoices.finalize_invoice(draft.id)
+    page = httpx.get(invoice.hosted_invoice_url)
+    assert "SEPA Direct Debit" in page.text
+    bad = httpx.post(
+        invoice.hosted_invoice_url,
+        data={"method": "sepa_debit", "iban": "DE00123", "account_holder": "Jenny Rosen"},
+    )
+    assert bad.status_code == 400 and "IBAN" in bad.text
+    sent = httpx.post(
+        invoice.hosted_invoice_url,
+        data={
+            "method": "sepa_debit",
+            "iban": "DE89 3704 0044 0532 0130 00",
+            "account_holder": "Jenny Rosen",
+        },
+    )
+    assert sent.status_code == 303
+    assert "processing" in httpx.get(invoice.hosted_invoice_url).text
+    assert stripe_client.v1.invoices.retrieve(invoice.id).status == "open"
+    world.advance(60)
+    assert stripe_client.v1.invoices.retrieve(invoice.id).status == "paid"

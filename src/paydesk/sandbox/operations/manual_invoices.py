@@ -18,6 +18,7 @@ from paydesk.sandbox.params import (
     apply_metadata,
     get_bool,
     get_currency,
+    get_dict,
     get_enum,
     get_int,
     get_list,
@@ -49,6 +50,8 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     rates = [str(r) for r in get_list(p, "default_tax_rates") or []]
     for rate in rates:
         account.get(rate, "tax_rate", "default_tax_rates")
+    payment_settings = get_dict(p, "payment_settings") or {}
+    types = get_list(payment_settings, "payment_method_types")
     pm_id = get_str(p, "default_payment_method")
     settings: dict[str, Any] = {
         "auto_advance": get_bool(p, "auto_advance", False),
@@ -59,6 +62,11 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
         "default_tax_rates": rates,
         "default_payment_method": resolve(account, pm_id)["id"] if pm_id else None,
         "due_date": due_date or (now + days * 86400 if days is not None else None),
+        "payment_settings": {
+            "default_mandate": None,
+            "payment_method_options": None,
+            "payment_method_types": [str(t) for t in types] if types else None,
+        },
     }
     invoice = invoices.new_draft(account, now, customer, currency=currency, settings=settings)
     for item in pending:

@@ -21,7 +21,7 @@ from paydesk.sandbox.pages.checkout import AUTH_FAILED, BUSINESS_NAME
 from paydesk.sandbox.pages.checkout import _read_card as read_card
 from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.payment_intents import confirm_intent
-from paydesk.sandbox.resources.payment_methods import card_payment_method
+from paydesk.sandbox.resources.payment_methods import card_payment_method, sepa_payment_method
 from paydesk.sandbox.store import Store
 
 
@@ -95,12 +95,14 @@ class InvoicePage:
         if invoice["status"] not in ("open", "uncollectible"):
             return _see_other(f"/invoice/{invoice['id']}")  # paid already: never twice
         kept = {k: form.get(k, "").strip() for k in ("email", "cardholder_name", "card_expiry")}
-        problems, card = read_card(form, kept)
-        if card is None:
-            return self._page(request, account, invoice, problems, kept, status=400)
         pi = invoices.intent_of(account, invoice)
         if pi is None or pi["status"] in ("succeeded", "processing"):
             return _see_other(f"/invoice/{invoice['id']}")
+        if form.get("method") == "sepa_debit":
+            return self._pay_by_debit(request, account, invoice, pi, form)
+        problems, card = read_card(form, kept)
+        if card is None:
+            return self._page(request, account, invoice, problems, kept, status=400)
         base = str(request.base_url).rstrip("/")
         number, exp_month, exp_year, cvc = card
         now = business_now(account, invoice.get("test_clock"), wall_now())
@@ -125,6 +127,23 @@ class InvoicePage:
             return _see_other(pi["next_action"]["redirect_to_url"]["url"])
         return _see_other(f"/invoice/{invoice['id']}")
 
+    def _pay_by_debit(
+        self, request: Request, account: Account, invoice: Obj, pi: Obj, form: dict[str, str]
+    ) -> Response:
+        """An IBAN instead of a card: the debit is processing until the bank answers, and the
+        invoice stays open until then."""
+        holder = {"name": form.get("account_holder", "").strip(), "email": form.get("email", "")}
+        base = str(request.base_url).rstrip("/")
+        now = business_now(account, invoice.get("test_clock"), wall_now())
+        with frozen(now if invoice.get("test_clock") else None):
+            try:
+                pm = sepa_payment_method(account, form.get("iban", ""), holder, param="iban")
+                confirm_intent(account, pi, pm["id"], base)
+            except StripeError as error:
+                kept = {"email": form.get("email", ""), "cardholder_name": holder["name"]}
+                return self._page(request, account, invoice, [error.message], kept, status=400)
+        return _see_other(f"/invoice/{invoice['id']}")
+
     def _page(
         self,
         request: Request,
@@ -137,14 +156,16 @@ class InvoicePage:
         values = dict(kept or {})
         values.setdefault("email", invoice.get("customer_email") or "")
         due = invoice.get("due_date")
+        pi = invoices.intent_of(account, invoice)
         context: dict[str, Any] = {
             "business": BUSINESS_NAME,
             "invoice": invoice,
+            "processing": pi is not None and pi["status"] == "processing",
+            "takes_iban": pi is not None and "sepa_debit" in pi["payment_method_types"],
             "errors": errors or [],
             "values": values,
             "due": datetime.fromtimestamp(due, UTC).strftime("%B %d, %Y") if due else None,
         }
-        del account
         return self.templates.TemplateResponse(request, "invoice.html", context, status_code=status)
 
 
