@@ -308,3 +308,33 @@ def test_bad_requests_name_the_parameter(stripe_client: stripe.StripeClient) -> 
     with pytest.raises(stripe.InvalidRequestError) as raised:
         world.client.v1.subscriptions.create(params={"customer": world.customer.id})
     assert raised.value.param == "items"
+
+
+def test_pause_collection_voids_renewals_until_it_resumes(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client)
+    sub = world.subscribe()
+    world.client.v1.subscriptions.update(
+        sub.id, params={"pause_collection": {"behavior": "void", "resumes_at": MAR_1 - DAY}}
+    )
+    world.advance_to(FEB_1 + 2 * HOUR)
+    assert world.invoices()[-1].status == "void"
+    world.advance_to(MAR_1 + 2 * HOUR)
+    assert world.invoices()[-1].status == "paid"
+    assert world.sub(sub.id).pause_collection is None
+
+
+def test_cancel_now_with_proration_credits_the_unused_time(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client, amount=3100)
+    sub = world.subscribe()
+    world.advance(16 * DAY)
+    ended = world.client.v1.subscriptions.cancel(
+        sub.id, params={"prorate": True, "invoice_now": True}
+    )
+    assert ended.status == "canceled"
+    final = world.invoices()[-1]
+    assert final.total == -1500 and final.amount_due == 0
+    assert final.lines.data[0].parent.invoice_item_details.proration

@@ -63,9 +63,35 @@ def renew(account: Account, now: int, sub: Obj) -> None:
     if ending_trial:
         set_status(account, now, sub, "active", {})
     invoice = build_invoice(account, now, sub, "subscription_cycle")
-    invoices.announce(account, now, invoice)
+    _collect_or_pause(account, now, sub, invoice)
     _, end = current_period(sub)
     timers.schedule(account, "subscription.renew", sub["id"], end, sub["test_clock"])
+
+
+def _collect_or_pause(account: Account, now: int, sub: Obj, invoice: Obj) -> None:
+    """Bill the new period, unless collection is paused: then the invoice stays a draft, or
+    is voided or marked uncollectible at once, as `pause_collection[behavior]` says."""
+    pause = sub.get("pause_collection")
+    if pause and pause.get("resumes_at") and pause["resumes_at"] <= now:
+        previous = account.update(sub, {"pause_collection": None})
+        account.emit("customer.subscription.updated", sub, previous, now=now)
+        pause = None
+    if not pause:
+        invoices.announce(account, now, invoice)
+        return
+    if pause["behavior"] == "keep_as_draft":
+        account.update(invoice, {"auto_advance": False})
+        invoices.announce(account, now, invoice)
+        return
+    invoices.announce(account, now, invoice)
+    account.update(invoice, {"auto_advance": False})
+    invoices.finalize(account, now, invoice)
+    if invoice["status"] != "open":
+        return  # nothing was due
+    if pause["behavior"] == "void":
+        invoices.void(account, now, invoice)
+    else:
+        invoices.mark_uncollectible(account, now, invoice)
 
 
 def start_period(account: Account, now: int, sub: Obj, start: int) -> None:

@@ -263,3 +263,17 @@ def _invoice_prorations(account: Account, now: int, sub: Obj) -> None:
     invoices.announce(account, now, invoice)
     invoices.finalize(account, now, invoice)
     invoices.advance(account, now, invoice)
+
+
+def cancel(
+    account: Account, now: int, sub: Obj, *, prorate: bool, invoice_now: bool, **details: Any
+) -> Obj:
+    """Cancel now; `prorate` credits the unused part of the period (a pending invoice item),
+    `invoice_now` bills what is pending on a final invoice at once."""
+    if prorate and sub["status"] not in ("trialing", "incomplete"):
+        for item in sub["items"]["data"]:
+            _prorate(account, now, sub, item, item["price"], 0, "create_prorations")
+    renewals.cancel(account, now, sub, **details)
+    if invoice_now and invoices.pending_items(account, sub["customer"], sub["id"]):
+        _invoice_prorations(account, now, sub)
+    return sub

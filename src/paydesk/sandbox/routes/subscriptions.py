@@ -104,10 +104,12 @@ def cancel_subscription(call: Call) -> Obj:
         )
     details = call.params.get("cancellation_details") or {}
     with acting_for(call.account, sub) as now:
-        return renewals.cancel(
+        return subscription_updates.cancel(
             call.account,
             now,
             sub,
+            prorate=get_bool(call.params, "prorate"),
+            invoice_now=get_bool(call.params, "invoice_now"),
             reason="cancellation_requested",
             comment=get_str(details, "comment") if isinstance(details, dict) else None,
             feedback=get_str(details, "feedback") if isinstance(details, dict) else None,
