@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import stripe
+
+from paydesk.sandbox.server import SandboxHandle, start_in_thread
 
 SUCCESS = "https://shop.example/thanks?session={CHECKOUT_SESSION_ID}"
 CARD = {"card_expiry": "12/34", "card_cvc": "123", "cardholder_name": "Jane Doe"}
@@ -132,3 +136,54 @@ def test_billing_portal_cancels_switches_and_updates_the_card(
     stranger = httpx.post(portal.url + "/cancel", data={"subscription": "sub_nope", "when": "now"})
     assert stranger.status_code == 400
     assert "billing_portal.session.created" in _types(stripe_client)
+
+
+@pytest.fixture
+def own_sandbox() -> Iterator[SandboxHandle]:
+    """A sandbox of this test's own: it fires wall-clock timers ahead of time."""
+    handle = start_in_thread()
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def test_checkout_takes_an_iban_and_completes_when_the_debit_clears(
+    own_sandbox: SandboxHandle, stripe_key: str
+) -> None:
+    stripe_client = stripe.StripeClient(stripe_key, base_addresses={"api": own_sandbox.url})
+    session = stripe_client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": SUCCESS,
+            "payment_method_types": ["card", "sepa_debit"],
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": "eur",
+                        "unit_amount": 2500,
+                        "product_data": {"name": "Course"},
+                    },
+                    "quantity": 1,
+                }
+            ],
+        }
+    )
+    assert "SEPA Direct Debit" in httpx.get(session.url).text
+    form = {
+        "method": "sepa_debit",
+        "email": "buyer@example.com",
+        "account_holder": "Jenny Rosen",
+        "iban": "DE89370400440532013000",
+    }
+    assert httpx.post(session.url, data=form).status_code == 303
+    done = stripe_client.v1.checkout.sessions.retrieve(session.id)
+    assert done.status == "complete" and done.payment_status == "unpaid"
+    pi = stripe_client.v1.payment_intents.retrieve(done.payment_intent)
+    assert pi.status == "processing"
+    own_sandbox.fire_timers(time.time() + 60)  # the bank answers shortly after
+    assert stripe_client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
+    assert stripe_client.v1.checkout.sessions.retrieve(session.id).payment_status == "paid"
+    types = _types(stripe_client)
+    assert types[-1] == "checkout.session.async_payment_succeeded"
+    assert types.index("checkout.session.completed") < types.index("payment_intent.succeeded")

@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import CardError, StripeError
-from paydesk.sandbox.operations import checkout_subscriptions
+from paydesk.sandbox.operations import checkout_async, checkout_subscriptions
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.checkout_sessions import (
@@ -29,7 +29,7 @@ from paydesk.sandbox.resources.checkout_sessions import (
     success_redirect,
 )
 from paydesk.sandbox.resources.payment_intents import confirm_intent, create_intent
-from paydesk.sandbox.resources.payment_methods import card_payment_method
+from paydesk.sandbox.resources.payment_methods import card_payment_method, sepa_payment_method
 from paydesk.sandbox.store import Store
 
 BUSINESS_NAME = "paydesk sandbox"
@@ -42,6 +42,7 @@ _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 
 
 def routes(store: Store) -> list[BaseRoute]:
+    checkout_async.install()
     page = CheckoutPage(store)
     return [
         Route("/c/pay/{session_id}", page.show, methods=["GET"]),
@@ -111,20 +112,34 @@ class CheckoutPage:
         if pi is not None and pi["status"] in ("succeeded", "requires_capture", "processing"):
             # A payment already went through (another tab): never charge a second time.
             return self._finish(account, session, pi, kept)
-        problems, card = _read_card(form, kept)
-        if card is None:
-            return self._page(request, account, session, problems, kept, status=400)
-        number, exp_month, exp_year, cvc = card
+        debit = (
+            form.get("method") == "sepa_debit" and "sepa_debit" in session["payment_method_types"]
+        )
+        card = None
+        if debit:
+            kept["cardholder_name"] = form.get("account_holder", "").strip()
+            if not _EMAIL.match(kept["email"]):
+                problems = ["Your email address is incomplete."]
+                return self._page(request, account, session, problems, kept, status=400)
+        else:
+            problems, card = _read_card(form, kept)
+            if card is None:
+                return self._page(request, account, session, problems, kept, status=400)
         base_url = str(request.base_url).rstrip("/")
         try:
-            pm = card_payment_method(
-                account,
-                number=number,
-                exp_month=exp_month,
-                exp_year=exp_year,
-                cvc=cvc,
-                billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
-            )
+            billing = {"email": kept["email"], "name": kept["cardholder_name"]}
+            if card is None:
+                pm = sepa_payment_method(account, form.get("iban", ""), billing, param="iban")
+            else:
+                number, exp_month, exp_year, cvc = card
+                pm = card_payment_method(
+                    account,
+                    number=number,
+                    exp_month=exp_month,
+                    exp_year=exp_year,
+                    cvc=cvc,
+                    billing_details=billing,
+                )
             if session["mode"] == "subscription":
                 pi = checkout_subscriptions.subscribe(account, session, state, pm, kept, base_url)
             else:
@@ -157,7 +172,7 @@ class CheckoutPage:
             customer=buyer_customer(account, session, kept["email"], kept["cardholder_name"]),
             # Stripe copies only payment_intent_data onto the intent, not the session's metadata.
             metadata=dict(data.get("metadata") or {}),
-            payment_method_types=["card"],
+            payment_method_types=list(session["payment_method_types"]),
             description=data.get("description"),
             receipt_email=data.get("receipt_email"),
             capture_method=data.get("capture_method") or "automatic",

@@ -86,7 +86,7 @@ _FIELDS = {
     "origin_context",
     "payment_method_data",
 }
-_PAYMENT_METHOD_TYPES = ("card", "link")
+_PAYMENT_METHOD_TYPES = ("card", "link", "sepa_debit")
 _LOCALES = (
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
     "fr", "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl",
