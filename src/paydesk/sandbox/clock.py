@@ -8,10 +8,7 @@ timer loop, through it) reads the system clock, which ruff's banned-api rule enf
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
-from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,36 +34,3 @@ def business_now(account: Account, clock_id: str | None, wall: int) -> int:
     if test_clock is None or test_clock.get("object") != TEST_CLOCK or test_clock.get("deleted"):
         return wall
     return int(test_clock["frozen_time"])
-
-
-# Business time for code that does not take `now` yet (PaymentIntents, charges, customers):
-# while billing works on a test clock's customer it sets this, so the PaymentIntents, charges
-# and events made on the way carry the clock's time. Goes away once they are handed `now`.
-_frozen: ContextVar[int | None] = ContextVar("paydesk_sandbox_frozen_now", default=None)
-
-
-def now() -> int:
-    """The name every module imported before operations were handed `now`: business time
-    inside `frozen(...)`, else wall time."""
-    at = _frozen.get()
-    return at if at is not None else wall_now()
-
-
-@contextlib.contextmanager
-def frozen(at: int | None) -> Iterator[None]:
-    """Run the block with `now()` reading `at` (None: leave time as it is)."""
-    if at is None:
-        yield
-        return
-    token = _frozen.set(at)
-    try:
-        yield
-    finally:
-        _frozen.reset(token)
-
-
-def acting_now(account: Account, clock_id: str | None) -> int:
-    """Business time for an object on `clock_id`: the moment being simulated when inside
-    `frozen(...)` (a timer firing while its clock advances), else the clock's frozen time."""
-    at = _frozen.get()
-    return at if at is not None else business_now(account, clock_id, wall_now())

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from paydesk.sandbox.account import Account, Obj
 
-# Called with every PaymentIntent that just succeeded or failed.
-PAYMENT_HOOKS: list[Callable[[Account, Obj], None]] = []
+# Called with every PaymentIntent that just succeeded, failed or started processing, and when.
+PAYMENT_HOOKS: list[Callable[[Account, Obj, int], None]] = []
 
 
-def settled(account: Account, pi: Obj) -> None:
+def settled(account: Account, pi: Obj, *, now: int) -> None:
     for hook in PAYMENT_HOOKS:
-        hook(account, pi)
+        hook(account, pi, now)

@@ -9,6 +9,9 @@ from typing import Any
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest, missing_param
 from paydesk.sandbox.objects import catalog
+from paydesk.sandbox.objects.price import INTERVALS
+from paydesk.sandbox.operations.prices import create_price
+from paydesk.sandbox.operations.products import create_product
 from paydesk.sandbox.params import (
     apply_metadata,
     get_bool,
@@ -20,8 +23,6 @@ from paydesk.sandbox.params import (
     req_int,
     req_str,
 )
-from paydesk.sandbox.resources.prices import INTERVALS, new_price
-from paydesk.sandbox.resources.products import new_product
 
 DURATIONS = ("once", "repeating", "forever")
 TAX_TYPES = (
@@ -253,7 +254,7 @@ def create_plan(account: Account, now: int, p: dict[str, Any]) -> Obj:
     plan_id = _own_id(account, p, "plan")
     product_ref = p.get("product")
     if isinstance(product_ref, dict):
-        product_id = new_product(account, product_ref, "product")["id"]
+        product_id = create_product(account, now, product_ref, "product")["id"]
     else:
         product_id = req_str(p, "product")
     interval = get_enum(p, "interval", INTERVALS)
@@ -277,7 +278,7 @@ def create_plan(account: Account, now: int, p: dict[str, Any]) -> Obj:
         data["unit_amount"] = req_int(p, "amount", minimum=0)
     if "metadata" in p:
         data["metadata"] = p["metadata"]
-    price = new_price(account, {k: v for k, v in data.items() if v is not None})
+    price = create_price(account, now, {k: v for k, v in data.items() if v is not None})
     if plan_id:
         _rename(account, price, plan_id)
     plan = catalog.plan_view(price)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.payment_hooks import PAYMENT_HOOKS
 
 DELAYED = ("sepa_debit",)
@@ -19,7 +18,7 @@ def _session_of(account: Account, pi: Obj) -> Obj | None:
     return next(account.newest("checkout.session", paid_by), None)
 
 
-def on_payment(account: Account, pi: Obj) -> None:
+def on_payment(account: Account, pi: Obj, now: int) -> None:
     # Only delayed methods settle after the session completed: the card hot path skips the scan.
     if not any(kind in pi.get("payment_method_types", ()) for kind in DELAYED):
         return
@@ -30,9 +29,9 @@ def on_payment(account: Account, pi: Obj) -> None:
         return
     if pi["status"] == "succeeded":
         previous = account.update(session, {"payment_status": "paid"})
-        account.emit("checkout.session.async_payment_succeeded", session, previous, now=now())
+        account.emit("checkout.session.async_payment_succeeded", session, previous, now=now)
     else:
-        account.emit("checkout.session.async_payment_failed", session, now=now())
+        account.emit("checkout.session.async_payment_failed", session, now=now)
 
 
 def install() -> None:

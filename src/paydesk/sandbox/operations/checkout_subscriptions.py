@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.operations import invoices, subscriptions
 from paydesk.sandbox.resources.customers import create_customer
 from paydesk.sandbox.resources.payment_intents import confirm_intent
@@ -19,28 +18,37 @@ from paydesk.sandbox.resources.payment_methods import attach
 from paydesk.sandbox.routing import Call
 
 
-def _customer(account: Account, session: Obj, email: str, name: str) -> Obj:
+def _customer(account: Account, session: Obj, email: str, name: str, now: int) -> Obj:
     """Subscriptions always need a customer: the session's own, or a new one made from what
     the buyer typed (through the same function as `POST /v1/customers`)."""
     if session["customer"]:
         return account.get(session["customer"], "customer", "customer")
     params = {"email": email, "name": name} if name else {"email": email}
-    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers")
+    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers", now)
     customer = create_customer(call)
     account.update(session, {"customer": customer["id"]})
     return customer
 
 
 def subscribe(
-    account: Account, session: Obj, state: Obj, pm: Obj, buyer: dict[str, str], base_url: str
+    account: Account,
+    session: Obj,
+    state: Obj,
+    pm: Obj,
+    buyer: dict[str, str],
+    base_url: str,
+    *,
+    now: int,
 ) -> Obj | None:
     """Start (or, after a decline, retry) the session's subscription with card `pm`; returns
     the first invoice's PaymentIntent, or None when nothing is due now (a trial)."""
-    customer = _customer(account, session, buyer.get("email", ""), buyer.get("cardholder_name", ""))
-    attach(account, pm, customer["id"])
+    customer = _customer(
+        account, session, buyer.get("email", ""), buyer.get("cardholder_name", ""), now
+    )
+    attach(account, pm, customer["id"], now=now)
     sub = account.find(state["subscription"]) if state.get("subscription") else None
     if sub is None:
-        sub = subscriptions.create(account, now(), customer, _params(session, state, pm))
+        sub = subscriptions.create(account, now, customer, _params(session, state, pm))
         state["subscription"] = sub["id"]
         account.save(state)
     else:
@@ -52,7 +60,7 @@ def subscribe(
     state["payment_intent"] = pi["id"]
     account.save(state)
     return_url = f"{base_url}/c/pay/{session['id']}/return"
-    return confirm_intent(account, pi, pm["id"], base_url, return_url)
+    return confirm_intent(account, pi, pm["id"], base_url, return_url, now=now)
 
 
 def _params(session: Obj, state: Obj, pm: Obj) -> dict[str, Any]:

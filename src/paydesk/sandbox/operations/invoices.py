@@ -13,8 +13,6 @@ from typing import Any
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import frozen
-from paydesk.sandbox.clock import now as clock_now
 from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.objects import check_transition
 from paydesk.sandbox.objects import invoice as shapes
@@ -188,9 +186,8 @@ def _finalize_due(account: Account, invoice_id: str, now: int) -> None:
     invoice = account.find(invoice_id)
     if invoice is None or invoice.get("status") != "draft" or not invoice.get("auto_advance"):
         return
-    with frozen(now):
-        finalize(account, now, invoice)
-        advance(account, now, invoice)
+    finalize(account, now, invoice)
+    advance(account, now, invoice)
 
 
 # -- finalising and paying ---------------------------------------------------------------------
@@ -248,6 +245,7 @@ def _open_intent(account: Account, now: int, invoice: Obj) -> Obj:
         customer=invoice["customer"],
         payment_method_types=list(types),
         description=_intent_description(invoice),
+        now=now,
     )
     payment: Obj = {
         "id": account.new_id("inpay"),
@@ -324,7 +322,7 @@ def attempt(account: Account, now: int, invoice: Obj, pm_id: str | None = None) 
         _failed(account, now, invoice, pi)
         return False
     try:
-        confirm_intent(account, pi, pm_id, base_url(account), off_session=True)
+        confirm_intent(account, pi, pm_id, base_url(account), off_session=True, now=now)
     except CardError:
         return False  # the PaymentIntent hook recorded the failure
     except InvalidRequest:
@@ -370,7 +368,7 @@ def pay(
             "`payment_method`, or set the customer's invoice_settings[default_payment_method].",
             param="payment_method",
         )
-    confirm_intent(account, pi, pm, base_url(account), off_session=off_session)
+    confirm_intent(account, pi, pm, base_url(account), off_session=off_session, now=now)
     return invoice
 
 
@@ -420,13 +418,12 @@ def _failed(account: Account, now: int, invoice: Obj, pi: Obj) -> None:
         hook(account, now, invoice)
 
 
-def _on_intent(account: Account, pi: Obj) -> None:
+def _on_intent(account: Account, pi: Obj, now: int) -> None:
     """Every PaymentIntent outcome passes here; an invoice's settles the invoice."""
     invoice_id = _intent_index(account).get(pi["id"])
     invoice = account.find(invoice_id) if invoice_id else None
     if invoice is None or invoice.get("status") not in ("open", "uncollectible"):
         return
-    now = clock_now()
     if pi["status"] == "succeeded":
         mark_paid(account, now, invoice, paid_by_intent=True)
     elif pi["status"] == "processing":
@@ -508,7 +505,6 @@ def _overdue(account: Account, invoice_id: str, now: int) -> None:
     invoice = account.find(invoice_id)
     if invoice is None or invoice.get("status") != "open":
         return
-    with frozen(now):
-        account.emit("invoice.overdue", invoice, now=now)
-        for hook in FAILED:
-            hook(account, now, invoice)
+    account.emit("invoice.overdue", invoice, now=now)
+    for hook in FAILED:
+        hook(account, now, invoice)

@@ -60,7 +60,7 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
         "footer": get_str(p, "footer"),
         "metadata": apply_metadata({}, p),
         "default_tax_rates": rates,
-        "default_payment_method": resolve(account, pm_id)["id"] if pm_id else None,
+        "default_payment_method": resolve(account, pm_id, now=now)["id"] if pm_id else None,
         "due_date": due_date or (now + days * 86400 if days is not None else None),
         "payment_settings": {
             "default_mandate": None,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import frozen
 from paydesk.sandbox.operations import dunning, invoices
 from paydesk.sandbox.operations.periods import DAY
 from paydesk.sandbox.operations.subscriptions import (
@@ -40,8 +39,7 @@ def _renew_due(account: Account, sub_id: str, now: int) -> None:
     sub = _subscription(account, sub_id)
     if sub is None:
         return
-    with frozen(now):
-        renew(account, now, sub)
+    renew(account, now, sub)
 
 
 def renew(account: Account, now: int, sub: Obj) -> None:
@@ -133,11 +131,10 @@ def _expire_incomplete(account: Account, sub_id: str, now: int) -> None:
     sub = _subscription(account, sub_id)
     if sub is None or sub["status"] != "incomplete":
         return
-    with frozen(now):
-        invoice = account.find(sub["latest_invoice"]) if sub["latest_invoice"] else None
-        if invoice is not None and invoice["status"] == "open":
-            invoices.void(account, now, invoice)
-        _end(account, now, sub, "incomplete_expired", reason=None)
+    invoice = account.find(sub["latest_invoice"]) if sub["latest_invoice"] else None
+    if invoice is not None and invoice["status"] == "open":
+        invoices.void(account, now, invoice)
+    _end(account, now, sub, "incomplete_expired", reason=None)
 
 
 # -- payments ----------------------------------------------------------------------------------
@@ -190,8 +187,7 @@ def _retry(account: Account, invoice_id: str, now: int) -> None:
     invoice = account.find(invoice_id)
     if invoice is None or invoice.get("status") != "open":
         return
-    with frozen(now):
-        invoices.attempt(account, now, invoice)
+    invoices.attempt(account, now, invoice)
 
 
 def _invoice_processing(account: Account, now: int, invoice: Obj) -> None:

@@ -8,11 +8,10 @@ from typing import Any
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import acting_now, frozen
 from paydesk.sandbox.errors import DOC
 from paydesk.sandbox.objects import sepa
+from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.payment_hooks import settled
-from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.charges import new_charge
 from paydesk.sandbox.resources.payment_methods import fingerprint as keyed_fingerprint
 
@@ -39,12 +38,11 @@ def _clock_of(account: Account, pi: Obj) -> str | None:
     return (customer or {}).get("test_clock")
 
 
-def start(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
+def start(account: Account, pi: Obj, pm: Obj, base_url: str, *, now: int) -> Obj:
     """Confirming with a `sepa_debit` method: mandate, pending charge, `processing`."""
     clock = _clock_of(account, pi)
-    now = acting_now(account, clock)
     mandate = _mandate(account, now, pm)
-    charge = new_charge(account, pi, pm, base_url, captured=False)
+    charge = new_charge(account, pi, pm, base_url, captured=False, now=now)
     account.update(
         charge,
         {
@@ -64,7 +62,7 @@ def start(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
     account.emit("payment_intent.processing", pi, now=now)
     delay = outcome_of(account, pm).delay
     timers.schedule(account, SETTLE, pi["id"], now + delay, clock)
-    settled(account, pi)  # an invoice learns its payment is on the way
+    settled(account, pi, now=now)  # an invoice learns its payment is on the way
     return pi
 
 
@@ -82,8 +80,7 @@ def _settle_due(account: Account, pi_id: str, now: int) -> None:
     pi = account.find(pi_id)
     if pi is None or pi.get("status") != "processing":
         return
-    with frozen(now):
-        settle(account, now, pi)
+    settle(account, now, pi)
 
 
 def settle(account: Account, now: int, pi: Obj) -> Obj:
@@ -96,7 +93,7 @@ def settle(account: Account, now: int, pi: Obj) -> Obj:
         _cleared(account, now, pi, charge, outcome)
     else:
         _bounced(account, now, pi, charge, pm, outcome.failure_code or "generic_decline")
-    settled(account, pi)
+    settled(account, pi, now=now)
     return pi
 
 
@@ -106,7 +103,7 @@ def _cleared(account: Account, now: int, pi: Obj, charge: Obj, outcome: sepa.Out
         {
             "status": "succeeded",
             "paid": True,
-            "balance_transaction": record_charge(account, charge, charge["amount"]),
+            "balance_transaction": record_charge(account, charge, charge["amount"], now=now),
             "disputed": outcome.disputed,
         },
     )

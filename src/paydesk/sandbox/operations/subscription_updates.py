@@ -129,7 +129,7 @@ def _items(account: Account, now: int, sub: Obj, p: dict[str, Any], proration: s
         has_price = (
             get_str(entry, "price") or get_dict(entry, "price_data") or get_str(entry, "plan")
         )
-        price = item_price(account, entry, param) if has_price else None
+        price = item_price(account, entry, param, now) if has_price else None
         quantity = get_int(entry, "quantity", minimum=0)
         if item is None:
             if price is None:

@@ -16,6 +16,7 @@ from paydesk.sandbox.objects import subscription as shapes
 from paydesk.sandbox.operations import catalog as coupons
 from paydesk.sandbox.operations import invoices
 from paydesk.sandbox.operations.periods import DAY, add_interval, period_end
+from paydesk.sandbox.operations.prices import inline_price
 from paydesk.sandbox.params import (
     apply_metadata,
     get_dict,
@@ -25,7 +26,6 @@ from paydesk.sandbox.params import (
     get_str,
 )
 from paydesk.sandbox.resources.payment_intents import confirm_intent
-from paydesk.sandbox.resources.prices import price_from_data
 
 PAYMENT_BEHAVIORS = (
     "allow_incomplete",
@@ -102,7 +102,9 @@ def current_period(sub: Obj) -> tuple[int, int]:
 # -- parameters --------------------------------------------------------------------------------
 
 
-def parse_items(account: Account, p: dict[str, Any]) -> list[tuple[Obj, int, list[str], Obj]]:
+def parse_items(
+    account: Account, p: dict[str, Any], now: int
+) -> list[tuple[Obj, int, list[str], Obj]]:
     """(price, quantity, tax rate ids, metadata) per `items[]` entry."""
     entries = get_list(p, "items")
     if not entries:
@@ -112,7 +114,7 @@ def parse_items(account: Account, p: dict[str, Any]) -> list[tuple[Obj, int, lis
         param = f"items[{index}]"
         if not isinstance(entry, dict):
             raise InvalidRequest(f"Invalid {param}: must be a hash", param=param)
-        price = item_price(account, entry, param)
+        price = item_price(account, entry, param, now)
         quantity = get_int(entry, "quantity", minimum=0)
         rates = [str(r) for r in get_list(entry, "tax_rates") or []]
         for rate in rates:
@@ -128,13 +130,13 @@ def parse_items(account: Account, p: dict[str, Any]) -> list[tuple[Obj, int, lis
     return parsed
 
 
-def item_price(account: Account, entry: dict[str, Any], param: str) -> Obj:
+def item_price(account: Account, entry: dict[str, Any], param: str, now: int) -> Obj:
     price_id = get_str(entry, "price") or get_str(entry, "plan")
     data = get_dict(entry, "price_data")
     if price_id:
         price = account.get(price_id, "price", f"{param}[price]")
     elif data is not None:
-        price = price_from_data(account, data, f"{param}[price_data]")
+        price = inline_price(account, now, data, f"{param}[price_data]")
     else:
         raise missing_param(f"{param}[price]")
     if price.get("type") != "recurring":
@@ -215,7 +217,7 @@ def trial_end_of(p: dict[str, Any], now: int, price: Obj) -> int | None:
 
 
 def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
-    items = parse_items(account, p)
+    items = parse_items(account, p, now)
     coupon_objs, codes = parse_discounts(account, now, p)
     behavior = get_enum(p, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
     collection = get_enum(p, "collection_method", COLLECTION_METHODS, "charge_automatically")
@@ -417,7 +419,7 @@ def settle_first(account: Account, now: int, sub: Obj, invoice: Obj, behavior: s
     pi = invoices.intent_of(account, invoice)
     assert pi is not None
     try:
-        confirm_intent(account, pi, pm_id, invoices.base_url(account), off_session=False)
+        confirm_intent(account, pi, pm_id, invoices.base_url(account), off_session=False, now=now)
     except CardError:
         if behavior == "error_if_incomplete":
             raise

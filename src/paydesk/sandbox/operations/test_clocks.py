@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import frozen
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.objects import check_transition
 from paydesk.sandbox.objects import test_clock as shapes
@@ -58,13 +57,10 @@ def advance(account: Account, clock: Obj, target: int) -> Obj:
 def delete(account: Account, clock: Obj) -> Obj:
     """Deleting a clock deletes its customers and ends their subscriptions."""
     now = int(clock["frozen_time"])
-    with frozen(now):
-        for sub in on_clock(account, clock["id"]):
-            renewals.cancel(account, now, sub)
-        for customer in list(
-            account.newest("customer", lambda c: c.get("test_clock") == clock["id"])
-        ):
-            account.emit("customer.deleted", customer, now=now)
-            account.delete(customer)
+    for sub in on_clock(account, clock["id"]):
+        renewals.cancel(account, now, sub)
+    for customer in list(account.newest("customer", lambda c: c.get("test_clock") == clock["id"])):
+        account.emit("customer.deleted", customer, now=now)
+        account.delete(customer)
     account.emit("test_helpers.test_clock.deleted", clock, now=now)
     return account.delete(clock)

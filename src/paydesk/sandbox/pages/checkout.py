@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.errors import CardError, StripeError
 from paydesk.sandbox.operations import checkout_async, checkout_subscriptions
 from paydesk.sandbox.pages import TEMPLATES
@@ -105,7 +106,9 @@ class CheckoutPage:
             problems = [] if _EMAIL.match(kept["email"]) else ["Your email address is incomplete."]
             if problems:
                 return self._page(request, account, session, problems, kept, status=400)
-            complete_session(account, session, None, kept["email"], kept["cardholder_name"])
+            complete_session(
+                account, session, None, kept["email"], kept["cardholder_name"], now=wall_now()
+            )
             return _see_other(success_redirect(session))
         state = state_of(account, session)
         pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
@@ -127,9 +130,11 @@ class CheckoutPage:
                 return self._page(request, account, session, problems, kept, status=400)
         base_url = str(request.base_url).rstrip("/")
         try:
+            now = wall_now()
             billing = {"email": kept["email"], "name": kept["cardholder_name"]}
             if card is None:
-                pm = sepa_payment_method(account, form.get("iban", ""), billing, param="iban")
+                iban = form.get("iban", "")
+                pm = sepa_payment_method(account, iban, billing, param="iban", now=now)
             else:
                 number, exp_month, exp_year, cvc = card
                 pm = card_payment_method(
@@ -139,9 +144,12 @@ class CheckoutPage:
                     exp_year=exp_year,
                     cvc=cvc,
                     billing_details=billing,
+                    now=now,
                 )
             if session["mode"] == "subscription":
-                pi = checkout_subscriptions.subscribe(account, session, state, pm, kept, base_url)
+                pi = checkout_subscriptions.subscribe(
+                    account, session, state, pm, kept, base_url, now=now
+                )
             else:
                 if pi is None:
                     pi = self._new_intent(account, session, state, kept)
@@ -151,6 +159,7 @@ class CheckoutPage:
                     pm["id"],
                     base_url,
                     return_url=f"{base_url}/c/pay/{session['id']}/return",
+                    now=now,
                 )
         except CardError as error:
             return self._page(request, account, session, [error.message], kept, status=402)
@@ -169,13 +178,16 @@ class CheckoutPage:
             account,
             amount=session["amount_total"],
             currency=session["currency"],
-            customer=buyer_customer(account, session, kept["email"], kept["cardholder_name"]),
+            customer=buyer_customer(
+                account, session, kept["email"], kept["cardholder_name"], now=wall_now()
+            ),
             # Stripe copies only payment_intent_data onto the intent, not the session's metadata.
             metadata=dict(data.get("metadata") or {}),
             payment_method_types=list(session["payment_method_types"]),
             description=data.get("description"),
             receipt_email=data.get("receipt_email"),
             capture_method=data.get("capture_method") or "automatic",
+            now=wall_now(),
         )
         state["payment_intent"] = pi["id"]
         account.save(state)
@@ -204,7 +216,12 @@ class CheckoutPage:
             checkout_subscriptions.finish(account, session, state_of(account, session))
         if session["status"] == "open":
             complete_session(
-                account, session, pi, kept.get("email", ""), kept.get("cardholder_name", "")
+                account,
+                session,
+                pi,
+                kept.get("email", ""),
+                kept.get("cardholder_name", ""),
+                now=wall_now(),
             )
         return _see_other(success_redirect(session))
 
@@ -216,7 +233,7 @@ class CheckoutPage:
         session = account.find(session_id) if account is not None else None
         if account is None or session is None or session.get("object") != "checkout.session":
             return None
-        return account, fresh(account, session)
+        return account, fresh(account, session, now=wall_now())
 
     def _page(
         self,

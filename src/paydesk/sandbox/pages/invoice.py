@@ -13,7 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox import invoice_pdf
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import business_now, frozen, wall_now
+from paydesk.sandbox.clock import business_now, wall_now
 from paydesk.sandbox.errors import CardError, StripeError
 from paydesk.sandbox.operations import invoices
 from paydesk.sandbox.pages import TEMPLATES
@@ -106,23 +106,22 @@ class InvoicePage:
         base = str(request.base_url).rstrip("/")
         number, exp_month, exp_year, cvc = card
         now = business_now(account, invoice.get("test_clock"), wall_now())
-        with frozen(now if invoice.get("test_clock") else None):
-            try:
-                pm = card_payment_method(
-                    account,
-                    number=number,
-                    exp_month=exp_month,
-                    exp_year=exp_year,
-                    cvc=cvc,
-                    billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
-                )
-                pi = confirm_intent(
-                    account, pi, pm["id"], base, return_url=f"{base}/invoice/{invoice['id']}/return"
-                )
-            except CardError as error:
-                return self._page(request, account, invoice, [error.message], kept, status=402)
-            except StripeError as error:
-                return self._page(request, account, invoice, [error.message], kept, status=400)
+        try:
+            pm = card_payment_method(
+                account,
+                number=number,
+                exp_month=exp_month,
+                exp_year=exp_year,
+                cvc=cvc,
+                billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
+                now=now,
+            )
+            return_url = f"{base}/invoice/{invoice['id']}/return"
+            pi = confirm_intent(account, pi, pm["id"], base, return_url=return_url, now=now)
+        except CardError as error:
+            return self._page(request, account, invoice, [error.message], kept, status=402)
+        except StripeError as error:
+            return self._page(request, account, invoice, [error.message], kept, status=400)
         if pi["status"] == "requires_action":
             return _see_other(pi["next_action"]["redirect_to_url"]["url"])
         return _see_other(f"/invoice/{invoice['id']}")
@@ -135,13 +134,13 @@ class InvoicePage:
         holder = {"name": form.get("account_holder", "").strip(), "email": form.get("email", "")}
         base = str(request.base_url).rstrip("/")
         now = business_now(account, invoice.get("test_clock"), wall_now())
-        with frozen(now if invoice.get("test_clock") else None):
-            try:
-                pm = sepa_payment_method(account, form.get("iban", ""), holder, param="iban")
-                confirm_intent(account, pi, pm["id"], base)
-            except StripeError as error:
-                kept = {"email": form.get("email", ""), "cardholder_name": holder["name"]}
-                return self._page(request, account, invoice, [error.message], kept, status=400)
+        try:
+            iban = form.get("iban", "")
+            pm = sepa_payment_method(account, iban, holder, param="iban", now=now)
+            confirm_intent(account, pi, pm["id"], base, now=now)
+        except StripeError as error:
+            kept = {"email": form.get("email", ""), "cardholder_name": holder["name"]}
+            return self._page(request, account, invoice, [error.message], kept, status=400)
         return _see_other(f"/invoice/{invoice['id']}")
 
     def _page(

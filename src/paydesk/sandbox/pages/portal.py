@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import business_now, frozen, wall_now
+from paydesk.sandbox.clock import business_now, wall_now
 from paydesk.sandbox.errors import StripeError
 from paydesk.sandbox.operations import renewals, subscription_updates
 from paydesk.sandbox.operations.subscriptions import current_period
@@ -78,8 +78,7 @@ class PortalPage:
         account, session, customer = found
         now = business_now(account, customer.get("test_clock"), wall_now())
         try:
-            with frozen(now if customer.get("test_clock") else None):
-                notice = action(account, now, customer, form)
+            notice = action(account, now, customer, form)
         except (StripeError, ValueError) as error:
             message = error.message if isinstance(error, StripeError) else str(error)
             return self._page(request, account, session, customer, errors=[message], status=400)
@@ -177,8 +176,9 @@ def _new_card(account: Account, now: int, customer: Obj, form: dict[str, str]) -
         exp_year=exp_year,
         cvc=cvc,
         billing_details={"name": kept["cardholder_name"]},
+        now=now,
     )
-    attach(account, pm, customer["id"])
+    attach(account, pm, customer["id"], now=now)
     settings = {**(customer.get("invoice_settings") or {}), "default_payment_method": pm["id"]}
     previous = account.update(customer, {"invoice_settings": settings})
     if previous:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.clock import frozen, now
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
 from paydesk.sandbox.resources.tokens import add_source
@@ -91,18 +91,16 @@ def _test_clock(call: Call) -> Obj | None:
 def create_customer(call: Call) -> Obj:
     check_known(call.params, _FIELDS)
     clock = _test_clock(call)
-    with frozen(clock["frozen_time"] if clock else None):
-        return _create_customer(call, clock["id"] if clock else None)
-
-
-def _create_customer(call: Call, clock_id: str | None) -> Obj:
+    if clock is not None:
+        # Everything about this customer happens at its clock's (business) time.
+        call = replace(call, now=int(clock["frozen_time"]))
     account = call.account
     customer: Obj = {
         "id": account.new_id("cus"),
         "object": "customer",
         "address": None,
         "balance": 0,
-        "created": now(),
+        "created": call.now,
         "currency": None,
         "default_source": None,
         "delinquent": False,
@@ -124,7 +122,7 @@ def _create_customer(call: Call, clock_id: str | None) -> Obj:
         "preferred_locales": [],
         "shipping": None,
         "tax_exempt": "none",
-        "test_clock": clock_id,
+        "test_clock": clock["id"] if clock else None,
         "customer_account": None,
     }
     customer.update(_apply(call, customer))
@@ -133,11 +131,11 @@ def _create_customer(call: Call, clock_id: str | None) -> Obj:
     if pm_id:
         pm = account.get(pm_id, "payment_method", "payment_method")
         account.update(pm, {"customer": customer["id"]})
-        account.emit("payment_method.attached", pm, now=now())
-    account.emit("customer.created", customer, now=now())
+        account.emit("payment_method.attached", pm, now=call.now)
+    account.emit("customer.created", customer, now=call.now)
     source = get_str(call.params, "source")
     if source:
-        add_source(account, customer, source, created=True)
+        add_source(account, customer, source, created=True, now=call.now)
     return customer
 
 
@@ -155,17 +153,17 @@ def update_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
     previous = call.account.update(customer, _apply(call, customer))
     if previous:
-        call.account.emit("customer.updated", customer, previous, now=now())
+        call.account.emit("customer.updated", customer, previous, now=call.now)
     source = get_str(call.params, "source")
     if source:
-        add_source(call.account, customer, source, make_default=True)
+        add_source(call.account, customer, source, make_default=True, now=call.now)
     return customer
 
 
 @api.route("DELETE", "/v1/customers/{id}")
 def delete_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
-    call.account.emit("customer.deleted", customer, now=now())
+    call.account.emit("customer.deleted", customer, now=call.now)
     return call.account.delete(customer)
 
 

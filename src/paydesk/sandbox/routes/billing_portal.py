@@ -8,7 +8,7 @@ from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.params import check_known, get_dict, get_str, req_str
-from paydesk.sandbox.routes.business_time import acting_for
+from paydesk.sandbox.routes.business_time import business_time
 from paydesk.sandbox.routing import Call, api
 
 # One default portal configuration per account is all the sandbox has.
@@ -43,21 +43,21 @@ def create_portal_session(call: Call) -> Obj:
             )
     session_id = new_id("bps")
     flow = get_dict(p, "flow_data")
-    with acting_for(account, customer) as now:
-        session: Obj = {
-            "id": session_id,
-            "object": "billing_portal.session",
-            "configuration": get_str(p, "configuration") or DEFAULT_CONFIGURATION,
-            "created": now,
-            "customer": customer["id"],
-            "customer_account": None,
-            "flow": {"type": flow.get("type")} if flow else None,
-            "livemode": False,
-            "locale": get_str(p, "locale"),
-            "on_behalf_of": None,
-            "return_url": return_url,
-            "url": f"{call.base_url}/p/session/{session_id}",
-        }
-        account.insert(session)
-        account.emit("billing_portal.session.created", session, now=now)
+    now = business_time(call, customer)
+    session: Obj = {
+        "id": session_id,
+        "object": "billing_portal.session",
+        "configuration": get_str(p, "configuration") or DEFAULT_CONFIGURATION,
+        "created": now,
+        "customer": customer["id"],
+        "customer_account": None,
+        "flow": {"type": flow.get("type")} if flow else None,
+        "livemode": False,
+        "locale": get_str(p, "locale"),
+        "on_behalf_of": None,
+        "return_url": return_url,
+        "url": f"{call.base_url}/p/session/{session_id}",
+    }
+    account.insert(session)
+    account.emit("billing_portal.session.created", session, now=now)
     return session

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
-from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import business_now, frozen, wall_now
+from paydesk.sandbox.account import Obj
+from paydesk.sandbox.clock import business_now
+from paydesk.sandbox.routing import Call
 
 
-@contextlib.contextmanager
-def acting_for(account: Account, owner: Obj | None) -> Iterator[int]:
-    """Yield `now` for changes to `owner` (a customer, or anything with `test_clock`), with
-    every `now()` below reading it."""
+def business_time(call: Call, owner: Obj | None) -> int:
+    """`now` for changes to `owner` (a customer, or anything with `test_clock`): its test
+    clock's frozen time, else the call's wall time."""
     clock_id = owner.get("test_clock") if owner else None
-    now = business_now(account, clock_id, wall_now())
-    with frozen(now if clock_id else None):
-        yield now
+    return business_now(call.account, clock_id, call.now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.objects.catalog import plan_view
 from paydesk.sandbox.operations import catalog
@@ -27,7 +26,7 @@ _TAX_RATE_FIELDS = {
 @api.route("POST", "/v1/tax_rates")
 def create_tax_rate(call: Call) -> Obj:
     check_known(call.params, _TAX_RATE_FIELDS)
-    return catalog.create_tax_rate(call.account, now(), call.params)
+    return catalog.create_tax_rate(call.account, call.now, call.params)
 
 
 @api.route("GET", "/v1/tax_rates/{id}")
@@ -39,7 +38,7 @@ def retrieve_tax_rate(call: Call) -> Obj:
 def update_tax_rate(call: Call) -> Obj:
     check_known(call.params, _TAX_RATE_FIELDS - {"percentage", "inclusive"})
     rate = call.account.get(call.args[0], "tax_rate")
-    return catalog.update_tax_rate(call.account, now(), rate, call.params)
+    return catalog.update_tax_rate(call.account, call.now, rate, call.params)
 
 
 @api.route("GET", "/v1/tax_rates")
@@ -73,7 +72,7 @@ _COUPON_FIELDS = {
 @api.route("POST", "/v1/coupons")
 def create_coupon(call: Call) -> Obj:
     check_known(call.params, _COUPON_FIELDS)
-    return catalog.create_coupon(call.account, now(), call.params)
+    return catalog.create_coupon(call.account, call.now, call.params)
 
 
 @api.route("GET", "/v1/coupons/{id}")
@@ -85,13 +84,13 @@ def retrieve_coupon(call: Call) -> Obj:
 def update_coupon(call: Call) -> Obj:
     check_known(call.params, {"name", "metadata", "currency_options"})
     coupon = call.account.get(call.args[0], "coupon")
-    return catalog.update_coupon(call.account, now(), coupon, call.params)
+    return catalog.update_coupon(call.account, call.now, coupon, call.params)
 
 
 @api.route("DELETE", "/v1/coupons/{id}")
 def delete_coupon(call: Call) -> Obj:
     coupon = call.account.get(call.args[0], "coupon")
-    return catalog.delete_coupon(call.account, now(), coupon)
+    return catalog.delete_coupon(call.account, call.now, coupon)
 
 
 @api.route("GET", "/v1/coupons")
@@ -115,7 +114,7 @@ _PROMO_FIELDS = {
 @api.route("POST", "/v1/promotion_codes")
 def create_promotion_code(call: Call) -> Obj:
     check_known(call.params, _PROMO_FIELDS)
-    return catalog.create_promotion_code(call.account, now(), call.params)
+    return catalog.create_promotion_code(call.account, call.now, call.params)
 
 
 @api.route("GET", "/v1/promotion_codes/{id}")
@@ -127,7 +126,7 @@ def retrieve_promotion_code(call: Call) -> Obj:
 def update_promotion_code(call: Call) -> Obj:
     check_known(call.params, {"active", "metadata", "restrictions"})
     promo = call.account.get(call.args[0], "promotion_code")
-    return catalog.update_promotion_code(call.account, now(), promo, call.params)
+    return catalog.update_promotion_code(call.account, call.now, promo, call.params)
 
 
 @api.route("GET", "/v1/promotion_codes")
@@ -164,7 +163,7 @@ _PLAN_FIELDS = {
 @api.route("POST", "/v1/plans")
 def create_plan(call: Call) -> Obj:
     check_known(call.params, _PLAN_FIELDS)
-    return catalog.create_plan(call.account, now(), call.params)
+    return catalog.create_plan(call.account, call.now, call.params)
 
 
 def _recurring_price(call: Call) -> Obj:
@@ -188,7 +187,7 @@ def update_plan(call: Call) -> Obj:
     after = plan_view(price)
     previous = {k: v for k, v in before.items() if after.get(k) != v}
     if previous:
-        call.account.emit("plan.updated", after, previous, now=now())
+        call.account.emit("plan.updated", after, previous, now=call.now)
     return after
 
 
@@ -207,7 +206,7 @@ def _update_price_fields(call: Call, price: Obj) -> None:
 @api.route("DELETE", "/v1/plans/{id}")
 def delete_plan(call: Call) -> Obj:
     price = _recurring_price(call)
-    call.account.emit("plan.deleted", plan_view(price), now=now())
+    call.account.emit("plan.deleted", plan_view(price), now=call.now)
     call.account.update(price, {"active": False})
     return {"id": price["id"], "object": "plan", "deleted": True}
 

@@ -9,7 +9,7 @@ from paydesk.sandbox.operations import invoice_items, invoices, manual_invoices
 from paydesk.sandbox.params import apply_metadata, check_known, get_bool, get_enum, get_str, req_str
 from paydesk.sandbox.resources.payment_methods import resolve
 from paydesk.sandbox.resources.search import search
-from paydesk.sandbox.routes.business_time import acting_for
+from paydesk.sandbox.routes.business_time import business_time
 from paydesk.sandbox.routing import Call, api
 
 _CREATE = {
@@ -42,8 +42,8 @@ def create_invoice(call: Call) -> Obj:
     account = call.account
     invoices.remember_base(account, call.base_url)
     customer = account.get(req_str(call.params, "customer"), "customer", "customer")
-    with acting_for(account, customer) as now:
-        return manual_invoices.create(account, now, customer, call.params)
+    now = business_time(call, customer)
+    return manual_invoices.create(account, now, customer, call.params)
 
 
 @api.route("GET", "/v1/invoices/search")
@@ -64,8 +64,8 @@ def _preview(call: Call) -> Obj:
             code="parameter_missing",
         )
     customer = account.get(customer_id, "customer", "customer")
-    with acting_for(account, customer) as now:
-        return manual_invoices.preview(account, now, customer, sub)
+    now = business_time(call, customer)
+    return manual_invoices.preview(account, now, customer, sub)
 
 
 @api.route("POST", "/v1/invoices/create_preview")
@@ -124,17 +124,17 @@ def update_invoice(call: Call) -> Obj:
         if "default_payment_method" in p:
             pm_id = get_str(p, "default_payment_method")
             changes["default_payment_method"] = (
-                resolve(call.account, pm_id)["id"] if pm_id else None
+                resolve(call.account, pm_id, now=call.now)["id"] if pm_id else None
             )
     elif set(p) - {"metadata", "auto_advance", "expand"}:
         raise InvalidRequest(
             "You can only update the metadata of a finalized invoice.",
             code="invoice_not_editable",
         )
-    with acting_for(call.account, invoice) as now:
-        previous = call.account.update(invoice, changes)
-        if previous:
-            call.account.emit("invoice.updated", invoice, previous, now=now)
+    now = business_time(call, invoice)
+    previous = call.account.update(invoice, changes)
+    if previous:
+        call.account.emit("invoice.updated", invoice, previous, now=now)
     return invoice
 
 
@@ -146,8 +146,8 @@ def delete_invoice(call: Call) -> Obj:
             "You can only delete draft invoices; void an open invoice instead.",
             code="invoice_not_editable",
         )
-    with acting_for(call.account, invoice) as now:
-        call.account.emit("invoice.deleted", invoice, now=now)
+    now = business_time(call, invoice)
+    call.account.emit("invoice.deleted", invoice, now=now)
     return call.account.delete(invoice)
 
 
@@ -156,11 +156,11 @@ def finalize_invoice(call: Call) -> Obj:
     check_known(call.params, {"auto_advance"})
     invoices.remember_base(call.account, call.base_url)
     invoice = _invoice(call)
-    with acting_for(call.account, invoice) as now:
-        invoices.finalize(call.account, now, invoice)
-        if "auto_advance" in call.params:
-            call.account.update(invoice, {"auto_advance": get_bool(call.params, "auto_advance")})
-        return invoice
+    now = business_time(call, invoice)
+    invoices.finalize(call.account, now, invoice)
+    if "auto_advance" in call.params:
+        call.account.update(invoice, {"auto_advance": get_bool(call.params, "auto_advance")})
+    return invoice
 
 
 @api.route("POST", "/v1/invoices/{id}/pay")
@@ -172,36 +172,36 @@ def pay_invoice(call: Call) -> Obj:
     invoices.remember_base(call.account, call.base_url)
     invoice = _invoice(call)
     pm_id = get_str(p, "payment_method") or get_str(p, "source")
-    with acting_for(call.account, invoice) as now:
-        return invoices.pay(
-            call.account,
-            now,
-            invoice,
-            pm_id=resolve(call.account, pm_id)["id"] if pm_id else None,
-            out_of_band=get_bool(p, "paid_out_of_band"),
-            off_session=get_bool(p, "off_session", True),
-        )
+    now = business_time(call, invoice)
+    return invoices.pay(
+        call.account,
+        now,
+        invoice,
+        pm_id=resolve(call.account, pm_id, now=now)["id"] if pm_id else None,
+        out_of_band=get_bool(p, "paid_out_of_band"),
+        off_session=get_bool(p, "off_session", True),
+    )
 
 
 @api.route("POST", "/v1/invoices/{id}/send")
 def send_invoice(call: Call) -> Obj:
     invoice = _invoice(call)
-    with acting_for(call.account, invoice) as now:
-        return invoices.send(call.account, now, invoice)
+    now = business_time(call, invoice)
+    return invoices.send(call.account, now, invoice)
 
 
 @api.route("POST", "/v1/invoices/{id}/void")
 def void_invoice(call: Call) -> Obj:
     invoice = _invoice(call)
-    with acting_for(call.account, invoice) as now:
-        return invoices.void(call.account, now, invoice)
+    now = business_time(call, invoice)
+    return invoices.void(call.account, now, invoice)
 
 
 @api.route("POST", "/v1/invoices/{id}/mark_uncollectible")
 def mark_uncollectible(call: Call) -> Obj:
     invoice = _invoice(call)
-    with acting_for(call.account, invoice) as now:
-        return invoices.mark_uncollectible(call.account, now, invoice)
+    now = business_time(call, invoice)
+    return invoices.mark_uncollectible(call.account, now, invoice)
 
 
 @api.route("GET", "/v1/invoices")
@@ -247,8 +247,8 @@ _ITEM_FIELDS = {
 def create_invoice_item(call: Call) -> Obj:
     check_known(call.params, _ITEM_FIELDS)
     customer = call.account.get(req_str(call.params, "customer"), "customer", "customer")
-    with acting_for(call.account, customer) as now:
-        return invoice_items.create(call.account, now, customer, call.params)
+    now = business_time(call, customer)
+    return invoice_items.create(call.account, now, customer, call.params)
 
 
 @api.route("GET", "/v1/invoiceitems/{id}")
@@ -260,15 +260,15 @@ def retrieve_invoice_item(call: Call) -> Obj:
 def update_invoice_item(call: Call) -> Obj:
     check_known(call.params, _ITEM_FIELDS - {"customer", "invoice", "subscription", "currency"})
     item = call.account.get(call.args[0], "invoiceitem")
-    with acting_for(call.account, item) as now:
-        return invoice_items.update(call.account, now, item, call.params)
+    now = business_time(call, item)
+    return invoice_items.update(call.account, now, item, call.params)
 
 
 @api.route("DELETE", "/v1/invoiceitems/{id}")
 def delete_invoice_item(call: Call) -> Obj:
     item = call.account.get(call.args[0], "invoiceitem")
-    with acting_for(call.account, item) as now:
-        return invoice_items.delete(call.account, now, item)
+    now = business_time(call, item)
+    return invoice_items.delete(call.account, now, item)
 
 
 @api.route("GET", "/v1/invoiceitems")

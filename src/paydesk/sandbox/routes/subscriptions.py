@@ -10,7 +10,7 @@ from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.operations import invoices, renewals, subscription_updates, subscriptions
 from paydesk.sandbox.params import check_known, get_bool, get_enum, get_str, req_str
 from paydesk.sandbox.resources.search import search
-from paydesk.sandbox.routes.business_time import acting_for
+from paydesk.sandbox.routes.business_time import business_time
 from paydesk.sandbox.routing import Call, api
 
 _CREATE = {
@@ -67,11 +67,11 @@ def create_subscription(call: Call) -> Obj:
     account = call.account
     invoices.remember_base(account, call.base_url)
     customer = account.get(req_str(call.params, "customer"), "customer", "customer")
-    with acting_for(account, customer) as now:
-        sub = subscriptions.create(account, now, customer, call.params)
-        if get_bool(call.params, "cancel_at_period_end"):
-            subscription_updates.update(account, now, sub, {"cancel_at_period_end": "true"})
-        return sub
+    now = business_time(call, customer)
+    sub = subscriptions.create(account, now, customer, call.params)
+    if get_bool(call.params, "cancel_at_period_end"):
+        subscription_updates.update(account, now, sub, {"cancel_at_period_end": "true"})
+    return sub
 
 
 @api.route("GET", "/v1/subscriptions/search")
@@ -89,8 +89,8 @@ def update_subscription(call: Call) -> Obj:
     check_known(call.params, _UPDATE)
     invoices.remember_base(call.account, call.base_url)
     sub = _sub(call)
-    with acting_for(call.account, sub) as now:
-        return subscription_updates.update(call.account, now, sub, call.params)
+    now = business_time(call, sub)
+    return subscription_updates.update(call.account, now, sub, call.params)
 
 
 @api.route("DELETE", "/v1/subscriptions/{id}")
@@ -103,17 +103,17 @@ def cancel_subscription(call: Call) -> Obj:
             code="resource_missing",
         )
     details = call.params.get("cancellation_details") or {}
-    with acting_for(call.account, sub) as now:
-        return subscription_updates.cancel(
-            call.account,
-            now,
-            sub,
-            prorate=get_bool(call.params, "prorate"),
-            invoice_now=get_bool(call.params, "invoice_now"),
-            reason="cancellation_requested",
-            comment=get_str(details, "comment") if isinstance(details, dict) else None,
-            feedback=get_str(details, "feedback") if isinstance(details, dict) else None,
-        )
+    now = business_time(call, sub)
+    return subscription_updates.cancel(
+        call.account,
+        now,
+        sub,
+        prorate=get_bool(call.params, "prorate"),
+        invoice_now=get_bool(call.params, "invoice_now"),
+        reason="cancellation_requested",
+        comment=get_str(details, "comment") if isinstance(details, dict) else None,
+        feedback=get_str(details, "feedback") if isinstance(details, dict) else None,
+    )
 
 
 @api.route("POST", "/v1/subscriptions/{id}/resume")
@@ -125,8 +125,8 @@ def resume_subscription(call: Call) -> Obj:
             f"Only a paused subscription can be resumed; this one is {sub['status']}.",
             param="id",
         )
-    with acting_for(call.account, sub) as now:
-        return renewals.resume(call.account, now, sub)
+    now = business_time(call, sub)
+    return renewals.resume(call.account, now, sub)
 
 
 @api.route("GET", "/v1/subscriptions")
@@ -197,8 +197,8 @@ def create_item(call: Call) -> Obj:
     params: dict[str, Any] = {"items": [entry]}
     if "proration_behavior" in p:
         params["proration_behavior"] = p["proration_behavior"]
-    with acting_for(call.account, sub) as now:
-        subscription_updates.update(call.account, now, sub, params)
+    now = business_time(call, sub)
+    subscription_updates.update(call.account, now, sub, params)
     return dict(sub["items"]["data"][-1])
 
 
@@ -224,8 +224,8 @@ def update_item(call: Call) -> Obj:
     params: dict[str, Any] = {"items": [{"id": item["id"], **entry}]}
     if "proration_behavior" in p:
         params["proration_behavior"] = p["proration_behavior"]
-    with acting_for(call.account, sub) as now:
-        subscription_updates.update(call.account, now, sub, params)
+    now = business_time(call, sub)
+    subscription_updates.update(call.account, now, sub, params)
     return item
 
 
@@ -238,8 +238,8 @@ def delete_item(call: Call) -> Obj:
             "A subscription must have at least one active plan. To cancel a subscription, "
             "please use the cancel API endpoint on /v1/subscriptions.",
         )
-    with acting_for(call.account, sub) as now:
-        subscription_updates.update(
-            call.account, now, sub, {"items": [{"id": item["id"], "deleted": "true"}]}
-        )
+    now = business_time(call, sub)
+    subscription_updates.update(
+        call.account, now, sub, {"items": [{"id": item["id"], "deleted": "true"}]}
+    )
     return {"id": item["id"], "object": "subscription_item", "deleted": True}
