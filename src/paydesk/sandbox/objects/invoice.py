@@ -6,10 +6,10 @@ from typing import Any
 
 from paydesk.sandbox.account import Obj
 
-# draft -> open (finalised) or deleted; open -> paid / void / uncollectible;
-# uncollectible can still be paid or voided.
+# draft -> open (finalised; a draft is deleted, never paid); open -> paid / void /
+# uncollectible; uncollectible can still be paid or voided.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "draft": frozenset({"open", "paid"}),
+    "draft": frozenset({"open"}),
     "open": frozenset({"paid", "void", "uncollectible"}),
     "uncollectible": frozenset({"paid", "void"}),
     "paid": frozenset(),
