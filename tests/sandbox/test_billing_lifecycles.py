@@ -338,3 +338,14 @@ def test_cancel_now_with_proration_credits_the_unused_time(
     final = world.invoices()[-1]
     assert final.total == -1500 and final.amount_due == 0
     assert final.lines.data[0].parent.invoice_item_details.proration
+
+
+def test_invoice_upcoming_a_week_before_renewal(stripe_client: stripe.StripeClient) -> None:
+    world = make_world(stripe_client)
+    sub = world.subscribe()
+    world.advance_to(FEB_1 - 6 * DAY)
+    [upcoming] = world.events("invoice.upcoming")
+    assert upcoming.created == FEB_1 - 7 * DAY
+    preview = upcoming.data.object
+    assert preview.id is None and preview.subscription == sub.id
+    assert preview.amount_due == 4900 and preview.period_start == FEB_1

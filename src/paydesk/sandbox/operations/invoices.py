@@ -65,8 +65,10 @@ def new_draft(
     reason: str = "manual",
     subscription: Obj | None = None,
     settings: dict[str, Any] | None = None,
+    keep: bool = True,
 ) -> Obj:
-    """An empty draft (not announced: add lines, then `announce`)."""
+    """An empty draft (not announced: add lines, then `announce`); `keep=False` for a preview
+    that is never stored."""
     invoice = shapes.invoice(account.new_id("in"), now, customer)
     invoice.update(currency=currency, billing_reason=reason)
     if subscription is not None:
@@ -85,7 +87,7 @@ def new_draft(
         if subscription["collection_method"] == "send_invoice":
             invoice["due_date"] = now + 86400 * int(subscription["days_until_due"] or 30)
     invoice.update(settings or {})
-    return account.insert(invoice)
+    return account.insert(invoice) if keep else invoice
 
 
 def add_line(

@@ -8,6 +8,7 @@ from typing import Any
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.operations import invoices
+from paydesk.sandbox.operations.invoice_math import recompute
 from paydesk.sandbox.operations.subscriptions import (
     COLLECTION_METHODS,
     current_period,
@@ -86,6 +87,7 @@ def preview(account: Account, now: int, customer: Obj, sub: Obj | None) -> Obj:
         currency=currency,
         reason="upcoming",
         subscription=sub,
+        keep=False,
     )
     if sub is not None:
         _, end = current_period(sub)
@@ -129,9 +131,8 @@ def preview(account: Account, now: int, customer: Obj, sub: Obj | None) -> Obj:
             },
             tax_rates=list(item["tax_rates"]),
         )
-    invoices.refresh(account, draft)
-    result = dict(draft)
-    account.delete(draft)
-    result["id"] = None
-    result["lines"] = {**draft["lines"], "url": "/v1/invoices/upcoming/lines"}
-    return result
+    draft.update(recompute(account, draft))
+    draft["id"] = None  # a preview is never kept: Stripe's has no id worth keeping either
+    draft["lines"]["total_count"] = len(draft["lines"]["data"])
+    draft["lines"]["url"] = "/v1/invoices/upcoming/lines"
+    return draft

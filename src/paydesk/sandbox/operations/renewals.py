@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.operations import dunning, invoices
+from paydesk.sandbox.operations import dunning, invoices, manual_invoices
 from paydesk.sandbox.operations.periods import DAY
 from paydesk.sandbox.operations.subscriptions import (
     LIVE,
@@ -13,12 +13,14 @@ from paydesk.sandbox.operations.subscriptions import (
     build_invoice,
     current_period,
     next_period_end,
+    schedule_renewal,
     set_period,
     set_status,
 )
 
 _TIMER_KINDS = (
     "subscription.renew",
+    "subscription.upcoming",
     "subscription.trial_will_end",
     "subscription.expire_incomplete",
 )
@@ -63,7 +65,7 @@ def renew(account: Account, now: int, sub: Obj) -> None:
     invoice = build_invoice(account, now, sub, "subscription_cycle")
     _collect_or_pause(account, now, sub, invoice)
     _, end = current_period(sub)
-    timers.schedule(account, "subscription.renew", sub["id"], end, sub["test_clock"])
+    schedule_renewal(account, sub, end)
 
 
 def _collect_or_pause(account: Account, now: int, sub: Obj, invoice: Obj) -> None:
@@ -117,6 +119,19 @@ def _missing_payment_method(account: Account, sub: Obj) -> bool:
     customer = account.find(sub["customer"]) or {}
     settings = customer.get("invoice_settings") or {}
     return not (settings.get("default_payment_method") or customer.get("default_source"))
+
+
+@timers.on_timer("subscription.upcoming")
+def _upcoming(account: Account, sub_id: str, now: int) -> None:
+    """`invoice.upcoming` a week before a renewal: the preview of what will be billed."""
+    sub = _subscription(account, sub_id)
+    if sub is None or sub["cancel_at_period_end"] or sub["status"] == "paused":
+        return
+    customer = account.find(sub["customer"])
+    if customer is None:
+        return
+    preview = manual_invoices.preview(account, now, customer, sub)
+    account.emit("invoice.upcoming", preview, now=now)
 
 
 @timers.on_timer("subscription.trial_will_end")
@@ -259,5 +274,5 @@ def resume(account: Account, now: int, sub: Obj) -> Obj:
     invoices.finalize(account, now, invoice)
     invoices.attempt(account, now, invoice)
     _, end = current_period(sub)
-    timers.schedule(account, "subscription.renew", sub["id"], end, sub["test_clock"])
+    schedule_renewal(account, sub, end)
     return sub

@@ -431,13 +431,25 @@ def activate(account: Account, now: int, sub: Obj) -> None:
     if sub["status"] != "active":
         set_status(account, now, sub, "active", {})
     _, end = current_period(sub)
-    timers.schedule(account, "subscription.renew", sub["id"], end, sub["test_clock"])
+    schedule_renewal(account, sub, end)
+
+
+UPCOMING_BEFORE = 7 * DAY  # Stripe's default for `invoice.upcoming` ("upcoming renewal events")
+
+
+def schedule_renewal(account: Account, sub: Obj, at: int) -> None:
+    """The next renewal at `at`, and `invoice.upcoming` a week before it (when that is still
+    ahead: never before the subscription began)."""
+    clock = sub["test_clock"]
+    timers.schedule(account, "subscription.renew", sub["id"], at, clock)
+    if at - UPCOMING_BEFORE > sub["created"]:
+        timers.schedule(account, "subscription.upcoming", sub["id"], at - UPCOMING_BEFORE, clock)
 
 
 def schedule_trial(account: Account, sub: Obj) -> None:
     trial_end = int(sub["trial_end"])
     clock = sub["test_clock"]
-    timers.schedule(account, "subscription.renew", sub["id"], trial_end, clock)
+    schedule_renewal(account, sub, trial_end)
     warn_at = trial_end - TRIAL_WILL_END_BEFORE
     if warn_at > sub["created"]:
         timers.schedule(account, "subscription.trial_will_end", sub["id"], warn_at, clock)
