@@ -347,5 +347,5 @@ def test_invoice_upcoming_a_week_before_renewal(stripe_client: stripe.StripeClie
     [upcoming] = world.events("invoice.upcoming")
     assert upcoming.created == FEB_1 - 7 * DAY
     preview = upcoming.data.object
-    assert preview.id is None and preview.subscription == sub.id
+    assert preview.id.startswith("upcoming_in_") and preview.subscription == sub.id
     assert preview.amount_due == 4900 and preview.period_start == FEB_1

@@ -77,8 +77,7 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
 
 
 def preview(account: Account, now: int, customer: Obj, sub: Obj | None) -> Obj:
-    """What the next invoice will hold, without keeping anything (no id, as Stripe's preview
-    has none worth keeping)."""
+    """What the next invoice will hold, without storing anything."""
     currency = sub["currency"] if sub else customer.get("currency") or "usd"
     draft = invoices.new_draft(
         account,
@@ -132,7 +131,8 @@ def preview(account: Account, now: int, customer: Obj, sub: Obj | None) -> Obj:
             tax_rates=list(item["tax_rates"]),
         )
     draft.update(recompute(account, draft))
-    draft["id"] = None  # a preview is never kept: Stripe's has no id worth keeping either
+    # A preview is never stored: like Stripe's, its id (upcoming_in_…) retrieves nothing.
+    draft["id"] = "upcoming_" + draft["id"]
     draft["lines"]["total_count"] = len(draft["lines"]["data"])
     draft["lines"]["url"] = "/v1/invoices/upcoming/lines"
     return draft
