@@ -136,3 +136,23 @@ def test_hosted_invoice_page_takes_an_iban(stripe_client: stripe.StripeClient) -
     assert stripe_client.v1.invoices.retrieve(invoice.id).status == "open"
     world.advance(60)
     assert stripe_client.v1.invoices.retrieve(invoice.id).status == "paid"
+
+
+def test_debit_confirmed_through_the_api_settles_when_its_clock_moves(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world, pm = _sepa_world(stripe_client, "DE89370400440532013000")
+    pi = stripe_client.v1.payment_intents.create(
+        params={
+            "amount": 1000,
+            "currency": "eur",
+            "customer": world.customer.id,
+            "payment_method_types": ["sepa_debit"],
+            "payment_method": pm.id,
+            "confirm": True,
+        }
+    )
+    assert pi.status == "processing"
+    world.advance(60)
+    assert stripe_client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
+    assert world.events("payment_intent.succeeded")[-1].created == START + 10
