@@ -61,6 +61,7 @@ ROUTES: dict[str, tuple[str | None, str | None]] = {
         "/v1/test_helpers/test_clocks/{}",
         "/v1/test_helpers/test_clocks",
     ),
+    "setup_intent": ("/v1/setup_intents/{}", "/v1/setup_intents"),
 }
 
 # Every type the seeds' flows must produce; a type missing here fails its test.
@@ -97,6 +98,8 @@ REQUIRED_TYPES = [
     "test_helpers.test_clock",
     "billing_portal.session",
     "discount",
+    "setup_intent",
+    "tax_id",
 ]
 # Served only if the sandbox implements them; checked when seen.
 OPTIONAL_TYPES = ["deleted_product"]
@@ -333,6 +336,32 @@ def _more_payments(v1: Any, step: Callable[..., Any], customer: Any) -> None:
         "payment_intents.search",
         lambda: v1.payment_intents.search(params={"query": "status:'succeeded'"}),
     )
+    _setup(v1, step)
+
+
+def _setup(v1: Any, step: Callable[..., Any]) -> None:
+    """SetupIntents (saved, 3DS-pending, canceled) and a customer's tax id."""
+    step(
+        "setup_intents.create(confirm)",
+        lambda: v1.setup_intents.create(params={"payment_method": "pm_card_visa", "confirm": True}),
+    )
+    step(
+        "setup_intents.create(3DS)",
+        lambda: v1.setup_intents.create(
+            params={"payment_method": "pm_card_authenticationRequired", "confirm": True}
+        ),
+    )
+    pending = step("setup_intents.create", lambda: v1.setup_intents.create())
+    if pending is not None:
+        step("setup_intents.cancel", lambda: v1.setup_intents.cancel(pending.id))
+    taxed = step(
+        "customers.create(tax_id_data)",
+        lambda: v1.customers.create(
+            params={"tax_id_data": [{"type": "eu_vat", "value": "DE123456789"}]}
+        ),
+    )
+    if taxed is not None:
+        step("customers.tax_ids.list", lambda: v1.customers.tax_ids.list(taxed.id))
 
 
 def _billing(v1: Any, http: httpx.Client, step: Callable[..., Any]) -> None:

@@ -78,7 +78,7 @@ def test_dunning_final_unpaid_keeps_the_subscription(unpaid_sandbox: str, stripe
     client = stripe.StripeClient(stripe_key, base_addresses={"api": unpaid_sandbox})
     world = make_world(client)
     sub = world.subscribe()
-    world.use_card("pm_card_visa_chargeDeclinedInsufficientFunds")
+    world.use_card("pm_card_chargeCustomerFail")  # attaches, then every charge fails
     world.advance_to(FEB_1 + 2 * HOUR)
     assert world.sub(sub.id).status == "past_due"
     world.advance(2 * DAY)

@@ -9,6 +9,7 @@ import pytest
 
 from paydesk.sandbox.objects import BadTransition, check_transition
 from paydesk.sandbox.objects.balance import TRANSITIONS as BALANCE_TRANSACTION
+from paydesk.sandbox.objects.checkout_session import TRANSITIONS as CHECKOUT_SESSION
 from paydesk.sandbox.objects.invoice import TRANSITIONS as INVOICE
 from paydesk.sandbox.objects.subscription import TRANSITIONS as SUBSCRIPTION
 from paydesk.sandbox.objects.test_clock import TRANSITIONS as TEST_CLOCK
@@ -64,6 +65,7 @@ ALLOWED = {
         TEST_CLOCK,
         {("ready", "advancing"), ("advancing", "ready"), ("advancing", "internal_failure")},
     ),
+    "checkout.session": (CHECKOUT_SESSION, {("open", "complete"), ("open", "expired")}),
 }
 
 CASES = [

@@ -12,20 +12,18 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.operations import invoices, subscriptions
-from paydesk.sandbox.resources.customers import create_customer
+from paydesk.sandbox.operations.payment_methods import attach
+from paydesk.sandbox.resources.customers import new_customer
 from paydesk.sandbox.resources.payment_intents import confirm_intent
-from paydesk.sandbox.resources.payment_methods import attach
-from paydesk.sandbox.routing import Call
 
 
 def _customer(account: Account, session: Obj, email: str, name: str, now: int) -> Obj:
     """Subscriptions always need a customer: the session's own, or a new one made from what
-    the buyer typed (through the same function as `POST /v1/customers`)."""
+    the buyer typed (the same function as `POST /v1/customers`)."""
     if session["customer"]:
         return account.get(session["customer"], "customer", "customer")
     params = {"email": email, "name": name} if name else {"email": email}
-    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers", now)
-    customer = create_customer(call)
+    customer = new_customer(account, now, params)
     account.update(session, {"customer": customer["id"]})
     return customer
 

@@ -9,6 +9,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.operations import invoices
 from paydesk.sandbox.operations.invoice_math import recompute
+from paydesk.sandbox.operations.payment_methods import resolve
 from paydesk.sandbox.operations.subscriptions import (
     COLLECTION_METHODS,
     current_period,
@@ -25,7 +26,6 @@ from paydesk.sandbox.params import (
     get_list,
     get_str,
 )
-from paydesk.sandbox.resources.payment_methods import resolve
 
 
 def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:

@@ -9,18 +9,17 @@ from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.operations.balance import record_charge
+from paydesk.sandbox.operations.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
     get_bool,
     get_currency,
     get_dict,
-    get_int,
     get_str,
     req_int,
 )
-from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
-from paydesk.sandbox.resources.tokens import card_for_source
+from paydesk.sandbox.resources.tokens import card_for_source, card_from_hash
 from paydesk.sandbox.routing import Call, api
 
 _APPROVED = {
@@ -34,6 +33,27 @@ _APPROVED = {
     "seller_message": "Payment complete.",
     "type": "authorized",
 }
+
+
+def _outcome(account: Account, pm: Obj, decline: Decline | None) -> Obj:
+    """Stripe's `outcome`: Radar's risk for the card, then the network's answer (or Radar's
+    block, which never reaches the network)."""
+    risk = card_behaviour(account, str((pm.get("card") or {}).get("fingerprint"))).risk
+    if risk.blocked:
+        return {
+            "advice_code": "do_not_try_again",
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "not_sent_to_network",
+            "reason": "highest_risk_level",
+            "risk_level": risk.level,
+            "risk_score": risk.score,
+            "seller_message": "Stripe blocked this payment as too risky.",
+            "type": "blocked",
+        }
+    outcome = dict(_APPROVED) if decline is None else _declined_outcome(decline)
+    outcome.update(risk_level=risk.level, risk_score=risk.score)
+    return outcome
 
 
 def _declined_outcome(decline: Decline) -> Obj:
@@ -157,7 +177,7 @@ def _insert_charge(
         "livemode": False,
         "metadata": dict(fields.get("metadata") or {}),
         "on_behalf_of": None,
-        "outcome": dict(_APPROVED) if decline is None else _declined_outcome(decline),
+        "outcome": _outcome(account, pm, decline),
         "paid": ok,
         "payment_intent": payment_intent,
         "payment_method": pm["id"],
@@ -265,7 +285,7 @@ _CREATE_FIELDS = {
 _NO_CARD = "Cannot charge a customer that has no active card"
 
 
-def _card_view(card: Obj) -> Obj:
+def card_view(card: Obj) -> Obj:
     """A saved card seen the way charge details read a PaymentMethod's card."""
     address = {
         "city": card.get("address_city"),
@@ -309,6 +329,8 @@ _NETWORKS = {
 
 
 def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None, *, now: int) -> Obj:
+    if isinstance(p.get("source"), dict):
+        return card_from_hash(account, p["source"], "source", now=now)
     source = get_str(p, "source")
     if source and customer is not None:
         # With a customer, Stripe charges only a card saved on that customer, never a token.
@@ -369,7 +391,7 @@ def create_charge(call: Call) -> Obj:
     charge = _insert_charge(
         account,
         fields,
-        _card_view(card),
+        card_view(card),
         call.base_url,
         payment_intent=None,
         source=snapshot(card),
@@ -387,59 +409,4 @@ def create_charge(call: Call) -> Obj:
             extra={"charge": charge["id"]},
         )
     account.emit("charge.succeeded", charge, now=call.now)
-    return charge
-
-
-@api.route("POST", "/v1/charges/{id}/capture")
-def capture_charge(call: Call) -> Obj:
-    p = call.params
-    check_known(
-        p,
-        {
-            "amount",
-            "receipt_email",
-            "statement_descriptor",
-            "statement_descriptor_suffix",
-            "application_fee",
-            "application_fee_amount",
-            "transfer_data",
-            "transfer_group",
-        },
-    )
-    account = call.account
-    charge = account.get(call.args[0], "charge")
-    if charge["captured"]:
-        raise InvalidRequest(
-            f"Charge {charge['id']} has already been captured.",
-            code="charge_already_captured",
-        )
-    if charge["status"] != "succeeded":
-        raise InvalidRequest(
-            f"Charge {charge['id']} cannot be captured because it has a status of "
-            f"{charge['status']}.",
-        )
-    amount = get_int(p, "amount", minimum=1)
-    if amount is not None and amount > int(charge["amount"]):
-        raise InvalidRequest(
-            f"Amount must be no more than the amount of the charge ({charge['amount']}).",
-            param="amount",
-            code="amount_too_large",
-        )
-    if charge.get("payment_intent"):
-        # A PaymentIntent's charge is captured through its intent, so both stay in step.
-        from paydesk.sandbox.resources.payment_intents import capture_intent
-
-        pi = account.get(charge["payment_intent"], "payment_intent")
-        capture_intent(account, pi, amount, now=call.now)
-        return charge
-    captured = amount or int(charge["amount"])
-    changes: dict[str, Any] = {
-        "captured": True,
-        "amount_captured": captured,
-        "balance_transaction": record_charge(account, charge, captured, now=call.now),
-    }
-    if "receipt_email" in p:
-        changes["receipt_email"] = get_str(p, "receipt_email") or None
-    previous = account.update(charge, changes)
-    account.emit("charge.captured", charge, previous, now=call.now)
     return charge

@@ -15,19 +15,27 @@ from paydesk.sandbox.errors import InvalidRequest, missing_param, unknown_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.objects import check_transition
+from paydesk.sandbox.objects.checkout_session import (
+    TRANSITIONS,
+    checkout_session,
+    saved_payment_method_options,
+)
 from paydesk.sandbox.operations.prices import inline_price
+from paydesk.sandbox.operations.setup_intents import create_setup_intent
 from paydesk.sandbox.params import (
     INT64_MAX,
     apply_metadata,
     check_known,
     get_bool,
+    get_currency,
     get_dict,
     get_enum,
     get_int,
     get_list,
     get_str,
 )
-from paydesk.sandbox.resources.customers import create_customer
+from paydesk.sandbox.resources.customers import new_customer
 from paydesk.sandbox.resources.payment_intents import cancel_intent
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
@@ -109,145 +117,43 @@ def state_of(account: Account, session: Obj) -> Obj:
 def create_session(call: Call) -> Obj:
     p = call.params
     check_known(p, _FIELDS)
-    account = call.account
-    mode = get_str(p, "mode")
-    if not mode:
-        raise missing_param("mode")
-    get_enum(p, "mode", ("payment", "setup", "subscription"))
-    if mode == "setup":
-        raise InvalidRequest(
-            "The paydesk sandbox does not support mode=setup Checkout Sessions yet; "
-            "use mode=payment or mode=subscription.",
-            param="mode",
-        )
-    ui_mode = get_enum(p, "ui_mode", ("hosted", "embedded", "custom"), "hosted")
-    if ui_mode != "hosted":
-        raise InvalidRequest(
-            f"The paydesk sandbox only serves ui_mode=hosted Checkout Sessions, not {ui_mode}.",
-            param="ui_mode",
-        )
+    account, now = call.account, call.now
+    mode = _mode(p)
     success_url = _url(p, "success_url")
     if not success_url:
         raise missing_param("success_url")
-    cancel_url = _url(p, "cancel_url")
-    created = call.now
-    expires_at = _expires_at(p, created)
-    customer_id = get_str(p, "customer") or None
-    if customer_id:
-        account.get(customer_id, "customer", "customer")
-    customer_email = get_str(p, "customer_email") or None
-    if customer_id and customer_email:
-        raise InvalidRequest(
-            "You may only specify one of these parameters: customer, customer_email.",
-            param="customer_email",
-        )
-    customer_creation = get_enum(p, "customer_creation", ("always", "if_required"))
-    if customer_creation and customer_id:
-        raise InvalidRequest(
-            "`customer_creation` can only be used when `customer` is not set.",
-            param="customer_creation",
-        )
+    cancel_url, expires_at = _url(p, "cancel_url"), _expires_at(p, now)
+    customer_id, customer_email, creation = _buyer(account, p)
     methods = _payment_method_types(p)
-    items = _line_items(account, p, mode, now=call.now)
-    if mode == "subscription" and not any(_recurring(account, item) for item in items):
-        raise InvalidRequest(
-            "You must provide at least one recurring price in `subscription` mode when using "
-            "prices.",
-            param="line_items",
-        )
-    currency = items[0]["currency"]
-    subtotal = sum(item["amount_subtotal"] for item in items)
-    pi_data = _payment_intent_data(p)
+    shown, pi_data = _shown_fields(p), _payment_intent_data(p)
+    # Every parameter is checked before line items make their inline prices: a refusal
+    # leaves nothing behind.
+    items, currency, subtotal, si_data = _contents(account, now, p, mode)
     session_id = new_id("cs_test", 58)  # Stripe's session ids are long
-    session: Obj = {
-        "id": session_id,
-        "object": "checkout.session",
-        "adaptive_pricing": {"enabled": False},
-        "after_expiration": None,
-        "allow_promotion_codes": get_bool(p, "allow_promotion_codes")
-        if "allow_promotion_codes" in p
-        else None,
-        "amount_subtotal": subtotal,
-        "amount_total": subtotal,
-        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
-        "billing_address_collection": get_enum(
-            p, "billing_address_collection", ("auto", "required")
-        ),
-        "cancel_url": cancel_url,
-        "client_reference_id": get_str(p, "client_reference_id") or None,
-        "client_secret": None,
-        "collected_information": None,
-        "consent": None,
-        "consent_collection": None,
-        "created": created,
-        "currency": currency,
-        "currency_conversion": None,
-        "custom_fields": [],
-        "custom_text": {
-            "after_submit": None,
-            "shipping_address": None,
-            "submit": None,
-            "terms_of_service_acceptance": None,
-        },
-        "customer": customer_id,
-        "customer_account": None,
-        "customer_creation": None if customer_id else (customer_creation or "if_required"),
-        "customer_details": None,
-        "customer_email": customer_email,
-        "discounts": [],
-        "expires_at": expires_at,
-        "integration_identifier": None,
-        "invoice": None,
-        "invoice_creation": {
-            "enabled": False,
-            "invoice_data": {
-                "account_tax_ids": None,
-                "custom_fields": None,
-                "description": None,
-                "footer": None,
-                "issuer": None,
-                "metadata": {},
-                "rendering_options": None,
-            },
-        },
-        "livemode": False,
-        "locale": get_enum(p, "locale", _LOCALES),
-        "managed_payments": None,
-        "metadata": apply_metadata({}, p),
-        "mode": mode,
-        "origin_context": None,
-        "payment_intent": None,
-        "payment_link": None,
-        "payment_method_collection": "if_required",
-        "payment_method_configuration_details": None,
-        "payment_method_options": {"card": {"request_three_d_secure": "automatic"}}
-        if "card" in methods
-        else {},
-        "payment_method_types": methods,
-        "payment_status": "unpaid",
-        "permissions": None,
-        "phone_number_collection": {"enabled": False},
-        "recovered_from": None,
-        "saved_payment_method_options": {
-            "allow_redisplay_filters": ["always"],
-            "payment_method_remove": None,
-            "payment_method_save": None,
-        }
-        if customer_id
-        else None,
-        "setup_intent": None,
-        "shipping_address_collection": None,
-        "shipping_cost": None,
-        "shipping_options": [],
-        "status": "open",
-        "submit_type": get_enum(p, "submit_type", ("auto", "book", "donate", "pay", "subscribe")),
-        "subscription": None,
-        "success_url": success_url,
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted",
-        "url": f"{call.base_url}/c/pay/{session_id}",
-        "wallet_options": None,
-    }
+    url = f"{call.base_url}/c/pay/{session_id}"
+    session = checkout_session(session_id, now, expires_at, mode, url)
+    session.update(shown)
+    session.update(
+        amount_subtotal=subtotal,
+        amount_total=subtotal,
+        cancel_url=cancel_url,
+        currency=currency,
+        customer=customer_id,
+        customer_creation=None if customer_id else (creation or "if_required"),
+        customer_email=customer_email,
+        payment_method_types=methods,
+        success_url=success_url,
+    )
+    if "card" in methods:
+        session["payment_method_options"] = {"card": {"request_three_d_secure": "automatic"}}
+    if customer_id:
+        session["saved_payment_method_options"] = saved_payment_method_options()
+    if si_data is not None:
+        # Stripe makes the session's SetupIntent with it; the hosted page confirms it.
+        si = create_setup_intent(
+            account, now, customer=customer_id, payment_method_types=methods, **si_data
+        )
+        session["setup_intent"] = si["id"]
     account.insert(session)
     account.insert(
         {
@@ -260,6 +166,107 @@ def create_session(call: Call) -> Obj:
     )
     schedule(account, EXPIRY, session_id, session["expires_at"])
     return session
+
+
+def _mode(p: dict[str, Any]) -> str:
+    if not get_str(p, "mode"):
+        raise missing_param("mode")
+    mode = get_enum(p, "mode", ("payment", "setup", "subscription"))
+    assert mode is not None
+    ui_mode = get_enum(p, "ui_mode", ("hosted", "embedded", "custom"), "hosted")
+    if ui_mode != "hosted":
+        raise InvalidRequest(
+            f"The paydesk sandbox only serves ui_mode=hosted Checkout Sessions, not {ui_mode}.",
+            param="ui_mode",
+        )
+    return mode
+
+
+def _buyer(account: Account, p: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(customer, customer_email, customer_creation), each checked against the others."""
+    customer_id = get_str(p, "customer") or None
+    if customer_id:
+        account.get(customer_id, "customer", "customer")
+    customer_email = get_str(p, "customer_email") or None
+    if customer_id and customer_email:
+        raise InvalidRequest(
+            "You may only specify one of these parameters: customer, customer_email.",
+            param="customer_email",
+        )
+    creation = get_enum(p, "customer_creation", ("always", "if_required"))
+    if creation and customer_id:
+        raise InvalidRequest(
+            "`customer_creation` can only be used when `customer` is not set.",
+            param="customer_creation",
+        )
+    return customer_id, customer_email, creation
+
+
+def _contents(
+    account: Account, now: int, p: dict[str, Any], mode: str
+) -> tuple[list[Obj], str | None, int | None, dict[str, Any] | None]:
+    """(line items, currency, subtotal, SetupIntent data): a setup session sells nothing."""
+    if mode == "setup":
+        return [], _setup_currency(p), None, _setup_intent_data(p)
+    items = _line_items(account, p, mode, now=now)
+    if mode == "subscription" and not any(_recurring(account, item) for item in items):
+        raise InvalidRequest(
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+            param="line_items",
+        )
+    return items, items[0]["currency"], sum(item["amount_subtotal"] for item in items), None
+
+
+def _recurring(account: Account, item: Obj) -> bool:
+    return bool(account.get(item["price"], "price", "line_items").get("recurring"))
+
+
+def _subscription_data(p: dict[str, Any]) -> dict[str, Any]:
+    """What mode=subscription passes on to the subscription it creates."""
+    data = get_dict(p, "subscription_data") or {}
+    return {
+        "trial_period_days": get_int(data, "trial_period_days", minimum=1),
+        "metadata": apply_metadata({}, data),
+        "description": get_str(data, "description"),
+    }
+
+
+def _shown_fields(p: dict[str, Any]) -> dict[str, Any]:
+    """Fields the session only echoes from its parameters."""
+    submit_types = ("auto", "book", "donate", "pay", "subscribe")
+    promotion_codes = "allow_promotion_codes" in p
+    return {
+        "allow_promotion_codes": get_bool(p, "allow_promotion_codes") if promotion_codes else None,
+        "billing_address_collection": get_enum(
+            p, "billing_address_collection", ("auto", "required")
+        ),
+        "client_reference_id": get_str(p, "client_reference_id") or None,
+        "locale": get_enum(p, "locale", _LOCALES),
+        "metadata": apply_metadata({}, p),
+        "submit_type": get_enum(p, "submit_type", submit_types),
+    }
+
+
+def _setup_currency(p: dict[str, Any]) -> str | None:
+    if p.get("line_items") not in (None, ""):
+        raise InvalidRequest(
+            "You cannot pass `line_items` in `setup` mode: a setup session saves a card "
+            "without charging it.",
+            param="line_items",
+        )
+    return get_currency(p, required=False)
+
+
+def _setup_intent_data(p: dict[str, Any]) -> dict[str, Any]:
+    data = get_dict(p, "setup_intent_data") or {}
+    for key in data:
+        if key not in ("description", "metadata", "on_behalf_of"):
+            raise unknown_param(f"setup_intent_data[{key}]")
+    return {
+        "description": get_str(data, "description") or None,
+        "metadata": apply_metadata({}, data),
+    }
 
 
 def _url(p: dict[str, Any], name: str) -> str | None:
@@ -326,20 +333,6 @@ def _payment_intent_data(p: dict[str, Any]) -> dict[str, Any]:
             )
         result["capture_method"] = "automatic" if capture == "automatic_async" else capture
     return result
-
-
-def _recurring(account: Account, item: Obj) -> bool:
-    return bool(account.get(item["price"], "price", "line_items").get("recurring"))
-
-
-def _subscription_data(p: dict[str, Any]) -> dict[str, Any]:
-    """What mode=subscription passes on to the subscription it creates."""
-    data = get_dict(p, "subscription_data") or {}
-    return {
-        "trial_period_days": get_int(data, "trial_period_days", minimum=1),
-        "metadata": apply_metadata({}, data),
-        "description": get_str(data, "description"),
-    }
 
 
 def _line_items(
@@ -449,6 +442,7 @@ def fresh(account: Account, session: Obj, *, now: int) -> Obj:
 def expire(account: Account, session: Obj, *, now: int) -> Obj:
     # A payment started on the hosted page (declined, or left at 3DS) dies with the session:
     # Stripe cancels its PaymentIntent ("automatic": Stripe's own reason, not the merchant's).
+    check_transition(TRANSITIONS, "checkout.session", session["status"], "expired")
     cancel(account, EXPIRY, session["id"])
     state = state_of(account, session)
     pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
@@ -576,6 +570,7 @@ def complete_session(
     else:
         # With manual capture the money is only authorised: Stripe says "unpaid" until capture.
         payment_status = "paid" if pi["status"] == "succeeded" else "unpaid"
+    check_transition(TRANSITIONS, "checkout.session", session["status"], "complete")
     cancel(account, EXPIRY, session["id"])  # a complete session never expires
     details: dict[str, Any] = {
         "address": None,
@@ -615,8 +610,7 @@ def buyer_customer(
     if session["customer"] or session.get("customer_creation") != "always":
         return session["customer"]  # type: ignore[no-any-return]
     params = {"email": email, "name": name} if name else {"email": email}
-    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers", now)
-    customer = create_customer(call)
+    customer = new_customer(account, now, params)
     account.update(session, {"customer": customer["id"]})
     return customer["id"]  # type: ignore[no-any-return]
 

@@ -6,10 +6,10 @@ from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate, range_filter
 from paydesk.sandbox.operations import invoice_items, invoices, manual_invoices
+from paydesk.sandbox.operations.payment_methods import resolve
 from paydesk.sandbox.params import apply_metadata, check_known, get_bool, get_enum, get_str, req_str
-from paydesk.sandbox.resources.payment_methods import resolve
-from paydesk.sandbox.resources.search import search
 from paydesk.sandbox.routes.business_time import business_time
+from paydesk.sandbox.routes.search import search
 from paydesk.sandbox.routing import Call, api
 
 _CREATE = {

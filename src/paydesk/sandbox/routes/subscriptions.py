@@ -9,8 +9,8 @@ from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.operations import invoices, renewals, subscription_updates, subscriptions
 from paydesk.sandbox.params import check_known, get_bool, get_enum, get_str, req_str
-from paydesk.sandbox.resources.search import search
 from paydesk.sandbox.routes.business_time import business_time
+from paydesk.sandbox.routes.search import search
 from paydesk.sandbox.routing import Call, api
 
 _CREATE = {

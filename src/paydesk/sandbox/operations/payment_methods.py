@@ -15,17 +15,13 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import CardError, InvalidRequest
-from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.objects import sepa
 from paydesk.sandbox.params import (
     apply_metadata,
-    check_known,
     get_dict,
     get_enum,
     get_str,
-    req_str,
 )
-from paydesk.sandbox.routing import Call, api
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +54,32 @@ AUTH_REQUIRED = Decline(
 )
 
 
+FRAUDULENT = Decline("card_declined", "fraudulent", _DECLINED)
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """What Radar makes of a card: the risk of its charges' `outcome`, and whether Radar's
+    default rule blocks them before they reach the card network."""
+
+    level: str = "normal"
+    score: int = 32
+    blocked: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Behaviour:
     decline: Decline | None = None
     needs_3ds: bool = False
+    # The decline happens only when charged: the card attaches and sets up fine (0341).
+    charge_only: bool = False
+    # 3DS on-session only: once set up for off-session use, off-session charges need none.
+    off_session_once_set_up: bool = False
+    risk: Risk = Risk()
+
+    def refuses_attach(self) -> Decline | None:
+        """The decline a customer's attach (or a SetupIntent) meets with this card."""
+        return None if self.charge_only else self.decline
 
 
 OK = Behaviour()
@@ -75,8 +93,12 @@ TEST_CARDS: dict[str, Behaviour] = {
     "4000000000000069": Behaviour(EXPIRED),
     "4000000000000127": Behaviour(INCORRECT_CVC),
     "4000000000000119": Behaviour(PROCESSING),
-    "4000000000000341": Behaviour(GENERIC),  # attaches fine, every charge fails
-    "4000002500003155": Behaviour(needs_3ds=True),
+    "4000000000000341": Behaviour(GENERIC, charge_only=True),  # attaches, every charge fails
+    "4000002500003155": Behaviour(needs_3ds=True, off_session_once_set_up=True),
+    # Radar's test cards.
+    "4100000000000019": Behaviour(FRAUDULENT, risk=Risk("highest", 95, blocked=True)),
+    "4000000000004954": Behaviour(FRAUDULENT, risk=Risk("highest", 85, blocked=True)),
+    "4000000000009235": Behaviour(risk=Risk("elevated", 67)),
     "4000002760003184": Behaviour(needs_3ds=True),
     "4000000000003220": Behaviour(needs_3ds=True),
     "4000000000003063": Behaviour(needs_3ds=True),
@@ -105,6 +127,9 @@ TEST_PM_IDS: dict[str, str] = {
     "pm_card_authenticationRequiredOnSetup": "4000002500003155",
     "pm_card_threeDSecure2Required": "4000000000003220",
     "pm_card_threeDSecureRequired": "4000000000003063",
+    "pm_card_radarBlock": "4100000000000019",
+    "pm_card_riskLevelHighest": "4000000000004954",
+    "pm_card_riskLevelElevated": "4000000000009235",
 }
 
 _FUNDING = {"4000056655665556": "debit"}
@@ -381,22 +406,9 @@ def _test_year(*, now: int) -> int:
     return datetime.datetime.fromtimestamp(now, datetime.UTC).year + 3
 
 
-_FIELDS = {
-    "type",
-    "card",
-    "sepa_debit",
-    "billing_details",
-    "metadata",
-    "allow_redisplay",
-    "customer",
-    "payment_method",
-}
-
-
-@api.route("POST", "/v1/payment_methods")
-def create_payment_method(call: Call) -> Obj:
-    p = call.params
-    check_known(p, _FIELDS)
+def create_payment_method(account: Account, now: int, p: dict[str, Any]) -> Obj:
+    """A card PaymentMethod from `card[token]` (a test token) or `card[number]`…, or a
+    `sepa_debit` one from `sepa_debit[iban]`."""
     kind = get_enum(p, "type", ("card", "sepa_debit"))
     if kind is None:
         raise InvalidRequest(
@@ -412,11 +424,7 @@ def create_payment_method(call: Call) -> Obj:
                 code="parameter_missing",
             )
         return sepa_payment_method(
-            call.account,
-            iban,
-            get_dict(p, "billing_details"),
-            apply_metadata({}, p),
-            now=call.now,
+            account, iban, get_dict(p, "billing_details"), apply_metadata({}, p), now=now
         )
     card = get_dict(p, "card")
     if card is None:
@@ -427,60 +435,48 @@ def create_payment_method(call: Call) -> Obj:
     metadata = apply_metadata({}, p)
     token = card.get("token")
     if isinstance(token, str) and token:
-        number = TEST_PM_IDS.get("pm_card_" + token.removeprefix("tok_"))
-        if number is None:
-            raise InvalidRequest(
-                f"No such token: '{token}'",
-                param="card[token]",
-                code="resource_missing",
-                status=404,
-            )
+        number = _token_number(token)
         pm = _new_card_pm(
-            call.account,
-            number,
-            12,
-            _test_year(now=call.now),
-            True,
-            billing,
-            metadata,
-            now=call.now,
+            account, number, 12, _test_year(now=now), True, billing, metadata, now=now
         )
     else:
-        for name in ("number", "exp_month", "exp_year"):
-            if not card.get(name):
-                raise InvalidRequest(
-                    f"Missing required param: card[{name}].",
-                    param=f"card[{name}]",
-                    code="parameter_missing",
-                )
-        cvc = card.get("cvc")
-        digits, month, year = validate_card(
-            str(card["number"]),
-            card["exp_month"],
-            card["exp_year"],
-            cvc if isinstance(cvc, str) else None,
-            now=call.now,
-        )
-        pm = _new_card_pm(
-            call.account, digits, month, year, bool(cvc), billing, metadata, now=call.now
-        )
+        digits, month, year, cvc = _card_number(card, now)
+        pm = _new_card_pm(account, digits, month, year, cvc, billing, metadata, now=now)
     allow = get_enum(p, "allow_redisplay", ("always", "limited", "unspecified"))
     if allow:
         pm["allow_redisplay"] = allow
     return pm
 
 
-@api.route("GET", "/v1/payment_methods/{id}")
-def retrieve_payment_method(call: Call) -> Obj:
-    return resolve(call.account, call.args[0], "payment_method", now=call.now)
+def _token_number(token: str) -> str:
+    number = TEST_PM_IDS.get("pm_card_" + token.removeprefix("tok_"))
+    if number is None:
+        raise InvalidRequest(
+            f"No such token: '{token}'", param="card[token]", code="resource_missing", status=404
+        )
+    return number
 
 
-@api.route("POST", "/v1/payment_methods/{id}")
-def update_payment_method(call: Call) -> Obj:
-    p = call.params
-    check_known(p, {"billing_details", "metadata", "card", "allow_redisplay"})
-    account = call.account
-    pm = account.get(call.args[0], "payment_method")
+def _card_number(card: dict[str, Any], now: int) -> tuple[str, int, int, bool]:
+    for name in ("number", "exp_month", "exp_year"):
+        if not card.get(name):
+            raise InvalidRequest(
+                f"Missing required param: card[{name}].",
+                param=f"card[{name}]",
+                code="parameter_missing",
+            )
+    cvc = card.get("cvc")
+    digits, month, year = validate_card(
+        str(card["number"]),
+        card["exp_month"],
+        card["exp_year"],
+        cvc if isinstance(cvc, str) else None,
+        now=now,
+    )
+    return digits, month, year, bool(cvc)
+
+
+def update_payment_method(account: Account, now: int, pm: Obj, p: dict[str, Any]) -> Obj:
     changes: dict[str, Any] = {}
     if "metadata" in p:
         changes["metadata"] = apply_metadata(pm["metadata"], p)
@@ -492,34 +488,52 @@ def update_payment_method(call: Call) -> Obj:
         changes["billing_details"] = _billing(merged)
     card = get_dict(p, "card")
     if card:
-        updated = dict(pm["card"])
-        if "exp_month" in card or "exp_year" in card:
-            month = _int_field(
-                card.get("exp_month", updated["exp_month"]),
-                "Your card's expiration month is invalid.",
-                "invalid_expiry_month",
-                "card[exp_month]",
-            )
-            year = _int_field(
-                card.get("exp_year", updated["exp_year"]),
-                "Your card's expiration year is invalid.",
-                "invalid_expiry_year",
-                "card[exp_year]",
-            )
-            updated["exp_month"], updated["exp_year"] = month, year
-        changes["card"] = updated
+        changes["card"] = _updated_card(pm["card"], card)
     allow = get_enum(p, "allow_redisplay", ("always", "limited", "unspecified"))
     if allow:
         changes["allow_redisplay"] = allow
     previous = account.update(pm, changes)
     if previous:
-        account.emit("payment_method.updated", pm, previous, now=call.now)
+        account.emit("payment_method.updated", pm, previous, now=now)
     return pm
+
+
+def _updated_card(current: Obj, card: dict[str, Any]) -> Obj:
+    updated = dict(current)
+    if "exp_month" in card or "exp_year" in card:
+        month = _int_field(
+            card.get("exp_month", updated["exp_month"]),
+            "Your card's expiration month is invalid.",
+            "invalid_expiry_month",
+            "card[exp_month]",
+        )
+        year = _int_field(
+            card.get("exp_year", updated["exp_year"]),
+            "Your card's expiration year is invalid.",
+            "invalid_expiry_year",
+            "card[exp_year]",
+        )
+        updated["exp_month"], updated["exp_year"] = month, year
+    return updated
+
+
+def refuse_declining(account: Account, card_fingerprint: str) -> None:
+    """Stripe checks a card with the issuer before saving it: a card that declines cannot be
+    attached (only 4000 0000 0000 0341 attaches, and declines when charged)."""
+    decline = card_behaviour(account, card_fingerprint).refuses_attach()
+    if decline is not None:
+        raise CardError(
+            decline.message,
+            code=decline.code,
+            decline_code=decline.decline_code,
+            param=decline.param,
+        )
 
 
 def attach(account: Account, pm: Obj, customer_id: str, *, now: int) -> Obj:
     if pm.get("customer") == customer_id:
         return pm
+    refuse_declining(account, str((pm.get("card") or {}).get("fingerprint")))
     if pm.get("customer"):
         raise InvalidRequest(
             "The payment method you provided has already been attached to a customer.",
@@ -530,20 +544,7 @@ def attach(account: Account, pm: Obj, customer_id: str, *, now: int) -> Obj:
     return pm
 
 
-@api.route("POST", "/v1/payment_methods/{id}/attach")
-def attach_payment_method(call: Call) -> Obj:
-    check_known(call.params, {"customer", "customer_account"})
-    account = call.account
-    customer = account.get(req_str(call.params, "customer"), "customer", "customer")
-    # Decline cards attach fine on Stripe too (pm_card_chargeCustomerFail): only charges fail.
-    pm = resolve(account, call.args[0], "payment_method", now=call.now)
-    return attach(account, pm, customer["id"], now=call.now)
-
-
-@api.route("POST", "/v1/payment_methods/{id}/detach")
-def detach_payment_method(call: Call) -> Obj:
-    account = call.account
-    pm = account.get(call.args[0], "payment_method")
+def detach(account: Account, now: int, pm: Obj) -> Obj:
     if not pm.get("customer"):
         raise InvalidRequest(
             "The payment method you provided is not attached to a customer so detachment is "
@@ -551,31 +552,5 @@ def detach_payment_method(call: Call) -> Obj:
             param="payment_method",
         )
     previous = account.update(pm, {"customer": None})
-    account.emit("payment_method.detached", pm, previous, now=call.now)
+    account.emit("payment_method.detached", pm, previous, now=now)
     return pm
-
-
-@api.route("GET", "/v1/payment_methods")
-def list_payment_methods(call: Call) -> Obj:
-    p = call.params
-    customer = get_str(p, "customer")
-    kind = get_str(p, "type")
-    keep = _filter(customer, kind)
-    return paginate(call.account, "payment_method", p, "/v1/payment_methods", keep)
-
-
-@api.route("GET", "/v1/customers/{id}/payment_methods")
-def list_customer_payment_methods(call: Call) -> Obj:
-    customer = call.account.get(call.args[0], "customer")
-    keep = _filter(customer["id"], get_str(call.params, "type"))
-    url = f"/v1/customers/{customer['id']}/payment_methods"
-    return paginate(call.account, "payment_method", call.params, url, keep)
-
-
-def _filter(customer: str | None, kind: str | None) -> Any:
-    if customer is None and kind is None:
-        return None
-    return lambda pm: (
-        (customer is None or pm.get("customer") == customer)
-        and (kind is None or pm.get("type") == kind)
-    )

@@ -6,10 +6,8 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import InvalidRequest
-from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.operations.balance import record_refund
-from paydesk.sandbox.params import apply_metadata, check_known, get_enum, get_int, get_str
-from paydesk.sandbox.routing import Call, api
+from paydesk.sandbox.params import apply_metadata
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
@@ -37,7 +35,8 @@ def create_refund(
             "refunded.",
             param="charge",
         )
-    left = int(charge["amount_captured"]) - int(charge["amount_refunded"])
+    # What was never captured counts as refunded already (see refund_uncaptured).
+    left = int(charge["amount"]) - int(charge["amount_refunded"])
     if left <= 0:
         raise InvalidRequest(
             f"Charge {charge['id']} has already been refunded.",
@@ -54,7 +53,30 @@ def create_refund(
             code="amount_too_large",
             param="amount",
         )
-    refund: Obj = {
+    refund = _new_refund(account, charge, amount, reason, metadata, now=now)
+    refund["balance_transaction"] = record_refund(account, refund, charge, now=now)
+    return _record(account, charge, refund, now=now)
+
+
+def refund_uncaptured(account: Account, charge: Obj, amount: int, *, now: int) -> Obj:
+    """A partial capture gives back the rest of the authorisation as Stripe does: a refund
+    of it on the charge (`amount_refunded`, refund.created, charge.refunded). No money moved
+    for it, so no balance transaction."""
+    return _record(
+        account, charge, _new_refund(account, charge, amount, None, None, now=now), now=now
+    )
+
+
+def _new_refund(
+    account: Account,
+    charge: Obj,
+    amount: int,
+    reason: str | None,
+    metadata: dict[str, str] | None,
+    *,
+    now: int,
+) -> Obj:
+    return {
         "id": account.new_id("re"),
         "object": "refund",
         "amount": amount,
@@ -82,17 +104,19 @@ def create_refund(
         "status": "succeeded",
         "transfer_reversal": None,
     }
-    refund["balance_transaction"] = record_refund(account, refund, charge, now=now)
+
+
+def _record(account: Account, charge: Obj, refund: Obj, *, now: int) -> Obj:
     account.insert(refund)
     refunds = dict(charge["refunds"])
     refunds["data"] = [snapshot(refund), *refunds["data"]]
     refunds["total_count"] = len(refunds["data"])
-    refunded = int(charge["amount_refunded"]) + amount
+    refunded = int(charge["amount_refunded"]) + int(refund["amount"])
     previous = account.update(
         charge,
         {
             "amount_refunded": refunded,
-            "refunded": refunded >= int(charge["amount_captured"]),
+            "refunded": refunded >= int(charge["amount"]),
             "refunds": refunds,
         },
     )
@@ -113,102 +137,36 @@ def _sync_charge_copy(account: Account, refund: Obj) -> None:
     account.update(charge, {"refunds": {**charge["refunds"], "data": data}})
 
 
-_FIELDS = {
-    "charge",
-    "payment_intent",
-    "amount",
-    "reason",
-    "metadata",
-    "instructions_email",
-    "refund_application_fee",
-    "reverse_transfer",
-    "origin",
-}
-
-
-@api.route("POST", "/v1/refunds")
-def create_refund_call(call: Call) -> Obj:
-    p = call.params
-    check_known(p, _FIELDS)
-    account = call.account
-    charge_id = get_str(p, "charge")
-    pi_id = get_str(p, "payment_intent")
+def refunded_charge(account: Account, charge_id: str | None, pi_id: str | None) -> Obj:
+    """The charge a refund is for, named by `charge` or by `payment_intent` (its charge)."""
     if charge_id and pi_id:
         raise InvalidRequest(
             "You cannot specify both charge and payment_intent.", param="payment_intent"
         )
     if charge_id:
-        charge = account.get(charge_id, "charge", "charge")
-    elif pi_id:
+        return account.get(charge_id, "charge", "charge")
+    if pi_id:
         pi = account.get(pi_id, "payment_intent", "payment_intent")
         if pi["status"] != "succeeded" or not pi.get("latest_charge"):
             raise InvalidRequest(
                 f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
                 param="payment_intent",
             )
-        charge = account.get(pi["latest_charge"], "charge", "payment_intent")
-    else:
-        raise InvalidRequest(
-            "One of the following params should be provided for this request: payment_intent "
-            "or charge.",
-            param="charge",
-            code="parameter_missing",
-        )
-    return create_refund(
-        account,
-        charge=charge,
-        amount=get_int(p, "amount", minimum=1),
-        reason=get_enum(p, "reason", REASONS),
-        metadata=apply_metadata({}, p),
-        now=call.now,
+        return account.get(pi["latest_charge"], "charge", "payment_intent")
+    raise InvalidRequest(
+        "One of the following params should be provided for this request: payment_intent "
+        "or charge.",
+        param="charge",
+        code="parameter_missing",
     )
 
 
-@api.route("GET", "/v1/refunds/{id}")
-def retrieve_refund(call: Call) -> Obj:
-    return call.account.get(call.args[0], "refund")
-
-
-@api.route("POST", "/v1/refunds/{id}")
-def update_refund(call: Call) -> Obj:
-    check_known(call.params, {"metadata"})
-    account = call.account
-    refund = account.get(call.args[0], "refund")
+def update_refund(account: Account, now: int, refund: Obj, p: dict[str, Any]) -> Obj:
     changes: dict[str, Any] = {}
-    if "metadata" in call.params:
-        changes["metadata"] = apply_metadata(refund["metadata"], call.params)
+    if "metadata" in p:
+        changes["metadata"] = apply_metadata(refund["metadata"], p)
     previous = account.update(refund, changes)
     if previous:
         _sync_charge_copy(account, refund)
-        account.emit("refund.updated", refund, previous, now=call.now)
+        account.emit("refund.updated", refund, previous, now=now)
     return refund
-
-
-@api.route("POST", "/v1/refunds/{id}/cancel")
-def cancel_refund(call: Call) -> Obj:
-    refund = call.account.get(call.args[0], "refund")
-    raise InvalidRequest(
-        f"Refund {refund['id']} cannot be canceled because it has a status of "
-        f"{refund['status']}. Only refunds with a status of requires_action can be canceled.",
-    )
-
-
-@api.route("GET", "/v1/refunds")
-def list_refunds(call: Call) -> Obj:
-    p = call.params
-    charge = get_str(p, "charge")
-    pi = get_str(p, "payment_intent")
-    keep = both(
-        (lambda r: r.get("charge") == charge) if charge else None,
-        (lambda r: r.get("payment_intent") == pi) if pi else None,
-    )
-    return paginate(call.account, "refund", p, "/v1/refunds", keep)
-
-
-@api.route("GET", "/v1/charges/{id}/refunds")
-def list_charge_refunds(call: Call) -> Obj:
-    charge = call.account.get(call.args[0], "charge")
-    keep = lambda r: r.get("charge") == charge["id"]  # noqa: E731
-    return paginate(
-        call.account, "refund", call.params, f"/v1/charges/{charge['id']}/refunds", keep
-    )
