@@ -18,58 +18,32 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def invoice(obj_id: str, created: int, customer: Obj) -> Obj:
-    return {
+    obj: Obj = {
         "id": obj_id,
         "object": "invoice",
-        "account_country": "US",
-        "account_name": "paydesk sandbox",
-        "account_tax_ids": None,
-        "amount_due": 0,
-        "amount_overpaid": 0,
-        "amount_paid": 0,
-        "amount_remaining": 0,
-        "amount_shipping": 0,
-        "application": None,
         "attempt_count": 0,
         "attempted": False,
         "auto_advance": True,
-        "automatic_tax": {
-            "disabled_reason": None,
-            "enabled": False,
-            "liability": None,
-            "provider": None,
-            "status": None,
-        },
         "automatically_finalizes_at": None,
         "billing_reason": "manual",
         "collection_method": "charge_automatically",
         "created": created,
         "currency": customer.get("currency") or "usd",
-        "custom_fields": None,
         "customer": customer["id"],
-        "customer_account": None,
         "customer_address": customer.get("address"),
         "customer_email": customer.get("email"),
         "customer_name": customer.get("name"),
         "customer_phone": customer.get("phone"),
         "customer_shipping": customer.get("shipping"),
         "customer_tax_exempt": customer.get("tax_exempt", "none"),
-        "customer_tax_ids": [],
         "default_payment_method": None,
-        "default_source": None,
         "default_tax_rates": [],
         "description": None,
         "discounts": [],
         "due_date": None,
-        "effective_at": None,
-        "ending_balance": None,
         "footer": None,
-        "from_invoice": None,
         "hosted_invoice_url": None,
         "invoice_pdf": None,
-        "issuer": {"type": "self"},
-        "last_finalization_error": None,
-        "latest_revision": None,
         "lines": {
             "object": "list",
             "data": [],
@@ -77,11 +51,9 @@ def invoice(obj_id: str, created: int, customer: Obj) -> Obj:
             "total_count": 0,
             "url": f"/v1/invoices/{obj_id}/lines",
         },
-        "livemode": False,
         "metadata": {},
         "next_payment_attempt": None,
         "number": None,
-        "on_behalf_of": None,
         "parent": None,
         "payment_settings": {
             "default_mandate": None,
@@ -90,14 +62,6 @@ def invoice(obj_id: str, created: int, customer: Obj) -> Obj:
         },
         "period_end": created,
         "period_start": created,
-        "post_payment_credit_notes_amount": 0,
-        "pre_payment_credit_notes_amount": 0,
-        "receipt_number": None,
-        "rendering": None,
-        "shipping_cost": None,
-        "shipping_details": None,
-        "starting_balance": 0,
-        "statement_descriptor": None,
         "status": "draft",
         "status_transitions": {
             "finalized_at": None,
@@ -106,16 +70,50 @@ def invoice(obj_id: str, created: int, customer: Obj) -> Obj:
             "voided_at": None,
         },
         "subscription": None,
-        "subtotal": 0,
-        "subtotal_excluding_tax": 0,
         "test_clock": customer.get("test_clock"),
-        "total": 0,
-        "total_discount_amounts": [],
-        "total_excluding_tax": 0,
-        "total_pretax_credit_amounts": [],
-        "total_taxes": [],
         "webhooks_delivered_at": created,
     }
+    obj.update(_money())
+    obj.update(_not_modelled())
+    return obj
+
+
+def _money() -> Obj:
+    """The amounts, all zero until `invoice_math.recompute` fills them from the lines (and
+    `ending_balance`/`effective_at`, set when the invoice is finalised)."""
+    zero = ("amount_due", "amount_overpaid", "amount_paid", "amount_remaining", "amount_shipping",
+            "post_payment_credit_notes_amount", "pre_payment_credit_notes_amount",
+            "starting_balance", "subtotal", "subtotal_excluding_tax", "total",
+            "total_excluding_tax")  # fmt: skip
+    money: Obj = dict.fromkeys(zero, 0)
+    money.update(total_discount_amounts=[], total_pretax_credit_amounts=[], total_taxes=[])
+    money.update(ending_balance=None, effective_at=None)
+    return money
+
+
+def _not_modelled() -> Obj:
+    """Fields of features the sandbox does not model (Connect, automatic tax, shipping, credit
+    notes, revisions…), in Stripe's shape with their empty values."""
+    empty = ("account_tax_ids", "application", "custom_fields", "customer_account",
+             "default_source", "from_invoice", "last_finalization_error", "latest_revision",
+             "on_behalf_of", "receipt_number", "rendering", "shipping_cost", "shipping_details",
+             "statement_descriptor")  # fmt: skip
+    fields: Obj = dict.fromkeys(empty)
+    fields.update(
+        account_country="US",
+        account_name="paydesk sandbox",
+        automatic_tax={
+            "disabled_reason": None,
+            "enabled": False,
+            "liability": None,
+            "provider": None,
+            "status": None,
+        },
+        customer_tax_ids=[],
+        issuer={"type": "self"},
+        livemode=False,
+    )
+    return fields
 
 
 def subscription_parent(subscription: Obj) -> Obj:

@@ -118,37 +118,13 @@ class CheckoutPage:
         if pi is not None and pi["status"] in ("succeeded", "requires_capture", "processing"):
             # A payment already went through (another tab): never charge a second time.
             return self._finish(account, session, pi, kept)
-        debit = (
-            form.get("method") == "sepa_debit" and "sepa_debit" in session["payment_method_types"]
-        )
-        card = None
-        if debit:
-            kept["cardholder_name"] = form.get("account_holder", "").strip()
-            if not _EMAIL.match(kept["email"]):
-                problems = ["Your email address is incomplete."]
-                return self._page(request, account, session, problems, kept, status=400)
-        else:
-            problems, card = _read_card(form, kept)
-            if card is None:
-                return self._page(request, account, session, problems, kept, status=400)
+        problems, card = _read_method(session, form, kept)
+        if problems:
+            return self._page(request, account, session, problems, kept, status=400)
         base_url = str(request.base_url).rstrip("/")
         try:
             now = wall_now()
-            billing = {"email": kept["email"], "name": kept["cardholder_name"]}
-            if card is None:
-                iban = form.get("iban", "")
-                pm = sepa_payment_method(account, iban, billing, param="iban", now=now)
-            else:
-                number, exp_month, exp_year, cvc = card
-                pm = card_payment_method(
-                    account,
-                    number=number,
-                    exp_month=exp_month,
-                    exp_year=exp_year,
-                    cvc=cvc,
-                    billing_details=billing,
-                    now=now,
-                )
+            pm = _new_method(account, form, kept, card, now)
             if session["mode"] == "subscription":
                 pi = checkout_subscriptions.subscribe(
                     account, session, state, pm, kept, base_url, now=now
@@ -156,14 +132,8 @@ class CheckoutPage:
             else:
                 if pi is None:
                     pi = self._new_intent(account, session, state, kept)
-                pi = confirm_intent(
-                    account,
-                    pi,
-                    pm["id"],
-                    base_url,
-                    return_url=f"{base_url}/c/pay/{session['id']}/return",
-                    now=now,
-                )
+                return_url = f"{base_url}/c/pay/{session['id']}/return"
+                pi = confirm_intent(account, pi, pm["id"], base_url, return_url, now=now)
         except CardError as error:
             return self._page(request, account, session, [error.message], kept, status=402)
         except StripeError as error:
@@ -345,6 +315,40 @@ def _prefill_email(account: Account, session: Obj) -> str:
         return str(session["customer_email"])
     customer = account.find(session["customer"]) if session.get("customer") else None
     return str((customer or {}).get("email") or "")
+
+
+def _read_method(
+    session: Obj, form: dict[str, str], kept: dict[str, str]
+) -> tuple[list[str], tuple[str, int, int, str] | None]:
+    """The buyer's card (checked like a payment page would), or nothing for a SEPA debit
+    (`method=sepa_debit` with `iban` and `account_holder`) when the session takes one."""
+    if form.get("method") == "sepa_debit" and "sepa_debit" in session["payment_method_types"]:
+        kept["cardholder_name"] = form.get("account_holder", "").strip()
+        ok = _EMAIL.match(kept["email"])
+        return ([] if ok else ["Your email address is incomplete."]), None
+    return _read_card(form, kept)
+
+
+def _new_method(
+    account: Account,
+    form: dict[str, str],
+    kept: dict[str, str],
+    card: tuple[str, int, int, str] | None,
+    now: int,
+) -> Obj:
+    billing = {"email": kept["email"], "name": kept["cardholder_name"]}
+    if card is None:
+        return sepa_payment_method(account, form.get("iban", ""), billing, param="iban", now=now)
+    number, exp_month, exp_year, cvc = card
+    return card_payment_method(
+        account,
+        number=number,
+        exp_month=exp_month,
+        exp_year=exp_year,
+        cvc=cvc,
+        billing_details=billing,
+        now=now,
+    )
 
 
 def _read_card(

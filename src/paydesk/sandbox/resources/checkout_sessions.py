@@ -359,9 +359,7 @@ def _line_items(
     return items
 
 
-def _line_item(
-    account: Account, entry: Any, param: str, mode: str = "payment", *, now: int
-) -> Obj:
+def _line_item(account: Account, entry: Any, param: str, mode: str = "payment", *, now: int) -> Obj:
     if not isinstance(entry, dict):
         raise InvalidRequest(f"Invalid object: {param} must be a hash", param=param)
     price_id = get_str(entry, "price")
