@@ -23,6 +23,7 @@ from paydesk.sandbox.api import ApiApp
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.limits import BodySizeLimit
 from paydesk.sandbox.operations.balance import schedule_pending_funds
+from paydesk.sandbox.operations.dunning import Dunning, configure
 from paydesk.sandbox.resources import load_all
 from paydesk.sandbox.resources.checkout_sessions import schedule_open_sessions
 from paydesk.sandbox.routing import api
@@ -91,8 +92,11 @@ class SandboxApp:
         )
 
 
-def create_app(db_path: str | None = None, retry_delays: str | None = None) -> SandboxApp:
+def create_app(
+    db_path: str | None = None, retry_delays: str | None = None, dunning: Dunning | None = None
+) -> SandboxApp:
     store = Store(db_path)
+    configure(store, dunning or Dunning())
     return SandboxApp(store, Deliverer(store, parse_delays(retry_delays)))
 
 
@@ -111,8 +115,15 @@ async def _freeze_loop() -> None:
         await asyncio.sleep(FREEZE_SECONDS)
 
 
-def run(host: str, port: int, db_path: str | None, retry_delays: str | None) -> None:
+def run(
+    host: str,
+    port: int,
+    db_path: str | None,
+    retry_delays: str | None,
+    dunning: Dunning | None = None,
+) -> None:
     store = Store(db_path)
+    configure(store, dunning or Dunning())
     app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays)), freeze_gc=True)
     print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
     # uvloop and httptools (uvicorn[standard]) named outright: "auto" would quietly fall back
@@ -157,9 +168,10 @@ def start_in_thread(
     port: int = 0,
     db_path: str | None = None,
     retry_delays: str | None = None,
+    dunning: Dunning | None = None,
 ) -> SandboxHandle:
     """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests)."""
-    app = create_app(db_path, retry_delays)
+    app = create_app(db_path, retry_delays, dunning)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

@@ -15,6 +15,7 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import CardError, InvalidRequest
+from paydesk.sandbox.objects import sepa
 from paydesk.sandbox.params import (
     apply_metadata,
     get_dict,
@@ -359,11 +360,46 @@ def card_payment_method(
 
 
 def resolve(account: Account, pm_id: str, param: str = "payment_method", *, now: int) -> Obj:
-    """The PaymentMethod `pm_id`; a Stripe test id (`pm_card_visa`) makes a fresh one each time."""
+    """The PaymentMethod `pm_id`; a Stripe test id (`pm_card_visa`, `pm_success_de`) makes a
+    fresh one each time."""
     number = TEST_PM_IDS.get(pm_id)
     if number is not None:
         return _new_card_pm(account, number, 12, _test_year(now=now), True, now=now)
+    iban = sepa.TEST_TOKENS.get(pm_id)
+    if iban is not None:
+        return sepa_payment_method(account, iban, {"name": "Jenny Rosen"}, now=now)
     return account.get(pm_id, "payment_method", param)
+
+
+def sepa_payment_method(
+    account: Account,
+    iban: str,
+    billing_details: dict[str, Any] | None,
+    metadata: dict[str, str] | None = None,
+    param: str = "sepa_debit[iban]",
+    *,
+    now: int,
+) -> Obj:
+    """A `sepa_debit` PaymentMethod; the IBAN must pass its check digits, and Stripe wants
+    the account holder's name for the mandate."""
+    iban = sepa.normalise(iban)
+    if not sepa.valid_iban(iban):
+        raise InvalidRequest(
+            "The IBAN you provided is invalid: check its country code and check digits.",
+            param=param,
+            code="invalid_bank_account_iban",
+        )
+    billing = _billing(billing_details)
+    if not billing["name"]:
+        raise InvalidRequest(
+            "Missing required param: billing_details[name] (SEPA Direct Debit needs the "
+            "account holder's name).",
+            param="billing_details[name]",
+            code="parameter_missing",
+        )
+    pm = sepa.payment_method(account.new_id("pm"), now, iban, fingerprint(account, iban), billing)
+    pm["metadata"] = metadata or {}
+    return account.insert(pm)
 
 
 def _test_year(*, now: int) -> int:
@@ -371,11 +407,24 @@ def _test_year(*, now: int) -> int:
 
 
 def create_payment_method(account: Account, now: int, p: dict[str, Any]) -> Obj:
-    """A card PaymentMethod from `card[token]` (a test token) or `card[number]`…"""
-    get_enum(p, "type", ("card",))
-    if get_str(p, "type") is None:
+    """A card PaymentMethod from `card[token]` (a test token) or `card[number]`…, or a
+    `sepa_debit` one from `sepa_debit[iban]`."""
+    kind = get_enum(p, "type", ("card", "sepa_debit"))
+    if kind is None:
         raise InvalidRequest(
             "Missing required param: type.", param="type", code="parameter_missing"
+        )
+    if kind == "sepa_debit":
+        bank = get_dict(p, "sepa_debit") or {}
+        iban = get_str(bank, "iban")
+        if not iban:
+            raise InvalidRequest(
+                "Missing required param: sepa_debit[iban].",
+                param="sepa_debit[iban]",
+                code="parameter_missing",
+            )
+        return sepa_payment_method(
+            account, iban, get_dict(p, "billing_details"), apply_metadata({}, p), now=now
         )
     card = get_dict(p, "card")
     if card is None:

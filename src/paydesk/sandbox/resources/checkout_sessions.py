@@ -93,7 +93,7 @@ _FIELDS = {
     "origin_context",
     "payment_method_data",
 }
-_PAYMENT_METHOD_TYPES = ("card", "link")
+_PAYMENT_METHOD_TYPES = ("card", "link", "sepa_debit")
 _LOCALES = (
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
     "fr", "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl",
@@ -156,7 +156,13 @@ def create_session(call: Call) -> Obj:
         session["setup_intent"] = si["id"]
     account.insert(session)
     account.insert(
-        {"id": session_id + "_state", "object": STATE, "line_items": items, "pi_data": pi_data}
+        {
+            "id": session_id + "_state",
+            "object": STATE,
+            "line_items": items,
+            "pi_data": pi_data,
+            "subscription_data": _subscription_data(p) if mode == "subscription" else None,
+        }
     )
     schedule(account, EXPIRY, session_id, session["expires_at"])
     return session
@@ -167,12 +173,6 @@ def _mode(p: dict[str, Any]) -> str:
         raise missing_param("mode")
     mode = get_enum(p, "mode", ("payment", "setup", "subscription"))
     assert mode is not None
-    if mode == "subscription":
-        raise InvalidRequest(
-            f"The paydesk sandbox does not support mode={mode} Checkout Sessions yet; "
-            "use mode=payment or mode=setup.",
-            param="mode",
-        )
     ui_mode = get_enum(p, "ui_mode", ("hosted", "embedded", "custom"), "hosted")
     if ui_mode != "hosted":
         raise InvalidRequest(
@@ -208,8 +208,28 @@ def _contents(
     """(line items, currency, subtotal, SetupIntent data): a setup session sells nothing."""
     if mode == "setup":
         return [], _setup_currency(p), None, _setup_intent_data(p)
-    items = _line_items(account, p, now=now)
+    items = _line_items(account, p, mode, now=now)
+    if mode == "subscription" and not any(_recurring(account, item) for item in items):
+        raise InvalidRequest(
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+            param="line_items",
+        )
     return items, items[0]["currency"], sum(item["amount_subtotal"] for item in items), None
+
+
+def _recurring(account: Account, item: Obj) -> bool:
+    return bool(account.get(item["price"], "price", "line_items").get("recurring"))
+
+
+def _subscription_data(p: dict[str, Any]) -> dict[str, Any]:
+    """What mode=subscription passes on to the subscription it creates."""
+    data = get_dict(p, "subscription_data") or {}
+    return {
+        "trial_period_days": get_int(data, "trial_period_days", minimum=1),
+        "metadata": apply_metadata({}, data),
+        "description": get_str(data, "description"),
+    }
 
 
 def _shown_fields(p: dict[str, Any]) -> dict[str, Any]:
@@ -315,7 +335,9 @@ def _payment_intent_data(p: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _line_items(account: Account, p: dict[str, Any], *, now: int) -> list[Obj]:
+def _line_items(
+    account: Account, p: dict[str, Any], mode: str = "payment", *, now: int
+) -> list[Obj]:
     raw = p.get("line_items")
     if raw is None or raw == "" or raw == []:
         raise missing_param("line_items")
@@ -325,7 +347,7 @@ def _line_items(account: Account, p: dict[str, Any], *, now: int) -> list[Obj]:
         raise InvalidRequest("Invalid array: line_items", param="line_items")
     items: list[Obj] = []
     for i, entry in enumerate(raw):
-        items.append(_line_item(account, entry, f"line_items[{i}]", now=now))
+        items.append(_line_item(account, entry, f"line_items[{i}]", mode, now=now))
     currency = items[0]["currency"]
     for i, item in enumerate(items):
         if item["currency"] != currency:
@@ -337,7 +359,7 @@ def _line_items(account: Account, p: dict[str, Any], *, now: int) -> list[Obj]:
     return items
 
 
-def _line_item(account: Account, entry: Any, param: str, *, now: int) -> Obj:
+def _line_item(account: Account, entry: Any, param: str, mode: str = "payment", *, now: int) -> Obj:
     if not isinstance(entry, dict):
         raise InvalidRequest(f"Invalid object: {param} must be a hash", param=param)
     price_id = get_str(entry, "price")
@@ -359,7 +381,7 @@ def _line_item(account: Account, entry: Any, param: str, *, now: int) -> Obj:
         price = inline_price(account, now, price_data, f"{param}[price_data]")
     else:
         raise missing_param(f"{param}[price]")
-    if price.get("type") == "recurring" or price.get("recurring"):
+    if mode == "payment" and (price.get("type") == "recurring" or price.get("recurring")):
         raise InvalidRequest(
             "You specified `payment` mode but passed a recurring price. Either switch to "
             "`subscription` mode or use only one-time prices.",
@@ -564,7 +586,8 @@ def complete_session(
             "status": "complete",
             "url": None,
             "payment_status": payment_status,
-            "payment_intent": pi["id"] if pi is not None else None,
+            # A subscription's payment belongs to its invoice, not to the session.
+            "payment_intent": pi["id"] if pi is not None and session["mode"] == "payment" else None,
             "customer_details": details,
             "collected_information": {
                 "business_name": None,

@@ -41,7 +41,8 @@ _TAX_ID_TYPES = {
     "br_cnpj": "BR", "br_cpf": "BR", "mx_rfc": "MX", "za_vat": "ZA", "ae_trn": "AE",
     "kr_brn": "KR", "eu_oss_vat": "", "is_vat": "IS", "li_uid": "LI", "tr_tin": "TR",
 }  # fmt: skip
-_UPDATE_ONLY_AT_CREATE = {"tax_id_data"}  # Stripe takes it on create only
+# Stripe takes these on create only (a customer is born on its test clock, never moved).
+_UPDATE_ONLY_AT_CREATE = {"tax_id_data", "test_clock"}
 _ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
 
 
@@ -86,8 +87,6 @@ def _apply(account: Account, p: dict[str, Any], customer: Obj) -> dict[str, Any]
         if "footer" in settings:
             merged["footer"] = settings["footer"] or None
         changes["invoice_settings"] = merged
-    if "test_clock" in p:
-        changes["test_clock"] = get_str(p, "test_clock")
     return changes
 
 
@@ -175,12 +174,23 @@ def create_customer(call: Call) -> Obj:
     return new_customer(call.account, call.now, call.params)
 
 
+def _test_clock(account: Account, params: dict[str, Any]) -> Obj | None:
+    clock_id = get_str(params, "test_clock")
+    if not clock_id:
+        return None
+    return account.get(clock_id, "test_helpers.test_clock", "test_clock")
+
+
 def new_customer(account: Account, now: int, params: dict[str, Any]) -> Obj:
     """A customer from create parameters, with its card or source, tax ids and events (also
     what Checkout makes for a buyer with customer_creation=always)."""
     tax_ids = _tax_ids(params)
+    clock = _test_clock(account, params)
+    if clock is not None:
+        now = int(clock["frozen_time"])  # everything about it happens at its clock's time
     customer = customer_skeleton(account.new_id("cus"), now, account.new_id("x")[2:10].upper())
     customer.update(_apply(account, params, customer))
+    customer["test_clock"] = clock["id"] if clock else None
     # The card is checked first: a card that declines fails the whole create, as on Stripe.
     pm_id = get_str(params, "payment_method")
     pm = account.get(pm_id, "payment_method", "payment_method") if pm_id else None

@@ -19,6 +19,7 @@ from paydesk.sandbox.objects.payment_method_options import (
     forces_challenge,
     parse_options,
 )
+from paydesk.sandbox.operations import sepa_debit
 from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.operations.payment_methods import (
     AUTH_REQUIRED,
@@ -42,6 +43,7 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
+from paydesk.sandbox.payment_hooks import settled
 from paydesk.sandbox.resources.charges import card_view, new_charge
 from paydesk.sandbox.routing import Call, api
 
@@ -146,6 +148,8 @@ def confirm_intent(
             param="payment_method",
         )
     account.update(pi, {"payment_method": pm["id"], "last_payment_error": None})
+    if pm["type"] == "sepa_debit":
+        return sepa_debit.start(account, pi, pm, base_url, now=now)  # settles later (timers)
     behave = behaviour(account, pm)
     needs_3ds = behave.needs_3ds or forces_challenge(pi["payment_method_options"])
     if (
@@ -202,6 +206,7 @@ def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str, *, now: int) -> 
         account.emit("payment_intent.amount_capturable_updated", pi, now=now)
     else:
         account.emit("payment_intent.succeeded", pi, now=now)
+        settled(account, pi, now=now)
     return pi
 
 
@@ -236,6 +241,7 @@ def _decline(
     )
     account.emit("charge.failed", charge, now=now)
     account.emit("payment_intent.payment_failed", pi, now=now)
+    settled(account, pi, now=now)
     raise CardError(
         decline.message,
         code=decline.code,
@@ -270,6 +276,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool, *, now: int)
         },
     )
     account.emit("payment_intent.payment_failed", pi, now=now)
+    settled(account, pi, now=now)
     return pi
 
 
@@ -306,6 +313,7 @@ def capture_intent(
     if amount < int(charge["amount"]):
         refund_uncaptured(account, charge, int(charge["amount"]) - amount, now=now)
     account.emit("payment_intent.succeeded", pi, now=now)
+    settled(account, pi, now=now)
     return pi
 
 

@@ -14,6 +14,7 @@ from paydesk.sandbox.routing import Call, api
 _FIELDS = {
     "type",
     "card",
+    "sepa_debit",
     "billing_details",
     "metadata",
     "allow_redisplay",
