@@ -18,6 +18,7 @@ import httpx
 import stripe
 from aiohttp import web
 
+from paydesk.sandbox.clock import wall_seconds
 from paydesk.sandbox.triggers import FIXTURES, TriggerFailed, run_fixture
 
 __all__ = ["listen", "trigger"]
@@ -95,7 +96,7 @@ def listen(
 
 
 def _replay(client: stripe.StripeClient, endpoint_id: str, seconds: int) -> None:
-    since = int(datetime.now().timestamp()) - seconds
+    since = int(wall_seconds()) - seconds
     try:
         done = client.raw_request(
             "post",
@@ -135,7 +136,7 @@ def _forwarder(
         body = await request.read()
         event_id, event_type = _describe(body)
         headers = {name: request.headers[name] for name in _FORWARDED if name in request.headers}
-        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        stamp = datetime.fromtimestamp(wall_seconds()).strftime("%Y-%m-%d %H:%M:%S")
         chaos = request.headers.get(CHAOS_HEADER)
         event_type = f"{event_type} ({chaos})" if chaos else event_type
         try:

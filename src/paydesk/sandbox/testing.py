@@ -22,6 +22,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import stripe
 
+from paydesk.sandbox.clock import wall_now
+
 __all__ = [
     "Sandbox",
     "Webhooks",
@@ -45,7 +47,7 @@ def verify_signature(payload: bytes, header: str, secret: str, tolerance: int = 
     """Stripe's scheme: `t=…,v1=…`, HMAC-SHA256 over `t.payload`; any v1 may match."""
     parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
     stamps = [value for key, value in parts if key == "t"]
-    if not stamps or not stamps[0].isdigit() or abs(time.time() - int(stamps[0])) > tolerance:
+    if not stamps or not stamps[0].isdigit() or abs(wall_now() - int(stamps[0])) > tolerance:
         return False
     signed = stamps[0].encode() + b"." + payload
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()

@@ -140,7 +140,7 @@ def create_intent(
         "transfer_group": transfer_group,
     }
     account.insert(pi)
-    account.emit("payment_intent.created", pi)
+    account.emit("payment_intent.created", pi, now=now())
     return pi
 
 
@@ -166,7 +166,7 @@ def confirm_intent(
             param="payment_method",
         )
     account.update(pi, {"payment_method": pm["id"], "last_payment_error": None})
-    behave = behaviour(pm)
+    behave = behaviour(account, pm)
     if behave.needs_3ds:
         if off_session:
             return _decline(account, pi, pm, AUTH_REQUIRED, base_url)
@@ -191,7 +191,7 @@ def _require_action(account: Account, pi: Obj, base_url: str, return_url: str | 
             },
         },
     )
-    account.emit("payment_intent.requires_action", pi)
+    account.emit("payment_intent.requires_action", pi, now=now())
     return pi
 
 
@@ -206,11 +206,11 @@ def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
     account.update(pi, changes)
     if pi.get("setup_future_usage") and pi.get("customer") and not pm.get("customer"):
         attach(account, pm, pi["customer"])
-    account.emit("charge.succeeded", charge)
+    account.emit("charge.succeeded", charge, now=now())
     if manual:
-        account.emit("payment_intent.amount_capturable_updated", pi)
+        account.emit("payment_intent.amount_capturable_updated", pi, now=now())
     else:
-        account.emit("payment_intent.succeeded", pi)
+        account.emit("payment_intent.succeeded", pi, now=now())
     return pi
 
 
@@ -241,8 +241,8 @@ def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str
             "last_payment_error": _error_body(decline, charge["id"], pm),
         },
     )
-    account.emit("charge.failed", charge)
-    account.emit("payment_intent.payment_failed", pi)
+    account.emit("charge.failed", charge, now=now())
+    account.emit("payment_intent.payment_failed", pi, now=now())
     raise CardError(
         decline.message,
         code=decline.code,
@@ -276,7 +276,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
             },
         },
     )
-    account.emit("payment_intent.payment_failed", pi)
+    account.emit("payment_intent.payment_failed", pi, now=now())
     return pi
 
 
@@ -307,8 +307,8 @@ def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = No
         },
     )
     account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
-    account.emit("charge.captured", charge, previous)
-    account.emit("payment_intent.succeeded", pi)
+    account.emit("charge.captured", charge, previous, now=now())
+    account.emit("payment_intent.succeeded", pi, now=now())
     return pi
 
 
@@ -329,7 +329,7 @@ def cancel_intent(account: Account, pi: Obj, reason: str | None = None) -> Obj:
             "next_action": None,
         },
     )
-    account.emit("payment_intent.canceled", pi)
+    account.emit("payment_intent.canceled", pi, now=now())
     return pi
 
 
