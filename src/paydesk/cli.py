@@ -27,13 +27,28 @@ def sandbox(
     webhook_retry_delays: Annotated[
         str | None, typer.Option(help="Seconds between delivery attempts, e.g. 60,300,900")
     ] = None,
+    chaos: Annotated[
+        str | None,
+        typer.Option(
+            help="Webhook chaos for every account, e.g. "
+            "duplicate=0.3,reorder=0.2,delay_ms=0-5000,fail=0.05"
+        ),
+    ] = None,
+    chaos_seed: Annotated[
+        int | None, typer.Option(help="Seed for the chaos choices (same seed, same choices)")
+    ] = None,
 ) -> None:
     """Run the offline, stateful Stripe-compatible sandbox."""
     if ctx.invoked_subcommand is not None:
         return
+    from paydesk.sandbox.chaos import ChaosError, parse_cli
     from paydesk.sandbox.server import run
 
-    run(host=host, port=port, db_path=db, retry_delays=webhook_retry_delays)
+    try:
+        plan = parse_cli(chaos, chaos_seed)
+    except ChaosError as error:
+        raise typer.BadParameter(str(error), param_hint="--chaos") from None
+    run(host=host, port=port, db_path=db, retry_delays=webhook_retry_delays, chaos=plan)
 
 
 @sandbox_app.command()
@@ -53,11 +68,20 @@ def listen(
     events: Annotated[str, typer.Option(help="Comma-separated event types")] = "*",
     api_base: Annotated[str, typer.Option(envvar="STRIPE_API_BASE")] = "http://127.0.0.1:12111",
     api_key: Annotated[str, typer.Option(envvar="STRIPE_SECRET_KEY")] = "sk_test_paydesk",
+    replay_since: Annotated[
+        str | None, typer.Option(help="First send again the events of this past period, e.g. 1h")
+    ] = None,
 ) -> None:
     """Forward a running sandbox's events to a URL (like `stripe listen`)."""
     from paydesk.sandbox.cli import listen as run_listen
 
-    run_listen(forward_to=forward_to, events=events, api_base=api_base, api_key=api_key)
+    run_listen(
+        forward_to=forward_to,
+        events=events,
+        api_base=api_base,
+        api_key=api_key,
+        replay_since=replay_since,
+    )
 
 
 @app.command()

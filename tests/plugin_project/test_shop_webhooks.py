@@ -35,7 +35,9 @@ def test_an_order_is_fulfilled_once_however_often_stripe_sends_it(
     stripe_webhooks.wait_for("checkout.session.completed", count=2)
     stripe_webhooks.wait_until_settled(timeout=20)
     assert shop.fulfilled == [session.id]
-    sent = [d for d in stripe_webhooks.deliveries() if d["event_type"] == "checkout.session.completed"]
+    sent = [
+        d for d in stripe_webhooks.deliveries() if d["event_type"] == "checkout.session.completed"
+    ]
     assert any("duplicate" in label for d in sent for label in d["chaos"])
 
 
@@ -57,7 +59,9 @@ def test_a_failed_delivery_is_retried_until_acknowledged(stripe_sandbox, stripe_
 
     stripe_webhooks.wait_for("checkout.session.completed", timeout=15)
 
-    attempts = [d for d in stripe_webhooks.deliveries() if d["event_type"] == "checkout.session.completed"]
+    attempts = [
+        d for d in stripe_webhooks.deliveries() if d["event_type"] == "checkout.session.completed"
+    ]
     assert [d["attempt"] for d in attempts][:2] == [1, 2]
     assert not attempts[0]["delivered"] and "failed first attempt" in attempts[0]["chaos"]
     assert shop.fulfilled == [session.id]
@@ -85,7 +89,9 @@ def test_resending_an_event_delivers_it_again(stripe_sandbox, stripe_webhooks, s
     first = stripe_webhooks.wait_for("checkout.session.completed")[0]
 
     stripe_sandbox.api(
-        "POST", f"/v1/events/{first['event']}/retry", {"webhook_endpoint": first["webhook_endpoint"]}
+        "POST",
+        f"/v1/events/{first['event']}/retry",
+        {"webhook_endpoint": first["webhook_endpoint"]},
     )
 
     stripe_webhooks.wait_for("checkout.session.completed", count=2)

@@ -26,7 +26,9 @@ def test_the_cli_form_parses_into_shares_and_a_delay_range() -> None:
         ({"shuffle": "1"}, "shuffle"),
     ],
 )
-def test_a_setting_that_makes_no_sense_is_refused_naming_it(fields: dict[str, str], field: str) -> None:
+def test_a_setting_that_makes_no_sense_is_refused_naming_it(
+    fields: dict[str, str], field: str
+) -> None:
     with pytest.raises(ChaosError) as caught:
         Chaos.from_fields(fields)
     assert caught.value.field == field

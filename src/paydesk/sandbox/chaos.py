@@ -10,10 +10,22 @@ same choices, whatever the timing of the run.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["Chaos", "ChaosError", "Decision", "parse_cli"]
+if TYPE_CHECKING:
+    from paydesk.sandbox.account import Account, Obj
+
+__all__ = [
+    "CHAOS_HEADER",
+    "Chaos",
+    "ChaosError",
+    "ChaosPlan",
+    "Decision",
+    "chaos_object",
+    "parse_cli",
+]
 
 MAX_DELAY_MS = 600_000  # ten minutes: more is a mistake, not a bad day
 MAX_COPIES = 5  # a duplicated delivery is sent 2..MAX_COPIES times
@@ -86,6 +98,12 @@ class Chaos:
             "delay_ms": {"min": self.delay_min_ms, "max": self.delay_max_ms},
             "seed": self.seed,
         }
+
+    def describe(self) -> str:
+        return (
+            f"duplicate={self.duplicate:g}, reorder={self.reorder:g}, fail={self.fail:g}, "
+            f"delay_ms={self.delay_min_ms}-{self.delay_max_ms}, seed={self.seed}"
+        )
 
     @classmethod
     def from_saved(cls, saved: dict[str, Any]) -> Chaos:
@@ -170,3 +188,123 @@ def _seed(raw: Any) -> int:
     if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 19:
         raise ChaosError(f"Invalid seed: {raw!r} (a whole number)", "seed")
     return int(text)
+
+
+# -- applying chaos to deliveries ----------------------------------------------------------------
+
+CHAOS_OBJECT = "webhook_chaos"
+# Set on a delivery that chaos touched, saying what it did (`paydesk listen` prints it).
+CHAOS_HEADER = "Paydesk-Chaos"
+_COPY_SPACING = 0.05  # seconds between the copies of a duplicated delivery
+
+
+class Delivery(Protocol):
+    """What the plan needs of a delivery job (sandbox.delivery.Job)."""
+
+    account_id: str
+    event_id: str
+    endpoint_id: str
+    attempt: int
+    tag: str
+
+    @property
+    def delivery(self) -> tuple[str, str, str, str]: ...
+
+
+def chaos_object(account: Account, endpoint_id: str | None) -> Obj | None:
+    """The live chaos setting of one endpoint, or of the whole account for None."""
+    for obj in account.newest(CHAOS_OBJECT):
+        if obj.get("webhook_endpoint") == endpoint_id:
+            return obj
+    return None
+
+
+@dataclass(slots=True)
+class _Touch:
+    seq: int  # order in which deliveries to the endpoint were queued
+    decision: Decision
+    labels: list[str]
+    delay: float  # seconds before the first attempt
+
+
+class ChaosPlan:
+    """What chaos does to each delivery, decided once when its event is queued: the setting of
+    the endpoint, else of the account, else the server's `--chaos`. Kept in memory: after a
+    restart, deliveries still pending are made plainly."""
+
+    def __init__(self, default: Chaos | None) -> None:
+        self.default = default
+        self._drawn: dict[str, int] = {}  # setting -> deliveries decided under it
+        self._touched: dict[tuple[str, str, str, str], _Touch] = {}
+        self._held: dict[tuple[str, str], list[Delivery]] = {}  # (account, endpoint) -> jobs
+        self._seq = 0
+
+    def _setting(self, account: Account, endpoint_id: str) -> tuple[str, Chaos] | None:
+        for obj in (chaos_object(account, endpoint_id), chaos_object(account, None)):
+            if obj is not None:
+                return obj["id"], Chaos.from_saved(obj)
+        if self.default is not None:
+            return f"default:{account.id}", self.default
+        return None
+
+    def apply(
+        self, account: Account, job: Delivery, copy_of: Callable[[int], Delivery]
+    ) -> list[Delivery]:
+        """The jobs to queue for a new delivery: itself, and the copies chaos adds."""
+        found = self._setting(account, job.endpoint_id)
+        if found is None:
+            return [job]
+        scope, chaos = found
+        n = self._drawn.get(scope, 0)
+        self._drawn[scope] = n + 1
+        decision = chaos.decide(n)
+        self._seq += 1
+        delay = decision.delay_ms / 1000 + (HOLD_SECONDS if decision.hold else 0.0)
+        self._touched[job.delivery] = _Touch(self._seq, decision, decision.labels(), delay)
+        if decision.hold:
+            self._held.setdefault((job.account_id, job.endpoint_id), []).append(job)
+        copies = [copy_of(k) for k in range(1, decision.copies)]
+        for k, copy in enumerate(copies, start=1):
+            label = f"duplicate copy {k} of {len(copies)}"
+            spacing = decision.delay_ms / 1000 + k * _COPY_SPACING
+            self._touched[copy.delivery] = _Touch(self._seq, Decision(), [label], spacing)
+        return [job, *copies]
+
+    def due(self, job: Delivery, now: float) -> float:
+        touch = self._touched.get(job.delivery)
+        return now + touch.delay if touch is not None else now
+
+    def labels(self, job: Delivery) -> list[str]:
+        touch = self._touched.get(job.delivery)
+        if touch is None:
+            return []
+        if job.attempt == 0:
+            return list(touch.labels)
+        return [label for label in touch.labels if label != "failed first attempt"]
+
+    def fails(self, job: Delivery) -> bool:
+        touch = self._touched.get(job.delivery)
+        return touch is not None and job.attempt == 0 and touch.decision.fail
+
+    def sending(self, job: Delivery) -> None:
+        """`job` is being attempted: if it was held, it is held no longer."""
+        held = self._held.get((job.account_id, job.endpoint_id))
+        if held and job.attempt == 0 and job in held:
+            held.remove(job)
+
+    def overtaken(self, job: Delivery) -> list[Delivery]:
+        """Held deliveries that `job` (queued after them) has now gone ahead of."""
+        held = self._held.get((job.account_id, job.endpoint_id))
+        touch = self._touched.get(job.delivery)
+        if not held or touch is None or touch.decision.hold:
+            return []
+        released = [h for h in held if self._seq_of(h) < touch.seq]
+        held[:] = [h for h in held if h not in released]
+        return released
+
+    def _seq_of(self, job: Delivery) -> int:
+        touch = self._touched.get(job.delivery)
+        return touch.seq if touch is not None else 0
+
+    def forget(self, job: Delivery) -> None:
+        self._touched.pop(job.delivery, None)

@@ -106,7 +106,7 @@ def _replay(client: stripe.StripeClient, endpoint_id: str, seconds: int) -> None
     except stripe.StripeError as exc:
         _say(f"Could not replay past events: {exc}")
         return
-    count = len(client.deserialize(done, api_mode="V1").get("events") or [])
+    count = len(getattr(client.deserialize(done, api_mode="V1"), "events", None) or [])
     _say(f"Replaying {count} event(s) from the last {seconds} s, oldest first")
 
 

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse
 
 from paydesk.sandbox import pages, timers
 from paydesk.sandbox.api import ApiApp
+from paydesk.sandbox.chaos import Chaos
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.limits import BodySizeLimit
 from paydesk.sandbox.resources import load_all
@@ -91,9 +92,11 @@ class SandboxApp:
         )
 
 
-def create_app(db_path: str | None = None, retry_delays: str | None = None) -> SandboxApp:
+def create_app(
+    db_path: str | None = None, retry_delays: str | None = None, chaos: Chaos | None = None
+) -> SandboxApp:
     store = Store(db_path)
-    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays)))
+    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos))
 
 
 async def _freeze_loop() -> None:
@@ -111,10 +114,18 @@ async def _freeze_loop() -> None:
         await asyncio.sleep(FREEZE_SECONDS)
 
 
-def run(host: str, port: int, db_path: str | None, retry_delays: str | None) -> None:
+def run(
+    host: str,
+    port: int,
+    db_path: str | None,
+    retry_delays: str | None,
+    chaos: Chaos | None = None,
+) -> None:
     store = Store(db_path)
-    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays)), freeze_gc=True)
+    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos), freeze_gc=True)
     print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
+    if chaos is not None:
+        print(f"webhook chaos for every account: {chaos.describe()}")
     # uvloop and httptools (uvicorn[standard]) named outright: "auto" would quietly fall back
     # to the pure-Python loop and parser, at a fraction of the throughput.
     uvicorn.run(
@@ -157,9 +168,10 @@ def start_in_thread(
     port: int = 0,
     db_path: str | None = None,
     retry_delays: str | None = None,
+    chaos: Chaos | None = None,
 ) -> SandboxHandle:
     """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests)."""
-    app = create_app(db_path, retry_delays)
+    app = create_app(db_path, retry_delays, chaos)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

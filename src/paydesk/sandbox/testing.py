@@ -17,7 +17,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import stripe
@@ -92,9 +92,7 @@ class Sandbox:
         return publishable_key_for(self.api_key)
 
     def client(self, **options: Any) -> stripe.StripeClient:
-        return stripe.StripeClient(
-            self.api_key, base_addresses={"api": self.base_url}, **options
-        )
+        return stripe.StripeClient(self.api_key, base_addresses={"api": self.base_url}, **options)
 
     def configure_module(self) -> None:
         """Point the legacy module API (`stripe.api_key`, `stripe.Customer.create`) here."""
@@ -150,21 +148,22 @@ class Sandbox:
         Returns the PaymentIntent as it is afterwards."""
         pi_id = payment_intent if isinstance(payment_intent, str) else payment_intent["id"]
         pi = self.api("GET", f"/v1/payment_intents/{pi_id}")
-        browser = stripe.StripeClient(
-            self.publishable_key, base_addresses={"api": self.base_url}
-        )
+        browser = stripe.StripeClient(self.publishable_key, base_addresses={"api": self.base_url})
         confirmed = browser.v1.payment_intents.confirm(
             pi_id,
-            params={
-                "payment_method": payment_method,
-                "client_secret": pi["client_secret"],
-                "return_url": f"{self.base_url}/",
-            },
+            params=cast(
+                Any,
+                {
+                    "payment_method": payment_method,
+                    "client_secret": pi["client_secret"],
+                    "return_url": f"{self.base_url}/",
+                },
+            ),
         )
-        action = confirmed.get("next_action") or {}
-        redirect = action.get("redirect_to_url") or {}
-        if confirmed["status"] == "requires_action" and redirect.get("url"):
-            self._answer_challenge(redirect["url"], authenticate)
+        action = confirmed.next_action
+        redirect = action.redirect_to_url if action is not None else None
+        if confirmed.status == "requires_action" and redirect is not None and redirect.url:
+            self._answer_challenge(redirect.url, authenticate)
         return self.client().v1.payment_intents.retrieve(pi_id)
 
     def _follow(self, url: str, status: int, location: str, authenticate: bool) -> str:
@@ -202,8 +201,9 @@ class Sandbox:
         clock_id = clock if isinstance(clock, str) else clock["id"]
         current = self.api("GET", f"/v1/test_helpers/test_clocks/{clock_id}")
         target = to if to is not None else current["frozen_time"] + (by or 0)
-        self.api("POST", f"/v1/test_helpers/test_clocks/{clock_id}/advance",
-                 {"frozen_time": target})
+        self.api(
+            "POST", f"/v1/test_helpers/test_clocks/{clock_id}/advance", {"frozen_time": target}
+        )
         return _poll(
             lambda: _ready(self.api("GET", f"/v1/test_helpers/test_clocks/{clock_id}")),
             timeout,
@@ -268,7 +268,7 @@ class Webhooks:
     def register(self, url: str, events: Iterable[str] = ("*",)) -> Any:
         """A webhook endpoint for `url`; its signing secret is `.secret` (and `secret_for`)."""
         endpoint = self.sandbox.client().v1.webhook_endpoints.create(
-            params={"url": url, "enabled_events": list(events)}  # type: ignore[typeddict-item]
+            params=cast(Any, {"url": url, "enabled_events": list(events)})
         )
         self.secrets[endpoint.id] = endpoint.secret or ""
         return endpoint
@@ -316,8 +316,10 @@ class Webhooks:
 
         def matching() -> list[dict[str, Any]]:
             done = [
-                d for d in self.deliveries()
-                if d["delivered"] and (type is None or d["event_type"] == type)
+                d
+                for d in self.deliveries()
+                if d["delivered"]
+                and (type is None or d["event_type"] == type)
                 and (where is None or where(d))
             ]
             return done if len(done) >= count else []
@@ -329,9 +331,12 @@ class Webhooks:
 
     def wait_until_settled(self, timeout: float = DEFAULT_WAIT_SECONDS) -> None:
         """Wait until every event of the account was acknowledged by every endpoint it was
-        sent to (retries included)."""
+        sent to and no delivery is still to come (retries, chaos's copies and held ones)."""
 
         def settled() -> bool:
+            pending = self.sandbox.api("GET", "/v1/test_helpers/deliveries", {"limit": 1})
+            if pending["pending"]:
+                return False
             return all(e.get("pending_webhooks", 0) == 0 for e in self.events())
 
         try:

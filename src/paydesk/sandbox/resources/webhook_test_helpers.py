@@ -5,27 +5,18 @@ timeline, and replay. `POST /v1/events/{id}/retry` is what the Dashboard's "Rese
 from __future__ import annotations
 
 from paydesk.sandbox.account import Account, Obj, event_matches
-from paydesk.sandbox.chaos import Chaos, ChaosError
+from paydesk.sandbox.chaos import CHAOS_OBJECT, Chaos, ChaosError, chaos_object
+from paydesk.sandbox.delivery import pending_for, resend
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import get_str, get_timestamp, req_str
 from paydesk.sandbox.routing import Call, api
 
-CHAOS = "webhook_chaos"
 ATTEMPT = "webhook_attempt"  # how the deliverer records an attempt
 MAX_REPLAY = 10_000  # events one replay may queue
 
 
 # -- chaos -----------------------------------------------------------------------------------
-
-
-def chaos_for(account: Account, endpoint_id: str | None) -> Obj | None:
-    """The live chaos setting of one endpoint, or of the whole account when `endpoint_id` is
-    None."""
-    for obj in account.newest(CHAOS):
-        if obj.get("webhook_endpoint") == endpoint_id:
-            return obj
-    return None
 
 
 def _public(obj: Obj | None, endpoint_id: str | None) -> Obj:
@@ -58,7 +49,7 @@ def set_chaos(call: Call) -> Obj:
     # setting chaos again starts the same seed's sequence again.
     saved: Obj = {
         "id": call.account.new_id("whchaos"),
-        "object": CHAOS,
+        "object": CHAOS_OBJECT,
         "webhook_endpoint": endpoint_id,
         **settings.as_fields(),
     }
@@ -69,7 +60,7 @@ def set_chaos(call: Call) -> Obj:
 @api.route("GET", "/v1/test_helpers/webhook_chaos")
 def get_chaos(call: Call) -> Obj:
     endpoint_id = _endpoint(call)
-    return _public(chaos_for(call.account, endpoint_id), endpoint_id)
+    return _public(chaos_object(call.account, endpoint_id), endpoint_id)
 
 
 @api.route("DELETE", "/v1/test_helpers/webhook_chaos")
@@ -80,7 +71,7 @@ def clear_chaos(call: Call) -> Obj:
 
 
 def _clear(account: Account, endpoint_id: str | None) -> None:
-    current = chaos_for(account, endpoint_id)
+    current = chaos_object(account, endpoint_id)
     if current is not None:
         account.delete(current)
 
@@ -105,6 +96,8 @@ def list_deliveries(call: Call) -> Obj:
 
     page = paginate(call.account, ATTEMPT, p, "/v1/test_helpers/deliveries", keep)
     page["data"] = [delivery_view(a) for a in page["data"]]
+    # Not in Stripe's list shape: how many deliveries are still to come (a test waits for 0).
+    page["pending"] = pending_for(call.account)
     return page
 
 
@@ -155,5 +148,4 @@ def _send(account: Account, events: list[Obj], endpoint: Obj) -> None:
             f"Webhook endpoint {endpoint['id']} is disabled: enable it to send events to it.",
             param="webhook_endpoint",
         )
-    for event in events:
-        account.store.publish(account, event, [endpoint], resend=True)
+    resend(account, events, endpoint)
