@@ -31,7 +31,9 @@
 
   function draw(items) {
     body.textContent = "";
-    items.filter(keep).forEach(function (d) {
+    var shown = items.filter(keep);
+    status.textContent += shown.length === items.length ? "" : ", " + shown.length + " shown";
+    shown.forEach(function (d) {
       var row = document.createElement("tr");
       cell(row, new Date(d.created * 1000).toLocaleTimeString());
       var ev = cell(row, d.event_type + " ");
@@ -75,6 +77,11 @@
     if (timer) clearInterval(timer);
     load();
     timer = setInterval(load, 1000);
+  });
+  ["type", "endpoint", "outcome"].forEach(function (id) {
+    document.getElementById(id).addEventListener(id === "outcome" ? "change" : "input", function () {
+      if (timer) load();  // a filter applies at once, not at the next refresh
+    });
   });
   if (key.value) form.requestSubmit();
 })();
