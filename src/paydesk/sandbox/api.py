@@ -16,7 +16,7 @@ import orjson
 
 from paydesk.sandbox import API_VERSION, compat, formdata
 from paydesk.sandbox.account import Account, IdempotencyRecord, compact
-from paydesk.sandbox.clock import now
+from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.errors import IdempotencyError, InvalidRequest, StripeError, Unauthorized
 from paydesk.sandbox.expand import check_paths, expand
 from paydesk.sandbox.routing import Call, Handler, Router
@@ -124,7 +124,7 @@ class ApiApp:
             # Stripe keeps the outcome once the endpoint started running, errors (card
             # declines, wrong state, even 500s) included; a retry gets the same answer.
             self.store.remember(
-                account, key, IdempotencyRecord(now(), fingerprint, status, compact(payload))
+                account, key, IdempotencyRecord(wall_now(), fingerprint, status, compact(payload))
             )
         return status, payload
 
@@ -151,6 +151,7 @@ class ApiApp:
             request_id,
             method,
             path,
+            wall_now(),
         )
         account.request_id, account.idempotency_key = request_id, key
         try:

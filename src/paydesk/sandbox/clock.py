@@ -34,7 +34,3 @@ def business_now(account: Account, clock_id: str | None, wall: int) -> int:
     if test_clock is None or test_clock.get("object") != TEST_CLOCK or test_clock.get("deleted"):
         return wall
     return int(test_clock["frozen_time"])
-
-
-# The name every module imported before operations were handed `now`; going away with them.
-now = wall_now

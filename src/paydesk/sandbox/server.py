@@ -23,8 +23,8 @@ from paydesk.sandbox.api import ApiApp
 from paydesk.sandbox.chaos import Chaos
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.limits import BodySizeLimit
+from paydesk.sandbox.operations.balance import schedule_pending_funds
 from paydesk.sandbox.resources import load_all
-from paydesk.sandbox.resources.balance_transactions import schedule_pending_funds
 from paydesk.sandbox.resources.checkout_sessions import schedule_open_sessions
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.store import Store

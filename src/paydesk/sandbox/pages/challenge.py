@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.payment_intents import finish_authentication
@@ -73,7 +74,7 @@ class ChallengePage:
         success = str(form.get("action", "")) == "complete"
         # No awaits from here on: atomic with respect to API calls on the same loop.
         try:
-            finish_authentication(account, pi, success)
+            finish_authentication(account, pi, success, now=wall_now())
         finally:
             self.store.flush()
         if return_url:

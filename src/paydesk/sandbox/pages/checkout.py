@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.errors import CardError, StripeError
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.money import format_money
@@ -103,7 +104,9 @@ class CheckoutPage:
             problems = [] if _EMAIL.match(kept["email"]) else ["Your email address is incomplete."]
             if problems:
                 return self._page(request, account, session, problems, kept, status=400)
-            complete_session(account, session, None, kept["email"], kept["cardholder_name"])
+            complete_session(
+                account, session, None, kept["email"], kept["cardholder_name"], now=wall_now()
+            )
             return _see_other(success_redirect(session))
         state = state_of(account, session)
         pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
@@ -123,6 +126,7 @@ class CheckoutPage:
                 exp_year=exp_year,
                 cvc=cvc,
                 billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
+                now=wall_now(),
             )
             if pi is None:
                 pi = self._new_intent(account, session, state, kept)
@@ -132,6 +136,7 @@ class CheckoutPage:
                 pm["id"],
                 base_url,
                 return_url=f"{base_url}/c/pay/{session['id']}/return",
+                now=wall_now(),
             )
         except CardError as error:
             return self._page(request, account, session, [error.message], kept, status=402)
@@ -150,13 +155,16 @@ class CheckoutPage:
             account,
             amount=session["amount_total"],
             currency=session["currency"],
-            customer=buyer_customer(account, session, kept["email"], kept["cardholder_name"]),
+            customer=buyer_customer(
+                account, session, kept["email"], kept["cardholder_name"], now=wall_now()
+            ),
             # Stripe copies only payment_intent_data onto the intent, not the session's metadata.
             metadata=dict(data.get("metadata") or {}),
             payment_method_types=["card"],
             description=data.get("description"),
             receipt_email=data.get("receipt_email"),
             capture_method=data.get("capture_method") or "automatic",
+            now=wall_now(),
         )
         state["payment_intent"] = pi["id"]
         account.save(state)
@@ -181,7 +189,12 @@ class CheckoutPage:
     def _finish(self, account: Account, session: Obj, pi: Obj, kept: dict[str, str]) -> Response:
         if session["status"] == "open":
             complete_session(
-                account, session, pi, kept.get("email", ""), kept.get("cardholder_name", "")
+                account,
+                session,
+                pi,
+                kept.get("email", ""),
+                kept.get("cardholder_name", ""),
+                now=wall_now(),
             )
         return _see_other(success_redirect(session))
 
@@ -193,7 +206,7 @@ class CheckoutPage:
         session = account.find(session_id) if account is not None else None
         if account is None or session is None or session.get("object") != "checkout.session":
             return None
-        return account, fresh(account, session)
+        return account, fresh(account, session, now=wall_now())
 
     def _page(
         self,

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-# Stripe's lists: https://docs.stripe.com/currencies#zero-decimal and #three-decimal
-ZERO_DECIMAL = frozenset(
-    {
-        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
-        "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-    }
-)  # fmt: skip
-THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
+# Re-exported: pages that show amounts ask the page layer, the API asks sandbox.currency.
+from paydesk.sandbox.currency import decimals as decimals
 
 _SYMBOLS = {
     "usd": "$",
@@ -36,15 +30,6 @@ _SYMBOLS = {
     "nok": "NOK ",
     "dkk": "DKK ",
 }
-
-
-def decimals(currency: str) -> int:
-    code = currency.lower()
-    if code in ZERO_DECIMAL:
-        return 0
-    if code in THREE_DECIMAL:
-        return 3
-    return 2
 
 
 def format_money(amount: int, currency: str) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -19,7 +19,6 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
-from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
 from paydesk.sandbox.resources.tokens import card_for_source
 from paydesk.sandbox.routing import Call, api
@@ -100,6 +99,7 @@ def new_charge(
     *,
     decline: Decline | None = None,
     captured: bool = True,
+    now: int,
 ) -> Obj:
     """A charge for one payment attempt of `pi` with `pm`: succeeded, or failed with `decline`."""
     return _insert_charge(
@@ -111,6 +111,7 @@ def new_charge(
         source=None,
         decline=decline,
         captured=captured,
+        now=now,
     )
 
 
@@ -124,6 +125,7 @@ def _insert_charge(
     source: Obj | None,
     decline: Decline | None,
     captured: bool,
+    now: int,
 ) -> Obj:
     """`fields` gives amount, currency, customer, description, metadata, receipt_email,
     shipping and the statement descriptors (a PaymentIntent, or a Charges API call's params)."""
@@ -143,7 +145,7 @@ def _insert_charge(
         "billing_details": pm.get("billing_details"),
         "calculated_statement_descriptor": "PAYDESK SANDBOX",
         "captured": ok and captured,
-        "created": now(),
+        "created": now,
         "currency": fields["currency"],
         "customer": fields.get("customer"),
         "description": fields.get("description"),
@@ -182,7 +184,7 @@ def _insert_charge(
         "transfer_group": fields.get("transfer_group"),
     }
     if ok and captured:
-        charge["balance_transaction"] = record_charge(account, charge, amount)
+        charge["balance_transaction"] = record_charge(account, charge, amount, now=now)
     return account.insert(charge)
 
 
@@ -223,7 +225,7 @@ def update_charge(call: Call) -> Obj:
         changes["shipping"] = get_dict(p, "shipping")
     previous = account.update(charge, changes)
     if previous:
-        account.emit("charge.updated", charge, previous, now=now())
+        account.emit("charge.updated", charge, previous, now=call.now)
     return charge
 
 
@@ -306,7 +308,7 @@ _NETWORKS = {
 }
 
 
-def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None) -> Obj:
+def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None, *, now: int) -> Obj:
     source = get_str(p, "source")
     if source and customer is not None:
         # With a customer, Stripe charges only a card saved on that customer, never a token.
@@ -319,7 +321,7 @@ def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None) -> O
             )
         return card
     if source:
-        return card_for_source(account, source)
+        return card_for_source(account, source, now=now)
     if customer is None:
         raise InvalidRequest("Must provide source or customer.", param="source")
     default = customer.get("default_source")
@@ -358,7 +360,7 @@ def create_charge(call: Call) -> Obj:
         "transfer_group",
     ):
         fields[name] = get_str(p, name) or None
-    card = _paying_card(account, p, customer)
+    card = _paying_card(account, p, customer, now=call.now)
     behave = card_behaviour(account, str(card.get("fingerprint")))
     # Without a PaymentIntent there is no way to authenticate: 3DS cards decline, as on Stripe.
     decline = AUTH_REQUIRED if behave.needs_3ds else behave.decline
@@ -373,9 +375,10 @@ def create_charge(call: Call) -> Obj:
         source=snapshot(card),
         decline=decline,
         captured=capture,
+        now=call.now,
     )
     if decline is not None:
-        account.emit("charge.failed", charge, now=now())
+        account.emit("charge.failed", charge, now=call.now)
         raise CardError(
             decline.message,
             code=decline.code,
@@ -383,7 +386,7 @@ def create_charge(call: Call) -> Obj:
             param=decline.param,
             extra={"charge": charge["id"]},
         )
-    account.emit("charge.succeeded", charge, now=now())
+    account.emit("charge.succeeded", charge, now=call.now)
     return charge
 
 
@@ -427,16 +430,16 @@ def capture_charge(call: Call) -> Obj:
         from paydesk.sandbox.resources.payment_intents import capture_intent
 
         pi = account.get(charge["payment_intent"], "payment_intent")
-        capture_intent(account, pi, amount)
+        capture_intent(account, pi, amount, now=call.now)
         return charge
     captured = amount or int(charge["amount"])
     changes: dict[str, Any] = {
         "captured": True,
         "amount_captured": captured,
-        "balance_transaction": record_charge(account, charge, captured),
+        "balance_transaction": record_charge(account, charge, captured, now=call.now),
     }
     if "receipt_email" in p:
         changes["receipt_email"] = get_str(p, "receipt_email") or None
     previous = account.update(charge, changes)
-    account.emit("charge.captured", charge, previous, now=now())
+    account.emit("charge.captured", charge, previous, now=call.now)
     return charge

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest, missing_param, unknown_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.operations.prices import inline_price
 from paydesk.sandbox.params import (
     INT64_MAX,
     apply_metadata,
@@ -29,7 +29,6 @@ from paydesk.sandbox.params import (
 )
 from paydesk.sandbox.resources.customers import create_customer
 from paydesk.sandbox.resources.payment_intents import cancel_intent
-from paydesk.sandbox.resources.prices import price_from_data
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
 from paydesk.sandbox.timers import cancel, on_timer, schedule
@@ -131,7 +130,7 @@ def create_session(call: Call) -> Obj:
     if not success_url:
         raise missing_param("success_url")
     cancel_url = _url(p, "cancel_url")
-    created = now()
+    created = call.now
     expires_at = _expires_at(p, created)
     customer_id = get_str(p, "customer") or None
     if customer_id:
@@ -149,7 +148,7 @@ def create_session(call: Call) -> Obj:
             param="customer_creation",
         )
     methods = _payment_method_types(p)
-    items = _line_items(account, p)
+    items = _line_items(account, p, now=call.now)
     currency = items[0]["currency"]
     subtotal = sum(item["amount_subtotal"] for item in items)
     pi_data = _payment_intent_data(p)
@@ -317,7 +316,7 @@ def _payment_intent_data(p: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
+def _line_items(account: Account, p: dict[str, Any], *, now: int) -> list[Obj]:
     raw = p.get("line_items")
     if raw is None or raw == "" or raw == []:
         raise missing_param("line_items")
@@ -327,7 +326,7 @@ def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
         raise InvalidRequest("Invalid array: line_items", param="line_items")
     items: list[Obj] = []
     for i, entry in enumerate(raw):
-        items.append(_line_item(account, entry, f"line_items[{i}]"))
+        items.append(_line_item(account, entry, f"line_items[{i}]", now=now))
     currency = items[0]["currency"]
     for i, item in enumerate(items):
         if item["currency"] != currency:
@@ -339,7 +338,7 @@ def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
     return items
 
 
-def _line_item(account: Account, entry: Any, param: str) -> Obj:
+def _line_item(account: Account, entry: Any, param: str, *, now: int) -> Obj:
     if not isinstance(entry, dict):
         raise InvalidRequest(f"Invalid object: {param} must be a hash", param=param)
     price_id = get_str(entry, "price")
@@ -358,7 +357,7 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
                 param=f"{param}[price]",
             )
     elif price_data:
-        price = price_from_data(account, price_data, f"{param}[price_data]")
+        price = inline_price(account, now, price_data, f"{param}[price_data]")
     else:
         raise missing_param(f"{param}[price]")
     if price.get("type") == "recurring" or price.get("recurring"):
@@ -409,38 +408,38 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
 _CANCELED_ON_EXPIRY = ("requires_payment_method", "requires_confirmation", "requires_action")
 
 
-def fresh(account: Account, session: Obj) -> Obj:
+def fresh(account: Account, session: Obj, *, now: int) -> Obj:
     """The session, expired first if its time has come (Stripe expires them in the background;
     we also do it lazily on every read, so nobody sees an open session past expires_at)."""
-    if session["status"] == "open" and session["expires_at"] <= now():
-        expire(account, session)
+    if session["status"] == "open" and session["expires_at"] <= now:
+        expire(account, session, now=now)
     return session
 
 
-def expire(account: Account, session: Obj) -> Obj:
+def expire(account: Account, session: Obj, *, now: int) -> Obj:
     # A payment started on the hosted page (declined, or left at 3DS) dies with the session:
     # Stripe cancels its PaymentIntent ("automatic": Stripe's own reason, not the merchant's).
     cancel(account, EXPIRY, session["id"])
     state = state_of(account, session)
     pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
     if pi is not None and pi["status"] in _CANCELED_ON_EXPIRY:
-        cancel_intent(account, pi, "automatic")
+        cancel_intent(account, pi, "automatic", now=now)
     # The hosted page's URL is only handed out while the session can still be paid.
     previous = account.update(session, {"status": "expired", "url": None})
     if previous:
-        account.emit("checkout.session.expired", session, now=now())
+        account.emit("checkout.session.expired", session, now=now)
     return session
 
 
 @api.route("GET", "/v1/checkout/sessions/{id}")
 def retrieve_session(call: Call) -> Obj:
-    return fresh(call.account, call.account.get(call.args[0], "checkout.session"))
+    return fresh(call.account, call.account.get(call.args[0], "checkout.session"), now=call.now)
 
 
 @api.route("POST", "/v1/checkout/sessions/{id}")
 def update_session(call: Call) -> Obj:
     check_known(call.params, {"metadata"})
-    session = fresh(call.account, call.account.get(call.args[0], "checkout.session"))
+    session = fresh(call.account, call.account.get(call.args[0], "checkout.session"), now=call.now)
     call.account.update(session, {"metadata": apply_metadata(session["metadata"], call.params)})
     return session
 
@@ -448,13 +447,13 @@ def update_session(call: Call) -> Obj:
 @api.route("POST", "/v1/checkout/sessions/{id}/expire")
 def expire_session(call: Call) -> Obj:
     check_known(call.params, set())
-    session = fresh(call.account, call.account.get(call.args[0], "checkout.session"))
+    session = fresh(call.account, call.account.get(call.args[0], "checkout.session"), now=call.now)
     if session["status"] != "open":
         raise InvalidRequest(
             'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
             f'Session has a status of "{session["status"]}".',
         )
-    return expire(call.account, session)
+    return expire(call.account, session, now=call.now)
 
 
 @api.route("GET", "/v1/checkout/sessions")
@@ -475,7 +474,7 @@ def list_sessions(call: Call) -> Obj:
         checks.append(lambda s: (s.get("customer_details") or {}).get("email") == email)
 
     def keep(session: Obj) -> bool:
-        fresh(account, session)
+        fresh(account, session, now=call.now)
         return all(check(session) for check in checks)
 
     return paginate(account, "checkout.session", p, "/v1/checkout/sessions", both(keep))
@@ -537,7 +536,9 @@ def _item_index(ids: list[str], item_id: str, param: str) -> int:
 # -- paying (the hosted page) -------------------------------------------------------------------
 
 
-def complete_session(account: Account, session: Obj, pi: Obj | None, email: str, name: str) -> Obj:
+def complete_session(
+    account: Account, session: Obj, pi: Obj | None, email: str, name: str, *, now: int
+) -> Obj:
     """Mark the session paid by `pi` (None when nothing was due) and announce it. Callers check
     that the session is still open: a session completes once."""
     if pi is None:
@@ -571,17 +572,19 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
             },
         },
     )
-    account.emit("checkout.session.completed", session, now=now())
+    account.emit("checkout.session.completed", session, now=now)
     return session
 
 
-def buyer_customer(account: Account, session: Obj, email: str, name: str) -> str | None:
+def buyer_customer(
+    account: Account, session: Obj, email: str, name: str, *, now: int
+) -> str | None:
     """The customer the payment belongs to: the session's own, or (customer_creation=always)
     a new one made from what the buyer typed, as Stripe does."""
     if session["customer"] or session.get("customer_creation") != "always":
         return session["customer"]  # type: ignore[no-any-return]
     params = {"email": email, "name": name} if name else {"email": email}
-    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers")
+    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers", now)
     customer = create_customer(call)
     account.update(session, {"customer": customer["id"]})
     return customer["id"]  # type: ignore[no-any-return]
@@ -600,7 +603,7 @@ EXPIRY = "checkout.session.expire"
 def _expire_on_time(account: Account, session_id: str, now: int) -> None:
     session = account.find(session_id)
     if session is not None and session.get("status") == "open":
-        expire(account, session)
+        expire(account, session, now=now)
 
 
 def schedule_open_sessions(store: Store) -> None:

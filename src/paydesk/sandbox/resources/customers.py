@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
 from paydesk.sandbox.resources.tokens import add_source
@@ -90,7 +89,7 @@ def create_customer(call: Call) -> Obj:
         "object": "customer",
         "address": None,
         "balance": 0,
-        "created": now(),
+        "created": call.now,
         "currency": None,
         "default_source": None,
         "delinquent": False,
@@ -121,11 +120,11 @@ def create_customer(call: Call) -> Obj:
     if pm_id:
         pm = account.get(pm_id, "payment_method", "payment_method")
         account.update(pm, {"customer": customer["id"]})
-        account.emit("payment_method.attached", pm, now=now())
-    account.emit("customer.created", customer, now=now())
+        account.emit("payment_method.attached", pm, now=call.now)
+    account.emit("customer.created", customer, now=call.now)
     source = get_str(call.params, "source")
     if source:
-        add_source(account, customer, source, created=True)
+        add_source(account, customer, source, created=True, now=call.now)
     return customer
 
 
@@ -143,17 +142,17 @@ def update_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
     previous = call.account.update(customer, _apply(call, customer))
     if previous:
-        call.account.emit("customer.updated", customer, previous, now=now())
+        call.account.emit("customer.updated", customer, previous, now=call.now)
     source = get_str(call.params, "source")
     if source:
-        add_source(call.account, customer, source, make_default=True)
+        add_source(call.account, customer, source, make_default=True, now=call.now)
     return customer
 
 
 @api.route("DELETE", "/v1/customers/{id}")
 def delete_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
-    call.account.emit("customer.deleted", customer, now=now())
+    call.account.emit("customer.deleted", customer, now=call.now)
     return call.account.delete(customer)
 
 

@@ -10,10 +10,10 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import DOC, CardError, InvalidRequest
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -26,7 +26,6 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
-from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.charges import new_charge
 from paydesk.sandbox.resources.payment_methods import (
     AUTH_REQUIRED,
@@ -83,6 +82,7 @@ def create_intent(
     statement_descriptor: str | None = None,
     statement_descriptor_suffix: str | None = None,
     transfer_group: str | None = None,
+    now: int,
 ) -> Obj:
     """A new PaymentIntent in `requires_payment_method`; emits payment_intent.created."""
     pi_id = account.new_id("pi")
@@ -103,7 +103,7 @@ def create_intent(
         "capture_method": capture_method,
         "client_secret": secret(f"{pi_id}_secret", 25),
         "confirmation_method": "automatic",
-        "created": now(),
+        "created": now,
         "currency": currency,
         "customer": customer,
         "customer_account": None,
@@ -140,7 +140,7 @@ def create_intent(
         "transfer_group": transfer_group,
     }
     account.insert(pi)
-    account.emit("payment_intent.created", pi, now=now())
+    account.emit("payment_intent.created", pi, now=now)
     return pi
 
 
@@ -152,12 +152,13 @@ def confirm_intent(
     return_url: str | None = None,
     *,
     off_session: bool = False,
+    now: int,
 ) -> Obj:
     """Run the payment: the PI comes back succeeded, requires_capture or requires_action, or a
     CardError is raised after the decline is recorded (failed charge, events)."""
     if pi["status"] not in CONFIRMABLE:
         raise _unexpected_state(pi, "confirm", CONFIRMABLE)
-    pm = resolve(account, payment_method_id, "payment_method")
+    pm = resolve(account, payment_method_id, "payment_method", now=now)
     if pi.get("customer") and pm.get("customer") and pm["customer"] != pi["customer"]:
         raise InvalidRequest(
             f"The provided PaymentMethod {pm['id']} was previously used with a PaymentIntent "
@@ -169,14 +170,16 @@ def confirm_intent(
     behave = behaviour(account, pm)
     if behave.needs_3ds:
         if off_session:
-            return _decline(account, pi, pm, AUTH_REQUIRED, base_url)
-        return _require_action(account, pi, base_url, return_url)
+            return _decline(account, pi, pm, AUTH_REQUIRED, base_url, now=now)
+        return _require_action(account, pi, base_url, return_url, now=now)
     if behave.decline is not None:
-        return _decline(account, pi, pm, behave.decline, base_url)
-    return _succeed(account, pi, pm, base_url)
+        return _decline(account, pi, pm, behave.decline, base_url, now=now)
+    return _succeed(account, pi, pm, base_url, now=now)
 
 
-def _require_action(account: Account, pi: Obj, base_url: str, return_url: str | None) -> Obj:
+def _require_action(
+    account: Account, pi: Obj, base_url: str, return_url: str | None, *, now: int
+) -> Obj:
     query = urlencode({"client_secret": pi["client_secret"]})
     account.update(
         pi,
@@ -191,13 +194,13 @@ def _require_action(account: Account, pi: Obj, base_url: str, return_url: str | 
             },
         },
     )
-    account.emit("payment_intent.requires_action", pi, now=now())
+    account.emit("payment_intent.requires_action", pi, now=now)
     return pi
 
 
-def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
+def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str, *, now: int) -> Obj:
     manual = pi["capture_method"] == "manual"
-    charge = new_charge(account, pi, pm, base_url, captured=not manual)
+    charge = new_charge(account, pi, pm, base_url, captured=not manual, now=now)
     changes: dict[str, Any] = {"latest_charge": charge["id"], "next_action": None}
     if manual:
         changes.update(status="requires_capture", amount_capturable=pi["amount"])
@@ -205,12 +208,12 @@ def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
         changes.update(status="succeeded", amount_received=pi["amount"])
     account.update(pi, changes)
     if pi.get("setup_future_usage") and pi.get("customer") and not pm.get("customer"):
-        attach(account, pm, pi["customer"])
-    account.emit("charge.succeeded", charge, now=now())
+        attach(account, pm, pi["customer"], now=now)
+    account.emit("charge.succeeded", charge, now=now)
     if manual:
-        account.emit("payment_intent.amount_capturable_updated", pi, now=now())
+        account.emit("payment_intent.amount_capturable_updated", pi, now=now)
     else:
-        account.emit("payment_intent.succeeded", pi, now=now())
+        account.emit("payment_intent.succeeded", pi, now=now)
     return pi
 
 
@@ -229,8 +232,10 @@ def _error_body(decline: Decline, charge_id: str | None, pm: Obj) -> Obj:
     return error
 
 
-def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str) -> Obj:
-    charge = new_charge(account, pi, pm, base_url, decline=decline)
+def _decline(
+    account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str, *, now: int
+) -> Obj:
+    charge = new_charge(account, pi, pm, base_url, decline=decline, now=now)
     account.update(
         pi,
         {
@@ -241,8 +246,8 @@ def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str
             "last_payment_error": _error_body(decline, charge["id"], pm),
         },
     )
-    account.emit("charge.failed", charge, now=now())
-    account.emit("payment_intent.payment_failed", pi, now=now())
+    account.emit("charge.failed", charge, now=now)
+    account.emit("payment_intent.payment_failed", pi, now=now)
     raise CardError(
         decline.message,
         code=decline.code,
@@ -252,7 +257,7 @@ def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str
     )
 
 
-def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
+def finish_authentication(account: Account, pi: Obj, success: bool, *, now: int) -> Obj:
     """The 3DS challenge's answer: Complete runs the payment, Fail sends the PI back to
     requires_payment_method with payment_intent_authentication_failure."""
     if pi["status"] != "requires_action":
@@ -260,7 +265,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
     pm = account.get(pi["payment_method"], "payment_method", "payment_method")
     base_url = _base_of((pi.get("next_action") or {}).get("redirect_to_url", {}).get("url", ""))
     if success:
-        return _succeed(account, pi, pm, base_url)
+        return _succeed(account, pi, pm, base_url, now=now)
     account.update(
         pi,
         {
@@ -276,7 +281,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
             },
         },
     )
-    account.emit("payment_intent.payment_failed", pi, now=now())
+    account.emit("payment_intent.payment_failed", pi, now=now)
     return pi
 
 
@@ -285,7 +290,9 @@ def _base_of(url: str) -> str:
     return head if sep else ""
 
 
-def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = None) -> Obj:
+def capture_intent(
+    account: Account, pi: Obj, amount_to_capture: int | None = None, *, now: int
+) -> Obj:
     if pi["status"] != "requires_capture":
         raise _unexpected_state(pi, "capture", ("requires_capture",))
     capturable = int(pi["amount_capturable"])
@@ -303,16 +310,16 @@ def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = No
         {
             "captured": True,
             "amount_captured": amount,
-            "balance_transaction": record_charge(account, charge, amount),
+            "balance_transaction": record_charge(account, charge, amount, now=now),
         },
     )
     account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
-    account.emit("charge.captured", charge, previous, now=now())
-    account.emit("payment_intent.succeeded", pi, now=now())
+    account.emit("charge.captured", charge, previous, now=now)
+    account.emit("payment_intent.succeeded", pi, now=now)
     return pi
 
 
-def cancel_intent(account: Account, pi: Obj, reason: str | None = None) -> Obj:
+def cancel_intent(account: Account, pi: Obj, reason: str | None = None, *, now: int) -> Obj:
     if pi["status"] not in CANCELABLE:
         raise _unexpected_state(pi, "cancel", CANCELABLE)
     if pi["status"] == "requires_capture" and pi.get("latest_charge"):
@@ -323,13 +330,13 @@ def cancel_intent(account: Account, pi: Obj, reason: str | None = None) -> Obj:
         pi,
         {
             "status": "canceled",
-            "canceled_at": now(),
+            "canceled_at": now,
             "cancellation_reason": reason,
             "amount_capturable": 0,
             "next_action": None,
         },
     )
-    account.emit("payment_intent.canceled", pi, now=now())
+    account.emit("payment_intent.canceled", pi, now=now)
     return pi
 
 
@@ -411,6 +418,7 @@ def _payment_method_from_data(call: Call) -> str | None:
         exp_year=card.get("exp_year", 0),
         cvc=card.get("cvc"),
         billing_details=get_dict(data, "billing_details"),
+        now=call.now,
     )
     return str(pm["id"])
 
@@ -476,15 +484,22 @@ def create_payment_intent(call: Call) -> Obj:
         statement_descriptor=get_str(p, "statement_descriptor"),
         statement_descriptor_suffix=get_str(p, "statement_descriptor_suffix"),
         transfer_group=get_str(p, "transfer_group"),
+        now=call.now,
     )
     if pm_id and not confirm:
-        pm = resolve(account, pm_id, "payment_method")
+        pm = resolve(account, pm_id, "payment_method", now=call.now)
         account.update(pi, {"payment_method": pm["id"], "status": "requires_confirmation"})
     if confirm:
         if not pm_id:
             raise _missing_payment_method(pi)
         return confirm_intent(
-            account, pi, pm_id, call.base_url, return_url, off_session=off_session
+            account,
+            pi,
+            pm_id,
+            call.base_url,
+            return_url,
+            off_session=off_session,
+            now=call.now,
         )
     return pi
 
@@ -568,7 +583,7 @@ def update_payment_intent(call: Call) -> Obj:
         changes["payment_method_types"] = [str(t) for t in types]
     pm_id = get_str(p, "payment_method")
     if pm_id:
-        changes["payment_method"] = resolve(account, pm_id, "payment_method")["id"]
+        changes["payment_method"] = resolve(account, pm_id, "payment_method", now=call.now)["id"]
         if pi["status"] == "requires_payment_method":
             changes["status"] = "requires_confirmation"
     account.update(pi, changes)
@@ -623,6 +638,7 @@ def confirm_payment_intent(call: Call) -> Obj:
         call.base_url,
         return_url,
         off_session=get_bool(p, "off_session"),
+        now=call.now,
     )
 
 
@@ -644,7 +660,7 @@ def capture_payment_intent(call: Call) -> Obj:
     amount = get_int(p, "amount_to_capture", minimum=1)
     if "metadata" in p:
         call.account.update(pi, {"metadata": apply_metadata(pi["metadata"], p)})
-    return capture_intent(call.account, pi, amount)
+    return capture_intent(call.account, pi, amount, now=call.now)
 
 
 @api.route("POST", "/v1/payment_intents/{id}/cancel")
@@ -652,7 +668,7 @@ def cancel_payment_intent(call: Call) -> Obj:
     check_known(call.params, {"cancellation_reason"})
     pi = call.account.get(call.args[0], "payment_intent")
     reason = get_enum(call.params, "cancellation_reason", CANCELLATION_REASONS)
-    return cancel_intent(call.account, pi, reason)
+    return cancel_intent(call.account, pi, reason, now=call.now)
 
 
 @api.route("GET", "/v1/payment_intents")

@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import (
@@ -204,7 +203,7 @@ def _int_field(value: Any, message: str, code: str, param: str) -> int:
 
 
 def validate_card(
-    number: str, exp_month: Any, exp_year: Any, cvc: str | None, prefix: str = ""
+    number: str, exp_month: Any, exp_year: Any, cvc: str | None, prefix: str = "", *, now: int
 ) -> tuple[str, int, int]:
     """Stripe's checks on raw card details: the normalised number, month and 4-digit year."""
     digits = number.replace(" ", "").replace("-", "")
@@ -235,7 +234,7 @@ def validate_card(
     )
     if year < 100:
         year += 2000
-    today = datetime.datetime.fromtimestamp(now(), datetime.UTC)
+    today = datetime.datetime.fromtimestamp(now, datetime.UTC)
     if year < today.year or year > today.year + 50:
         raise _card_error(
             "Your card's expiration year is invalid.",
@@ -280,6 +279,8 @@ def _new_card_pm(
     cvc_given: bool,
     billing_details: dict[str, Any] | None = None,
     metadata: dict[str, str] | None = None,
+    *,
+    now: int,
 ) -> Obj:
     card_brand = brand(digits)
     pm: Obj = {
@@ -307,7 +308,7 @@ def _new_card_pm(
             "wallet": None,
             "regulated_status": "unregulated",
         },
-        "created": now(),
+        "created": now,
         "customer": None,
         "customer_account": None,
         "livemode": False,
@@ -325,22 +326,23 @@ def card_payment_method(
     exp_year: int,
     cvc: str | None,
     billing_details: dict[str, Any] | None = None,
+    now: int,
 ) -> Obj:
     """A card PaymentMethod from raw details, refused with Stripe's card errors when invalid."""
-    digits, month, year = validate_card(number, exp_month, exp_year, cvc)
-    return _new_card_pm(account, digits, month, year, bool(cvc), billing_details)
+    digits, month, year = validate_card(number, exp_month, exp_year, cvc, now=now)
+    return _new_card_pm(account, digits, month, year, bool(cvc), billing_details, now=now)
 
 
-def resolve(account: Account, pm_id: str, param: str = "payment_method") -> Obj:
+def resolve(account: Account, pm_id: str, param: str = "payment_method", *, now: int) -> Obj:
     """The PaymentMethod `pm_id`; a Stripe test id (`pm_card_visa`) makes a fresh one each time."""
     number = TEST_PM_IDS.get(pm_id)
     if number is not None:
-        return _new_card_pm(account, number, 12, _test_year(), True)
+        return _new_card_pm(account, number, 12, _test_year(now=now), True, now=now)
     return account.get(pm_id, "payment_method", param)
 
 
-def _test_year() -> int:
-    return datetime.datetime.fromtimestamp(now(), datetime.UTC).year + 3
+def _test_year(*, now: int) -> int:
+    return datetime.datetime.fromtimestamp(now, datetime.UTC).year + 3
 
 
 _FIELDS = {
@@ -380,7 +382,16 @@ def create_payment_method(call: Call) -> Obj:
                 code="resource_missing",
                 status=404,
             )
-        pm = _new_card_pm(call.account, number, 12, _test_year(), True, billing, metadata)
+        pm = _new_card_pm(
+            call.account,
+            number,
+            12,
+            _test_year(now=call.now),
+            True,
+            billing,
+            metadata,
+            now=call.now,
+        )
     else:
         for name in ("number", "exp_month", "exp_year"):
             if not card.get(name):
@@ -395,8 +406,11 @@ def create_payment_method(call: Call) -> Obj:
             card["exp_month"],
             card["exp_year"],
             cvc if isinstance(cvc, str) else None,
+            now=call.now,
         )
-        pm = _new_card_pm(call.account, digits, month, year, bool(cvc), billing, metadata)
+        pm = _new_card_pm(
+            call.account, digits, month, year, bool(cvc), billing, metadata, now=call.now
+        )
     allow = get_enum(p, "allow_redisplay", ("always", "limited", "unspecified"))
     if allow:
         pm["allow_redisplay"] = allow
@@ -405,7 +419,7 @@ def create_payment_method(call: Call) -> Obj:
 
 @api.route("GET", "/v1/payment_methods/{id}")
 def retrieve_payment_method(call: Call) -> Obj:
-    return resolve(call.account, call.args[0], "payment_method")
+    return resolve(call.account, call.args[0], "payment_method", now=call.now)
 
 
 @api.route("POST", "/v1/payment_methods/{id}")
@@ -446,11 +460,11 @@ def update_payment_method(call: Call) -> Obj:
         changes["allow_redisplay"] = allow
     previous = account.update(pm, changes)
     if previous:
-        account.emit("payment_method.updated", pm, previous, now=now())
+        account.emit("payment_method.updated", pm, previous, now=call.now)
     return pm
 
 
-def attach(account: Account, pm: Obj, customer_id: str) -> Obj:
+def attach(account: Account, pm: Obj, customer_id: str, *, now: int) -> Obj:
     if pm.get("customer") == customer_id:
         return pm
     if pm.get("customer"):
@@ -459,7 +473,7 @@ def attach(account: Account, pm: Obj, customer_id: str) -> Obj:
             param="payment_method",
         )
     account.update(pm, {"customer": customer_id})
-    account.emit("payment_method.attached", pm, now=now())
+    account.emit("payment_method.attached", pm, now=now)
     return pm
 
 
@@ -469,8 +483,8 @@ def attach_payment_method(call: Call) -> Obj:
     account = call.account
     customer = account.get(req_str(call.params, "customer"), "customer", "customer")
     # Decline cards attach fine on Stripe too (pm_card_chargeCustomerFail): only charges fail.
-    pm = resolve(account, call.args[0], "payment_method")
-    return attach(account, pm, customer["id"])
+    pm = resolve(account, call.args[0], "payment_method", now=call.now)
+    return attach(account, pm, customer["id"], now=call.now)
 
 
 @api.route("POST", "/v1/payment_methods/{id}/detach")
@@ -484,7 +498,7 @@ def detach_payment_method(call: Call) -> Obj:
             param="payment_method",
         )
     previous = account.update(pm, {"customer": None})
-    account.emit("payment_method.detached", pm, previous, now=now())
+    account.emit("payment_method.detached", pm, previous, now=call.now)
     return pm
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.operations.balance import record_refund
 from paydesk.sandbox.params import apply_metadata, check_known, get_enum, get_int, get_str
-from paydesk.sandbox.resources.balance_transactions import record_refund
 from paydesk.sandbox.routing import Call, api
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -28,6 +27,7 @@ def create_refund(
     amount: int | None,
     reason: str | None = None,
     metadata: dict[str, str] | None = None,
+    now: int,
 ) -> Obj:
     """Refund `amount` (all that is left when None) of a captured charge; emits refund.created
     and charge.refunded."""
@@ -60,7 +60,7 @@ def create_refund(
         "amount": amount,
         "balance_transaction": None,
         "charge": charge["id"],
-        "created": now(),
+        "created": now,
         "currency": charge["currency"],
         "customer": charge.get("customer"),
         "customer_account": None,
@@ -82,7 +82,7 @@ def create_refund(
         "status": "succeeded",
         "transfer_reversal": None,
     }
-    refund["balance_transaction"] = record_refund(account, refund, charge)
+    refund["balance_transaction"] = record_refund(account, refund, charge, now=now)
     account.insert(refund)
     refunds = dict(charge["refunds"])
     refunds["data"] = [snapshot(refund), *refunds["data"]]
@@ -97,8 +97,8 @@ def create_refund(
         },
     )
     previous.pop("refunds", None)
-    account.emit("refund.created", refund, now=now())
-    account.emit("charge.refunded", charge, previous, now=now())
+    account.emit("refund.created", refund, now=now)
+    account.emit("charge.refunded", charge, previous, now=now)
     return refund
 
 
@@ -160,6 +160,7 @@ def create_refund_call(call: Call) -> Obj:
         amount=get_int(p, "amount", minimum=1),
         reason=get_enum(p, "reason", REASONS),
         metadata=apply_metadata({}, p),
+        now=call.now,
     )
 
 
@@ -179,7 +180,7 @@ def update_refund(call: Call) -> Obj:
     previous = account.update(refund, changes)
     if previous:
         _sync_charge_copy(account, refund)
-        account.emit("refund.updated", refund, previous, now=now())
+        account.emit("refund.updated", refund, previous, now=call.now)
     return refund
 
 

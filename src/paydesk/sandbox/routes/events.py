@@ -1,4 +1,4 @@
-"""Events: retrieve and list (`type` with `*` wildcards, `types[]`, `created`,
+"""`/v1/events`: retrieve and list (`type` with `*` wildcards, `types[]`, `created`,
 `delivery_success`). Events are created by the other resources through `Account.emit`."""
 
 from __future__ import annotations
