@@ -45,6 +45,7 @@ _RESEND_SPACING = 0.01  # seconds between the first attempts of events resent to
 _EXCERPT = 300  # characters of a receiver's answer kept on the attempt, for the timeline
 _LEGACY_QUEUE_STATE = "webhook_queue"  # the whole queue in one blob, before per-job rows
 TIMER = "webhook.delivery"
+ATTEMPT = "webhook_attempt"  # the object that records one delivery attempt
 # How long past an attempt's timeout its timer waits before the attempt counts as lost (a crash).
 LEASE_MARGIN = 5
 
@@ -300,7 +301,7 @@ class Deliverer:
         account.insert(
             {
                 "id": new_id("wha"),
-                "object": "webhook_attempt",
+                "object": ATTEMPT,
                 "created": wall_now(),
                 "event": job.event_id,
                 "event_type": event["type"],
