@@ -33,10 +33,21 @@ def sandbox(
     dunning_final: Annotated[
         str, typer.Option(help="After the last retry: cancel, unpaid or past_due")
     ] = "cancel",
+    chaos: Annotated[
+        str | None,
+        typer.Option(
+            help="Webhook chaos for every account, e.g. "
+            "duplicate=0.3,reorder=0.2,delay_ms=0-5000,fail=0.05"
+        ),
+    ] = None,
+    chaos_seed: Annotated[
+        int | None, typer.Option(help="Seed for the chaos choices (same seed, same choices)")
+    ] = None,
 ) -> None:
     """Run the offline, stateful Stripe-compatible sandbox."""
     if ctx.invoked_subcommand is not None:
         return
+    from paydesk.sandbox.chaos import ChaosError, parse_cli
     from paydesk.sandbox.operations.dunning import FINAL_ACTIONS, Dunning, parse_retries
     from paydesk.sandbox.server import run
 
@@ -48,12 +59,17 @@ def sandbox(
         raise typer.BadParameter(
             f"must be one of {', '.join(FINAL_ACTIONS)}", param_hint="--dunning-final"
         )
+    try:
+        plan = parse_cli(chaos, chaos_seed)
+    except ChaosError as error:
+        raise typer.BadParameter(str(error), param_hint="--chaos") from None
     run(
         host=host,
         port=port,
         db_path=db,
         retry_delays=webhook_retry_delays,
         dunning=Dunning(retries, dunning_final),
+        chaos=plan,
     )
 
 
@@ -74,11 +90,20 @@ def listen(
     events: Annotated[str, typer.Option(help="Comma-separated event types")] = "*",
     api_base: Annotated[str, typer.Option(envvar="STRIPE_API_BASE")] = "http://127.0.0.1:12111",
     api_key: Annotated[str, typer.Option(envvar="STRIPE_SECRET_KEY")] = "sk_test_paydesk",
+    replay_since: Annotated[
+        str | None, typer.Option(help="First send again the events of this past period, e.g. 1h")
+    ] = None,
 ) -> None:
     """Forward a running sandbox's events to a URL (like `stripe listen`)."""
     from paydesk.sandbox.cli import listen as run_listen
 
-    run_listen(forward_to=forward_to, events=events, api_base=api_base, api_key=api_key)
+    run_listen(
+        forward_to=forward_to,
+        events=events,
+        api_base=api_base,
+        api_key=api_key,
+        replay_since=replay_since,
+    )
 
 
 @app.command()

@@ -20,11 +20,14 @@ import logging
 import time
 import weakref
 from dataclasses import dataclass
+from functools import partial
+from typing import cast
 
 import aiohttp
 import orjson
 
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.chaos import CHAOS_HEADER, Chaos, ChaosPlan
 from paydesk.sandbox.clock import wall_now, wall_seconds
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.store import Store
@@ -38,10 +41,22 @@ USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 TIMEOUT_SECONDS = 10.0
 MAX_CONCURRENT = 32
 _MAX_RESPONSE = 64 * 1024  # read (and ignore) at most this much of a receiver's answer
+_RESEND_SPACING = 0.01  # seconds between the first attempts of events resent together
+_EXCERPT = 300  # characters of a receiver's answer kept on the attempt, for the timeline
 _LEGACY_QUEUE_STATE = "webhook_queue"  # the whole queue in one blob, before per-job rows
 TIMER = "webhook.delivery"
+ATTEMPT = "webhook_attempt"  # the object that records one delivery attempt
 # How long past an attempt's timeout its timer waits before the attempt counts as lost (a crash).
 LEASE_MARGIN = 5
+
+
+@dataclass(slots=True)
+class Attempt:
+    status: int | None
+    error: str | None
+    excerpt: str
+    seconds: float
+    chaos: list[str]
 
 
 def parse_delays(text: str | None) -> list[float]:
@@ -67,16 +82,46 @@ class Job:
     event_id: str
     endpoint_id: str
     attempt: int = 0
+    # "" for the event's own delivery; "c1", "c2", … for copies chaos sends; "r1", … for
+    # resends. Only the own delivery counts towards the event's `pending_webhooks`.
+    tag: str = ""
 
     @property
     def key(self) -> str:
         # The timer's object id: which delivery, and which attempt it is about to make.
-        return f"{self.event_id}:{self.endpoint_id}:{self.attempt}"
+        base = f"{self.event_id}:{self.endpoint_id}:{self.attempt}"
+        return f"{base}:{self.tag}" if self.tag else base
+
+    @property
+    def delivery(self) -> tuple[str, str, str, str]:
+        """Which delivery this is, whatever the attempt."""
+        return (self.account_id, self.event_id, self.endpoint_id, self.tag)
 
     @classmethod
     def parse(cls, account_id: str, key: str) -> Job:
-        event_id, endpoint_id, attempt = key.split(":")
-        return cls(account_id, event_id, endpoint_id, int(attempt))
+        event_id, endpoint_id, attempt, *tag = key.split(":")
+        return cls(account_id, event_id, endpoint_id, int(attempt), tag[0] if tag else "")
+
+
+def pending_for(account: Account) -> int:
+    """Deliveries of the account still to be made: first attempts, retries, copies, resends."""
+    return sum(
+        1 for key in account.store.timers.pending if key[0] == account.id and key[1] == TIMER
+    )
+
+
+def resend(account: Account, events: list[Obj], endpoint: Obj) -> None:
+    """Deliver `events` to `endpoint` once more (the Dashboard's "Resend"), in this order: each
+    a delivery of its own, with its own retries, that leaves `pending_webhooks` alone.
+    Attempts run concurrently, so the order is kept by spacing the first attempts apart."""
+    start = wall_seconds()
+    for n, event in enumerate(events):
+        job = Job(account.id, event["id"], endpoint["id"], tag="r" + new_id("")[1:9])
+        schedule(account, TIMER, job.key, start + n * _RESEND_SPACING)
+
+
+def _copy(job: Job, k: int) -> Job:
+    return Job(job.account_id, job.event_id, job.endpoint_id, tag=f"c{k}")
 
 
 # Which deliverer sends a store's webhooks (one per running server; none for a bare store).
@@ -94,9 +139,12 @@ def _deliver_due(account: Account, key: str, now: int) -> None:
 
 
 class Deliverer:
-    def __init__(self, store: Store, retry_delays: list[float]) -> None:
+    def __init__(
+        self, store: Store, retry_delays: list[float], default_chaos: Chaos | None = None
+    ) -> None:
         self.store = store
         self.delays = retry_delays
+        self.chaos = ChaosPlan(default_chaos)
         self._session: aiohttp.ClientSession | None = None
         self._inflight: dict[tuple[str, str], asyncio.Task[None]] = {}  # (account, key) -> attempt
         self._limit = asyncio.Semaphore(MAX_CONCURRENT)
@@ -125,7 +173,9 @@ class Deliverer:
     def enqueue(self, account: Account, event: Obj, endpoints: list[Obj]) -> None:
         due = wall_seconds()
         for endpoint in endpoints:
-            schedule(account, TIMER, Job(account.id, event["id"], endpoint["id"]).key, due)
+            job = Job(account.id, event["id"], endpoint["id"])
+            for each in self.chaos.apply(account, job, partial(_copy, job)):
+                schedule(account, TIMER, cast(Job, each).key, self.chaos.due(each, due))
 
     def begin(self, account: Account, job: Job) -> None:
         """Start an attempt. Its timer stays, pushed past the attempt's timeout, so a crash
@@ -176,9 +226,10 @@ class Deliverer:
         account = self.store.account(job.account_id)
         cancel(account, TIMER, job.key)
         if job.attempt < len(self.delays):
-            later = Job(job.account_id, job.event_id, job.endpoint_id, job.attempt + 1)
+            later = Job(job.account_id, job.event_id, job.endpoint_id, job.attempt + 1, job.tag)
             schedule(account, TIMER, later.key, wall_seconds() + self.delays[job.attempt])
-        # else out of retries: Stripe gives up too
+        else:  # out of retries: Stripe gives up too
+            self.chaos.forget(job)
 
     async def _deliver(self, job: Job) -> None:
         account = self.store.account(job.account_id)
@@ -190,6 +241,35 @@ class Deliverer:
         if endpoint.get("status") != "enabled":
             self._retry_later(job)
             return
+        labels = self.chaos.labels(job)
+        self.chaos.sending(job)
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = "chaos: the first attempt failed on purpose"
+        excerpt = ""
+        if not self.chaos.fails(job):
+            status, error, excerpt = await self._post(event, endpoint, labels)
+        delivered = status is not None and 200 <= status < 300
+        attempt = Attempt(status, error, excerpt, time.monotonic() - started, labels)
+        self._record(account, job, event, endpoint, attempt)
+        if delivered and not job.tag:
+            event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 1)) - 1)
+            account.save(event)
+        for held in self.chaos.overtaken(job):  # a later delivery went first: release these
+            schedule(account, TIMER, cast(Job, held).key, wall_seconds())
+        if delivered:
+            cancel(account, TIMER, job.key)
+            self.chaos.forget(job)
+        else:
+            self._retry_later(job)
+        # The attempt, the event and the job row go out with the next group commit, shared
+        # with the API calls and other attempts of the same turn of the loop.
+        await self.store.committed()
+
+    async def _post(
+        self, event: Obj, endpoint: Obj, labels: list[str]
+    ) -> tuple[int | None, str | None, str]:
+        """(status, error, start of the answer's body) of one POST to the endpoint."""
         payload = orjson.dumps(event, option=orjson.OPT_INDENT_2)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -197,9 +277,8 @@ class Deliverer:
             "Stripe-Signature": sign(payload, endpoint["secret"], wall_now()),
             "Cache-Control": "no-cache",
         }
-        started = time.monotonic()
-        status: int | None = None
-        error: str | None = None
+        if labels:
+            headers[CHAOS_HEADER] = "; ".join(labels)
         assert self._session is not None
         try:
             async with self._session.post(
@@ -209,47 +288,32 @@ class Deliverer:
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
             ) as resp:
-                status = resp.status
-                await resp.content.read(_MAX_RESPONSE)
+                answer = await resp.content.read(_MAX_RESPONSE)
+                return resp.status, None, answer[:_EXCERPT].decode("utf-8", "replace")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        delivered = status is not None and 200 <= status < 300
-        self._record(account, job, event, endpoint, status, error, time.monotonic() - started)
-        if delivered:
-            event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 1)) - 1)
-            account.save(event)
-            cancel(account, TIMER, job.key)
-        else:
-            self._retry_later(job)
-        # The attempt, the event and the job row go out with the next group commit, shared
-        # with the API calls and other attempts of the same turn of the loop.
-        await self.store.committed()
+            return None, f"{type(exc).__name__}: {exc}", ""
 
     def _record(
-        self,
-        account: Account,
-        job: Job,
-        event: Obj,
-        endpoint: Obj,
-        status: int | None,
-        error: str | None,
-        seconds: float,
+        self, account: Account, job: Job, event: Obj, endpoint: Obj, attempt: Attempt
     ) -> None:
         # Attempts are objects of the account, outside Stripe's public API (no route lists
         # them): kept with --db so what happened to a delivery can be looked up afterwards.
         account.insert(
             {
                 "id": new_id("wha"),
-                "object": "webhook_attempt",
+                "object": ATTEMPT,
                 "created": wall_now(),
                 "event": job.event_id,
                 "event_type": event["type"],
                 "webhook_endpoint": endpoint["id"],
                 "url": endpoint["url"],
                 "attempt": job.attempt + 1,
-                "status_code": status,
-                "error": error,
-                "duration_ms": round(seconds * 1000, 1),
-                "delivered": status is not None and 200 <= status < 300,
+                "status_code": attempt.status,
+                "error": attempt.error,
+                "duration_ms": round(attempt.seconds * 1000, 1),
+                "delivered": attempt.status is not None and 200 <= attempt.status < 300,
+                "response_body": attempt.excerpt,
+                "chaos": attempt.chaos,
+                "resend": job.tag.startswith("r"),
             }
         )

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse
 
 from paydesk.sandbox import pages, timers
 from paydesk.sandbox.api import ApiApp
+from paydesk.sandbox.chaos import Chaos
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.limits import BodySizeLimit
 from paydesk.sandbox.operations.balance import schedule_pending_funds
@@ -93,11 +94,14 @@ class SandboxApp:
 
 
 def create_app(
-    db_path: str | None = None, retry_delays: str | None = None, dunning: Dunning | None = None
+    db_path: str | None = None,
+    retry_delays: str | None = None,
+    dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
 ) -> SandboxApp:
     store = Store(db_path)
     configure(store, dunning or Dunning())
-    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays)))
+    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos))
 
 
 async def _freeze_loop() -> None:
@@ -121,11 +125,14 @@ def run(
     db_path: str | None,
     retry_delays: str | None,
     dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
 ) -> None:
     store = Store(db_path)
     configure(store, dunning or Dunning())
-    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays)), freeze_gc=True)
+    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos), freeze_gc=True)
     print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
+    if chaos is not None:
+        print(f"webhook chaos for every account: {chaos.describe()}")
     # uvloop and httptools (uvicorn[standard]) named outright: "auto" would quietly fall back
     # to the pure-Python loop and parser, at a fraction of the throughput.
     uvicorn.run(
@@ -169,9 +176,10 @@ def start_in_thread(
     db_path: str | None = None,
     retry_delays: str | None = None,
     dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
 ) -> SandboxHandle:
     """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests)."""
-    app = create_app(db_path, retry_delays, dunning)
+    app = create_app(db_path, retry_delays, dunning, chaos)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

@@ -242,12 +242,14 @@ def _open_intent(account: Account, now: int, invoice: Obj) -> Obj:
     types = invoice["payment_settings"]["payment_method_types"] or _default_types(account, invoice)
     pi = create_intent(
         account,
-        amount=invoice["amount_due"],
-        currency=invoice["currency"],
-        customer=invoice["customer"],
-        payment_method_types=list(types),
-        description=_intent_description(invoice),
-        now=now,
+        now,
+        invoice["amount_due"],
+        invoice["currency"],
+        {
+            "customer": invoice["customer"],
+            "payment_method_types": list(types),
+            "description": _intent_description(invoice),
+        },
     )
     payment: Obj = {
         "id": account.new_id("inpay"),
