@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 from paydesk.store.engine import make_engine
 from paydesk.store.migrate import upgrade
-from paydesk.store.tables import metadata
+from paydesk.schema import metadata
 
 
 def test_upgrade_builds_the_schema_the_code_expects(database_url: str) -> None:

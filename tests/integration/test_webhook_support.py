@@ -25,7 +25,7 @@ from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox, outbox
 from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
-from paydesk.store.tables import metadata
+from paydesk.schema import metadata
 from paydesk.webhooks.signature import sign
 from paydesk.webhooks.tables import inbox_events
 from paydesk.webhooks.wiring import install

@@ -1,4 +1,5 @@
-"""Imports every domain's tables so `metadata` is complete (for Alembic and tests)."""
+"""The schema: every table of the shop, for Alembic and tests. The store imports no domain;
+this module sits above them all and imports each one's tables."""
 
 from paydesk.catalog.tables import products
 from paydesk.checkout.tables import order_items, orders
