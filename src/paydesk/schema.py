@@ -2,9 +2,9 @@
 this module sits above them all and imports each one's tables."""
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
 from paydesk.fulfilment.tables import access_grants
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.orders.tables import order_items, orders
 from paydesk.refunds.tables import refund_requests
 from paydesk.store.kv import kv
 from paydesk.store.metadata import metadata
