@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, insert, select
 from paydesk.catalog.tables import products
 from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.tables import order_items, orders
 from paydesk.schema import metadata
 from paydesk.settings import load_settings
@@ -97,6 +98,13 @@ def session_obj(order_id: str, payment_status: str = "paid", amount_total: int |
     if amount_total is not None:
         session["amount_total"] = amount_total
     return session
+
+
+def checkout_session(order_id: str, **fields: Any) -> CheckoutSession:
+    """`session_obj` as fulfilment sees it (parsed at the edge)."""
+    parsed = CheckoutSession.parse(session_obj(order_id, **fields))
+    assert parsed is not None
+    return parsed
 
 
 def charge_obj(order_id: str, amount_refunded: int, with_metadata: bool = True) -> dict[str, Any]:
