@@ -211,7 +211,7 @@ def test_a_slow_smtp_send_holds_no_transaction_or_gate(ctx: AppContext, database
     from test_webhook_support import event, inbox_count
 
     from paydesk.store.engine import make_engine
-    from paydesk.webhooks.gate import WriteGate
+    from paydesk.store.gate import WriteGate
     from paydesk.webhooks.inbox import inbox_row, store_events
 
     handler = HangingInbox()

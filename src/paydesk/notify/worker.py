@@ -24,8 +24,8 @@ from sqlalchemy import Connection, Engine, or_, select, update
 from paydesk.notify.smtp import send_email
 from paydesk.notify.tables import mailbox, outbox
 from paydesk.ops.metrics import metrics
+from paydesk.store.gate import WriteGate
 from paydesk.store.upsert import insert_ignore
-from paydesk.webhooks.gate import WriteGate
 
 log = structlog.get_logger()
 

@@ -24,8 +24,8 @@ from paydesk.orders.model import OrderStatus
 from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.service import expire_session
 from paydesk.orders.tables import orders
+from paydesk.store.gate import WriteGate
 from paydesk.webhooks.dispatch import EVENT_TYPES
-from paydesk.webhooks.gate import WriteGate
 from paydesk.webhooks.inbox import inbox_row, known_ids, store_events
 from paydesk.webhooks.processor import process_all
 

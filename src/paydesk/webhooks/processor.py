@@ -24,9 +24,9 @@ from paydesk.fulfilment.service import fulfil_sessions
 from paydesk.ops.metrics import metrics
 from paydesk.orders.payments import CheckoutSession
 from paydesk.store.engine import aware
+from paydesk.store.gate import WriteGate
 from paydesk.webhooks.book import SqlOrderBook
 from paydesk.webhooks.dispatch import BATCHABLE_TYPES, Event, SessionCompleted, handle, parse
-from paydesk.webhooks.gate import WriteGate
 from paydesk.webhooks.tables import inbox_events
 
 log = structlog.get_logger()

@@ -14,7 +14,7 @@ from paydesk.fulfilment.routes import access_endpoint
 from paydesk.notify.routes import mailbox_endpoint
 from paydesk.notify.worker import OutboxWorker
 from paydesk.reconcile.service import ReconcileSchedule
-from paydesk.webhooks.gate import WriteGate
+from paydesk.store.gate import WriteGate
 from paydesk.webhooks.inbox import InboxWriter
 from paydesk.webhooks.processor import Processor
 from paydesk.webhooks.routes import WebhookRoute
