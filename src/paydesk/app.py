@@ -13,16 +13,16 @@ from typing import Protocol
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from paydesk.admin.mailbox import mailbox_endpoint
 from paydesk.admin.routes import router as admin_router
-from paydesk.catalog.routes import router as catalog_router
-from paydesk.checkout.routes import router as checkout_router
 from paydesk.context import AppContext
-from paydesk.fulfilment.routes import access_endpoint
-from paydesk.notify.routes import mailbox_endpoint
 from paydesk.notify.worker import OutboxWorker
 from paydesk.ops.logging import RequestIdMiddleware
 from paydesk.reconcile.service import ReconcileSchedule
 from paydesk.store.gate import WriteGate
+from paydesk.web.access import access_endpoint
+from paydesk.web.catalog import router as catalog_router
+from paydesk.web.checkout import router as checkout_router
 from paydesk.web.errors import install_error_handlers
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
