@@ -12,7 +12,7 @@ import httpx
 import pytest
 import stripe
 
-from paydesk.sandbox.pages.money import format_money
+from paydesk.sandbox.money import format_money
 from paydesk.sandbox.resources.checkout_sessions import expire_due
 from paydesk.sandbox.server import SandboxHandle, start_in_thread
 

@@ -12,7 +12,7 @@ from paydesk.sandbox import clock
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import both, paginate
-from paydesk.sandbox.pages.money import ZERO_DECIMAL
+from paydesk.sandbox.money import ZERO_DECIMAL
 from paydesk.sandbox.params import check_known, get_str
 from paydesk.sandbox.resources.balance import ledger_note
 from paydesk.sandbox.routing import Call, api
