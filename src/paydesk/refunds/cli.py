@@ -8,9 +8,8 @@ import typer
 from sqlalchemy import select
 
 from paydesk.context import AppContext
-from paydesk.core.money import format_money
+from paydesk.core.money import AmountError, format_money, parse_major
 from paydesk.orders.tables import orders
-from paydesk.refunds.amounts import AmountError, parse_major
 from paydesk.refunds.service import RefundRefused, request_refund
 
 
