@@ -6,16 +6,11 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import InvalidRequest
+from paydesk.sandbox.money import format_money as _money
 from paydesk.sandbox.operations.balance import record_refund
 from paydesk.sandbox.params import apply_metadata
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-
-
-def _money(amount: int, currency: str) -> str:
-    if currency in ("jpy", "krw", "vnd", "clp", "isk", "ugx"):
-        return f"{amount} {currency.upper()}"
-    return f"${amount / 100:.2f}" if currency == "usd" else f"{amount / 100:.2f} {currency.upper()}"
 
 
 def create_refund(

@@ -18,11 +18,11 @@ from starlette.templating import Jinja2Templates
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.errors import CardError, StripeError
+from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import checkout_async, checkout_subscriptions
 from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
 from paydesk.sandbox.operations.setup_intents import confirm_setup_intent
 from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.checkout_sessions import (
     buyer_customer,
     complete_session,

@@ -14,13 +14,13 @@ from starlette.templating import Jinja2Templates
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import business_now, wall_now
 from paydesk.sandbox.errors import StripeError
+from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import renewals, subscription_updates
 from paydesk.sandbox.operations.payment_methods import attach, card_payment_method
 from paydesk.sandbox.operations.subscriptions import current_period
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.checkout import BUSINESS_NAME
 from paydesk.sandbox.pages.checkout import _read_card as read_card
-from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.store import Store
 
 LIVE = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")

@@ -13,18 +13,17 @@ from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.fulfilment.access import OPEN_STATUSES, read_token
 from paydesk.fulfilment.tables import access_grants
+from paydesk.orders.tables import orders
 
-# The shop's base layout (web/templates) with this page's own template beside it.
-_TEMPLATES = (Path(__file__).parent / "templates", Path(__file__).parents[1] / "web" / "templates")
+_TEMPLATES = Path(__file__).parent / "templates"
 
 
 @cache
 def _templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=[str(path) for path in _TEMPLATES])
+    return Jinja2Templates(directory=str(_TEMPLATES))
 
 
 def _page(
@@ -51,7 +50,8 @@ def _lookup(ctx: AppContext, order_id: str, product_id: str) -> tuple[str, str, 
 
 def access_endpoint(ctx: AppContext) -> Callable[[Request], Awaitable[Response]]:
     async def open_access(request: Request) -> Response:
-        ids = read_token(ctx.signing_key, request.path_params["token"])
+        ids = read_token(ctx.signing_keys, request.path_params["token"],
+                         ctx.settings.paydesk_access_link_days * 86400)
         if ids is None:
             return _page(request, "Invalid link", "This access link is not valid.", status=404)
         found = await run_in_threadpool(_lookup, ctx, *ids)
