@@ -7,6 +7,8 @@ tests/unit/test_money.py holds both to one table.
 from __future__ import annotations
 
 # Re-exported: pages that show amounts ask the page layer, the API asks sandbox.currency.
+from paydesk.sandbox.currency import THREE_DECIMAL as THREE_DECIMAL
+from paydesk.sandbox.currency import ZERO_DECIMAL as ZERO_DECIMAL
 from paydesk.sandbox.currency import decimals as decimals
 
 SYMBOLS = {
