@@ -232,3 +232,26 @@ def test_checkout_expiry_survives_restarts_and_an_older_database_gets_its_timers
         assert _expired_ids(client) == sorted([kept.id, legacy.id])
     finally:
         third.stop()
+
+
+def test_a_timers_table_keyed_by_object_is_kept_when_upgraded(tmp_path: Path) -> None:
+    """The first timer queue keyed its rows by (account, kind, object_id); they carry over."""
+    db = str(tmp_path / "sandbox.db")
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(
+            "CREATE TABLE timers (account TEXT NOT NULL, kind TEXT NOT NULL, object_id TEXT NOT "
+            "NULL, due_at NUMERIC NOT NULL, clock TEXT, PRIMARY KEY (account, kind, object_id))"
+        )
+        conn.execute("INSERT INTO timers VALUES ('acct_old', 'test.record', 'kept', 700, 'c')")
+    store = Store(db)
+    try:
+        account = store.account("acct_old")
+        assert timers.due_at(account, "test.record", "kept") == 700
+        timers.schedule(account, "test.record", "kept", 800, clock="c")  # replaces the row
+        store.flush()
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            rows = conn.execute("SELECT object_id, due_at FROM timers").fetchall()
+        assert rows == [("kept", 800)]
+        assert timers.drain_clock(account, "c", 900) == 1
+    finally:
+        store.close()

@@ -26,7 +26,7 @@ import orjson
 from paydesk.sandbox.account import Account, IdempotencyRecord, Obj
 from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.keys import account_id_for_key
-from paydesk.sandbox.timers import Key, Row, TimerQueue
+from paydesk.sandbox.timers import Row, TimerQueue
 
 EventListener = Callable[[Account, Obj, list[Obj]], None]
 
@@ -45,8 +45,8 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS webhook_jobs (key TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS timers (
-    account TEXT NOT NULL, kind TEXT NOT NULL, object_id TEXT NOT NULL,
-    due_at NUMERIC NOT NULL, clock TEXT, PRIMARY KEY (account, kind, object_id)) WITHOUT ROWID;
+    seq INTEGER PRIMARY KEY, account TEXT NOT NULL, kind TEXT NOT NULL, object_id TEXT NOT NULL,
+    due_at NUMERIC NOT NULL, clock TEXT);
 """
 
 
@@ -57,7 +57,7 @@ class _Batch:
     rows: list[tuple[int, str, str, str, bytes]]
     idem_rows: list[tuple[str, str, int, bytes, int, bytes]]
     jobs: list[tuple[str, bytes | None]]
-    timers: dict[Key, Row | None]  # None: the timer is gone (fired or cancelled)
+    timers: dict[int, Row | None]  # by seq; None: the timer is gone (fired or replaced)
     # The records this batch makes replayable: taken back from memory if it cannot be written.
     idem: list[tuple[Account, str, IdempotencyRecord]]
     done: asyncio.Future[None] | None = field(default=None)
@@ -93,6 +93,7 @@ class Store:
             # on random pages): without it a commit re-read pages the bigger the store grew.
             self._db.execute("PRAGMA cache_size=-131072")
             self.timers_are_new = not _has_table(self._db, "timers")
+            _keyed_timers_to_seq(self._db)
             self._db.executescript(_SCHEMA)
             self._load()
         self.card_secret = self._card_secret()
@@ -216,7 +217,7 @@ class Store:
         dict[str, tuple[Account, Obj]],
         list[tuple[Account, str, IdempotencyRecord]],
         dict[str, Any],
-        dict[Key, Row | None],
+        dict[int, Row | None],
     ]:
         taken = (self._dirty, self._dirty_idem, self._dirty_jobs, self.timers.take_dirty())
         self._dirty, self._dirty_idem, self._dirty_jobs = {}, [], {}
@@ -336,10 +337,10 @@ class Store:
         for account_id, seq, data in cursor:
             self.account(account_id).load(orjson.loads(data), seq)
             self._seq = max(self._seq, seq)
-        for account_id, kind, object_id, due_at, clock in self._db.execute(
-            "SELECT account, kind, object_id, due_at, clock FROM timers"
+        for seq, account_id, kind, object_id, due_at, clock in self._db.execute(
+            "SELECT seq, account, kind, object_id, due_at, clock FROM timers ORDER BY seq"
         ):
-            self.timers.put((account_id, kind, object_id), due_at, clock, persist=False)
+            self.timers.put((account_id, kind, object_id), due_at, clock, persist=False, seq=seq)
         cutoff = wall_now() - IDEMPOTENCY_TTL
         for account_id, key, created, fingerprint, status, body in self._db.execute(
             "SELECT account, key, created, fingerprint, status, body FROM idempotency "
@@ -373,15 +374,28 @@ def _has_table(db: sqlite3.Connection, name: str) -> bool:
     return found.fetchone() is not None
 
 
-def _write_timers(db: sqlite3.Connection, timers: dict[Key, Row | None]) -> None:
-    # WITHOUT ROWID: keyed by (account, kind, object_id), one b-tree to write instead of a
-    # table and its index; and no statement at all for what a batch does not have.
+def _keyed_timers_to_seq(db: sqlite3.Connection) -> None:
+    """A timers table keyed by (account, kind, object_id), as the first timer queue kept it,
+    becomes one keyed by sequence, its rows kept."""
+    columns = [row[1] for row in db.execute("PRAGMA table_info(timers)")]
+    if not columns or "seq" in columns:
+        return
+    db.execute("ALTER TABLE timers RENAME TO timers_by_key")
+    db.executescript(_SCHEMA)
+    db.execute(
+        "INSERT INTO timers (account, kind, object_id, due_at, clock) "
+        "SELECT account, kind, object_id, due_at, clock FROM timers_by_key"
+    )
+    db.execute("DROP TABLE timers_by_key")
+
+
+def _write_timers(db: sqlite3.Connection, timers: dict[int, Row | None]) -> None:
     upserts = [row for row in timers.values() if row is not None]
-    gone = [key for key, row in timers.items() if row is None]
+    gone = [(seq,) for seq, row in timers.items() if row is None]
     if upserts:
-        db.executemany("INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?, ?)", upserts)
+        db.executemany("INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?, ?, ?)", upserts)
     if gone:
-        db.executemany("DELETE FROM timers WHERE account = ? AND kind = ? AND object_id = ?", gone)
+        db.executemany("DELETE FROM timers WHERE seq = ?", gone)
 
 
 def _forget(records: list[tuple[Account, str, IdempotencyRecord]]) -> None:

@@ -32,7 +32,8 @@ log = logging.getLogger("paydesk.sandbox.timers")
 
 TimerHandler = Callable[["Account", str, int], None]
 Key = tuple[str, str, str]  # (account id, kind, object id)
-Row = tuple[str, str, str, float, str | None]  # as the `timers` table keeps it
+# As the `timers` table keeps it: (seq, account, kind, object_id, due_at, clock).
+Row = tuple[int, str, str, str, float, str | None]
 
 _HANDLERS: dict[str, TimerHandler] = {}
 BATCH = 512  # timers fired per turn of the loop, so a backlog never stalls the API
@@ -52,7 +53,11 @@ def on_timer(kind: str) -> Callable[[TimerHandler], TimerHandler]:
 class Timer:
     due_at: float
     clock: str | None
-    seq: int  # which scheduling of its key this is: older heap entries for the key are stale
+    # Which scheduling of its key this is: older heap entries for the key are stale. Also the
+    # row's key in the table: rows append in sequence, so a commit writes the b-tree's last
+    # page rather than one random page per timer (random keys made commits after a restart
+    # with a big store several times dearer).
+    seq: int
 
 
 class TimerQueue:
@@ -64,14 +69,28 @@ class TimerQueue:
         self._wall: list[tuple[float, int, Key]] = []
         self._clocks: dict[tuple[str, str], list[tuple[float, int, Key]]] = {}
         self._seq = 0
-        self.dirty: dict[Key, Row | None] = {}  # written by the store's next flush
+        self.dirty: dict[int, Row | None] = {}  # by seq, written by the store's next flush
         # Called when a wall timer becomes the soonest, so the loop can wake up earlier.
         self.on_sooner: Callable[[], None] | None = None
 
-    def put(self, key: Key, due_at: float, clock: str | None, persist: bool = True) -> None:
-        self._seq += 1
-        self.pending[key] = Timer(due_at, clock, self._seq)
-        entry = (due_at, self._seq, key)
+    def put(
+        self,
+        key: Key,
+        due_at: float,
+        clock: str | None,
+        persist: bool = True,
+        seq: int | None = None,
+    ) -> None:
+        """Schedule `key` (replacing its pending timer). `seq` is given for a persisted row at
+        start-up (rows come in seq order, so a later row of the same key replaces an earlier)."""
+        if seq is None:
+            self._seq += 1
+            seq = self._seq
+        else:
+            self._seq = max(self._seq, seq)
+        self._forget_row(self.pending.get(key))
+        self.pending[key] = Timer(due_at, clock, seq)
+        entry = (due_at, seq, key)
         if clock is None:
             sooner = not self._wall or due_at < self._wall[0][0]
             heapq.heappush(self._wall, entry)
@@ -80,11 +99,18 @@ class TimerQueue:
         else:
             heapq.heappush(self._clocks.setdefault((key[0], clock), []), entry)
         if persist:
-            self.dirty[key] = (key[0], key[1], key[2], due_at, clock)
+            self.dirty[seq] = (seq, key[0], key[1], key[2], due_at, clock)
 
     def remove(self, key: Key) -> None:
-        if self.pending.pop(key, None) is not None:
-            self.dirty[key] = None
+        self._forget_row(self.pending.pop(key, None))
+
+    def _forget_row(self, timer: Timer | None) -> None:
+        if timer is None:
+            return
+        if self.dirty.get(timer.seq) is not None:
+            del self.dirty[timer.seq]  # never written: nothing to delete
+        else:
+            self.dirty[timer.seq] = None
 
     def pop_due(self, heap: list[tuple[float, int, Key]], until: float) -> tuple[Key, float] | None:
         """The soonest live timer of `heap` due by `until`, taken off the queue."""
@@ -112,7 +138,7 @@ class TimerQueue:
     def clock_heap(self, account_id: str, clock: str) -> list[tuple[float, int, Key]]:
         return self._clocks.get((account_id, clock), [])
 
-    def take_dirty(self) -> dict[Key, Row | None]:
+    def take_dirty(self) -> dict[int, Row | None]:
         dirty, self.dirty = self.dirty, {}
         return dirty
 

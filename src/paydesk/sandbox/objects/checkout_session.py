@@ -12,6 +12,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# Fields for features the sandbox does not offer: always null, as on a session without them.
+_UNUSED: Obj = dict.fromkeys(("consent", "consent_collection", "currency_conversion"))
+
+
 def checkout_session(obj_id: str, created: int, expires_at: int, mode: str, url: str) -> Obj:
     return {
         "id": obj_id,
@@ -27,18 +31,11 @@ def checkout_session(obj_id: str, created: int, expires_at: int, mode: str, url:
         "client_reference_id": None,
         "client_secret": None,
         "collected_information": None,
-        "consent": None,
-        "consent_collection": None,
         "created": created,
         "currency": None,
-        "currency_conversion": None,
+        **_UNUSED,
         "custom_fields": [],
-        "custom_text": {
-            "after_submit": None,
-            "shipping_address": None,
-            "submit": None,
-            "terms_of_service_acceptance": None,
-        },
+        "custom_text": _custom_text(),
         "customer": None,
         "customer_account": None,
         "customer_creation": None,
@@ -48,18 +45,7 @@ def checkout_session(obj_id: str, created: int, expires_at: int, mode: str, url:
         "expires_at": expires_at,
         "integration_identifier": None,
         "invoice": None,
-        "invoice_creation": {
-            "enabled": False,
-            "invoice_data": {
-                "account_tax_ids": None,
-                "custom_fields": None,
-                "description": None,
-                "footer": None,
-                "issuer": None,
-                "metadata": {},
-                "rendering_options": None,
-            },
-        },
+        "invoice_creation": _invoice_creation(),
         "livemode": False,
         "locale": None,
         "managed_payments": None,
@@ -89,6 +75,30 @@ def checkout_session(obj_id: str, created: int, expires_at: int, mode: str, url:
         "ui_mode": "hosted",
         "url": url,
         "wallet_options": None,
+    }
+
+
+def _custom_text() -> Obj:
+    return {
+        "after_submit": None,
+        "shipping_address": None,
+        "submit": None,
+        "terms_of_service_acceptance": None,
+    }
+
+
+def _invoice_creation() -> Obj:
+    return {
+        "enabled": False,
+        "invoice_data": {
+            "account_tax_ids": None,
+            "custom_fields": None,
+            "description": None,
+            "footer": None,
+            "issuer": None,
+            "metadata": {},
+            "rendering_options": None,
+        },
     }
 
 

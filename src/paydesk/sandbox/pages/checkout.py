@@ -193,21 +193,18 @@ class CheckoutPage:
 
     def _new_intent(self, account: Account, session: Obj, state: Obj, kept: dict[str, str]) -> Obj:
         data = state["pi_data"]
-        pi = create_intent(
-            account,
-            amount=session["amount_total"],
-            currency=session["currency"],
-            customer=buyer_customer(
-                account, session, kept["email"], kept["cardholder_name"], now=wall_now()
-            ),
+        now = wall_now()
+        customer = buyer_customer(account, session, kept["email"], kept["cardholder_name"], now=now)
+        fields = {
+            "customer": customer,
             # Stripe copies only payment_intent_data onto the intent, not the session's metadata.
-            metadata=dict(data.get("metadata") or {}),
-            payment_method_types=list(session["payment_method_types"]),
-            description=data.get("description"),
-            receipt_email=data.get("receipt_email"),
-            capture_method=data.get("capture_method") or "automatic",
-            now=wall_now(),
-        )
+            "metadata": dict(data.get("metadata") or {}),
+            "payment_method_types": list(session["payment_method_types"]),
+            "description": data.get("description"),
+            "receipt_email": data.get("receipt_email"),
+            "capture_method": data.get("capture_method") or "automatic",
+        }
+        pi = create_intent(account, now, session["amount_total"], session["currency"], fields)
         state["payment_intent"] = pi["id"]
         account.save(state)
         return pi

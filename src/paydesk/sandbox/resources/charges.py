@@ -8,6 +8,7 @@ from typing import Any
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.objects.charge import charge as charge_skeleton
 from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.operations.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
 from paydesk.sandbox.params import (
@@ -152,57 +153,30 @@ def _insert_charge(
     charge_id = account.new_id("ch")
     amount = int(fields["amount"])
     ok = decline is None
-    charge: Obj = {
-        "id": charge_id,
-        "object": "charge",
-        "amount": amount,
-        "amount_captured": amount if ok and captured else 0,
-        "amount_refunded": 0,
-        "application": None,
-        "application_fee": None,
-        "application_fee_amount": None,
-        "balance_transaction": None,
-        "billing_details": pm.get("billing_details"),
-        "calculated_statement_descriptor": "PAYDESK SANDBOX",
-        "captured": ok and captured,
-        "created": now,
-        "currency": fields["currency"],
-        "customer": fields.get("customer"),
-        "description": fields.get("description"),
-        "disputed": False,
-        "failure_balance_transaction": None,
-        "failure_code": decline.code if decline else None,
-        "failure_message": decline.message if decline else None,
-        "fraud_details": {},
-        "livemode": False,
-        "metadata": dict(fields.get("metadata") or {}),
-        "on_behalf_of": None,
-        "outcome": _outcome(account, pm, decline),
-        "paid": ok,
-        "payment_intent": payment_intent,
-        "payment_method": pm["id"],
-        "payment_method_details": _card_details(pm, amount, decline),
-        "receipt_email": fields.get("receipt_email"),
-        "receipt_number": None,
-        "receipt_url": f"{base_url}/receipts/{charge_id}",
-        "refunded": False,
-        "refunds": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/charges/{charge_id}/refunds",
-        },
-        "review": None,
-        "shipping": fields.get("shipping"),
-        "source": source,
-        "source_transfer": None,
-        "statement_descriptor": fields.get("statement_descriptor"),
-        "statement_descriptor_suffix": fields.get("statement_descriptor_suffix"),
-        "status": "succeeded" if ok else "failed",
-        "transfer_data": None,
-        "transfer_group": fields.get("transfer_group"),
-    }
+    receipt_url = f"{base_url}/receipts/{charge_id}"
+    charge = charge_skeleton(charge_id, now, amount, fields["currency"], receipt_url)
+    charge.update(
+        amount_captured=amount if ok and captured else 0,
+        billing_details=pm.get("billing_details"),
+        captured=ok and captured,
+        customer=fields.get("customer"),
+        description=fields.get("description"),
+        failure_code=decline.code if decline else None,
+        failure_message=decline.message if decline else None,
+        metadata=dict(fields.get("metadata") or {}),
+        outcome=_outcome(account, pm, decline),
+        paid=ok,
+        payment_intent=payment_intent,
+        payment_method=pm["id"],
+        payment_method_details=_card_details(pm, amount, decline),
+        receipt_email=fields.get("receipt_email"),
+        shipping=fields.get("shipping"),
+        source=source,
+        statement_descriptor=fields.get("statement_descriptor"),
+        statement_descriptor_suffix=fields.get("statement_descriptor_suffix"),
+        status="succeeded" if ok else "failed",
+        transfer_group=fields.get("transfer_group"),
+    )
     if ok and captured:
         charge["balance_transaction"] = record_charge(account, charge, amount, now=now)
     return account.insert(charge)

@@ -13,6 +13,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC, CardError, InvalidRequest, ResourceMissing
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects.payment_intent import payment_intent
 from paydesk.sandbox.objects.payment_method_options import (
     check_types,
     forces_challenge,
@@ -76,73 +77,20 @@ def _unexpected_state(pi: Obj, action: str, allowed: tuple[str, ...]) -> Invalid
 
 
 def create_intent(
-    account: Account,
-    *,
-    amount: int,
-    currency: str,
-    customer: str | None = None,
-    metadata: dict[str, str] | None = None,
-    payment_method_types: list[str] | None = None,
-    description: str | None = None,
-    receipt_email: str | None = None,
-    capture_method: str = "automatic",
-    automatic_payment_methods: dict[str, Any] | None = None,
-    setup_future_usage: str | None = None,
-    shipping: dict[str, Any] | None = None,
-    statement_descriptor: str | None = None,
-    statement_descriptor_suffix: str | None = None,
-    transfer_group: str | None = None,
-    payment_method_options: dict[str, Any] | None = None,
-    now: int,
+    account: Account, now: int, amount: int, currency: str, fields: dict[str, Any] | None = None
 ) -> Obj:
-    """A new PaymentIntent in `requires_payment_method`; emits payment_intent.created."""
+    """A new PaymentIntent in `requires_payment_method`; emits payment_intent.created.
+    `fields`: the PaymentIntent's own fields the caller sets (customer, description, metadata,
+    capture_method, payment_method_types, payment_method_options, shipping…)."""
     pi_id = account.new_id("pi")
-    if payment_method_types is None and automatic_payment_methods is None:
-        automatic_payment_methods = {"allow_redirects": "always", "enabled": True}
-    pi: Obj = {
-        "id": pi_id,
-        "object": "payment_intent",
-        "amount": amount,
-        "amount_capturable": 0,
-        "amount_details": {"tip": {}},
-        "amount_received": 0,
-        "application": None,
-        "application_fee_amount": None,
-        "automatic_payment_methods": automatic_payment_methods,
-        "canceled_at": None,
-        "cancellation_reason": None,
-        "capture_method": capture_method,
-        "client_secret": secret(f"{pi_id}_secret", 25),
-        "confirmation_method": "automatic",
-        "created": now,
-        "currency": currency,
-        "customer": customer,
-        "customer_account": None,
-        "description": description,
-        "excluded_payment_method_types": None,
-        "last_payment_error": None,
-        "latest_charge": None,
-        "livemode": False,
-        "managed_payments": None,
-        "metadata": metadata or {},
-        "next_action": None,
-        "on_behalf_of": None,
-        "payment_method": None,
-        "payment_method_configuration_details": None,
-        "payment_method_options": _with_card_defaults(payment_method_options or {}),
-        "payment_method_types": payment_method_types or ["card"],
-        "processing": None,
-        "receipt_email": receipt_email,
-        "review": None,
-        "setup_future_usage": setup_future_usage,
-        "shipping": shipping,
-        "source": None,
-        "statement_descriptor": statement_descriptor,
-        "statement_descriptor_suffix": statement_descriptor_suffix,
-        "status": "requires_payment_method",
-        "transfer_data": None,
-        "transfer_group": transfer_group,
-    }
+    pi = payment_intent(pi_id, now, amount, currency, secret(f"{pi_id}_secret", 25))
+    given = {k: v for k, v in (fields or {}).items() if v is not None}
+    unknown = set(given) - set(pi)
+    assert not unknown, f"not PaymentIntent fields: {sorted(unknown)}"  # a sandbox bug
+    pi.update(given)
+    if "payment_method_types" not in given and "automatic_payment_methods" not in given:
+        pi["automatic_payment_methods"] = {"allow_redirects": "always", "enabled": True}
+    pi["payment_method_options"] = _with_card_defaults(pi["payment_method_options"])
     account.insert(pi)
     account.emit("payment_intent.created", pi, now=now)
     return pi
@@ -519,25 +467,22 @@ def create_payment_intent(call: Call) -> Obj:
         )
     account = call.account
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
-    pi = create_intent(
-        account,
-        amount=amount,
-        currency=currency,
-        customer=_customer(call),
-        metadata=apply_metadata({}, p),
-        payment_method_types=[str(t) for t in types] if types else None,
-        description=get_str(p, "description"),
-        receipt_email=get_str(p, "receipt_email"),
-        capture_method=get_enum(p, "capture_method", CAPTURE_METHODS, "automatic") or "automatic",
-        automatic_payment_methods=apm,
-        setup_future_usage=_setup_future_usage(p),
-        shipping=get_dict(p, "shipping"),
-        statement_descriptor=get_str(p, "statement_descriptor"),
-        statement_descriptor_suffix=get_str(p, "statement_descriptor_suffix"),
-        transfer_group=get_str(p, "transfer_group"),
-        payment_method_options=options,
-        now=call.now,
-    )
+    fields = {
+        "customer": _customer(call),
+        "metadata": apply_metadata({}, p),
+        "payment_method_types": [str(t) for t in types] if types else None,
+        "description": get_str(p, "description"),
+        "receipt_email": get_str(p, "receipt_email"),
+        "capture_method": get_enum(p, "capture_method", CAPTURE_METHODS, "automatic"),
+        "automatic_payment_methods": apm,
+        "setup_future_usage": _setup_future_usage(p),
+        "shipping": get_dict(p, "shipping"),
+        "statement_descriptor": get_str(p, "statement_descriptor"),
+        "statement_descriptor_suffix": get_str(p, "statement_descriptor_suffix"),
+        "transfer_group": get_str(p, "transfer_group"),
+        "payment_method_options": options,
+    }
+    pi = create_intent(account, call.now, amount, currency, fields)
     if pm_id and not confirm:
         pm = payment_method_for(account, pi, pm_id, now=call.now)
         account.update(pi, {"payment_method": pm["id"], "status": "requires_confirmation"})

@@ -147,11 +147,9 @@ def update_setup_intent(call: Call) -> Obj:
             p["payment_method_options"], current, "setup_intent"
         )
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
-    previous = account.update(si, changes)
+    account.update(si, changes)  # Stripe has no setup_intent.updated event
     if pm_id:
         ops.set_payment_method(account, si, pm_id, now=call.now)
-    if previous or pm_id:
-        account.emit("setup_intent.updated", si, previous, now=call.now)
     return si
 
 
