@@ -240,12 +240,17 @@ def finalize(account: Account, now: int, invoice: Obj) -> Obj:
 
 def _open_intent(account: Account, now: int, invoice: Obj) -> Obj:
     types = invoice["payment_settings"]["payment_method_types"] or _default_types(account, invoice)
-    fields = {
-        "customer": invoice["customer"],
-        "payment_method_types": list(types),
-        "description": _intent_description(invoice),
-    }
-    pi = create_intent(account, now, invoice["amount_due"], invoice["currency"], fields)
+    pi = create_intent(
+        account,
+        now,
+        invoice["amount_due"],
+        invoice["currency"],
+        {
+            "customer": invoice["customer"],
+            "payment_method_types": list(types),
+            "description": _intent_description(invoice),
+        },
+    )
     payment: Obj = {
         "id": account.new_id("inpay"),
         "object": "invoice_payment",
