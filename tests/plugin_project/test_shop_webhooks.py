@@ -96,3 +96,23 @@ def test_resending_an_event_delivers_it_again(stripe_sandbox, stripe_webhooks, s
 
     stripe_webhooks.wait_for("checkout.session.completed", count=2)
     assert shop.fulfilled == [session.id]
+
+
+def test_a_month_on_a_test_clock_renews_the_subscription(stripe_sandbox, stripe_webhooks, shop):
+    client = stripe_sandbox.client()
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1767225600})
+    customer = client.v1.customers.create(params={"test_clock": clock.id})
+    card = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": card.id}}
+    )
+    price = client.v1.prices.create(
+        params={"currency": "eur", "unit_amount": 4900, "recurring": {"interval": "month"},
+                "product_data": {"name": "Pro"}}
+    )  # fmt: skip
+    client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}]})
+
+    stripe_sandbox.advance_clock(clock, by=31 * 86400 + 7200)
+
+    paid = stripe_webhooks.wait_for("invoice.paid", count=2)
+    assert len({d["event"] for d in paid}) == 2  # the first invoice and one renewal

@@ -20,7 +20,7 @@ def test_a_users_suite_runs_against_the_plugin_and_passes() -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "5 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_the_plugin_is_registered_as_an_entry_point() -> None:
