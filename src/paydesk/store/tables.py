@@ -1,5 +1,6 @@
 """Imports every domain's tables so `metadata` is complete (for Alembic and tests)."""
 
+from paydesk.billing.tables import admin_requests, billing_customers, invoices, subscriptions
 from paydesk.catalog.tables import products
 from paydesk.checkout.tables import order_items, orders
 from paydesk.fulfilment.tables import access_grants
@@ -10,6 +11,7 @@ from paydesk.store.metadata import metadata
 from paydesk.webhooks.tables import inbox_events
 
 __all__ = [
-    "access_grants", "inbox_events", "kv", "mailbox", "metadata", "order_items", "orders",
+    "access_grants", "admin_requests", "billing_customers", "invoices", "subscriptions",
+    "inbox_events", "kv", "mailbox", "metadata", "order_items", "orders",
     "outbox", "products", "refund_requests",
 ]
