@@ -94,7 +94,7 @@ def prepare(
         ctx = AppContext(
             settings=settings, engine=engine, stripe=stripe,
             signing_key=signing_key(engine, settings.paydesk_signing_key),
-            webhook_secrets=webhook_secrets, client_url=client_url,
+            webhook_secrets=webhook_secrets, client_url=client_url, test_clocks=embedded,
         )
         # A shop with no products yet gets the demo catalog, so a first run against any Stripe
         # can be clicked through; `paydesk catalog sync` puts a real catalog in its place.

@@ -18,3 +18,5 @@ class AppContext:
     signing_key: bytes  # signs access links (HMAC)
     webhook_secrets: list[str]  # verified in order; several during a rotation
     client_url: str  # public base URL of the shop, no trailing slash
+    # Sandbox mode: each new Stripe customer gets a test clock of its own (`paydesk clock`).
+    test_clocks: bool = False

@@ -39,7 +39,8 @@ def email_of_customer(conn: Connection, stripe_customer_id: str) -> str | None:
 
 
 def remember_customer(
-    conn: Connection, email: str, stripe_customer_id: str, test_clock_id: str | None = None
+    conn: Connection, email: str, stripe_customer_id: str | None,
+    test_clock_id: str | None = None,
 ) -> None:
     """Record a Stripe customer found or made for `email` (first one wins)."""
     with conn.begin_nested() as nested:

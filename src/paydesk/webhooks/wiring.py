@@ -9,6 +9,7 @@ from typing import Protocol
 
 from starlette.applications import Starlette
 
+from paydesk.billing.entitlements import EntitlementsRoute
 from paydesk.context import AppContext
 from paydesk.fulfilment.routes import access_endpoint
 from paydesk.notify.routes import mailbox_endpoint
@@ -33,6 +34,9 @@ def install(app: Starlette, ctx: AppContext) -> list[Service]:
     writer = InboxWriter(ctx.engine, gate, on_commit=processor.wake)
     # Outermost, so deliveries skip the framework's layers (see webhooks/routes.py).
     app.add_middleware(WebhookRoute, writer=writer, secrets=lambda: ctx.webhook_secrets)
+    # Also raw, for the same reason: apps ask it on every request of their own users.
+    app.add_middleware(EntitlementsRoute, engine=ctx.engine,
+                       token=lambda: ctx.settings.paydesk_admin_token)
     app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
     app.router.add_route("/admin/mailbox", mailbox_endpoint(ctx), methods=["GET"])
     services: list[Service] = [processor, writer]
