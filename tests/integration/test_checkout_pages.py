@@ -11,7 +11,7 @@ import pytest
 import stripe
 from sqlalchemy import event, select, update
 
-from paydesk.checkout.tables import orders
+from paydesk.orders.tables import orders
 from tests.e2e.live import Shop, run_shop
 
 CARD = {"email": "buyer@example.com", "card_number": "4242424242424242", "card_expiry": "12/34",

@@ -154,7 +154,7 @@ def _age(ctx: AppContext, order_id: str, session_id: str) -> None:
 
     from sqlalchemy import update
 
-    from paydesk.checkout.tables import orders
+    from paydesk.orders.tables import orders
 
     with ctx.engine.begin() as conn:
         conn.execute(update(orders).where(orders.c.id == order_id).values(

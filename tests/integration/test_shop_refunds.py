@@ -20,7 +20,7 @@ import pytest
 import stripe
 from sqlalchemy import insert, select
 
-from paydesk.checkout.tables import orders
+from paydesk.orders.tables import orders
 from paydesk.refunds.service import RefundRefused, request_refund
 from paydesk.refunds.tables import refund_requests
 from tests.e2e.live import Shop, run_shop

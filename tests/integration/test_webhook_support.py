@@ -20,12 +20,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, func, insert, select
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
 from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.orders.tables import order_items, orders
+from paydesk.schema import metadata
 from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
-from paydesk.store.tables import metadata
 from paydesk.webhooks.signature import sign
 from paydesk.webhooks.tables import inbox_events
 from paydesk.webhooks.wiring import install

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
 from paydesk.core.money import format_money
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.orders.tables import order_items, orders
 from paydesk.store.engine import aware
 from paydesk.webhooks.tables import inbox_events
 

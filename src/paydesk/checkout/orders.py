@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from paydesk.checkout.schemas import AccessOut, OrderItemOut, OrderOut
-from paydesk.checkout.tables import order_items, orders
 from paydesk.context import AppContext
+from paydesk.orders.tables import order_items, orders
 
 
 def get_order(ctx: AppContext, order_id: str) -> OrderOut | None:

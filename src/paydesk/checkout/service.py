@@ -20,11 +20,11 @@ from sqlalchemy import Connection, delete, select, update
 
 from paydesk.catalog.tables import products
 from paydesk.checkout.errors import InvalidCart, OutOfStock, PaymentProviderFailed, UnknownProduct
-from paydesk.checkout.model import MAX_QUANTITY, MAX_UNITS, OrderStatus
-from paydesk.checkout.stock import commit_stock, release_stock, reserve
-from paydesk.checkout.tables import order_items, orders
 from paydesk.context import AppContext
 from paydesk.core.ids import checkout_idempotency_key, new_order_id
+from paydesk.orders.model import MAX_QUANTITY, MAX_UNITS, OrderStatus
+from paydesk.orders.stock import commit_stock, release_stock, reserve
+from paydesk.orders.tables import order_items, orders
 
 __all__ = ["Checkout", "Line", "commit_stock", "create_checkout", "release_stock"]
 

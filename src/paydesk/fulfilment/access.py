@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.model import OrderStatus
 from paydesk.context import AppContext
 from paydesk.fulfilment.tables import access_grants
+from paydesk.orders.model import OrderStatus
 
 OPEN_STATUSES = frozenset(
     {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED}

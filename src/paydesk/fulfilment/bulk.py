@@ -20,21 +20,21 @@ import structlog
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.model import OrderStatus, Trigger
-from paydesk.checkout.tables import order_items, orders
 from paydesk.context import AppContext
 from paydesk.core.money import format_money
 from paydesk.fulfilment.email import confirmation
-from paydesk.fulfilment.lookup import (
+from paydesk.fulfilment.tables import access_grants
+from paydesk.notify.outbox import Email, queue_emails
+from paydesk.ops.metrics import metrics
+from paydesk.orders.lookup import (
     PAID_SESSION,
     apply_refund_status,
     from_states,
     id_of,
     orders_for_sessions,
 )
-from paydesk.fulfilment.tables import access_grants
-from paydesk.notify.outbox import Email, queue_emails
-from paydesk.ops.metrics import metrics
+from paydesk.orders.model import OrderStatus, Trigger
+from paydesk.orders.tables import order_items, orders
 from paydesk.store.upsert import insert_ignore
 
 log = structlog.get_logger()

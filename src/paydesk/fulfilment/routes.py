@@ -13,10 +13,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.fulfilment.access import OPEN_STATUSES, read_token
 from paydesk.fulfilment.tables import access_grants
+from paydesk.orders.tables import orders
 
 # The shop's base layout (web/templates) with this page's own template beside it.
 _TEMPLATES = (Path(__file__).parent / "templates", Path(__file__).parents[1] / "web" / "templates")

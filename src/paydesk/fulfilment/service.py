@@ -12,17 +12,17 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, select, update
 
-from paydesk.checkout.model import OrderStatus, Trigger
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.fulfilment.bulk import Fulfilment, fulfil_sessions
-from paydesk.fulfilment.lookup import (
+from paydesk.orders.lookup import (
     UnknownOrder,
     apply_refund_status,
     from_states,
     id_of,
     order_for_session,
 )
+from paydesk.orders.model import OrderStatus, Trigger
+from paydesk.orders.tables import orders
 
 __all__ = [
     "UnknownOrder", "expire_session", "fulfil_checkout", "fulfil_session", "order_for_session",

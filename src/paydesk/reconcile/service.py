@@ -17,11 +17,11 @@ import orjson
 import structlog
 from sqlalchemy import select
 
-from paydesk.checkout.model import OrderStatus
 from paydesk.checkout.service import SESSION_LIFETIME_SECONDS
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.fulfilment.service import expire_session, fulfil_session
+from paydesk.orders.model import OrderStatus
+from paydesk.orders.tables import orders
 from paydesk.webhooks.dispatch import HANDLERS
 from paydesk.webhooks.gate import WriteGate
 from paydesk.webhooks.inbox import inbox_row, known_ids, store_events

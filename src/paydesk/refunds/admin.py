@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.money import format_money
+from paydesk.orders.tables import orders
 from paydesk.refunds.amounts import AmountError, format_major, parse_major
 from paydesk.refunds.service import (
     REASONS,

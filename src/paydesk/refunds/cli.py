@@ -7,9 +7,9 @@ from typing import NoReturn
 import typer
 from sqlalchemy import select
 
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.money import format_money
+from paydesk.orders.tables import orders
 from paydesk.refunds.amounts import AmountError, parse_major
 from paydesk.refunds.service import RefundRefused, request_refund
 

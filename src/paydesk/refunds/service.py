@@ -13,10 +13,10 @@ import structlog
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.ids import refund_idempotency_key
 from paydesk.core.money import format_money
+from paydesk.orders.tables import orders
 from paydesk.refunds.tables import refund_requests
 
 log = structlog.get_logger(__name__)

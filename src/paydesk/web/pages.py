@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from paydesk.billing.model import billing_terms
 from paydesk.catalog.service import list_products
-from paydesk.checkout.model import MAX_QUANTITY, OrderStatus
 from paydesk.checkout.orders import get_order
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.money import decimals, format_money
+from paydesk.orders.model import MAX_QUANTITY, OrderStatus
+from paydesk.orders.tables import orders
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, select, update
 
 from paydesk.context import AppContext
 from paydesk.fulfilment.bulk import fulfil_sessions
-from paydesk.fulfilment.lookup import PAID_SESSION
 from paydesk.ops.metrics import metrics
+from paydesk.orders.lookup import PAID_SESSION
 from paydesk.store.engine import aware
 from paydesk.webhooks.dispatch import dispatch
 from paydesk.webhooks.gate import WriteGate

@@ -1,10 +1,11 @@
-"""Imports every domain's tables so `metadata` is complete (for Alembic and tests)."""
+"""The schema: every table of the shop, for Alembic and tests. The store imports no domain;
+this module sits above them all and imports each one's tables."""
 
 from paydesk.billing.tables import admin_requests, billing_customers, invoices, subscriptions
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
 from paydesk.fulfilment.tables import access_grants
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.orders.tables import order_items, orders
 from paydesk.refunds.tables import refund_requests
 from paydesk.store.kv import kv
 from paydesk.store.metadata import metadata

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from paydesk.checkout.model import TRANSITIONS, OrderStatus, Trigger, next_status, refund_trigger
-from paydesk.checkout.tables import orders
+from paydesk.orders.model import TRANSITIONS, OrderStatus, Trigger, next_status, refund_trigger
+from paydesk.orders.tables import orders
 
 PAID_SESSION = frozenset({"paid", "no_payment_required"})
 

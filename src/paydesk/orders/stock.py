@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, and_, or_, select, update
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
+from paydesk.orders.tables import order_items, orders
 
 
 def reserve(conn: Connection, product_id: str, quantity: int) -> bool:
