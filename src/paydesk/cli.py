@@ -23,11 +23,32 @@ def sandbox(
     webhook_retry_delays: Annotated[
         str | None, typer.Option(help="Seconds between delivery attempts, e.g. 60,300,900")
     ] = None,
+    dunning_retries: Annotated[
+        str, typer.Option(help="Days between retries of a failed subscription payment")
+    ] = "3,5,7",
+    dunning_final: Annotated[
+        str, typer.Option(help="After the last retry: cancel, unpaid or past_due")
+    ] = "cancel",
 ) -> None:
     """Run the offline, stateful Stripe-compatible sandbox."""
+    from paydesk.sandbox.operations.dunning import FINAL_ACTIONS, Dunning, parse_retries
     from paydesk.sandbox.server import run
 
-    run(host=host, port=port, db_path=db, retry_delays=webhook_retry_delays)
+    try:
+        retries = parse_retries(dunning_retries)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--dunning-retries") from None
+    if dunning_final not in FINAL_ACTIONS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(FINAL_ACTIONS)}", param_hint="--dunning-final"
+        )
+    run(
+        host=host,
+        port=port,
+        db_path=db,
+        retry_delays=webhook_retry_delays,
+        dunning=Dunning(retries, dunning_final),
+    )
 
 
 @app.command()

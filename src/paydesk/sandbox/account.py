@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from paydesk.sandbox import API_VERSION
-from paydesk.sandbox.clock import now
+from paydesk.sandbox.clock import now as clock_now
 from paydesk.sandbox.errors import ResourceMissing
 from paydesk.sandbox.ids import new_id
 
@@ -156,9 +156,15 @@ class Account:
     # -- events ------------------------------------------------------------------------------
 
     def emit(
-        self, event_type: str, obj: Obj, previous_attributes: dict[str, Any] | None = None
+        self,
+        event_type: str,
+        obj: Obj,
+        previous_attributes: dict[str, Any] | None = None,
+        *,
+        now: int | None = None,
     ) -> Obj:
-        """Record an event about `obj` and hand it to webhook delivery."""
+        """Record an event about `obj` and hand it to webhook delivery; `created` is `now`
+        (business time for objects on a test clock)."""
         data: dict[str, Any] = {"object": obj}
         if previous_attributes is not None:
             data["previous_attributes"] = previous_attributes
@@ -167,7 +173,7 @@ class Account:
             "id": new_id("evt"),
             "object": "event",
             "api_version": API_VERSION,
-            "created": now(),
+            "created": clock_now() if now is None else now,
             "data": frozen_json(data),
             "livemode": False,
             "pending_webhooks": len(endpoints),

@@ -18,10 +18,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from paydesk.sandbox import pages
+from paydesk.sandbox import pages, timers
 from paydesk.sandbox.api import ApiApp
+from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.limits import BodySizeLimit
+from paydesk.sandbox.operations.dunning import Dunning, configure
 from paydesk.sandbox.resources import load_all
 from paydesk.sandbox.resources.checkout_sessions import expire_due
 from paydesk.sandbox.routing import api
@@ -30,6 +32,7 @@ from paydesk.sandbox.store import Store
 log = logging.getLogger("paydesk.sandbox")
 
 FREEZE_SECONDS = 0.1
+TIMER_SECONDS = 1.0
 
 
 class SandboxApp:
@@ -58,9 +61,11 @@ class SandboxApp:
         purge = asyncio.create_task(self._purge_loop())
         freezer = asyncio.create_task(_freeze_loop()) if self.freeze_gc else None
         sweep = asyncio.create_task(self._expire_loop())
+        ticker = asyncio.create_task(self._timer_loop())
         try:
             yield
         finally:
+            ticker.cancel()
             purge.cancel()
             if freezer is not None:
                 freezer.cancel()
@@ -82,6 +87,17 @@ class SandboxApp:
             except Exception:
                 log.exception("checkout session expiry sweep failed")
 
+    async def _timer_loop(self) -> None:
+        # Wall-clock timers (renewals, invoice finalisation, retries of customers not on a
+        # test clock); their changes are kept with the next group commit.
+        while True:
+            await asyncio.sleep(TIMER_SECONDS)
+            try:
+                if timers.fire_due(self.store, wall_now()):
+                    await self.store.committed()
+            except Exception:
+                log.exception("timer loop failed")
+
     async def _index(self, _request: Request) -> HTMLResponse:
         return HTMLResponse(
             "<!doctype html><title>paydesk sandbox</title><body style='font-family:system-ui;"
@@ -91,8 +107,11 @@ class SandboxApp:
         )
 
 
-def create_app(db_path: str | None = None, retry_delays: str | None = None) -> SandboxApp:
+def create_app(
+    db_path: str | None = None, retry_delays: str | None = None, dunning: Dunning | None = None
+) -> SandboxApp:
     store = Store(db_path)
+    configure(store, dunning or Dunning())
     return SandboxApp(store, Deliverer(store, parse_delays(retry_delays)))
 
 
@@ -111,8 +130,15 @@ async def _freeze_loop() -> None:
         await asyncio.sleep(FREEZE_SECONDS)
 
 
-def run(host: str, port: int, db_path: str | None, retry_delays: str | None) -> None:
+def run(
+    host: str,
+    port: int,
+    db_path: str | None,
+    retry_delays: str | None,
+    dunning: Dunning | None = None,
+) -> None:
     store = Store(db_path)
+    configure(store, dunning or Dunning())
     app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays)), freeze_gc=True)
     print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
     # uvloop and httptools (uvicorn[standard]) named outright: "auto" would quietly fall back
@@ -145,9 +171,10 @@ def start_in_thread(
     port: int = 0,
     db_path: str | None = None,
     retry_delays: str | None = None,
+    dunning: Dunning | None = None,
 ) -> SandboxHandle:
     """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests)."""
-    app = create_app(db_path, retry_delays)
+    app = create_app(db_path, retry_delays, dunning)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.clock import now
+from paydesk.sandbox.clock import frozen, now
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
 from paydesk.sandbox.resources.tokens import add_source
@@ -76,14 +76,26 @@ def _apply(call: Call, customer: Obj) -> dict[str, Any]:
         if "footer" in settings:
             merged["footer"] = settings["footer"] or None
         changes["invoice_settings"] = merged
-    if "test_clock" in p:
-        changes["test_clock"] = get_str(p, "test_clock")
     return changes
+
+
+def _test_clock(call: Call) -> Obj | None:
+    """A customer made on a test clock lives in its time from birth (it cannot move later)."""
+    clock_id = get_str(call.params, "test_clock")
+    if not clock_id:
+        return None
+    return call.account.get(clock_id, "test_helpers.test_clock", "test_clock")
 
 
 @api.route("POST", "/v1/customers")
 def create_customer(call: Call) -> Obj:
     check_known(call.params, _FIELDS)
+    clock = _test_clock(call)
+    with frozen(clock["frozen_time"] if clock else None):
+        return _create_customer(call, clock["id"] if clock else None)
+
+
+def _create_customer(call: Call, clock_id: str | None) -> Obj:
     account = call.account
     customer: Obj = {
         "id": account.new_id("cus"),
@@ -112,7 +124,7 @@ def create_customer(call: Call) -> Obj:
         "preferred_locales": [],
         "shipping": None,
         "tax_exempt": "none",
-        "test_clock": None,
+        "test_clock": clock_id,
         "customer_account": None,
     }
     customer.update(_apply(call, customer))
@@ -139,7 +151,7 @@ def retrieve_customer(call: Call) -> Obj:
 
 @api.route("POST", "/v1/customers/{id}")
 def update_customer(call: Call) -> Obj:
-    check_known(call.params, _FIELDS)
+    check_known(call.params, _FIELDS - {"test_clock"})
     customer = call.account.get(call.args[0], "customer")
     previous = call.account.update(customer, _apply(call, customer))
     if previous:

@@ -6,6 +6,7 @@ API handlers and the hosted pages (Checkout, the 3DS challenge) share.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -49,6 +50,15 @@ CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "aba
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 # Stripe's minimum charge amounts, in minor units, for the common currencies.
 _MINIMUMS = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "jpy": 50, "chf": 50}
+
+# Called with every PaymentIntent that just succeeded or failed (invoices settle through it).
+PAYMENT_HOOKS: list[Callable[[Account, Obj], None]] = []
+
+
+def _outcome(account: Account, pi: Obj) -> None:
+    for hook in PAYMENT_HOOKS:
+        hook(account, pi)
+
 
 AUTH_FAILED_MESSAGE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
@@ -211,6 +221,7 @@ def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
         account.emit("payment_intent.amount_capturable_updated", pi)
     else:
         account.emit("payment_intent.succeeded", pi)
+        _outcome(account, pi)
     return pi
 
 
@@ -243,6 +254,7 @@ def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str
     )
     account.emit("charge.failed", charge)
     account.emit("payment_intent.payment_failed", pi)
+    _outcome(account, pi)
     raise CardError(
         decline.message,
         code=decline.code,
@@ -277,6 +289,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
         },
     )
     account.emit("payment_intent.payment_failed", pi)
+    _outcome(account, pi)
     return pi
 
 
@@ -309,6 +322,7 @@ def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = No
     account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
     account.emit("charge.captured", charge, previous)
     account.emit("payment_intent.succeeded", pi)
+    _outcome(account, pi)
     return pi
 
 

@@ -1,0 +1,27 @@
+"""What `expand[]` can reach on an invoice that is not one of its fields: the PaymentIntent
+(the seed's `latest_invoice.payment_intent`, served as Stripe does for API versions before
+2025-03-31) and the current API's `confirmation_secret`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.expand import VIRTUAL
+from paydesk.sandbox.operations.invoices import intent_of
+
+
+def _payment_intent(account: Account, invoice: Obj) -> Any:
+    pi = intent_of(account, invoice)
+    return pi["id"] if pi else None
+
+
+def _confirmation_secret(account: Account, invoice: Obj) -> Any:
+    pi = intent_of(account, invoice)
+    if pi is None:
+        return None
+    return {"client_secret": pi["client_secret"], "type": "payment_intent"}
+
+
+VIRTUAL[("invoice", "payment_intent")] = _payment_intent
+VIRTUAL[("invoice", "confirmation_secret")] = _confirmation_secret
