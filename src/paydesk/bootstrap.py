@@ -78,6 +78,9 @@ def prepare(
         settings = settings.model_copy(
             update={"stripe_secret_key": demo_key(), "stripe_api_base": sandbox_url}
         )
+    elif settings.paydesk_test_clocks and (settings.stripe_secret_key or "").startswith("sk_live"):
+        raise StartupError("PAYDESK_TEST_CLOCKS=true needs a test-mode key (sk_test_…): "
+                           "test clocks do not exist in live mode.")
     elif not settings.webhook_secrets:
         raise StartupError(
             "STRIPE_WEBHOOK_SECRET is not set: the shop cannot verify Stripe's webhooks. "
@@ -94,7 +97,8 @@ def prepare(
         ctx = AppContext(
             settings=settings, engine=engine, stripe=stripe,
             signing_key=signing_key(engine, settings.paydesk_signing_key),
-            webhook_secrets=webhook_secrets, client_url=client_url, test_clocks=embedded,
+            webhook_secrets=webhook_secrets, client_url=client_url,
+            test_clocks=embedded or settings.paydesk_test_clocks,
         )
         # A shop with no products yet gets the demo catalog, so a first run against any Stripe
         # can be clicked through; `paydesk catalog sync` puts a real catalog in its place.

@@ -10,9 +10,24 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="paydesk: pay
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations")
 catalog_app = typer.Typer(no_args_is_help=True, help="The product catalog")
 events_app = typer.Typer(no_args_is_help=True, help="The webhook inbox")
+clock_app = typer.Typer(no_args_is_help=True, help="Sandbox time (test clocks)")
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(events_app, name="events")
+app.add_typer(clock_app, name="clock")
+
+
+@clock_app.command("advance")
+def clock_advance(
+    days: Annotated[int, typer.Option(help="How many days to move forward")],
+    email: Annotated[str | None, typer.Option(help="Only this customer's clock")] = None,
+    url: Annotated[str | None, typer.Option(help="The running shop (default CLIENT_URL)")] = None,
+) -> None:
+    """Move the shop's customers' test clocks forward (sandbox mode): renewals, failed
+    payments, dunning and suspension happen as they would over those days."""
+    from paydesk.billing.clock_cli import advance_cli
+
+    advance_cli(days, email, url)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from paydesk.billing.clock import advance_clocks
 from paydesk.billing.idempotency import Answer, run_once
 from paydesk.billing.invoicing import InvoiceLine, create_one_off_invoice
 from paydesk.checkout.schemas import Email
@@ -93,3 +94,22 @@ def post_invoice(
         return Answer(201, made)
 
     return run_once(ctx, "invoice", key, body.model_dump(), work).body
+
+
+class ClockAdvanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: Annotated[int, Field(strict=True, ge=1, le=1098)]
+    email: Email | None = None
+
+
+@router.post("/clock/advance")
+def post_clock_advance(body: ClockAdvanceIn, request: Request, ctx: CtxDep) -> dict[str, Any]:
+    """Sandbox mode: move the customers' test clocks forward (`paydesk clock advance`)."""
+    _bearer(request, ctx)
+    if not ctx.test_clocks:
+        raise HTTPException(409, "time control is for sandbox mode only (no real Stripe key, or "
+                                 "PAYDESK_TEST_CLOCKS=true against a test-mode sandbox)")
+    moved = advance_clocks(ctx, body.days, body.email)
+    return {"advanced": [{"clock_id": m.clock_id, "email": m.email,
+                          "frozen_time": m.frozen_time} for m in moved]}

@@ -145,6 +145,9 @@ def on_invoice(
     if sub is not None:
         _follow_subscription(conn, ctx, kind, sub, event_created)
         sub = records.subscription_row(conn, sub["id"])
+        if sub is not None and (moment := when(event_created)) is not None:
+            _move_time(conn, ctx, sub, moment)
+            sub = records.subscription_row(conn, sub["id"])
     mails = _invoice_emails(ctx, kind, info, email, sub, before, was_past_due)
     if kind == "paid" and any(m.dedupe_key.startswith("email:recovered:") for m in mails):
         records.mark_recovered(conn, info.id)
@@ -199,10 +202,16 @@ def on_clock_ready(conn: Connection, ctx: AppContext, clock_id: str, frozen: dat
         select(subscriptions).where(subscriptions.c.test_clock_id == clock_id)
     ).mappings().all()
     for row in rows:
-        clock = max(filter(None, [aware(row["clock_time"]), frozen]))
-        access = has_access(Status(row["status"]), aware(row["grace_until"]), clock)
-        conn.execute(update(subscriptions).where(subscriptions.c.id == row["id"])
-                     .values(clock_time=clock, access=access))
-        if row["access"] and not access:
-            queue_emails(conn, [emails.suspended(row["email"], row["id"], "grace-ended",
-                                                 _manage_url(ctx, row["email"]))])
+        _move_time(conn, ctx, row, frozen)
+
+
+def _move_time(conn: Connection, ctx: AppContext, row: RowMapping, moment: datetime) -> None:
+    """The subscription's world has reached `moment`: re-judge its access by it."""
+    clock = max(filter(None, [aware(row["clock_time"]), moment]))
+    access = has_access(Status(row["status"]), aware(row["grace_until"]),
+                        max(clock, datetime.now(UTC)))
+    conn.execute(update(subscriptions).where(subscriptions.c.id == row["id"])
+                 .values(clock_time=clock, access=access))
+    if row["access"] and not access:
+        queue_emails(conn, [emails.suspended(row["email"], row["id"], "grace-ended",
+                                             _manage_url(ctx, row["email"]))])

@@ -22,7 +22,7 @@ from paydesk.context import AppContext
 from paydesk.fulfilment.service import expire_session, fulfil_session
 from paydesk.orders.model import OrderStatus
 from paydesk.orders.tables import orders
-from paydesk.webhooks.dispatch import HANDLERS
+from paydesk.webhooks.dispatch import BILLING_HANDLERS, HANDLERS
 from paydesk.webhooks.gate import WriteGate
 from paydesk.webhooks.inbox import inbox_row, known_ids, store_events
 from paydesk.webhooks.processor import process_all
@@ -46,8 +46,9 @@ def list_events(ctx: AppContext, since: timedelta) -> Iterator[dict[str, Any]]:
     """Every event created in the window, newest first, through the SDK's auto-paging."""
     gte = int(time.time() - since.total_seconds())
     # Only the types the pipeline handles: the rest would be stored just to be ignored.
+    types = sorted({*HANDLERS, *BILLING_HANDLERS})
     page = ctx.stripe.v1.events.list(
-        params={"created": {"gte": gte}, "limit": 100, "types": sorted(HANDLERS)}
+        params={"created": {"gte": gte}, "limit": 100, "types": types}
     )
     for event in page.auto_paging_iter():
         yield event.to_dict(recursive=True)
