@@ -1,0 +1,135 @@
+"""Whole subscription lifecycles through the shop's API, with the sandbox's test clocks moving
+time (POST /api/admin/clock/advance, what `paydesk clock advance` calls), on SQLite and
+PostgreSQL: subscribe → renew twice → the card fails → past_due with dunning emails and access
+through the grace period → suspended → card updated, invoice paid → access restored."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from paydesk.billing.tables import invoices
+from paydesk.catalog.service import sync_to_stripe
+from paydesk.notify.tables import outbox
+from tests.e2e.live import CATALOG, Shop, run_shop
+
+AUTH = {"Authorization": "Bearer admin-token-for-tests"}
+PLANS = [
+    {"id": "club", "name": "The Club", "description": "Monthly", "unit_amount": 4900,
+     "currency": "eur", "type": "recurring", "interval": "month"},
+    {"id": "club-trial", "name": "The Club (trial)", "description": "", "unit_amount": 4900,
+     "currency": "eur", "type": "recurring", "interval": "month", "trial_days": 14},
+]
+
+
+@pytest.fixture
+def shop(database_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path) -> Iterator[Shop]:
+    catalog = {"products": [*CATALOG["products"], *PLANS]}
+    with run_shop(database_url, sandbox_url, stripe_key, tmp_path, catalog=catalog,
+                  paydesk_test_clocks=True, paydesk_grace_days=7) as running:
+        sync_to_stripe(running.ctx.engine, running.ctx.stripe)
+        yield running
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return found
+
+
+def entitlement(shop: Shop, email: str) -> dict[str, Any]:
+    answer = httpx.get(f"{shop.url}/api/entitlements/{email}", headers=AUTH)
+    return answer.json() if answer.status_code == 200 else {}
+
+
+def advance(shop: Shop, email: str, days: int) -> None:
+    answer = httpx.post(f"{shop.url}/api/admin/clock/advance", headers=AUTH, timeout=120,
+                        json={"days": days, "email": email})
+    assert answer.status_code == 200, answer.text
+
+
+def mail_keys(shop: Shop) -> list[str]:
+    with shop.ctx.engine.connect() as conn:
+        return list(conn.execute(select(outbox.c.dedupe_key).order_by(outbox.c.id)).scalars())
+
+
+def paid_invoices(shop: Shop, email: str) -> int:
+    with shop.ctx.engine.connect() as conn:
+        return len(conn.execute(select(invoices.c.id).where(
+            invoices.c.email == email, invoices.c.status == "paid")).all())
+
+
+def subscribe_and_pay(shop: Shop, email: str, plan: str = "club") -> str:
+    started = httpx.post(f"{shop.url}/api/subscribe", timeout=30,
+                         json={"plan_id": plan, "email": email, "flow": "elements"})
+    assert started.status_code == 201, started.text
+    body = started.json()
+    assert body["publishable_key"].startswith("pk_test_")
+    secret = body["client_secret"]
+    stripe = shop.ctx.stripe
+    if secret.startswith("pi_"):
+        stripe.v1.payment_intents.confirm(secret.split("_secret_")[0],
+                                          {"payment_method": "pm_card_visa"})
+    else:
+        stripe.v1.setup_intents.confirm(secret.split("_secret_")[0],
+                                        {"payment_method": "pm_card_visa"})
+    return str(body["subscription_id"])
+
+
+def use_card(shop: Shop, email: str, test_pm: str) -> str:
+    stripe = shop.ctx.stripe
+    customer = stripe.v1.customers.list({"email": email, "limit": 1}).data[0]
+    pm = stripe.v1.payment_methods.attach(test_pm, {"customer": customer.id})
+    stripe.v1.customers.update(customer.id,
+                               {"invoice_settings": {"default_payment_method": pm.id}})
+    for sub in stripe.v1.subscriptions.list({"customer": customer.id}).data:
+        stripe.v1.subscriptions.update(sub.id, {"default_payment_method": pm.id})
+    return str(pm.id)
+
+
+def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
+    email = "ada@example.com"
+    subscribe_and_pay(shop, email)
+    # Stripe keeps the confirmed card for renewals (save_default_payment_method=on_subscription);
+    # the sandbox does not yet, so the card is made the default as the portal would.
+    use_card(shop, email, "pm_card_visa")
+    first = wait_for(lambda: entitlement(shop, email).get("status") == "active"
+                     and entitlement(shop, email), "the subscription to be active")
+    assert first["access"] is True and first["plan_id"] == "club"
+
+    advance(shop, email, 31)
+    advance(shop, email, 31)
+    wait_for(lambda: paid_invoices(shop, email) == 3, "two renewals paid")
+    assert entitlement(shop, email)["access"] is True
+
+    use_card(shop, email, "pm_card_chargeCustomerFail")
+    advance(shop, email, 31)
+    due = wait_for(lambda: entitlement(shop, email).get("status") == "past_due"
+                   and entitlement(shop, email), "past_due")
+    assert due["access"] is True and due["grace_until"] is not None
+    wait_for(lambda: any(k.startswith("email:dunning:") for k in mail_keys(shop)), "dunning")
+
+    advance(shop, email, 9)  # two more failed attempts; the 7-day grace is over
+    wait_for(lambda: entitlement(shop, email).get("access") is False, "the suspension")
+    wait_for(lambda: any(k.startswith("email:suspended:") for k in mail_keys(shop)),
+             "the suspension email")
+    dunning = [k for k in mail_keys(shop) if k.startswith("email:dunning:")]
+    assert len(dunning) == len(set(dunning)) >= 2  # one per failed attempt, never two
+
+    card = use_card(shop, email, "pm_card_visa")  # what the customer does in the portal
+    stripe = shop.ctx.stripe
+    customer = stripe.v1.customers.list({"email": email, "limit": 1}).data[0]
+    [open_invoice] = stripe.v1.invoices.list({"customer": customer.id, "status": "open"}).data
+    stripe.v1.invoices.pay(open_invoice.id, {"payment_method": card})
+    back = wait_for(lambda: entitlement(shop, email).get("access") is True
+                    and entitlement(shop, email), "access restored")
+    assert back["status"] == "active" and back["grace_until"] is None
+    wait_for(lambda: f"email:recovered:{open_invoice.id}" in mail_keys(shop), "recovery email")
