@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from paydesk.billing.customers import ensure_customer
 from paydesk.billing.tables import invoices
 from paydesk.catalog.service import sync_to_stripe
 from paydesk.notify.tables import outbox
@@ -133,3 +134,86 @@ def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
                     and entitlement(shop, email), "access restored")
     assert back["status"] == "active" and back["grace_until"] is None
     wait_for(lambda: f"email:recovered:{open_invoice.id}" in mail_keys(shop), "recovery email")
+
+
+def account_token(shop: Shop, email: str) -> str:
+    """The account link as emailed after POST /api/account-link (202 whatever the email)."""
+    assert httpx.post(f"{shop.url}/api/account-link", json={"email": email}).status_code == 202
+    nobody = httpx.post(f"{shop.url}/api/account-link", json={"email": "nobody@example.com"})
+    assert nobody.status_code == 202  # no account enumeration
+    with shop.ctx.engine.connect() as conn:
+        payload = conn.execute(select(outbox.c.payload).where(
+            outbox.c.dedupe_key.like("email:account-link:%"))).scalars().all()
+    assert len(payload) == 1, "one link, for the email that has an account"
+    return str(payload[0].split("/account/")[1].split("\\n")[0].strip())
+
+
+def test_a_trial_converts_then_cancel_at_period_end_from_the_account_page(shop: Shop) -> None:
+    email = "trial@example.com"
+    # The elements flow saves a trial's card through a SetupIntent, which the sandbox does not
+    # serve yet: the trial starts as a shop's own back end would start it, on the customer the
+    # shop made (its test clock included), marked with the plan.
+    customer = ensure_customer(shop.ctx, email)
+    use_card(shop, email, "pm_card_visa")
+    price = shop.ctx.stripe.v1.prices.list({"limit": 100}).data
+    trial_price = next(p for p in price if p.unit_amount == 4900 and p.recurring)
+    sub_id = shop.ctx.stripe.v1.subscriptions.create({
+        "customer": customer, "items": [{"price": trial_price.id}], "trial_period_days": 14,
+        "metadata": {"plan_id": "club-trial"},
+    }).id
+    trial = wait_for(lambda: entitlement(shop, email).get("status") == "trialing"
+                     and entitlement(shop, email), "the trial")
+    assert trial["access"] is True and trial["plan_id"] == "club-trial"
+    advance(shop, email, 12)
+    wait_for(lambda: any(k.startswith(f"email:trial-ending:{sub_id}") for k in mail_keys(shop)),
+             "the trial reminder")
+    advance(shop, email, 3)
+    wait_for(lambda: entitlement(shop, email).get("status") == "active", "the conversion")
+    wait_for(lambda: paid_invoices(shop, email) == 2, "the first real invoice")  # $0 + €49
+
+    token = account_token(shop, email)
+    page = httpx.get(f"{shop.url}/account/{token}")
+    assert page.status_code == 200 and "The Club (trial)" in page.text and "€49.00" in page.text
+    assert 'data-testid="invoice-pdf"' in page.text
+    canceled = httpx.post(f"{shop.url}/account/{token}/cancel",
+                          data={"subscription_id": sub_id})
+    assert canceled.status_code == 303
+    wait_for(lambda: "Ends on" in httpx.get(f"{shop.url}/account/{token}").text,
+             "cancel_at_period_end on the page")
+    assert entitlement(shop, email)["access"] is True  # paid up to the period's end
+    advance(shop, email, 31)
+    ended = wait_for(lambda: entitlement(shop, email).get("status") == "canceled"
+                     and entitlement(shop, email), "the end of the period")
+    assert ended["access"] is False
+    assert httpx.get(f"{shop.url}/account/{token[:-2]}xx").status_code == 404  # forged link
+
+
+def test_a_one_off_invoice_is_sent_and_paid_on_its_hosted_page(shop: Shop) -> None:
+    body = {"email": "client@example.com", "days_until_due": 14,
+            "items": [{"description": "Consulting, March", "amount": 15000, "currency": "eur"},
+                      {"description": "Travel", "amount": 2500, "currency": "EUR"}]}
+    headers = AUTH | {"Idempotency-Key": "inv-march"}
+    first = httpx.post(f"{shop.url}/api/admin/invoices", json=body, headers=headers, timeout=30)
+    again = httpx.post(f"{shop.url}/api/admin/invoices", json=body, headers=headers, timeout=30)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201 and again.json() == first.json()
+    made = first.json()
+    assert made["status"] == "open" and made["hosted_invoice_url"] and made["invoice_pdf"]
+    stripe = shop.ctx.stripe
+    invoice = stripe.v1.invoices.retrieve(made["invoice_id"])
+    assert invoice.amount_due == 17500 and invoice.collection_method == "send_invoice"
+    assert len(stripe.v1.invoices.list({"customer": invoice.customer}).data) == 1
+    reused = httpx.post(f"{shop.url}/api/admin/invoices", headers=headers, timeout=30,
+                        json=body | {"days_until_due": 30})
+    assert reused.status_code == 422  # same key, another body
+
+    paid = httpx.post(made["hosted_invoice_url"], data={
+        "email": "client@example.com", "card_number": "4242 4242 4242 4242",
+        "card_expiry": "12/34", "card_cvc": "123", "cardholder_name": "Client",
+    }, follow_redirects=True, timeout=30)
+    assert paid.status_code == 200, paid.text[:300]
+    with shop.ctx.engine.connect() as conn:
+        wait_for(lambda: conn.execute(select(invoices.c.status).where(
+            invoices.c.id == made["invoice_id"])).scalar() == "paid", "invoice.paid")
+    pdf = httpx.get(made["invoice_pdf"], timeout=30)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

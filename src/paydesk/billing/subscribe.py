@@ -102,21 +102,31 @@ def subscribe_elements(
             params,  # type: ignore[arg-type]
             {"idempotency_key": f"subscribe:{attempt}"},
         )
+        secret = _client_secret(sub.to_dict())
+        if secret is None:
+            # A trial charges nothing now; the card is saved through a SetupIntent (Stripe's
+            # pending_setup_intent, made here when the answer carries none).
+            setup = ctx.stripe.v1.setup_intents.create(
+                {"customer": params["customer"], "usage": "off_session",
+                 "metadata": {"subscription": sub.id, "plan_id": plan_id}},
+                {"idempotency_key": f"subscribe:{attempt}:setup"},
+            )
+            secret = str(setup.client_secret)
     except stripe_sdk.StripeError as exc:
         raise _provider_failed(exc, "start the subscription") from exc
-    return ElementsStart(sub.id, _client_secret(sub.to_dict()), publishable_key(ctx))
+    return ElementsStart(sub.id, secret, publishable_key(ctx))
 
 
-def _client_secret(sub: dict[str, Any]) -> str:
+def _client_secret(sub: dict[str, Any]) -> str | None:
+    """The first invoice's payment to confirm, else the trial's SetupIntent (None: neither)."""
     invoice = sub.get("latest_invoice") or {}
-    secret = ((invoice.get("confirmation_secret") if isinstance(invoice, dict) else None)
-              or {}).get("client_secret")
+    secret = None
+    if isinstance(invoice, dict) and invoice.get("amount_due"):
+        secret = (invoice.get("confirmation_secret") or {}).get("client_secret")
     if not secret:
         setup = sub.get("pending_setup_intent") or {}
         secret = setup.get("client_secret") if isinstance(setup, dict) else None
-    if not isinstance(secret, str):
-        raise ProviderFailed("the payment provider returned no payment to confirm")
-    return secret
+    return secret if isinstance(secret, str) else None
 
 
 def publishable_key(ctx: AppContext) -> str:
