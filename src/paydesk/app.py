@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from paydesk.admin.routes import router as admin_router
 from paydesk.billing.admin_api import router as billing_admin_router
+from paydesk.billing.admin_pages import router as billing_admin_pages_router
 from paydesk.billing.pages import router as billing_pages_router
 from paydesk.billing.routes import router as billing_router
 from paydesk.catalog.routes import router as catalog_router
@@ -66,6 +67,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(billing_router)
     app.include_router(billing_pages_router)
     app.include_router(billing_admin_router)
+    app.include_router(billing_admin_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     services.extend(install(app, ctx))
     return app

@@ -5,19 +5,27 @@ through the grace period → suspended → card updated, invoice paid → access
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import select
+from test_webhook_support import count, make_ctx, post, serve_pipeline, signed
 
 from paydesk.billing.customers import ensure_customer
-from paydesk.billing.tables import invoices
+from paydesk.billing.tables import billing_customers, invoices
 from paydesk.catalog.service import sync_to_stripe
+from paydesk.catalog.tables import products
 from paydesk.notify.tables import outbox
+from paydesk.webhooks.processor import process_all
+from paydesk.webhooks.tables import inbox_events
 from tests.e2e.live import CATALOG, Shop, run_shop
 
 AUTH = {"Authorization": "Bearer admin-token-for-tests"}
@@ -217,3 +225,83 @@ def test_a_one_off_invoice_is_sent_and_paid_on_its_hosted_page(shop: Shop) -> No
             invoices.c.id == made["invoice_id"])).scalar() == "paid", "invoice.paid")
     pdf = httpx.get(made["invoice_pdf"], timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_every_event_again_twice_shuffled_and_concurrent_ends_the_same(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """A whole lifecycle's events, replayed into a second shop: each delivered twice, in a
+    shuffled order, from 8 threads at once, with 3 extra processors racing the shop's own. The
+    entitlement ends exactly where Stripe (and the first shop) ended, emails once per key."""
+    email = "replay@example.com"
+    sub_id = subscribe_and_pay(shop, email)
+    use_card(shop, email, "pm_card_visa")
+    advance(shop, email, 31)
+    use_card(shop, email, "pm_card_chargeCustomerFail")
+    advance(shop, email, 31)
+    advance(shop, email, 4)
+    card = use_card(shop, email, "pm_card_visa")
+    stripe = shop.ctx.stripe
+    customer = stripe.v1.customers.list({"email": email, "limit": 1}).data[0]
+    [due] = stripe.v1.invoices.list({"customer": customer.id, "status": "open"}).data
+    stripe.v1.invoices.pay(due.id, {"payment_method": card})
+    advance(shop, email, 31)
+    final = wait_for(lambda: paid_invoices(shop, email) == 4 and entitlement(shop, email),
+                     "the first shop to settle")
+    truth = stripe.v1.subscriptions.retrieve(sub_id)
+    assert final["status"] == truth.status == "active"
+
+    events = [e.to_dict(recursive=True) for e in stripe.v1.events.list(
+        {"limit": 100}).auto_paging_iter()]
+    replica = make_ctx(f"sqlite:///{tmp_path}/replica.db")
+    replica = dataclasses.replace(replica, stripe=stripe, client_url=shop.url)
+    copy_catalog_and_customers(shop, replica)
+    deliveries = [e for e in events for _ in range(2)]
+    random.Random(7).shuffle(deliveries)
+    with serve_pipeline(replica) as base:
+        def deliver(evt: dict[str, Any]) -> int:
+            return post(base, *signed(orjson.loads(orjson.dumps(evt, default=str)))).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            racers = [pool.submit(process_all, replica) for _ in range(3)]
+            assert set(pool.map(deliver, deliveries)) == {200}
+            for racer in racers:
+                racer.result()
+        wait_for(lambda: count(replica.engine, inbox_events,
+                               inbox_events.c.status.in_(("received", "failed"))) == 0,
+                 "the replica to process everything")
+        again = httpx.get(f"{base}/api/entitlements/{email}", headers=AUTH).json()
+    assert {k: again[k] for k in ("status", "access", "plan_id", "current_period_end")} == {
+        k: final[k] for k in ("status", "access", "plan_id", "current_period_end")}
+    with replica.engine.connect() as conn:
+        keys = list(conn.execute(select(outbox.c.dedupe_key)).scalars())
+    assert len(keys) == len(set(keys))
+    assert sum(k.startswith("email:recovered:") for k in keys) == 1
+    replica.engine.dispose()
+
+
+def copy_catalog_and_customers(shop: Shop, replica: Any) -> None:
+    with shop.ctx.engine.connect() as src, replica.engine.begin() as dst:
+        for table in (products, billing_customers):
+            rows = [dict(r) for r in src.execute(select(table)).mappings()]
+            dst.execute(table.insert(), rows)
+
+
+def test_the_admin_billing_overview_and_its_time_button(shop: Shop) -> None:
+    email = "owner-view@example.com"
+    sub_id = subscribe_and_pay(shop, email)
+    use_card(shop, email, "pm_card_visa")
+    wait_for(lambda: entitlement(shop, email).get("status") == "active", "the subscription")
+    with httpx.Client(base_url=shop.url, timeout=60) as admin:
+        assert admin.get("/admin", params={"token": "admin-token-for-tests"}).status_code == 303
+        page = admin.get("/admin/billing")
+        assert page.status_code == 200
+        assert "€49.00" in page.text and "<svg" in page.text and sub_id in page.text
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        moved = admin.post("/admin/billing/clock", data={"days": "31", "csrf": csrf})
+        assert moved.status_code == 303 and "31d:1" in moved.headers["location"]
+        assert admin.post("/admin/billing/clock", data={"days": "1"}).status_code == 403
+        wait_for(lambda: paid_invoices(shop, email) == 2, "the renewal")
+        detail = admin.get(f"/admin/billing/subscriptions/{sub_id}")
+        assert detail.status_code == 200
+        assert "invoice.paid" in detail.text and "customer.subscription.created" in detail.text
