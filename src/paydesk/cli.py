@@ -114,11 +114,14 @@ def worker() -> None:
 @app.command()
 def reconcile(
     since: Annotated[str, typer.Option(help="How far back to look, e.g. 3d, 12h")] = "3d",
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only report local subscriptions and orders that differ from Stripe")
+    ] = False,
 ) -> None:
     """Find events the inbox lacks (events.list) and run them through the pipeline."""
     from paydesk.reconcile.service import reconcile_cli
 
-    reconcile_cli(since=since)
+    reconcile_cli(since=since, check=check)
 
 
 @app.command()

@@ -10,20 +10,22 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from test_webhook_support import count, make_ctx, post, serve_pipeline, signed
 
 from paydesk.billing.customers import ensure_customer
-from paydesk.billing.tables import billing_customers, invoices
+from paydesk.billing.tables import billing_customers, invoices, subscriptions
 from paydesk.catalog.service import sync_to_stripe
 from paydesk.catalog.tables import products
 from paydesk.notify.tables import outbox
+from paydesk.reconcile.drift import drift_report
 from paydesk.webhooks.processor import process_all
 from paydesk.webhooks.tables import inbox_events
 from tests.e2e.live import CATALOG, Shop, run_shop
@@ -305,3 +307,17 @@ def test_the_admin_billing_overview_and_its_time_button(shop: Shop) -> None:
         detail = admin.get(f"/admin/billing/subscriptions/{sub_id}")
         assert detail.status_code == 200
         assert "invoice.paid" in detail.text and "customer.subscription.created" in detail.text
+
+
+def test_the_drift_report_names_what_differs_from_stripe(shop: Shop) -> None:
+    email = "drift@example.com"
+    sub_id = subscribe_and_pay(shop, email)
+    use_card(shop, email, "pm_card_visa")
+    wait_for(lambda: entitlement(shop, email).get("status") == "active", "the subscription")
+    assert [d for d in drift_report(shop.ctx, timedelta(days=3)) if d.id == sub_id] == []
+    with shop.ctx.engine.begin() as conn:
+        conn.execute(update(subscriptions).where(subscriptions.c.id == sub_id)
+                     .values(status="past_due"))
+    [drift] = [d for d in drift_report(shop.ctx, timedelta(days=3)) if d.id == sub_id]
+    assert (drift.kind, drift.field, drift.local, drift.stripe) == (
+        "subscription", "status", "past_due", "active")

@@ -126,14 +126,18 @@ def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
     return moved
 
 
-def reconcile_cli(since: str) -> None:
-    """`paydesk reconcile --since 3d`: a progress bar while listing, then what was recovered."""
+def reconcile_cli(since: str, check: bool = False) -> None:
+    """`paydesk reconcile --since 3d`: a progress bar while listing, then what was recovered.
+    With --check: the drift report instead (exit status 1 when anything differs)."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     window = parse_since(since)
     ctx = _context()
+    if check:
+        _check_cli(ctx, window)
+        return
     console = Console()
     with Progress(
         SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
@@ -150,6 +154,27 @@ def reconcile_cli(since: str) -> None:
     for item in recovered:
         table.add_row(item["id"], item["type"], item["object_id"] or "")
     console.print(table)
+
+
+def _check_cli(ctx: AppContext, window: timedelta) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from paydesk.reconcile.drift import drift_report
+
+    console = Console()
+    found = drift_report(ctx, window)
+    if not found:
+        console.print("No drift: local subscriptions and orders match Stripe.")
+        return
+    table = Table(title=f"{len(found)} difference(s) from Stripe")
+    for column in ("kind", "id", "field", "local", "stripe"):
+        table.add_column(column)
+    for d in found:
+        table.add_row(d.kind, d.id, d.field, d.local, d.stripe)
+    console.print(table)
+    console.print("Run `paydesk reconcile` to recover missed events.")
+    raise SystemExit(1)
 
 
 def _context() -> AppContext:
