@@ -1,0 +1,3 @@
+from bench.billing.run import main
+
+main()
