@@ -1,7 +1,7 @@
-"""bench/billing: N subscriptions advanced a year by the sandbox's test clock, the shop
+"""bench.shop_billing: N subscriptions advanced a year by the sandbox's test clock, the shop
 receiving every event; how long until every entitlement is right after the clock is ready.
 
-    .venv/bin/python -m bench.billing [--subscriptions 1000] [--months 12]
+    .venv/bin/python -m bench.shop_billing [--subscriptions 1000] [--months 12]
 
 A standalone sandbox and `paydesk serve` (SQLite, configured as for real Stripe) run as
 subprocesses; the sandbox delivers its signed webhooks to the shop. N customers share one test
@@ -30,7 +30,7 @@ from paydesk.catalog.tables import products
 from paydesk.store.engine import aware, make_engine
 from paydesk.store.migrate import upgrade
 
-KEY = "sk_test_bench_billing"
+KEY = "sk_test_bench.shop_billing"
 MONTH_STEP = 31 * 86400
 
 

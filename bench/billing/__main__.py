@@ -1,3 +1,0 @@
-from bench.billing.run import main
-
-main()
