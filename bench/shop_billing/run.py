@@ -30,7 +30,7 @@ from paydesk.catalog.tables import products
 from paydesk.store.engine import aware, make_engine
 from paydesk.store.migrate import upgrade
 
-KEY = "sk_test_bench.shop_billing"
+KEY = "sk_test_bench_shop_billing"
 MONTH_STEP = 31 * 86400
 
 

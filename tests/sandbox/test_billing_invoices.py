@@ -130,7 +130,7 @@ def test_pdf_carries_the_invoice_text(stripe_client: stripe.StripeClient) -> Non
         "Company ABC",
         "Consulting services - March 2026",
         "150.00 EUR",
-        "VAT (20.0%)",
+        "VAT (20%)",
         "30.00 EUR",
         "180.00 EUR",
         "Amount due",

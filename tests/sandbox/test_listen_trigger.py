@@ -216,6 +216,12 @@ def test_listen_only_asks_for_the_events_given_and_removes_its_endpoint_on_exit(
         ("refund.created", "re_"),
         ("checkout.session.completed", "cs_"),
         ("checkout.session.expired", "cs_"),
+        ("customer.subscription.created", "sub_"),
+        ("customer.subscription.updated", "sub_"),
+        ("customer.subscription.deleted", "sub_"),
+        ("customer.subscription.trial_will_end", "sub_"),
+        ("invoice.paid", "in_"),
+        ("invoice.payment_failed", "in_"),
     ],
 )
 def test_trigger_makes_the_sandbox_emit_the_event(

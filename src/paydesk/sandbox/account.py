@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from paydesk.sandbox import API_VERSION
-from paydesk.sandbox.clock import now as clock_now
 from paydesk.sandbox.errors import ResourceMissing
 from paydesk.sandbox.ids import new_id
 
@@ -161,10 +160,10 @@ class Account:
         obj: Obj,
         previous_attributes: dict[str, Any] | None = None,
         *,
-        now: int | None = None,
+        now: int,
     ) -> Obj:
-        """Record an event about `obj` and hand it to webhook delivery; `created` is `now`
-        (business time for objects on a test clock)."""
+        """Record an event about `obj` and hand it to webhook delivery. `now` is when it
+        happened: business time, so an object on a test clock has events in that clock's time."""
         data: dict[str, Any] = {"object": obj}
         if previous_attributes is not None:
             data["previous_attributes"] = previous_attributes
@@ -173,7 +172,7 @@ class Account:
             "id": new_id("evt"),
             "object": "event",
             "api_version": API_VERSION,
-            "created": clock_now() if now is None else now,
+            "created": now,
             "data": frozen_json(data),
             "livemode": False,
             "pending_webhooks": len(endpoints),

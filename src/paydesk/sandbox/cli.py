@@ -18,6 +18,7 @@ import httpx
 import stripe
 from aiohttp import web
 
+from paydesk.sandbox.clock import wall_seconds
 from paydesk.sandbox.triggers import FIXTURES, TriggerFailed, run_fixture
 
 __all__ = ["listen", "trigger"]
@@ -103,7 +104,7 @@ def _forwarder(
         body = await request.read()
         event_id, event_type = _describe(body)
         headers = {name: request.headers[name] for name in _FORWARDED if name in request.headers}
-        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        stamp = datetime.fromtimestamp(wall_seconds()).strftime("%Y-%m-%d %H:%M:%S")
         try:
             async with session.post(
                 target, data=body, headers=headers, allow_redirects=False

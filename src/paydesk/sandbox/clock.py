@@ -1,9 +1,9 @@
-"""The sandbox's idea of now, in Unix seconds (one place, so time can be simulated).
+"""The sandbox's two clocks, in Unix seconds.
 
-`wall_now` is the system clock. `business_now` is the time an object lives in: the frozen time
-of its test clock, or the wall clock. While a test clock's timers run, `frozen` makes every
-`now()` below it (PaymentIntents, charges, events made on the way) read that clock's time, so
-objects and events of simulated customers carry simulated timestamps.
+Wall time is the machine's: idempotency expiry, signatures, webhook delivery. Business time is
+what an object's own world believes: the frozen time of the test clock it belongs to, else
+wall time. Operations receive `now` from their caller; only this module (and the server's
+timer loop, through it) reads the system clock, which ruff's banned-api rule enforces.
 """
 
 from __future__ import annotations
@@ -17,27 +17,39 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from paydesk.sandbox.account import Account
 
-_frozen: ContextVar[int | None] = ContextVar("paydesk_sandbox_frozen_now", default=None)
+TEST_CLOCK = "test_helpers.test_clock"
 
 
 def wall_now() -> int:
     return int(time.time())
 
 
-def now() -> int:
-    """Business time when a simulated clock is being worked on, else the wall clock."""
-    frozen = _frozen.get()
-    return frozen if frozen is not None else wall_now()
+def wall_seconds() -> float:
+    """Wall time with its fraction: webhook retry delays may be shorter than a second."""
+    return time.time()
 
 
 def business_now(account: Account, clock_id: str | None, wall: int) -> int:
-    """The frozen time of test clock `clock_id` when given, else `wall`."""
-    if not clock_id:
+    """The `frozen_time` of test clock `clock_id` when given (and still there), else `wall`."""
+    if clock_id is None:
         return wall
-    clock = account.find(clock_id)
-    if clock is None or clock.get("deleted"):
+    test_clock = account.find(clock_id)
+    if test_clock is None or test_clock.get("object") != TEST_CLOCK or test_clock.get("deleted"):
         return wall
-    return int(clock["frozen_time"])
+    return int(test_clock["frozen_time"])
+
+
+# Business time for code that does not take `now` yet (PaymentIntents, charges, customers):
+# while billing works on a test clock's customer it sets this, so the PaymentIntents, charges
+# and events made on the way carry the clock's time. Goes away once they are handed `now`.
+_frozen: ContextVar[int | None] = ContextVar("paydesk_sandbox_frozen_now", default=None)
+
+
+def now() -> int:
+    """The name every module imported before operations were handed `now`: business time
+    inside `frozen(...)`, else wall time."""
+    at = _frozen.get()
+    return at if at is not None else wall_now()
 
 
 @contextlib.contextmanager
@@ -51,3 +63,10 @@ def frozen(at: int | None) -> Iterator[None]:
         yield
     finally:
         _frozen.reset(token)
+
+
+def acting_now(account: Account, clock_id: str | None) -> int:
+    """Business time for an object on `clock_id`: the moment being simulated when inside
+    `frozen(...)` (a timer firing while its clock advances), else the clock's frozen time."""
+    at = _frozen.get()
+    return at if at is not None else business_now(account, clock_id, wall_now())

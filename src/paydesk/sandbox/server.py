@@ -20,19 +20,18 @@ from starlette.responses import HTMLResponse
 
 from paydesk.sandbox import pages, timers
 from paydesk.sandbox.api import ApiApp
-from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.limits import BodySizeLimit
 from paydesk.sandbox.operations.dunning import Dunning, configure
 from paydesk.sandbox.resources import load_all
-from paydesk.sandbox.resources.checkout_sessions import expire_due
+from paydesk.sandbox.resources.balance_transactions import schedule_pending_funds
+from paydesk.sandbox.resources.checkout_sessions import schedule_open_sessions
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.store import Store
 
 log = logging.getLogger("paydesk.sandbox")
 
 FREEZE_SECONDS = 0.1
-TIMER_SECONDS = 1.0
 
 
 class SandboxApp:
@@ -41,6 +40,11 @@ class SandboxApp:
     def __init__(self, store: Store, deliverer: Deliverer, freeze_gc: bool = False) -> None:
         load_all()
         self.store = store
+        if store.timers_are_new:  # a database from before the timer queue: schedule its work
+            schedule_open_sessions(store)
+            schedule_pending_funds(store)
+            store.flush()
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.deliverer = deliverer
         self.freeze_gc = freeze_gc
         self.api = ApiApp(store, api)
@@ -57,19 +61,20 @@ class SandboxApp:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        self.loop = asyncio.get_running_loop()
         await self.deliverer.start()
         purge = asyncio.create_task(self._purge_loop())
         freezer = asyncio.create_task(_freeze_loop()) if self.freeze_gc else None
-        sweep = asyncio.create_task(self._expire_loop())
-        ticker = asyncio.create_task(self._timer_loop())
+        sweep = asyncio.create_task(timers.run(self.store))
         try:
             yield
         finally:
-            ticker.cancel()
             purge.cancel()
             if freezer is not None:
                 freezer.cancel()
             sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep
             await self.deliverer.stop()
             self.store.close()
 
@@ -77,26 +82,6 @@ class SandboxApp:
         while True:
             await asyncio.sleep(3600)
             self.store.purge_idempotency()
-
-    async def _expire_loop(self) -> None:
-        # Checkout Sessions past expires_at expire (with their event) even if nobody reads them.
-        while True:
-            await asyncio.sleep(5)
-            try:
-                expire_due(self.store)
-            except Exception:
-                log.exception("checkout session expiry sweep failed")
-
-    async def _timer_loop(self) -> None:
-        # Wall-clock timers (renewals, invoice finalisation, retries of customers not on a
-        # test clock); their changes are kept with the next group commit.
-        while True:
-            await asyncio.sleep(TIMER_SECONDS)
-            try:
-                if timers.fire_due(self.store, wall_now()):
-                    await self.store.committed()
-            except Exception:
-                log.exception("timer loop failed")
 
     async def _index(self, _request: Request) -> HTMLResponse:
         return HTMLResponse(
@@ -160,6 +145,18 @@ class SandboxHandle:
     app: SandboxApp
     server: uvicorn.Server
     thread: threading.Thread
+
+    def fire_timers(self, now: float) -> int:
+        """Fire, on the server's own loop, every wall-clock timer due by `now` (a moment to come:
+        tests see what the sandbox does then without waiting or patching a clock)."""
+
+        async def fire() -> int:
+            fired = timers.fire_due(self.app.store, now)
+            await self.app.store.committed()
+            return fired
+
+        assert self.app.loop is not None
+        return asyncio.run_coroutine_threadsafe(fire(), self.app.loop).result(timeout=10)
 
     def stop(self) -> None:
         self.server.should_exit = True

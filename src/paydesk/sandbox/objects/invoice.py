@@ -173,6 +173,7 @@ def line(
         "pretax_credit_amounts": [],
         "pricing": pricing(price, unit),
         "quantity": quantity,
+        "quantity_decimal": str(quantity),
         "subscription": subscription,
         "subtotal": amount,
         "taxes": [],

@@ -43,6 +43,7 @@ TAX_TYPES = (
 
 
 def _percent(params: dict[str, Any], name: str, required: bool) -> float | None:
+    """A percentage between 0 and 100 (a float, as coupons' `percent_off` is)."""
     raw = params.get(name)
     if raw is None or raw == "":
         if required:
@@ -74,6 +75,9 @@ def create_tax_rate(account: Account, now: int, p: dict[str, Any]) -> Obj:
         raise missing_param("inclusive")
     rate = catalog.tax_rate(account.new_id("txr"), now)
     percentage = _percent(p, "percentage", required=True)
+    if percentage is not None and percentage.is_integer():
+        # A tax rate's whole percentage goes out as a JSON integer, as Stripe's does (20).
+        percentage = int(percentage)
     rate.update(
         display_name=req_str(p, "display_name"),
         percentage=percentage,

@@ -19,16 +19,14 @@ from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.objects import check_transition
 from paydesk.sandbox.objects import invoice as shapes
 from paydesk.sandbox.operations.invoice_math import recompute, tax_slots
-from paydesk.sandbox.resources.payment_intents import (
-    PAYMENT_HOOKS,
-    confirm_intent,
-    create_intent,
-)
+from paydesk.sandbox.payment_hooks import PAYMENT_HOOKS
+from paydesk.sandbox.resources.payment_intents import confirm_intent, create_intent
 
 FINALIZE_AFTER = 3600  # Stripe finalises an auto_advance draft an hour after creating it
 InvoiceHook = Callable[[Account, int, Obj], None]
 PAID: list[InvoiceHook] = []
 FAILED: list[InvoiceHook] = []
+PROCESSING: list[InvoiceHook] = []  # a bank debit is on its way: the invoice stays open
 
 _BASE_URLS: weakref.WeakKeyDictionary[Account, str] = weakref.WeakKeyDictionary()
 # pi id -> invoice id, per account; rebuilt from invoice_payment objects after a restart.
@@ -242,7 +240,7 @@ def finalize(account: Account, now: int, invoice: Obj) -> Obj:
 
 
 def _open_intent(account: Account, now: int, invoice: Obj) -> Obj:
-    types = invoice["payment_settings"]["payment_method_types"] or ["card"]
+    types = invoice["payment_settings"]["payment_method_types"] or _default_types(account, invoice)
     pi = create_intent(
         account,
         amount=invoice["amount_due"],
@@ -268,6 +266,14 @@ def _open_intent(account: Account, now: int, invoice: Obj) -> Obj:
     account.insert(payment)
     _intent_index(account)[pi["id"]] = invoice["id"]
     return pi
+
+
+def _default_types(account: Account, invoice: Obj) -> list[str]:
+    """Cards, and the kind of the method the invoice will be charged to (a SEPA mandate)."""
+    pm_id = payment_method_for(account, invoice)
+    pm = account.find(pm_id) if pm_id else None
+    kind = (pm or {}).get("type", "card")
+    return ["card"] if kind == "card" else ["card", str(kind)]
 
 
 def _intent_description(invoice: Obj) -> str:
@@ -423,6 +429,10 @@ def _on_intent(account: Account, pi: Obj) -> None:
     now = clock_now()
     if pi["status"] == "succeeded":
         mark_paid(account, now, invoice, paid_by_intent=True)
+    elif pi["status"] == "processing":
+        account.update(invoice, {"attempted": True, "next_payment_attempt": None})
+        for hook in PROCESSING:
+            hook(account, now, invoice)
     elif pi["status"] in ("requires_payment_method", "requires_action"):
         _failed(account, now, invoice, pi)
 

@@ -168,8 +168,16 @@ def _retry(account: Account, invoice_id: str, now: int) -> None:
         invoices.attempt(account, now, invoice)
 
 
+def _invoice_processing(account: Account, now: int, invoice: Obj) -> None:
+    """A bank debit (SEPA) is processing: the subscription is active while it clears."""
+    sub = _subscription(account, invoice["subscription"]) if invoice["subscription"] else None
+    if sub is not None and sub["status"] == "incomplete":
+        activate(account, now, sub)
+
+
 invoices.PAID.append(_invoice_paid)
 invoices.FAILED.append(_invoice_failed)
+invoices.PROCESSING.append(_invoice_processing)
 
 
 # -- ending, pausing, resuming -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from paydesk.sandbox.objects import check_transition
 from paydesk.sandbox.objects import test_clock as shapes
 from paydesk.sandbox.operations import renewals
 from paydesk.sandbox.operations.periods import add_interval
-from paydesk.sandbox.operations.subscriptions import LIVE, interval_of
+from paydesk.sandbox.operations.subscriptions import interval_of, on_clock
 
 
 def create(account: Account, wall: int, frozen_time: int, name: str | None) -> Obj:
@@ -19,14 +19,6 @@ def create(account: Account, wall: int, frozen_time: int, name: str | None) -> O
     account.insert(clock)
     account.emit("test_helpers.test_clock.created", clock, now=frozen_time)
     return clock
-
-
-def _subscriptions(account: Account, clock_id: str) -> list[Obj]:
-    return list(
-        account.newest(
-            "subscription", lambda s: s["test_clock"] == clock_id and s["status"] in LIVE
-        )
-    )
 
 
 def check_step(account: Account, clock: Obj, target: int) -> None:
@@ -40,7 +32,7 @@ def check_step(account: Account, clock: Obj, target: int) -> None:
         )
     limits = [
         add_interval(clock["frozen_time"], interval, 2 * count)
-        for interval, count in (interval_of(s) for s in _subscriptions(account, clock["id"]))
+        for interval, count in (interval_of(s) for s in on_clock(account, clock["id"]))
     ]
     if limits and target > min(limits):
         raise InvalidRequest(
@@ -67,7 +59,7 @@ def delete(account: Account, clock: Obj) -> Obj:
     """Deleting a clock deletes its customers and ends their subscriptions."""
     now = int(clock["frozen_time"])
     with frozen(now):
-        for sub in _subscriptions(account, clock["id"]):
+        for sub in on_clock(account, clock["id"]):
             renewals.cancel(account, now, sub)
         for customer in list(
             account.newest("customer", lambda c: c.get("test_clock") == clock["id"])

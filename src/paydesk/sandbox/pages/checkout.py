@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import CardError, StripeError
+from paydesk.sandbox.operations import checkout_subscriptions
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.checkout_sessions import (
@@ -124,22 +125,25 @@ class CheckoutPage:
                 cvc=cvc,
                 billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
             )
-            if pi is None:
-                pi = self._new_intent(account, session, state, kept)
-            pi = confirm_intent(
-                account,
-                pi,
-                pm["id"],
-                base_url,
-                return_url=f"{base_url}/c/pay/{session['id']}/return",
-            )
+            if session["mode"] == "subscription":
+                pi = checkout_subscriptions.subscribe(account, session, state, pm, kept, base_url)
+            else:
+                if pi is None:
+                    pi = self._new_intent(account, session, state, kept)
+                pi = confirm_intent(
+                    account,
+                    pi,
+                    pm["id"],
+                    base_url,
+                    return_url=f"{base_url}/c/pay/{session['id']}/return",
+                )
         except CardError as error:
             return self._page(request, account, session, [error.message], kept, status=402)
         except StripeError as error:
             return self._page(request, account, session, [error.message], kept, status=400)
         state["buyer"] = kept
         account.save(state)
-        if pi["status"] == "requires_action":
+        if pi is not None and pi["status"] == "requires_action":
             next_action = pi.get("next_action") or {}
             return _see_other(next_action["redirect_to_url"]["url"])
         return self._finish(account, session, pi, kept)
@@ -178,7 +182,11 @@ class CheckoutPage:
             message = AUTH_FAILED  # the buyer's wording; the API's error speaks to developers
         return self._page(request, account, session, [message], kept, status=402)
 
-    def _finish(self, account: Account, session: Obj, pi: Obj, kept: dict[str, str]) -> Response:
+    def _finish(
+        self, account: Account, session: Obj, pi: Obj | None, kept: dict[str, str]
+    ) -> Response:
+        if session["status"] == "open" and session["mode"] == "subscription":
+            checkout_subscriptions.finish(account, session, state_of(account, session))
         if session["status"] == "open":
             complete_session(
                 account, session, pi, kept.get("email", ""), kept.get("cardholder_name", "")
@@ -215,6 +223,11 @@ class CheckoutPage:
             "errors": errors or [],
             "values": values,
             "email_locked": bool(session.get("customer_email")),
+            "recurring": checkout_subscriptions.recurring_note(
+                account, state_of(account, session), session["currency"]
+            )
+            if session["mode"] == "subscription"
+            else None,
             "pay_label": "Pay"
             if session.get("submit_type") in (None, "auto", "pay")
             else str(session["submit_type"]).capitalize(),

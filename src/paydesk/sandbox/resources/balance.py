@@ -4,16 +4,15 @@ transactions (resources/balance_transactions.py).
 The seeds call `/v1/balance` as their connection check, against accounts holding 100k+ objects,
 so it must not scan them: each account gets a Ledger of running totals, built once from its
 transactions the first time the balance is asked for (after a restart too, since it is not
-persisted) and then moved by every new transaction.
+persisted) and then moved by every new transaction, and by each one whose funds become
+available (its timer, in resources/balance_transactions.py).
 """
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
-from paydesk.sandbox import clock
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.routing import Call, api
 
@@ -22,8 +21,6 @@ from paydesk.sandbox.routing import Call, api
 class Ledger:
     available: dict[str, int] = field(default_factory=dict)
     pending: dict[str, int] = field(default_factory=dict)
-    # Pending transactions soonest first: (available_on, tie-breaker, currency, net).
-    _due: list[tuple[int, int, str, int]] = field(default_factory=list)
 
     def add(self, txn: Obj) -> None:
         currency, net = str(txn["currency"]), int(txn["net"])
@@ -31,17 +28,14 @@ class Ledger:
         self.pending.setdefault(currency, 0)
         if txn["status"] == "pending":
             self.pending[currency] += net
-            heapq.heappush(self._due, (int(txn["available_on"]), len(self._due), currency, net))
         else:
             self.available[currency] += net
 
-    def settle(self, now: int) -> None:
-        """Move what became available by `now` out of pending (each transaction once)."""
-        due = self._due
-        while due and due[0][0] <= now:
-            _, _, currency, net = heapq.heappop(due)
-            self.pending[currency] -= net
-            self.available[currency] += net
+    def release(self, txn: Obj) -> None:
+        """`txn`'s funds moved from pending to available."""
+        currency, net = str(txn["currency"]), int(txn["net"])
+        self.pending[currency] = self.pending.get(currency, 0) - net
+        self.available[currency] = self.available.get(currency, 0) + net
 
 
 # Per account and in memory only: rebuilt from the transactions when missing, dropped with
@@ -56,6 +50,13 @@ def ledger_note(account: Account, txn: Obj) -> None:
         ledger.add(txn)
 
 
+def ledger_release(account: Account, txn: Obj) -> None:
+    """Count `txn`'s funds as available now, if the account's ledger is built."""
+    ledger = _LEDGERS.get(account)
+    if ledger is not None:
+        ledger.release(txn)
+
+
 def ledger_for(account: Account) -> Ledger:
     ledger = _LEDGERS.get(account)
     if ledger is None:
@@ -64,7 +65,6 @@ def ledger_for(account: Account) -> Ledger:
             txn = account.find(txn_id)
             if txn is not None:
                 ledger.add(txn)
-    ledger.settle(clock.now())
     return ledger
 
 

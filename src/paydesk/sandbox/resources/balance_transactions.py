@@ -2,22 +2,23 @@
 (money out); retrieve and list. `/v1/balance` sums them (resources/balance.py).
 
 A charge's funds are `pending` until `available_on` (two days after the charge, as for a new
-US account in test mode); the stored object keeps `pending` and reads answer `available` once
-that moment has passed, so no background job has to sweep the store.
+US account in test mode), when a timer (sandbox/timers.py) makes the transaction `available`.
 """
 
 from __future__ import annotations
 
 from paydesk.sandbox import clock
-from paydesk.sandbox.account import Account, Obj, snapshot
-from paydesk.sandbox.expand import VIRTUAL
+from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.pages.money import ZERO_DECIMAL
 from paydesk.sandbox.params import check_known, get_str
-from paydesk.sandbox.resources.balance import ledger_note
+from paydesk.sandbox.resources.balance import ledger_note, ledger_release
 from paydesk.sandbox.routing import Call, api
+from paydesk.sandbox.store import Store
+from paydesk.sandbox.timers import on_timer, schedule
 
 PAYOUT_DELAY = 2 * 24 * 3600
+AVAILABLE = "balance_transaction.available"
 TYPES = ("charge", "refund")
 
 # Stripe's test-mode card pricing is 2.9% + 30 cents for usd. For other currencies we keep the
@@ -78,7 +79,25 @@ def _new(
     }
     account.insert(txn)
     ledger_note(account, txn)
+    if txn["status"] == "pending":
+        schedule(account, AVAILABLE, txn["id"], available_on)
     return txn
+
+
+@on_timer(AVAILABLE)
+def _funds_available(account: Account, txn_id: str, now: int) -> None:
+    txn = account.find(txn_id)
+    if txn is not None and txn.get("status") == "pending":
+        account.update(txn, {"status": "available"})
+        ledger_release(account, txn)
+
+
+def schedule_pending_funds(store: Store) -> None:
+    """Availability timers for the pending funds of a database from before the timer queue."""
+    for account in list(store.accounts.values()):
+        for txn in account.newest("balance_transaction"):
+            if txn["status"] == "pending":
+                schedule(account, AVAILABLE, txn["id"], int(txn["available_on"]))
 
 
 def record_charge(account: Account, charge: Obj, amount: int) -> str:
@@ -122,32 +141,9 @@ def record_refund(account: Account, refund: Obj, charge: Obj) -> str:
     return str(txn["id"])
 
 
-def current(txn: Obj) -> Obj:
-    """`txn` as of now: a pending transaction whose `available_on` has passed reads available.
-
-    A copy, so reads never write; the stored status stays as created.
-    """
-    if txn.get("status") == "pending" and int(txn["available_on"]) <= clock.now():
-        return {**txn, "status": "available"}
-    return txn
-
-
-def _expand_balance_transaction(account: Account, node: Obj) -> object:
-    txn_id = node.get("balance_transaction")
-    txn = account.find(txn_id) if isinstance(txn_id, str) else None
-    # A copy: a deeper path (`balance_transaction.source`) expands inside it.
-    return snapshot(current(txn)) if txn is not None else txn_id
-
-
-# `expand[]=balance_transaction` (and `latest_charge.balance_transaction` on a PaymentIntent)
-# must show the status as of now, not as stored.
-VIRTUAL[("charge", "balance_transaction")] = _expand_balance_transaction
-VIRTUAL[("refund", "balance_transaction")] = _expand_balance_transaction
-
-
 @api.route("GET", "/v1/balance_transactions/{id}")
 def retrieve_balance_transaction(call: Call) -> Obj:
-    return current(call.account.get(call.args[0], "balance_transaction"))
+    return call.account.get(call.args[0], "balance_transaction")
 
 
 _LIST_FIELDS = {
@@ -176,6 +172,4 @@ def list_balance_transactions(call: Call) -> Obj:
         (lambda t: t["source"] == source) if source else None,
         (lambda t: t["currency"] == currency) if currency else None,
     )
-    page = paginate(call.account, "balance_transaction", p, "/v1/balance_transactions", keep)
-    page["data"] = [current(txn) for txn in page["data"]]
-    return page
+    return paginate(call.account, "balance_transaction", p, "/v1/balance_transactions", keep)

@@ -223,7 +223,7 @@ def update_charge(call: Call) -> Obj:
         changes["shipping"] = get_dict(p, "shipping")
     previous = account.update(charge, changes)
     if previous:
-        account.emit("charge.updated", charge, previous)
+        account.emit("charge.updated", charge, previous, now=now())
     return charge
 
 
@@ -359,7 +359,7 @@ def create_charge(call: Call) -> Obj:
     ):
         fields[name] = get_str(p, name) or None
     card = _paying_card(account, p, customer)
-    behave = card_behaviour(str(card.get("fingerprint")))
+    behave = card_behaviour(account, str(card.get("fingerprint")))
     # Without a PaymentIntent there is no way to authenticate: 3DS cards decline, as on Stripe.
     decline = AUTH_REQUIRED if behave.needs_3ds else behave.decline
     if decline is None and card.get("cvc_check") == "unchecked":
@@ -375,7 +375,7 @@ def create_charge(call: Call) -> Obj:
         captured=capture,
     )
     if decline is not None:
-        account.emit("charge.failed", charge)
+        account.emit("charge.failed", charge, now=now())
         raise CardError(
             decline.message,
             code=decline.code,
@@ -383,7 +383,7 @@ def create_charge(call: Call) -> Obj:
             param=decline.param,
             extra={"charge": charge["id"]},
         )
-    account.emit("charge.succeeded", charge)
+    account.emit("charge.succeeded", charge, now=now())
     return charge
 
 
@@ -438,5 +438,5 @@ def capture_charge(call: Call) -> Obj:
     if "receipt_email" in p:
         changes["receipt_email"] = get_str(p, "receipt_email") or None
     previous = account.update(charge, changes)
-    account.emit("charge.captured", charge, previous)
+    account.emit("charge.captured", charge, previous, now=now())
     return charge

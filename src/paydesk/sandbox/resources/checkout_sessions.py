@@ -7,8 +7,6 @@ The hosted page (pages/checkout.py) pays a session through `complete_session`.
 
 from __future__ import annotations
 
-import heapq
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +17,7 @@ from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.params import (
+    INT64_MAX,
     apply_metadata,
     check_known,
     get_bool,
@@ -33,6 +32,7 @@ from paydesk.sandbox.resources.payment_intents import cancel_intent
 from paydesk.sandbox.resources.prices import price_from_data
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
+from paydesk.sandbox.timers import cancel, on_timer, schedule
 
 STATE = "checkout.session_state"
 MIN_LIFETIME = 30 * 60
@@ -115,10 +115,10 @@ def create_session(call: Call) -> Obj:
     if not mode:
         raise missing_param("mode")
     get_enum(p, "mode", ("payment", "setup", "subscription"))
-    if mode != "payment":
+    if mode == "setup":
         raise InvalidRequest(
-            f"The paydesk sandbox does not support mode={mode} Checkout Sessions yet; "
-            "use mode=payment.",
+            "The paydesk sandbox does not support mode=setup Checkout Sessions yet; "
+            "use mode=payment or mode=subscription.",
             param="mode",
         )
     ui_mode = get_enum(p, "ui_mode", ("hosted", "embedded", "custom"), "hosted")
@@ -149,7 +149,13 @@ def create_session(call: Call) -> Obj:
             param="customer_creation",
         )
     methods = _payment_method_types(p)
-    items = _line_items(account, p)
+    items = _line_items(account, p, mode)
+    if mode == "subscription" and not any(_recurring(account, item) for item in items):
+        raise InvalidRequest(
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+            param="line_items",
+        )
     currency = items[0]["currency"]
     subtotal = sum(item["amount_subtotal"] for item in items)
     pi_data = _payment_intent_data(p)
@@ -209,7 +215,7 @@ def create_session(call: Call) -> Obj:
         "locale": get_enum(p, "locale", _LOCALES),
         "managed_payments": None,
         "metadata": apply_metadata({}, p),
-        "mode": "payment",
+        "mode": mode,
         "origin_context": None,
         "payment_intent": None,
         "payment_link": None,
@@ -245,9 +251,15 @@ def create_session(call: Call) -> Obj:
     }
     account.insert(session)
     account.insert(
-        {"id": session_id + "_state", "object": STATE, "line_items": items, "pi_data": pi_data}
+        {
+            "id": session_id + "_state",
+            "object": STATE,
+            "line_items": items,
+            "pi_data": pi_data,
+            "subscription_data": _subscription_data(p) if mode == "subscription" else None,
+        }
     )
-    _schedule(account, session)
+    schedule(account, EXPIRY, session_id, session["expires_at"])
     return session
 
 
@@ -317,7 +329,21 @@ def _payment_intent_data(p: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
+def _recurring(account: Account, item: Obj) -> bool:
+    return bool(account.get(item["price"], "price", "line_items").get("recurring"))
+
+
+def _subscription_data(p: dict[str, Any]) -> dict[str, Any]:
+    """What mode=subscription passes on to the subscription it creates."""
+    data = get_dict(p, "subscription_data") or {}
+    return {
+        "trial_period_days": get_int(data, "trial_period_days", minimum=1),
+        "metadata": apply_metadata({}, data),
+        "description": get_str(data, "description"),
+    }
+
+
+def _line_items(account: Account, p: dict[str, Any], mode: str = "payment") -> list[Obj]:
     raw = p.get("line_items")
     if raw is None or raw == "" or raw == []:
         raise missing_param("line_items")
@@ -327,7 +353,7 @@ def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
         raise InvalidRequest("Invalid array: line_items", param="line_items")
     items: list[Obj] = []
     for i, entry in enumerate(raw):
-        items.append(_line_item(account, entry, f"line_items[{i}]"))
+        items.append(_line_item(account, entry, f"line_items[{i}]", mode))
     currency = items[0]["currency"]
     for i, item in enumerate(items):
         if item["currency"] != currency:
@@ -339,7 +365,7 @@ def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
     return items
 
 
-def _line_item(account: Account, entry: Any, param: str) -> Obj:
+def _line_item(account: Account, entry: Any, param: str, mode: str = "payment") -> Obj:
     if not isinstance(entry, dict):
         raise InvalidRequest(f"Invalid object: {param} must be a hash", param=param)
     price_id = get_str(entry, "price")
@@ -361,7 +387,7 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
         price = price_from_data(account, price_data, f"{param}[price_data]")
     else:
         raise missing_param(f"{param}[price]")
-    if price.get("type") == "recurring" or price.get("recurring"):
+    if mode == "payment" and (price.get("type") == "recurring" or price.get("recurring")):
         raise InvalidRequest(
             "You specified `payment` mode but passed a recurring price. Either switch to "
             "`subscription` mode or use only one-time prices.",
@@ -380,6 +406,11 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
         raise InvalidRequest("Quantity must be greater than 0.", param=f"{param}[quantity]")
     product = account.find(price["product"]) if isinstance(price.get("product"), str) else None
     amount = int(unit) * quantity
+    if amount > INT64_MAX:
+        raise InvalidRequest(
+            "The line item's amount (unit_amount × quantity) is too large.",
+            param=f"{param}[quantity]",
+        )
     return {
         "id": account.new_id("li"),
         "object": "item",
@@ -415,6 +446,7 @@ def fresh(account: Account, session: Obj) -> Obj:
 def expire(account: Account, session: Obj) -> Obj:
     # A payment started on the hosted page (declined, or left at 3DS) dies with the session:
     # Stripe cancels its PaymentIntent ("automatic": Stripe's own reason, not the merchant's).
+    cancel(account, EXPIRY, session["id"])
     state = state_of(account, session)
     pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
     if pi is not None and pi["status"] in _CANCELED_ON_EXPIRY:
@@ -422,7 +454,7 @@ def expire(account: Account, session: Obj) -> Obj:
     # The hosted page's URL is only handed out while the session can still be paid.
     previous = account.update(session, {"status": "expired", "url": None})
     if previous:
-        account.emit("checkout.session.expired", session)
+        account.emit("checkout.session.expired", session, now=now())
     return session
 
 
@@ -539,6 +571,7 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
     else:
         # With manual capture the money is only authorised: Stripe says "unpaid" until capture.
         payment_status = "paid" if pi["status"] == "succeeded" else "unpaid"
+    cancel(account, EXPIRY, session["id"])  # a complete session never expires
     details: dict[str, Any] = {
         "address": None,
         "business_name": None,
@@ -555,7 +588,8 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
             "status": "complete",
             "url": None,
             "payment_status": payment_status,
-            "payment_intent": pi["id"] if pi is not None else None,
+            # A subscription's payment belongs to its invoice, not to the session.
+            "payment_intent": pi["id"] if pi is not None and session["mode"] == "payment" else None,
             "customer_details": details,
             "collected_information": {
                 "business_name": None,
@@ -564,7 +598,7 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
             },
         },
     )
-    account.emit("checkout.session.completed", session)
+    account.emit("checkout.session.completed", session, now=now())
     return session
 
 
@@ -584,39 +618,21 @@ def success_redirect(session: Obj) -> str:
     return str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
-# -- expiry sweep --------------------------------------------------------------------------------
+# -- expiry on the timer queue -------------------------------------------------------------------
 
-# Per store: a heap of (expires_at, session id) so the sweep touches only sessions that are due.
-_DUE: weakref.WeakKeyDictionary[Store, list[tuple[int, str]]] = weakref.WeakKeyDictionary()
-
-
-def _schedule(account: Account, session: Obj) -> None:
-    heap = _DUE.get(account.store)
-    if heap is not None:
-        heapq.heappush(heap, (session["expires_at"], session["id"]))
+EXPIRY = "checkout.session.expire"
 
 
-def expire_due(store: Store) -> int:
-    """Expire every open session whose expires_at has passed; returns how many. The first call
-    builds the schedule from the store (sessions restored from --db included)."""
-    heap = _DUE.get(store)
-    if heap is None:
-        heap = _DUE[store] = [
-            (s["expires_at"], s["id"])
-            for account in list(store.accounts.values())
-            for s in account.newest("checkout.session")
-            if s["status"] == "open"
-        ]
-        heapq.heapify(heap)
-    expired = 0
-    moment = now()
-    while heap and heap[0][0] <= moment:
-        _, session_id = heapq.heappop(heap)
-        account = store.owner(session_id)
-        session = account.find(session_id) if account is not None else None
-        if account is not None and session is not None and session["status"] == "open":
-            expire(account, session)
-            expired += 1
-    if expired:
-        store.flush()
-    return expired
+@on_timer(EXPIRY)
+def _expire_on_time(account: Account, session_id: str, now: int) -> None:
+    session = account.find(session_id)
+    if session is not None and session.get("status") == "open":
+        expire(account, session)
+
+
+def schedule_open_sessions(store: Store) -> None:
+    """Expiry timers for the open sessions of a database from before the timer queue."""
+    for account in list(store.accounts.values()):
+        for session in account.newest("checkout.session"):
+            if session["status"] == "open":
+                schedule(account, EXPIRY, session["id"], session["expires_at"])

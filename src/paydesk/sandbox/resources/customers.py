@@ -133,8 +133,8 @@ def _create_customer(call: Call, clock_id: str | None) -> Obj:
     if pm_id:
         pm = account.get(pm_id, "payment_method", "payment_method")
         account.update(pm, {"customer": customer["id"]})
-        account.emit("payment_method.attached", pm)
-    account.emit("customer.created", customer)
+        account.emit("payment_method.attached", pm, now=now())
+    account.emit("customer.created", customer, now=now())
     source = get_str(call.params, "source")
     if source:
         add_source(account, customer, source, created=True)
@@ -155,7 +155,7 @@ def update_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
     previous = call.account.update(customer, _apply(call, customer))
     if previous:
-        call.account.emit("customer.updated", customer, previous)
+        call.account.emit("customer.updated", customer, previous, now=now())
     source = get_str(call.params, "source")
     if source:
         add_source(call.account, customer, source, make_default=True)
@@ -165,7 +165,7 @@ def update_customer(call: Call) -> Obj:
 @api.route("DELETE", "/v1/customers/{id}")
 def delete_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
-    call.account.emit("customer.deleted", customer)
+    call.account.emit("customer.deleted", customer, now=now())
     return call.account.delete(customer)
 
 

@@ -6,7 +6,6 @@ API handlers and the hosted pages (Checkout, the 3DS challenge) share.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -15,6 +14,7 @@ from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import DOC, CardError, InvalidRequest
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.operations import sepa_debit
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -27,6 +27,7 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
+from paydesk.sandbox.payment_hooks import settled
 from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.charges import new_charge
 from paydesk.sandbox.resources.payment_methods import (
@@ -50,15 +51,6 @@ CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "aba
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 # Stripe's minimum charge amounts, in minor units, for the common currencies.
 _MINIMUMS = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "jpy": 50, "chf": 50}
-
-# Called with every PaymentIntent that just succeeded or failed (invoices settle through it).
-PAYMENT_HOOKS: list[Callable[[Account, Obj], None]] = []
-
-
-def _outcome(account: Account, pi: Obj) -> None:
-    for hook in PAYMENT_HOOKS:
-        hook(account, pi)
-
 
 AUTH_FAILED_MESSAGE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
@@ -150,7 +142,7 @@ def create_intent(
         "transfer_group": transfer_group,
     }
     account.insert(pi)
-    account.emit("payment_intent.created", pi)
+    account.emit("payment_intent.created", pi, now=now())
     return pi
 
 
@@ -176,7 +168,9 @@ def confirm_intent(
             param="payment_method",
         )
     account.update(pi, {"payment_method": pm["id"], "last_payment_error": None})
-    behave = behaviour(pm)
+    if pm["type"] == "sepa_debit":
+        return sepa_debit.start(account, pi, pm, base_url)  # settles later, on the timers
+    behave = behaviour(account, pm)
     if behave.needs_3ds:
         if off_session:
             return _decline(account, pi, pm, AUTH_REQUIRED, base_url)
@@ -201,7 +195,7 @@ def _require_action(account: Account, pi: Obj, base_url: str, return_url: str | 
             },
         },
     )
-    account.emit("payment_intent.requires_action", pi)
+    account.emit("payment_intent.requires_action", pi, now=now())
     return pi
 
 
@@ -216,12 +210,12 @@ def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
     account.update(pi, changes)
     if pi.get("setup_future_usage") and pi.get("customer") and not pm.get("customer"):
         attach(account, pm, pi["customer"])
-    account.emit("charge.succeeded", charge)
+    account.emit("charge.succeeded", charge, now=now())
     if manual:
-        account.emit("payment_intent.amount_capturable_updated", pi)
+        account.emit("payment_intent.amount_capturable_updated", pi, now=now())
     else:
-        account.emit("payment_intent.succeeded", pi)
-        _outcome(account, pi)
+        account.emit("payment_intent.succeeded", pi, now=now())
+        settled(account, pi)
     return pi
 
 
@@ -252,9 +246,9 @@ def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str
             "last_payment_error": _error_body(decline, charge["id"], pm),
         },
     )
-    account.emit("charge.failed", charge)
-    account.emit("payment_intent.payment_failed", pi)
-    _outcome(account, pi)
+    account.emit("charge.failed", charge, now=now())
+    account.emit("payment_intent.payment_failed", pi, now=now())
+    settled(account, pi)
     raise CardError(
         decline.message,
         code=decline.code,
@@ -288,8 +282,8 @@ def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
             },
         },
     )
-    account.emit("payment_intent.payment_failed", pi)
-    _outcome(account, pi)
+    account.emit("payment_intent.payment_failed", pi, now=now())
+    settled(account, pi)
     return pi
 
 
@@ -320,9 +314,9 @@ def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = No
         },
     )
     account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
-    account.emit("charge.captured", charge, previous)
-    account.emit("payment_intent.succeeded", pi)
-    _outcome(account, pi)
+    account.emit("charge.captured", charge, previous, now=now())
+    account.emit("payment_intent.succeeded", pi, now=now())
+    settled(account, pi)
     return pi
 
 
@@ -343,7 +337,7 @@ def cancel_intent(account: Account, pi: Obj, reason: str | None = None) -> Obj:
             "next_action": None,
         },
     )
-    account.emit("payment_intent.canceled", pi)
+    account.emit("payment_intent.canceled", pi, now=now())
     return pi
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -16,6 +17,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects import sepa
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -77,7 +79,6 @@ TEST_CARDS: dict[str, Behaviour] = {
     "4000000000000341": Behaviour(GENERIC),  # attaches fine, every charge fails
     "4000002500003155": Behaviour(needs_3ds=True),
     "4000002760003184": Behaviour(needs_3ds=True),
-    "4000000000003184": Behaviour(needs_3ds=True),
     "4000000000003220": Behaviour(needs_3ds=True),
     "4000000000003063": Behaviour(needs_3ds=True),
 }
@@ -109,25 +110,51 @@ TEST_PM_IDS: dict[str, str] = {
 
 _FUNDING = {"4000056655665556": "debit"}
 
+# Stripe's documented test numbers outside the `4000 0…` family (which covers its country,
+# decline, fraud and 3DS cards). Test mode refuses any other valid number: it is a real card.
+_TEST_NUMBERS = frozenset({
+    "4242424242424242", "4100000000000019", "5555555555554444", "2223003122003222",
+    "5200828282828210", "5105105105105100", "378282246310005", "371449635398431",
+    "6011111111111117", "6011000990139424", "6011981111111113", "3056930009020004",
+    "36227206271667", "6555900000604105", "3566002020360505", "6200000000000005",
+    "6200000000000047", "6205500000000000004",
+})  # fmt: skip
+LIVE_CARD_IN_TEST_MODE = Decline(
+    "card_declined",
+    "test_mode_live_card",
+    "Your card was declined. Your request was in test mode, but used a non test card. For a "
+    "list of valid test cards, visit: https://stripe.com/docs/testing.",
+)
 
-def fingerprint(number: str) -> str:
-    return hashlib.sha256(b"paydesk-card:" + number.encode()).hexdigest()[:16]
+
+def is_test_number(digits: str) -> bool:
+    return digits in _TEST_NUMBERS or (len(digits) == 16 and digits.startswith("40000"))
+
+
+def fingerprint(account: Account, number: str) -> str:
+    # Keyed with the store's secret: a plain hash of a 16-digit number with a known prefix
+    # could be reversed by hashing the candidates.
+    digest = hmac.new(account.store.card_secret, number.encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
 
 
 @cache
-def _behaviours() -> dict[str, Behaviour]:
-    return {fingerprint(n): b for n, b in TEST_CARDS.items()}
+def _behaviours(secret: bytes) -> dict[str, Behaviour]:
+    return {
+        hmac.new(secret, n.encode(), hashlib.sha256).hexdigest()[:16]: b
+        for n, b in TEST_CARDS.items()
+    }
 
 
-def behaviour(pm: Obj) -> Behaviour:
+def behaviour(account: Account, pm: Obj) -> Behaviour:
     """How charging this payment method turns out."""
     card = pm.get("card") or {}
-    return card_behaviour(str(card.get("fingerprint")))
+    return card_behaviour(account, str(card.get("fingerprint")))
 
 
-def card_behaviour(card_fingerprint: str) -> Behaviour:
+def card_behaviour(account: Account, card_fingerprint: str) -> Behaviour:
     """How charging the card with this fingerprint turns out (PaymentMethods and tokens)."""
-    return _behaviours().get(card_fingerprint, OK)
+    return _behaviours(account.store.card_secret).get(card_fingerprint, OK)
 
 
 def test_number(test_id: str) -> str | None:
@@ -184,9 +211,11 @@ def validate_card(
     digits = number.replace(" ", "").replace("-", "")
     if not digits.isdigit() or not 12 <= len(digits) <= 19:
         raise _card_error("Your card number is invalid.", "invalid_number", f"{prefix}number")
-    # The issue names 4000000000003184 as a 3DS card although it fails Luhn: accept it too.
-    if digits not in TEST_CARDS and not _luhn(digits):
+    if not _luhn(digits):
         raise _card_error("Your card number is incorrect.", "incorrect_number", f"{prefix}number")
+    if not is_test_number(digits):
+        live = LIVE_CARD_IN_TEST_MODE
+        raise CardError(live.message, code=live.code, decline_code=live.decline_code)
     month = _int_field(
         exp_month,
         "Your card's expiration month is invalid.",
@@ -270,7 +299,7 @@ def _new_card_pm(
             "display_brand": card_brand,
             "exp_month": month,
             "exp_year": year,
-            "fingerprint": fingerprint(digits),
+            "fingerprint": fingerprint(account, digits),
             "funding": _FUNDING.get(digits, "credit"),
             "generated_from": None,
             "last4": digits[-4:],
@@ -304,11 +333,44 @@ def card_payment_method(
 
 
 def resolve(account: Account, pm_id: str, param: str = "payment_method") -> Obj:
-    """The PaymentMethod `pm_id`; a Stripe test id (`pm_card_visa`) makes a fresh one each time."""
+    """The PaymentMethod `pm_id`; a Stripe test id (`pm_card_visa`, `pm_success_de`) makes a
+    fresh one each time."""
     number = TEST_PM_IDS.get(pm_id)
     if number is not None:
         return _new_card_pm(account, number, 12, _test_year(), True)
+    iban = sepa.TEST_TOKENS.get(pm_id)
+    if iban is not None:
+        return sepa_payment_method(account, iban, {"name": "Jenny Rosen", "email": None})
     return account.get(pm_id, "payment_method", param)
+
+
+def sepa_payment_method(
+    account: Account,
+    iban: str,
+    billing_details: dict[str, Any] | None,
+    metadata: dict[str, str] | None = None,
+    param: str = "sepa_debit[iban]",
+) -> Obj:
+    """A `sepa_debit` PaymentMethod; the IBAN must pass its check digits, and Stripe wants
+    the account holder's name (and email) for the mandate."""
+    iban = sepa.normalise(iban)
+    if not sepa.valid_iban(iban):
+        raise InvalidRequest(
+            "The IBAN you provided is invalid: check its country code and check digits.",
+            param=param,
+            code="invalid_bank_account_iban",
+        )
+    billing = _billing(billing_details)
+    if not billing["name"]:
+        raise InvalidRequest(
+            "Missing required param: billing_details[name] (SEPA Direct Debit needs the "
+            "account holder's name).",
+            param="billing_details[name]",
+            code="parameter_missing",
+        )
+    pm = sepa.payment_method(account.new_id("pm"), now(), iban, fingerprint(account, iban), billing)
+    pm["metadata"] = metadata or {}
+    return account.insert(pm)
 
 
 def _test_year() -> int:
@@ -318,6 +380,7 @@ def _test_year() -> int:
 _FIELDS = {
     "type",
     "card",
+    "sepa_debit",
     "billing_details",
     "metadata",
     "allow_redisplay",
@@ -330,10 +393,22 @@ _FIELDS = {
 def create_payment_method(call: Call) -> Obj:
     p = call.params
     check_known(p, _FIELDS)
-    get_enum(p, "type", ("card",))
-    if get_str(p, "type") is None:
+    kind = get_enum(p, "type", ("card", "sepa_debit"))
+    if kind is None:
         raise InvalidRequest(
             "Missing required param: type.", param="type", code="parameter_missing"
+        )
+    if kind == "sepa_debit":
+        account_details = get_dict(p, "sepa_debit") or {}
+        iban = get_str(account_details, "iban")
+        if not iban:
+            raise InvalidRequest(
+                "Missing required param: sepa_debit[iban].",
+                param="sepa_debit[iban]",
+                code="parameter_missing",
+            )
+        return sepa_payment_method(
+            call.account, iban, get_dict(p, "billing_details"), apply_metadata({}, p)
         )
     card = get_dict(p, "card")
     if card is None:
@@ -418,7 +493,7 @@ def update_payment_method(call: Call) -> Obj:
         changes["allow_redisplay"] = allow
     previous = account.update(pm, changes)
     if previous:
-        account.emit("payment_method.updated", pm, previous)
+        account.emit("payment_method.updated", pm, previous, now=now())
     return pm
 
 
@@ -431,7 +506,7 @@ def attach(account: Account, pm: Obj, customer_id: str) -> Obj:
             param="payment_method",
         )
     account.update(pm, {"customer": customer_id})
-    account.emit("payment_method.attached", pm)
+    account.emit("payment_method.attached", pm, now=now())
     return pm
 
 
@@ -456,7 +531,7 @@ def detach_payment_method(call: Call) -> Obj:
             param="payment_method",
         )
     previous = account.update(pm, {"customer": None})
-    account.emit("payment_method.detached", pm, previous)
+    account.emit("payment_method.detached", pm, previous, now=now())
     return pm
 
 

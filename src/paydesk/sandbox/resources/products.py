@@ -70,7 +70,7 @@ def new_product(account: Account, params: dict[str, Any], param: str = "") -> Ob
     }
     product.update(_changes(account, params, product))
     account.insert(product)
-    account.emit("product.created", product)
+    account.emit("product.created", product, now=now())
     return product
 
 
@@ -156,7 +156,7 @@ def update_product(call: Call) -> Obj:
     previous = account.update(product, _changes(account, call.params, product))
     if previous:
         account.update(product, {"updated": now()})
-        account.emit("product.updated", product, previous)
+        account.emit("product.updated", product, previous, now=now())
     return product
 
 
@@ -169,7 +169,7 @@ def delete_product(call: Call) -> Obj:
         raise InvalidRequest(
             "This product cannot be deleted because it has one or more user-created prices."
         )
-    account.emit("product.deleted", product)
+    account.emit("product.deleted", product, now=now())
     return account.delete(product)
 
 

@@ -97,8 +97,8 @@ def create_refund(
         },
     )
     previous.pop("refunds", None)
-    account.emit("refund.created", refund)
-    account.emit("charge.refunded", charge, previous)
+    account.emit("refund.created", refund, now=now())
+    account.emit("charge.refunded", charge, previous, now=now())
     return refund
 
 
@@ -179,7 +179,7 @@ def update_refund(call: Call) -> Obj:
     previous = account.update(refund, changes)
     if previous:
         _sync_charge_copy(account, refund)
-        account.emit("refund.updated", refund, previous)
+        account.emit("refund.updated", refund, previous, now=now())
     return refund
 
 

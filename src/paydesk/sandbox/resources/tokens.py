@@ -50,7 +50,7 @@ def _new_card(account: Account, digits: str, month: int, year: int, details: dic
         "dynamic_last4": None,
         "exp_month": month,
         "exp_year": year,
-        "fingerprint": fingerprint(digits),
+        "fingerprint": fingerprint(account, digits),
         "funding": _FUNDING.get(digits, "credit"),
         "last4": digits[-4:],
         "metadata": {},
@@ -134,11 +134,11 @@ def add_source(
     card = card_for_source(account, source_id, customer)
     if card.get("customer") != customer["id"]:
         account.update(card, {"customer": customer["id"]})
-        account.emit("customer.source.created", card)
+        account.emit("customer.source.created", card, now=now())
     if make_default or not customer.get("default_source"):
         previous = account.update(customer, {"default_source": card["id"]})
         if not created:
-            account.emit("customer.updated", customer, previous)
+            account.emit("customer.updated", customer, previous, now=now())
     return card
 
 
@@ -219,10 +219,10 @@ def delete_customer_source(call: Call) -> Obj:
     account = call.account
     customer = account.get(call.args[0], "customer")
     card = retrieve_customer_source(call)
-    account.emit("customer.source.deleted", card)
+    account.emit("customer.source.deleted", card, now=now())
     stub = account.delete(card)
     if customer.get("default_source") == card["id"]:
         left = next(account.newest("card", lambda c: c.get("customer") == customer["id"]), None)
         previous = account.update(customer, {"default_source": left["id"] if left else None})
-        account.emit("customer.updated", customer, previous)
+        account.emit("customer.updated", customer, previous, now=now())
     return stub
