@@ -95,6 +95,21 @@ def subscribe_and_pay(shop: Shop, email: str, plan: str = "club") -> str:
     return str(body["subscription_id"])
 
 
+def subscribe_via_checkout(shop: Shop, email: str, plan: str = "club") -> str:
+    """POST /api/subscribe, then pay on the hosted Checkout page; returns the success page."""
+    started = httpx.post(f"{shop.url}/api/subscribe", timeout=30,
+                         json={"plan_id": plan, "email": email})
+    assert started.status_code == 201, started.text
+    paid = httpx.post(started.json()["url"], timeout=30, data={
+        "email": email, "card_number": "4242 4242 4242 4242", "card_expiry": "12/34",
+        "card_cvc": "123", "cardholder_name": "Ada Lovelace",
+    })
+    assert paid.status_code == 303, paid.text[:300]
+    success = httpx.get(paid.headers["location"], timeout=30)
+    assert success.status_code == 200
+    return success.text
+
+
 def use_card(shop: Shop, email: str, test_pm: str) -> str:
     stripe = shop.ctx.stripe
     customer = stripe.v1.customers.list({"email": email, "limit": 1}).data[0]
@@ -108,10 +123,8 @@ def use_card(shop: Shop, email: str, test_pm: str) -> str:
 
 def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
     email = "ada@example.com"
-    subscribe_and_pay(shop, email)
-    # Stripe keeps the confirmed card for renewals (save_default_payment_method=on_subscription);
-    # the sandbox does not yet, so the card is made the default as the portal would.
-    use_card(shop, email, "pm_card_visa")
+    success = subscribe_via_checkout(shop, email)
+    assert 'data-testid="subscription-status">active<' in success
     first = wait_for(lambda: entitlement(shop, email).get("status") == "active"
                      and entitlement(shop, email), "the subscription to be active")
     assert first["access"] is True and first["plan_id"] == "club"
