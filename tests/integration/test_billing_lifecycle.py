@@ -321,6 +321,20 @@ def test_the_admin_billing_overview_and_its_time_button(shop: Shop) -> None:
         assert detail.status_code == 200
         assert "invoice.paid" in detail.text and "customer.subscription.created" in detail.text
 
+        page = admin.get("/admin/billing").text
+        form = {"csrf": csrf, "token": page.split('name="token" value="')[1].split('"')[0],
+                "email": "walk-in@example.com", "description": "Cupping workshop",
+                "amount": "120.00", "currency": "eur", "days_until_due": "7"}
+        sent = [admin.post("/admin/billing/invoices", data=form) for _ in range(2)]
+        assert [r.status_code for r in sent] == [303, 303]
+        assert sent[0].headers["location"] == sent[1].headers["location"]  # one invoice
+        invoice_id = sent[0].headers["location"].split("invoice=")[1]
+        made = shop.ctx.stripe.v1.invoices.retrieve(invoice_id)
+        assert made.amount_due == 12000 and made.status == "open"
+        bad = admin.post("/admin/billing/invoices", data=form | {"amount": "12,0.0x",
+                                                                  "token": "other"})
+        assert "error=amount" in bad.headers["location"]
+
 
 def test_the_drift_report_names_what_differs_from_stripe(shop: Shop) -> None:
     email = "drift@example.com"

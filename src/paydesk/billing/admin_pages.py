@@ -4,6 +4,7 @@ sandbox mode the time control."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,8 +15,13 @@ from sqlalchemy import desc, or_, select
 from paydesk.admin.routes import HEADERS, _guard, _guard_form, _render
 from paydesk.billing.clock import advance_clocks
 from paydesk.billing.errors import BillingError
+from paydesk.billing.idempotency import Answer, run_once
+from paydesk.billing.invoicing import InvoiceLine, create_one_off_invoice
 from paydesk.billing.metrics import overview
 from paydesk.billing.tables import invoices, subscriptions
+from paydesk.checkout.schemas import EMAIL_PATTERN
+from paydesk.refunds.amounts import AmountError, parse_major
+from paydesk.refunds.service import new_request_token
 from paydesk.web.deps import CtxDep
 from paydesk.webhooks.tables import inbox_events
 
@@ -24,7 +30,9 @@ LIST_LIMIT = 200
 
 
 @router.get("/admin/billing", response_class=HTMLResponse)
-def admin_billing(request: Request, ctx: CtxDep, moved: str = "") -> Response:
+def admin_billing(
+    request: Request, ctx: CtxDep, moved: str = "", invoice: str = "", error: str = ""
+) -> Response:
     session = _guard(request, ctx)
     if isinstance(session, Response):
         return session
@@ -34,7 +42,8 @@ def admin_billing(request: Request, ctx: CtxDep, moved: str = "") -> Response:
             select(subscriptions).order_by(desc(subscriptions.c.updated_at)).limit(LIST_LIMIT)
         ).mappings().all()
     return _render(request, "billing.html", session=session, nav="billing", subs=subs,
-                   test_clocks=ctx.test_clocks, moved=moved, **data)
+                   test_clocks=ctx.test_clocks, moved=moved, invoice=invoice,
+                   error=INVOICE_ERRORS.get(error), form_token=new_request_token(), **data)
 
 
 @router.get("/admin/billing/subscriptions/{sub_id}", response_class=HTMLResponse)
@@ -81,3 +90,48 @@ def admin_clock(
         return RedirectResponse("/admin/billing?moved=failed", status_code=303, headers=HEADERS)
     return RedirectResponse(f"/admin/billing?moved={days}d:{len(moved)}", status_code=303,
                             headers=HEADERS)
+
+
+INVOICE_ERRORS = {
+    "email": "Enter the customer's email address.",
+    "amount": "Enter the amount in major units, e.g. 150.00.",
+    "stripe": "Stripe refused the invoice; see the log for its message.",
+}
+
+
+@router.post("/admin/billing/invoices")
+def admin_invoice(
+    request: Request, ctx: CtxDep,
+    email: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "", currency: Annotated[str, Form()] = "eur",
+    days_until_due: Annotated[int, Form(ge=1, le=365)] = 30,
+    token: Annotated[str, Form()] = "", csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    """The form of the one-off invoice API: its request token makes a resubmit harmless."""
+    session = _guard_form(request, ctx, csrf)
+    if isinstance(session, Response):
+        return session
+    if not re.match(EMAIL_PATTERN, email.strip()) or not description.strip():
+        return _back("error=email")
+    cur = currency.strip().lower()[:3]
+    try:
+        minor = parse_major(amount, cur)
+    except AmountError:
+        return _back("error=amount")
+    lines = [InvoiceLine(description.strip()[:500], minor, cur)]
+    body = {"email": email.strip().lower(), "lines": [description, minor, cur],
+            "days": days_until_due}
+
+    def work(request_id: str) -> Answer:
+        made = create_one_off_invoice(ctx, request_id, email.strip(), lines, days_until_due)
+        return Answer(201, made)
+
+    try:
+        made = run_once(ctx, "invoice-form", token or None, body, work).body
+    except BillingError:
+        return _back("error=stripe")
+    return _back(f"invoice={made['invoice_id']}")
+
+
+def _back(query: str) -> Response:
+    return RedirectResponse(f"/admin/billing?{query}", status_code=303, headers=HEADERS)

@@ -54,9 +54,12 @@ def remember_customer(
 
 
 def subscription_row(conn: Connection, sub_id: str) -> RowMapping | None:
-    return conn.execute(
-        select(subscriptions).where(subscriptions.c.id == sub_id)
-    ).mappings().one_or_none()
+    """The row, locked until the transaction ends on PostgreSQL, so two processors applying
+    events of one subscription take turns (SQLite's processor holds the write lock already)."""
+    query = select(subscriptions).where(subscriptions.c.id == sub_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).mappings().one_or_none()
 
 
 def held_of(row: RowMapping | None) -> Held | None:

@@ -177,7 +177,9 @@ def _invoice_emails(
                                        info.hosted_invoice_url, manage, grace)]
         if grace is not None and sub is not None:
             failed_at = aware(sub["clock_time"]) or info.created
-            if (grace - failed_at).days < REMINDER_DAYS or attempt >= 3:
+            # From the second failed attempt on (Stripe's retries are days apart, the grace a
+            # week), or whenever little of the grace is left.
+            if (grace - failed_at).days < REMINDER_DAYS or attempt >= 2:
                 mails.append(emails.suspension_soon(email, sub["id"], grace, manage))
         return mails
     if kind == "payment_action_required":
