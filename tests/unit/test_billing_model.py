@@ -72,7 +72,12 @@ def _snap(status: Status, end: datetime | None = JAN, cancel: bool = False) -> S
         (Held(_snap(Status.CANCELED), 10), _snap(Status.ACTIVE), 11, Move.SKIP),  # terminal
         (Held(_snap(Status.INCOMPLETE_EXPIRED), 1), _snap(Status.ACTIVE, FEB), 9, Move.SKIP),
         (Held(_snap(Status.ACTIVE), 10), _snap(Status.ACTIVE, cancel=True), 12, Move.APPLY),
-        (Held(_snap(Status.ACTIVE), 10), _snap(Status.CANCELED), 10, Move.REREAD),
+        (Held(_snap(Status.ACTIVE), 10), _snap(Status.CANCELED), 10, Move.APPLY),  # ends
+        (Held(_snap(Status.INCOMPLETE), 10), _snap(Status.ACTIVE), 10, Move.APPLY),  # pays
+        (Held(_snap(Status.ACTIVE), 10), _snap(Status.INCOMPLETE), 10, Move.SKIP),
+        (Held(_snap(Status.ACTIVE), 10), _snap(Status.INCOMPLETE), 4, Move.SKIP),
+        (Held(_snap(Status.TRIALING), 10), _snap(Status.ACTIVE), 9, Move.REREAD),  # older
+        (Held(_snap(Status.ACTIVE), 10), _snap(Status.PAST_DUE), 10, Move.REREAD),
     ],
 )
 def test_decide_never_moves_a_record_backwards(

@@ -77,7 +77,20 @@ def decide(held: Held | None, incoming: Snapshot, event_created: int) -> Move:
         return Move.APPLY
     if _period_key(incoming) > _period_key(mine) and incoming.status not in TERMINAL:
         return Move.APPLY  # a later period only comes after the earlier one
+    # Same period, not newer: the lifecycle's own order decides where it can (incomplete →
+    # trialing → the paying states → ended); only moves within the paying states need Stripe.
+    ahead, behind = _STAGE[incoming.status], _STAGE[mine.status]
+    if ahead != behind:
+        return Move.APPLY if ahead > behind and event_created == held.event_created else (
+            Move.SKIP if ahead < behind else Move.REREAD)
     return Move.REREAD
+
+
+# Where a status sits in a subscription's life; within one stage statuses move both ways.
+_STAGE = {
+    Status.INCOMPLETE: 0, Status.TRIALING: 1, Status.ACTIVE: 2, Status.PAST_DUE: 2,
+    Status.UNPAID: 2, Status.PAUSED: 2, Status.CANCELED: 3, Status.INCOMPLETE_EXPIRED: 3,
+}
 
 
 def _period_key(snapshot: Snapshot) -> float:

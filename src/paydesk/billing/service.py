@@ -160,8 +160,10 @@ def _follow_subscription(
 ) -> None:
     """An invoice event hints that the subscription moved (paid: back to active; failed: to
     past_due); the subscription's own event may be late, so read it when the hint disagrees."""
-    granting = Status(sub["status"]) in GRANTING
-    if (kind == "paid" and not granting) or (kind == "payment_failed" and granting):
+    status = Status(sub["status"])
+    # A first invoice paid (incomplete → active) is the subscription's own event's to tell.
+    recovering = status in (Status.PAST_DUE, Status.UNPAID, Status.PAUSED)
+    if (kind == "paid" and recovering) or (kind == "payment_failed" and status in GRANTING):
         on_subscription(conn, ctx, reread_subscription(ctx, sub["id"]), event_created)
 
 
