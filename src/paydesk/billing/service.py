@@ -142,12 +142,12 @@ def on_invoice(
     if email is None:
         return "no customer of this shop"
     was_past_due = _was_past_due(sub)
-    if sub is not None:
-        _follow_subscription(conn, ctx, kind, sub, event_created)
+    if sub is not None and _follow_subscription(conn, ctx, kind, sub, event_created):
         sub = records.subscription_row(conn, sub["id"])
-        if sub is not None and (moment := when(event_created)) is not None:
-            _move_time(conn, ctx, sub, moment)
-            sub = records.subscription_row(conn, sub["id"])
+    if sub is not None and sub["grace_until"] is not None:
+        # Only a grace period ends by time alone: the event says how far its world has come.
+        _move_time(conn, ctx, sub, when(event_created) or datetime.now(UTC))
+        sub = records.subscription_row(conn, sub["id"])
     mails = _invoice_emails(ctx, kind, info, email, sub, before, was_past_due)
     if kind == "paid" and any(m.dedupe_key.startswith("email:recovered:") for m in mails):
         records.mark_recovered(conn, info.id)
@@ -157,7 +157,7 @@ def on_invoice(
 
 def _follow_subscription(
     conn: Connection, ctx: AppContext, kind: str, sub: RowMapping, event_created: int
-) -> None:
+) -> bool:
     """An invoice event hints that the subscription moved (paid: back to active; failed: to
     past_due); the subscription's own event may be late, so read it when the hint disagrees."""
     status = Status(sub["status"])
@@ -165,6 +165,8 @@ def _follow_subscription(
     recovering = status in (Status.PAST_DUE, Status.UNPAID, Status.PAUSED)
     if (kind == "paid" and recovering) or (kind == "payment_failed" and status in GRANTING):
         on_subscription(conn, ctx, reread_subscription(ctx, sub["id"]), event_created)
+        return True
+    return False
 
 
 def _invoice_emails(
