@@ -13,12 +13,12 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from test_webhook_support import (
     ADMIN_TOKEN,
+    checkout_session,
     mailbox_count,
     make_ctx,
     seed_order,
     seed_product,
     serve_pipeline,
-    session_obj,
     wait_until,
 )
 
@@ -72,8 +72,8 @@ def _statuses(ctx: AppContext) -> list[str]:
 def test_confirmation_goes_over_smtp_once(ctx: AppContext, smtp: tuple[str, Inbox]) -> None:
     url, inbox = smtp
     order_id = seed_order(ctx.engine)
-    fulfil_checkout(ctx, session_obj(order_id))
-    fulfil_checkout(ctx, session_obj(order_id))
+    fulfil_checkout(ctx, checkout_session(order_id))
+    fulfil_checkout(ctx, checkout_session(order_id))
     assert drain_all(ctx.engine, url) == 1
     assert drain_all(ctx.engine, url) == 0
     assert len(inbox.messages) == 1
@@ -118,7 +118,7 @@ def test_unreachable_smtp_keeps_message_pending_with_error(ctx: AppContext) -> N
 def test_without_smtp_mail_lands_in_admin_mailbox(ctx: AppContext) -> None:
     order_id = seed_order(ctx.engine)
     with serve_pipeline(ctx) as base:
-        fulfil_checkout(ctx, session_obj(order_id))
+        fulfil_checkout(ctx, checkout_session(order_id))
         wait_until(lambda: mailbox_count(ctx.engine) == 1)  # the in-process worker
         assert httpx.get(f"{base}/admin/mailbox").status_code == 401
         wrong = httpx.get(f"{base}/admin/mailbox", headers={"Authorization": "Bearer wrong"})
@@ -161,7 +161,7 @@ def test_signed_in_admin_follows_the_mailbox_link(ctx: AppContext) -> None:
     from paydesk.app import create_app
 
     order_id = seed_order(ctx.engine)
-    fulfil_checkout(ctx, session_obj(order_id))
+    fulfil_checkout(ctx, checkout_session(order_id))
     with serve_pipeline(ctx, create_app) as base, httpx.Client(
         base_url=base, follow_redirects=True, timeout=10
     ) as browser:
@@ -211,7 +211,7 @@ def test_a_slow_smtp_send_holds_no_transaction_or_gate(ctx: AppContext, database
     from test_webhook_support import event, inbox_count
 
     from paydesk.store.engine import make_engine
-    from paydesk.webhooks.gate import WriteGate
+    from paydesk.store.gate import WriteGate
     from paydesk.webhooks.inbox import inbox_row, store_events
 
     handler = HangingInbox()

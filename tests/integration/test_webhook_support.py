@@ -16,19 +16,19 @@ import httpx
 import orjson
 import stripe
 import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import Engine, func, insert, select
 
+from paydesk.app import create_app
 from paydesk.catalog.tables import products
 from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.tables import order_items, orders
 from paydesk.schema import metadata
 from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
 from paydesk.webhooks.signature import sign
 from paydesk.webhooks.tables import inbox_events
-from paydesk.webhooks.wiring import install
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"
@@ -99,6 +99,13 @@ def session_obj(order_id: str, payment_status: str = "paid", amount_total: int |
     return session
 
 
+def checkout_session(order_id: str, **fields: Any) -> CheckoutSession:
+    """`session_obj` as fulfilment sees it (parsed at the edge)."""
+    parsed = CheckoutSession.parse(session_obj(order_id, **fields))
+    assert parsed is not None
+    return parsed
+
+
 def charge_obj(order_id: str, amount_refunded: int, with_metadata: bool = True) -> dict[str, Any]:
     return {
         "id": "ch_" + order_id, "object": "charge", "payment_intent": "pi_" + order_id,
@@ -158,28 +165,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve_pipeline(ctx: AppContext, create_app: Any = None) -> Iterator[str]:
-    """A bare FastAPI app with only the pipeline installed (or `create_app(ctx)`, the shop's
-    own), served by uvicorn on loopback."""
-    from contextlib import asynccontextmanager
-
-    if create_app is not None:
-        with _serve(create_app(ctx)) as base:
-            yield base
-        return
-    services: list[Any] = []
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> Any:
-        for service in services:
-            await service.start()
-        yield
-        for service in reversed(services):
-            await service.stop()
-
-    app = FastAPI(lifespan=lifespan)
-    services.extend(install(app, ctx))
-    with _serve(app) as base:
+def serve_pipeline(ctx: AppContext, create_app: Any = create_app) -> Iterator[str]:
+    """The shop's own app (`create_app(ctx)`), served by uvicorn on loopback."""
+    with _serve(create_app(ctx)) as base:
         yield base
 
 

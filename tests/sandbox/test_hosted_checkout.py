@@ -12,7 +12,7 @@ import httpx
 import pytest
 import stripe
 
-from paydesk.sandbox.pages.money import format_money
+from paydesk.sandbox.money import format_money
 from paydesk.sandbox.server import SandboxHandle, start_in_thread
 
 SUCCESS = "https://shop.example/payment/success?session_id={CHECKOUT_SESSION_ID}"

@@ -29,3 +29,8 @@ class ProviderFailed(BillingError):
 
 class NotFound(BillingError):
     status_code = 404
+
+
+class NotOurs(Exception):
+    """A subscription of the same Stripe account that this shop did not sell: its events are
+    recorded as ignored, never retried."""

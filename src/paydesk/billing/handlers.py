@@ -1,64 +1,29 @@
-"""Verified Stripe events → billing handlers: the event is parsed here into typed records (no
-code past this point reads the payload), then one service call does the work.
-
-Each returns the processor's outcome: ("processed" | "ignored", note)."""
+"""The billing side of the shop as the event handlers see it (`dispatch.Billing`), over the
+processor's transaction for one event."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import Connection
 
 from paydesk.billing import service
-from paydesk.billing.parse import NotASubscription, parse_invoice, parse_subscription, when
+from paydesk.billing.parse import InvoiceInfo, SubscriptionInfo
 from paydesk.context import AppContext
 
-Outcome = tuple[str, str | None]
 
+class SqlBilling:
+    def __init__(self, conn: Connection, ctx: AppContext) -> None:
+        self._conn, self._ctx = conn, ctx
 
-def _parts(event: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    obj = (event.get("data") or {}).get("object")
-    created = event.get("created")
-    if not isinstance(obj, dict) or not isinstance(created, int) or isinstance(created, bool):
-        raise NotASubscription("event without data.object or created")
-    return obj, created
+    def subscription_changed(self, sub: SubscriptionInfo, created: int) -> str | None:
+        return service.on_subscription(self._conn, self._ctx, sub, created)
 
+    def trial_ending(self, sub: SubscriptionInfo, created: int) -> str | None:
+        return service.on_trial_will_end(self._conn, self._ctx, sub, created)
 
-def subscription_changed(conn: Connection, ctx: AppContext, event: dict[str, Any]) -> Outcome:
-    obj, created = _parts(event)
-    try:
-        note = service.on_subscription(conn, ctx, parse_subscription(obj), created)
-    except service.NotOurs as exc:
-        return "ignored", str(exc)
-    return "processed", note
+    def invoice_changed(self, kind: str, invoice: InvoiceInfo, created: int) -> str | None:
+        return service.on_invoice(self._conn, self._ctx, kind, invoice, created)
 
-
-def trial_will_end(conn: Connection, ctx: AppContext, event: dict[str, Any]) -> Outcome:
-    obj, created = _parts(event)
-    try:
-        note = service.on_trial_will_end(conn, ctx, parse_subscription(obj), created)
-    except service.NotOurs as exc:
-        return "ignored", str(exc)
-    return "processed", note
-
-
-def invoice_event(kind: str) -> Any:
-    def handle(conn: Connection, ctx: AppContext, event: dict[str, Any]) -> Outcome:
-        obj, created = _parts(event)
-        try:
-            note = service.on_invoice(conn, ctx, kind, parse_invoice(obj), created)
-        except service.NotOurs as exc:
-            return "ignored", str(exc)
-        return ("ignored", note) if note else ("processed", None)
-
-    return handle
-
-
-def clock_ready(conn: Connection, ctx: AppContext, event: dict[str, Any]) -> Outcome:
-    obj, _ = _parts(event)
-    frozen = when(obj.get("frozen_time"))
-    clock_id = obj.get("id")
-    if frozen is None or not isinstance(clock_id, str):
-        return "ignored", "test clock without id or frozen_time"
-    service.on_clock_ready(conn, ctx, clock_id, frozen)
-    return "processed", None
+    def clock_ready(self, clock_id: str, frozen: datetime) -> None:
+        service.on_clock_ready(self._conn, self._ctx, clock_id, frozen)

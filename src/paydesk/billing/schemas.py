@@ -6,8 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from paydesk.checkout.schemas import Email
-
+# The checkout's rule, restated: billing and checkout are independent of each other.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=EMAIL_PATTERN)
+]
 PlanId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy import Connection, RowMapping, select, update
 
 from paydesk.billing import emails, records
+from paydesk.billing.errors import NotOurs
 from paydesk.billing.links import account_url
 from paydesk.billing.model import (
     GRANTING,
@@ -32,10 +33,6 @@ log = structlog.get_logger(__name__)
 # A failed attempt this close to the end of the grace period also sends the "access ends soon"
 # reminder.
 REMINDER_DAYS = 3
-
-
-class NotOurs(Exception):
-    """A subscription of the same Stripe account that this shop did not sell."""
 
 
 def reread_subscription(ctx: AppContext, sub_id: str) -> SubscriptionInfo:

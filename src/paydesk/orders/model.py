@@ -8,12 +8,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-# Cart caps. Every unit in a cart is held for the session's half hour, so a cart is sized for one
-# buyer, not for a wholesale order (those go through an invoice).
-MAX_QUANTITY = 20  # units of one product
-MAX_LINES = 20  # distinct lines in one request
-MAX_UNITS = 50  # units in the whole cart
-
 
 class OrderStatus(StrEnum):
     PENDING = "pending"
@@ -47,6 +41,12 @@ TRANSITIONS: dict[tuple[OrderStatus, Trigger], OrderStatus] = {
     (S.FULFILLED, T.REFUND_FULL): S.REFUNDED,
     (S.PARTIALLY_REFUNDED, T.REFUND_FULL): S.REFUNDED,
 }
+
+
+# Orders whose payment went through: they count towards revenue.
+PAID_STATUSES = frozenset({S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED, S.REFUNDED})
+# Orders a refund may still be asked for: those the table lets refund (partially).
+REFUNDABLE = frozenset(s for (s, t) in TRANSITIONS if t == T.REFUND_PARTIAL) - {S.REFUNDED}
 
 
 class IllegalTransition(Exception):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fpdf import FPDF
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.pages.money import decimals, format_money
+from paydesk.sandbox.money import decimals, format_money
 
 BUSINESS = "paydesk sandbox"
 

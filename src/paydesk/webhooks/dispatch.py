@@ -1,83 +1,238 @@
-"""The only place Stripe event names appear: event type → domain handler.
+"""The only place Stripe event names appear: an event becomes a small typed object here, at the
+edge, and `handle` says what it does to the shop's orders.
 
-A handler runs inside the processor's transaction (a savepoint per event) and returns the
-outcome recorded on the inbox row: its status ("processed" or "ignored") and a note for the
-admin (kept in last_error), or None.
+Handlers see an `OrderBook` (the orders' side of the shop, `webhooks.book.SqlOrderBook` in the
+running app), never a database or a raw Stripe dict, so they are unit-tested against a fake.
+A handler returns the outcome recorded on the inbox row: its status ("processed" or "ignored")
+and a note for the admin (kept in last_error), or None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import Connection
-
-from paydesk.billing import handlers as billing
-from paydesk.billing.parse import NotASubscription
-from paydesk.context import AppContext
-from paydesk.fulfilment import service
+from paydesk.billing.errors import NotOurs
+from paydesk.billing.parse import (
+    InvoiceInfo,
+    NotASubscription,
+    SubscriptionInfo,
+    parse_invoice,
+    parse_subscription,
+    when,
+)
+from paydesk.fulfilment.service import Fulfilment
+from paydesk.orders.lookup import UnknownOrder
+from paydesk.orders.payments import CheckoutSession, RefundedCharge
 
 Outcome = tuple[str, str | None]
-Handler = Callable[[Connection, AppContext, dict[str, Any]], Outcome]
-# Billing handlers take the whole event: its `created` orders what they record.
-EventHandler = Callable[[Connection, AppContext, dict[str, Any]], Outcome]
 
 
-def _completed(conn: Connection, ctx: AppContext, session: dict[str, Any]) -> Outcome:
-    result = service.fulfil_session(conn, ctx, session, via="webhook")
-    order_id = result.order_of.get(str(session.get("id")))
-    return "processed", result.held.get(order_id) if order_id else None
+@dataclass(frozen=True)
+class SessionCompleted:
+    """Paid now, or (payment_status unpaid) to be paid later by a delayed method."""
+
+    session: CheckoutSession
 
 
-def _expired(conn: Connection, ctx: AppContext, session: dict[str, Any]) -> Outcome:
-    service.expire_session(conn, session)
-    return "processed", None
+@dataclass(frozen=True)
+class SessionEnded:
+    """Expired, or its delayed payment failed: a pending order expires."""
+
+    session: CheckoutSession
 
 
-def _refunded(conn: Connection, ctx: AppContext, charge: dict[str, Any]) -> Outcome:
-    service.record_refund(conn, charge)
-    return "processed", None
+@dataclass(frozen=True)
+class ChargeRefunded:
+    charge: RefundedCharge
 
 
-HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": _completed,
-    "checkout.session.async_payment_succeeded": _completed,
-    "checkout.session.async_payment_failed": _expired,
-    "checkout.session.expired": _expired,
+@dataclass(frozen=True)
+class SubscriptionChanged:
+    """Created, updated, paused, resumed or deleted: the entitlement follows (never back)."""
+
+    subscription: SubscriptionInfo
+    created: int  # the event's: orders what the record holds
+
+
+@dataclass(frozen=True)
+class TrialEnding:
+    subscription: SubscriptionInfo
+    created: int
+
+
+@dataclass(frozen=True)
+class InvoiceChanged:
+    kind: str  # finalized | paid | payment_failed | payment_action_required | voided | …
+    invoice: InvoiceInfo
+    created: int
+
+
+@dataclass(frozen=True)
+class ClockReady:
+    """A test clock finished advancing: its subscriptions' world is at `frozen`."""
+
+    clock_id: str
+    frozen: datetime
+
+
+Event = (
+    SessionCompleted | SessionEnded | ChargeRefunded | SubscriptionChanged | TrialEnding
+    | InvoiceChanged | ClockReady
+)
+
+
+Parser = Callable[[Mapping[str, Any]], Event | None]
+
+
+def _session(kind: Callable[[CheckoutSession], Event]) -> Parser:
+    def parse(obj: Mapping[str, Any]) -> Event | None:
+        session = CheckoutSession.parse(obj)
+        return None if session is None else kind(session)
+
+    return parse
+
+
+def _refunded(obj: Mapping[str, Any]) -> Event:
+    return ChargeRefunded(RefundedCharge.parse(obj))
+
+
+# Types whose paid sessions the processor may fulfil a batch at a time.
+BATCHABLE_TYPES = frozenset(
+    {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+)
+PARSERS: dict[str, Parser] = {
+    **{event_type: _session(SessionCompleted) for event_type in BATCHABLE_TYPES},
+    "checkout.session.async_payment_failed": _session(SessionEnded),
+    "checkout.session.expired": _session(SessionEnded),
     "charge.refunded": _refunded,
 }
 
 
-BILLING_HANDLERS: dict[str, EventHandler] = {
-    "customer.subscription.created": billing.subscription_changed,
-    "customer.subscription.updated": billing.subscription_changed,
-    "customer.subscription.deleted": billing.subscription_changed,
-    "customer.subscription.paused": billing.subscription_changed,
-    "customer.subscription.resumed": billing.subscription_changed,
-    "customer.subscription.trial_will_end": billing.trial_will_end,
-    "invoice.finalized": billing.invoice_event("finalized"),
-    "invoice.paid": billing.invoice_event("paid"),
-    "invoice.payment_failed": billing.invoice_event("payment_failed"),
-    "invoice.payment_action_required": billing.invoice_event("payment_action_required"),
-    "invoice.voided": billing.invoice_event("voided"),
-    "invoice.marked_uncollectible": billing.invoice_event("marked_uncollectible"),
-    "test_helpers.test_clock.ready": billing.clock_ready,
+def _subscription(kind: Callable[[SubscriptionInfo, int], Event]) -> EventParser:
+    def parse(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event:
+        return kind(parse_subscription(dict(obj)), _created(event))
+
+    return parse
+
+
+def _invoice(kind: str) -> EventParser:
+    def parse(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event:
+        return InvoiceChanged(kind, parse_invoice(dict(obj)), _created(event))
+
+    return parse
+
+
+def _clock(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event | None:
+    frozen, clock_id = when(obj.get("frozen_time")), obj.get("id")
+    return ClockReady(clock_id, frozen) if frozen and isinstance(clock_id, str) else None
+
+
+def _created(event: Mapping[str, Any]) -> int:
+    created = event.get("created")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise NotASubscription("event without created")
+    return created
+
+
+# Billing events need the event's own `created` besides its object.
+EventParser = Callable[[Mapping[str, Any], Mapping[str, Any]], Event | None]
+BILLING_PARSERS: dict[str, EventParser] = {
+    **{f"customer.subscription.{change}": _subscription(SubscriptionChanged)
+       for change in ("created", "updated", "deleted", "paused", "resumed")},
+    "customer.subscription.trial_will_end": _subscription(TrialEnding),
+    **{f"invoice.{kind}": _invoice(kind) for kind in (
+        "finalized", "paid", "payment_failed", "payment_action_required", "voided",
+        "marked_uncollectible")},
+    "test_helpers.test_clock.ready": _clock,
 }
+# What the pipeline asks Stripe for when it recovers missed events (the rest would be ignored).
+EVENT_TYPES = frozenset(PARSERS) | frozenset(BILLING_PARSERS)
 
 
-def dispatch(conn: Connection, ctx: AppContext, event: dict[str, Any]) -> Outcome:
-    billing_handler = BILLING_HANDLERS.get(event.get("type", ""))
-    if billing_handler is not None:
+def parse(event: Mapping[str, Any]) -> Event | None:
+    """The typed event, or None when the shop has nothing to do with it (another type, or an
+    object without an id)."""
+    event_type = str(event.get("type", ""))
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    if not isinstance(obj, Mapping):
+        return None
+    billing = BILLING_PARSERS.get(event_type)
+    if billing is not None:
         try:
-            return billing_handler(conn, ctx, event)
-        except NotASubscription as exc:
-            return "ignored", str(exc)
-    handler = HANDLERS.get(event.get("type", ""))
-    if handler is None:
-        return "ignored", None  # stored for the record and for replay; nothing to do
-    obj = (event.get("data") or {}).get("object") or {}
+            return billing(event, obj)
+        except (NotASubscription, ValueError):
+            return None  # not a subscription or invoice Stripe would send: nothing to do
+    parser = PARSERS.get(event_type)
+    return parser(obj) if parser is not None else None
+
+
+class OrderBook(Protocol):
+    """What the handlers need from the orders, inside the processor's transaction."""
+
+    def fulfil(self, sessions: list[CheckoutSession]) -> Fulfilment: ...
+    def expire(self, session: CheckoutSession) -> bool: ...
+    def record_refund(self, charge: RefundedCharge) -> str: ...
+
+
+class Billing(Protocol):
+    """What the billing handlers need, inside the processor's transaction. Each returns a note
+    for the admin (None when there is nothing to say) and raises NotOurs for a subscription this
+    shop did not sell."""
+
+    def subscription_changed(self, sub: SubscriptionInfo, created: int) -> str | None: ...
+    def trial_ending(self, sub: SubscriptionInfo, created: int) -> str | None: ...
+    def invoice_changed(self, kind: str, invoice: InvoiceInfo, created: int) -> str | None: ...
+    def clock_ready(self, clock_id: str, frozen: datetime) -> None: ...
+
+
+def handle(event: Event | None, book: OrderBook, billing: Billing | None = None) -> Outcome:
+    if billing is not None and isinstance(
+        event, SubscriptionChanged | TrialEnding | InvoiceChanged | ClockReady
+    ):
+        return _handle_billing(event, billing)
     try:
-        return handler(conn, ctx, obj)
-    except service.UnknownOrder as exc:
+        match event:
+            case SessionCompleted(session):
+                result = book.fulfil([session])
+                if session.id in result.unknown:
+                    raise UnknownOrder(f"no order of this shop for checkout session {session.id}")
+                order_id = result.order_of.get(session.id)
+                return "processed", result.held.get(order_id) if order_id else None
+            case SessionEnded(session):
+                book.expire(session)
+                return "processed", None
+            case ChargeRefunded(charge):
+                book.record_refund(charge)
+                return "processed", None
+            case _:
+                # None, or a billing event with no billing side given: stored for the record
+                # and for replay; nothing to do.
+                return "ignored", None
+    except UnknownOrder as exc:
         # Not ours (another integration on the same account): retrying never changes that.
         return "ignored", str(exc)
+
+
+def _handle_billing(
+    event: SubscriptionChanged | TrialEnding | InvoiceChanged | ClockReady, billing: Billing
+) -> Outcome:
+    try:
+        match event:
+            case SubscriptionChanged(sub, created):
+                note = billing.subscription_changed(sub, created)
+            case TrialEnding(sub, created):
+                note = billing.trial_ending(sub, created)
+            case InvoiceChanged(kind, invoice, created):
+                note = billing.invoice_changed(kind, invoice, created)
+                if note:
+                    return "ignored", note
+            case ClockReady(clock_id, frozen):
+                billing.clock_ready(clock_id, frozen)
+                note = None
+    except NotOurs as exc:
+        return "ignored", str(exc)
+    return "processed", note

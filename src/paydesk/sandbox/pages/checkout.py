@@ -17,9 +17,9 @@ from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import CardError, StripeError
+from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import checkout_subscriptions
 from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.checkout_sessions import (
     buyer_customer,
     complete_session,

@@ -15,11 +15,11 @@ from paydesk.sandbox import invoice_pdf
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import business_now, frozen, wall_now
 from paydesk.sandbox.errors import CardError, StripeError
+from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import invoices
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.checkout import AUTH_FAILED, BUSINESS_NAME
 from paydesk.sandbox.pages.checkout import _read_card as read_card
-from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.payment_intents import confirm_intent
 from paydesk.sandbox.resources.payment_methods import card_payment_method
 from paydesk.sandbox.store import Store

@@ -14,12 +14,12 @@ from starlette.templating import Jinja2Templates
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import business_now, frozen, wall_now
 from paydesk.sandbox.errors import StripeError
+from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import renewals, subscription_updates
 from paydesk.sandbox.operations.subscriptions import current_period
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.checkout import BUSINESS_NAME
 from paydesk.sandbox.pages.checkout import _read_card as read_card
-from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.payment_methods import attach, card_payment_method
 from paydesk.sandbox.store import Store
 

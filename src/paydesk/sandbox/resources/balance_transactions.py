@@ -10,7 +10,7 @@ from __future__ import annotations
 from paydesk.sandbox import clock
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.listing import both, paginate
-from paydesk.sandbox.pages.money import ZERO_DECIMAL
+from paydesk.sandbox.money import ZERO_DECIMAL
 from paydesk.sandbox.params import check_known, get_str
 from paydesk.sandbox.resources.balance import ledger_note, ledger_release
 from paydesk.sandbox.routing import Call, api

@@ -8,17 +8,12 @@ from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.money import format_money as _money
 from paydesk.sandbox.params import apply_metadata, check_known, get_enum, get_int, get_str
 from paydesk.sandbox.resources.balance_transactions import record_refund
 from paydesk.sandbox.routing import Call, api
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-
-
-def _money(amount: int, currency: str) -> str:
-    if currency in ("jpy", "krw", "vnd", "clp", "isk", "ugx"):
-        return f"{amount} {currency.upper()}"
-    return f"${amount / 100:.2f}" if currency == "usd" else f"{amount / 100:.2f} {currency.upper()}"
 
 
 def create_refund(

@@ -18,13 +18,12 @@ from paydesk.fulfilment.access import OPEN_STATUSES, read_token
 from paydesk.fulfilment.tables import access_grants
 from paydesk.orders.tables import orders
 
-# The shop's base layout (web/templates) with this page's own template beside it.
-_TEMPLATES = (Path(__file__).parent / "templates", Path(__file__).parents[1] / "web" / "templates")
+_TEMPLATES = Path(__file__).parent / "templates"
 
 
 @cache
 def _templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=[str(path) for path in _TEMPLATES])
+    return Jinja2Templates(directory=str(_TEMPLATES))
 
 
 def _page(
