@@ -20,7 +20,7 @@ from paydesk.billing.invoicing import InvoiceLine, create_one_off_invoice
 from paydesk.billing.metrics import overview
 from paydesk.billing.tables import invoices, subscriptions
 from paydesk.checkout.schemas import EMAIL_PATTERN
-from paydesk.refunds.amounts import AmountError, parse_major
+from paydesk.core.money import AmountError, parse_major
 from paydesk.refunds.service import new_request_token
 from paydesk.web.deps import CtxDep
 from paydesk.webhooks.tables import inbox_events
