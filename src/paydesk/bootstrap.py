@@ -79,8 +79,9 @@ def shop_url(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_P
 def build_context(settings: Settings, client_url: str | None = None) -> AppContext:
     """The AppContext every part of the shop runs on. The caller disposes `ctx.engine`."""
     engine = make_engine(settings.database_url)
+    configured = settings.signing_keys
     try:
-        key = signing_key(engine, settings.paydesk_signing_key)
+        key = signing_key(engine, configured[0] if configured else None)
     except BaseException:
         engine.dispose()
         raise
@@ -88,6 +89,7 @@ def build_context(settings: Settings, client_url: str | None = None) -> AppConte
         settings=settings, engine=engine, stripe=make_stripe_client(settings), signing_key=key,
         webhook_secrets=settings.webhook_secrets, client_url=client_url or shop_url(settings),
         test_clocks=settings.paydesk_test_clocks,
+        previous_signing_keys=tuple(k.encode() for k in configured[1:]),
     )
 
 

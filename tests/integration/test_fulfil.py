@@ -102,9 +102,12 @@ def pool() -> Any:
         yield manager, workers
 
 
+# Several app processes share one database on PostgreSQL only (SQLite serves one process).
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@postgresql_only
 def test_four_processes_fulfil_once(ctx: AppContext, database_url: str, pool: Any) -> None:
-    if ctx.engine.dialect.name != "postgresql":
-        pytest.skip("several app processes share one database on PostgreSQL")
     manager, workers = pool
     order_ids = [seed_order(ctx.engine, quantity=1) for _ in range(3)]
     for order_id in order_ids:
@@ -114,11 +117,10 @@ def test_four_processes_fulfil_once(ctx: AppContext, database_url: str, pool: An
     assert stock_of(ctx.engine) == 7 and emails_queued(ctx.engine) == 3
 
 
+@postgresql_only
 def test_four_processors_share_duplicate_deliveries(
     ctx: AppContext, database_url: str, pool: Any
 ) -> None:
-    if ctx.engine.dialect.name != "postgresql":
-        pytest.skip("several app processes share one database on PostgreSQL")
     manager, workers = pool
     order_ids = [seed_order(ctx.engine, quantity=1) for _ in range(40)]
     barrier = manager.Barrier(4)

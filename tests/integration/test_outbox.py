@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +26,7 @@ from paydesk.fulfilment.service import fulfil_checkout
 from paydesk.notify.outbox import queue_email
 from paydesk.notify.tables import outbox
 from paydesk.notify.worker import drain_all, drain_once
+from tests.support import free_port
 
 
 class Inbox:
@@ -38,16 +38,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, Inbox]]:
     handler = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -108,7 +102,7 @@ def test_dedupe_key_queues_once(ctx: AppContext) -> None:
 def test_unreachable_smtp_keeps_message_pending_with_error(ctx: AppContext) -> None:
     with ctx.engine.begin() as conn:
         queue_email(conn, "email:y", "a@example.com", "s", "b")
-    assert drain_once(ctx.engine, f"smtp://127.0.0.1:{_free_port()}") == 1
+    assert drain_once(ctx.engine, f"smtp://127.0.0.1:{free_port()}") == 1
     with ctx.engine.connect() as conn:
         row = conn.execute(select(outbox)).one()
     assert row.status == "pending" and row.attempts == 1 and row.last_error
@@ -215,7 +209,7 @@ def test_a_slow_smtp_send_holds_no_transaction_or_gate(ctx: AppContext, database
     from paydesk.webhooks.inbox import inbox_row, store_events
 
     handler = HangingInbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     gate = WriteGate(ctx.engine)
     with ctx.engine.begin() as conn:
@@ -229,11 +223,14 @@ def test_a_slow_smtp_send_holds_no_transaction_or_gate(ctx: AppContext, database
         assert _statuses(ctx) == ["sending"]
 
         def ingest() -> None:
-            own_gate = WriteGate(other_process)
-            for engine, hold in ((ctx.engine, gate.hold), (other_process, own_gate.hold)):
-                evt = event("ping", {"id": "x"})
-                with hold(), engine.begin() as conn:
-                    store_events(conn, [inbox_row(evt, "{}")])
+            # Same process: through the gate the sender was given. Another process shares no
+            # gate with the sender, only the database (on SQLite, its write lock).
+            evt = event("ping", {"id": "x"})
+            with gate.hold(), ctx.engine.begin() as conn:
+                store_events(conn, [inbox_row(evt, "{}")])
+            evt = event("ping", {"id": "y"})
+            with other_process.begin() as conn:
+                store_events(conn, [inbox_row(evt, "{}")])
 
         writer = threading.Thread(target=ingest)
         writer.start()

@@ -3,7 +3,6 @@ schema, a context, seeded orders, signed Stripe events, and the pipeline served 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -27,8 +26,8 @@ from paydesk.orders.tables import order_items, orders
 from paydesk.schema import metadata
 from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
-from paydesk.webhooks.signature import sign
 from paydesk.webhooks.tables import inbox_events
+from tests.support import free_port, stripe_signature, wait_for
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"
@@ -127,7 +126,7 @@ def event(event_type: str, obj: dict[str, Any], created: int | None = None,
 def signed(evt: dict[str, Any], secret: str = SECRET,
            timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
     body = orjson.dumps(evt)
-    return body, {"Stripe-Signature": sign(body, secret, timestamp),
+    return body, {"Stripe-Signature": stripe_signature(body, secret, timestamp),
                   "Content-Type": "application/json"}
 
 
@@ -158,12 +157,6 @@ def mailbox_count(engine: Engine) -> int:
     return count(engine, mailbox)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def serve_pipeline(ctx: AppContext, create_app: Any = create_app) -> Iterator[str]:
     """The shop's own app (`create_app(ctx)`), served by uvicorn on loopback."""
@@ -173,7 +166,7 @@ def serve_pipeline(ctx: AppContext, create_app: Any = create_app) -> Iterator[st
 
 @contextmanager
 def _serve(app: Any) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -190,11 +183,7 @@ def _serve(app: Any) -> Iterator[str]:
 
 
 def wait_until(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
+    wait_for(predicate, "the condition", timeout)
 
 
 def post(base: str, body: bytes, headers: dict[str, str]) -> httpx.Response:

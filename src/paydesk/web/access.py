@@ -50,7 +50,8 @@ def _lookup(ctx: AppContext, order_id: str, product_id: str) -> tuple[str, str, 
 
 def access_endpoint(ctx: AppContext) -> Callable[[Request], Awaitable[Response]]:
     async def open_access(request: Request) -> Response:
-        ids = read_token(ctx.signing_key, request.path_params["token"])
+        ids = read_token(ctx.signing_keys, request.path_params["token"],
+                         ctx.settings.paydesk_access_link_days * 86400)
         if ids is None:
             return _page(request, "Invalid link", "This access link is not valid.", status=404)
         found = await run_in_threadpool(_lookup, ctx, *ids)
