@@ -3,6 +3,8 @@ signing key): the token names an email and when it was issued, nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 # Long enough for a dunning email to be acted on a few days later; short enough that an old
@@ -11,22 +13,27 @@ MAX_AGE_SECONDS = 3 * 24 * 3600
 _SALT = "paydesk.account"
 
 
-def _serializer(signing_key: bytes) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_key, salt=_SALT)
+def _serializer(keys: Sequence[bytes]) -> URLSafeTimedSerializer:
+    # itsdangerous signs with the last key and verifies with any: during a rotation the old
+    # keys (PAYDESK_SIGNING_KEY's later entries) still open the links they signed.
+    return URLSafeTimedSerializer(list(reversed(keys)), salt=_SALT)
 
 
 def account_token(signing_key: bytes, email: str) -> str:
-    return _serializer(signing_key).dumps({"e": email.lower()})
+    return str(_serializer([signing_key]).dumps({"e": email.lower()}))
 
 
 def account_url(client_url: str, signing_key: bytes, email: str) -> str:
     return f"{client_url}/account/{account_token(signing_key, email)}"
 
 
-def email_of(signing_key: bytes, token: str, max_age: int = MAX_AGE_SECONDS) -> str | None:
-    """The email a valid, unexpired token was made for; None for anything else."""
+def email_of(
+    signing_keys: Sequence[bytes], token: str, max_age: int = MAX_AGE_SECONDS
+) -> str | None:
+    """The email a valid, unexpired token was made for (by the current key or a previous
+    one); None for anything else."""
     try:
-        data = _serializer(signing_key).loads(token, max_age=max_age)
+        data = _serializer(signing_keys).loads(token, max_age=max_age)
     except BadSignature:  # SignatureExpired is a BadSignature
         return None
     email = data.get("e") if isinstance(data, dict) else None

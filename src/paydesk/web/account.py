@@ -63,7 +63,7 @@ def subscribe_success(request: Request, ctx: CtxDep, session_id: str = "") -> HT
 
 
 def _email(ctx: CtxDep, token: str) -> str | None:
-    return email_of(ctx.signing_key, token)
+    return email_of(ctx.signing_keys, token)
 
 
 @router.get("/account/{token}", response_class=HTMLResponse)
