@@ -1,7 +1,7 @@
 """Billing: plans in the catalog, billing customers, subscriptions (entitlements), invoices,
 idempotent admin API requests.
 
-Revision ID: 0004
+Revision ID: 0004_billing
 Revises: 0003
 Create Date: 2026-11-29 18:00:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
+revision = '0004_billing'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
