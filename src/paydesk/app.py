@@ -13,6 +13,7 @@ from typing import Protocol
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from paydesk.admin.billing import router as billing_admin_pages_router
 from paydesk.admin.mailbox import mailbox_endpoint
 from paydesk.admin.routes import router as admin_router
 from paydesk.context import AppContext
@@ -21,8 +22,12 @@ from paydesk.ops.logging import RequestIdMiddleware
 from paydesk.reconcile.service import ReconcileSchedule
 from paydesk.store.gate import WriteGate
 from paydesk.web.access import access_endpoint
+from paydesk.web.account import router as account_router
+from paydesk.web.admin_api import router as admin_api_router
+from paydesk.web.billing import router as billing_router
 from paydesk.web.catalog import router as catalog_router
 from paydesk.web.checkout import router as checkout_router
+from paydesk.web.entitlements import EntitlementsRoute
 from paydesk.web.errors import install_error_handlers
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
@@ -71,6 +76,10 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(checkout_router)
     app.include_router(pages_router)
     app.include_router(admin_router)
+    app.include_router(billing_router)
+    app.include_router(account_router)
+    app.include_router(admin_api_router)
+    app.include_router(billing_admin_pages_router)
     app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
     app.router.add_route("/admin/mailbox", mailbox_endpoint(ctx), methods=["GET"])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -86,6 +95,9 @@ def _pipeline(app: FastAPI, ctx: AppContext) -> list[Service]:
     writer = InboxWriter(ctx.engine, gate, on_commit=processor.wake)
     # Outermost, so deliveries skip the framework's layers (see webhooks/routes.py).
     app.add_middleware(WebhookRoute, writer=writer, secrets=lambda: ctx.webhook_secrets)
+    # Also raw, for the same reason: apps ask it on every request of their own users.
+    app.add_middleware(EntitlementsRoute, engine=ctx.engine,
+                       token=lambda: ctx.settings.paydesk_admin_token)
     services: list[Service] = [processor, writer]
     if ctx.settings.inline_worker:
         services.append(OutboxWorker(ctx.engine, ctx.settings.smtp_url, gate))

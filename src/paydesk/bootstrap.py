@@ -88,6 +88,7 @@ def build_context(settings: Settings, client_url: str | None = None) -> AppConte
     return AppContext(
         settings=settings, engine=engine, stripe=make_stripe_client(settings), signing_key=key,
         webhook_secrets=settings.webhook_secrets, client_url=client_url or shop_url(settings),
+        test_clocks=settings.paydesk_test_clocks,
         previous_signing_keys=tuple(k.encode() for k in configured[1:]),
     )
 
@@ -142,6 +143,9 @@ def prepare(
                 "stripe_api_base": sandbox_url,
             }
         )
+    elif settings.paydesk_test_clocks and (settings.stripe_secret_key or "").startswith("sk_live"):
+        raise StartupError("PAYDESK_TEST_CLOCKS=true needs a test-mode key (sk_test_…): "
+                           "test clocks do not exist in live mode.")
     elif not settings.webhook_secrets:
         raise StartupError(
             "STRIPE_WEBHOOK_SECRET is not set: the shop cannot verify Stripe's webhooks. "
@@ -152,7 +156,9 @@ def prepare(
         ctx = build_context(settings, client_url)
         cleanups.append(ctx.engine.dispose)
         if embedded:
-            ctx = replace(ctx, webhook_secrets=[_register_webhook(ctx.stripe, client_url)])
+            # The embedded sandbox: each new customer on a test clock of its own.
+            ctx = replace(ctx, webhook_secrets=[_register_webhook(ctx.stripe, client_url)],
+                          test_clocks=True)
         # A shop with no products yet gets the demo catalog, so a first run against any Stripe
         # can be clicked through; `paydesk catalog sync` puts a real catalog in its place.
         if embedded or settings.catalog_file or not _has_products(ctx.engine):

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from paydesk.admin.cli import retry_cli
+from paydesk.billing.clock_cli import advance_cli
 from paydesk.bootstrap import command_context, command_database, settings_or_exit
 from paydesk.bootstrap import serve as run_serve
 from paydesk.catalog.service import sync_cli
@@ -25,12 +26,25 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="paydesk: pay
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations")
 catalog_app = typer.Typer(no_args_is_help=True, help="The product catalog")
 events_app = typer.Typer(no_args_is_help=True, help="The webhook inbox")
+clock_app = typer.Typer(no_args_is_help=True, help="Sandbox time (test clocks)")
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(events_app, name="events")
 # `paydesk sandbox` runs it; `paydesk sandbox keys SK` prints an account's key pair.
 sandbox_app = typer.Typer(help="The offline, stateful Stripe-compatible sandbox")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(clock_app, name="clock")
+
+
+@clock_app.command("advance")
+def clock_advance(
+    days: Annotated[int, typer.Option(help="How many days to move forward")],
+    email: Annotated[str | None, typer.Option(help="Only this customer's clock")] = None,
+    url: Annotated[str | None, typer.Option(help="The running shop (default CLIENT_URL)")] = None,
+) -> None:
+    """Move the shop's customers' test clocks forward (sandbox mode): renewals, failed
+    payments, dunning and suspension happen as they would over those days."""
+    advance_cli(days, email, url)
 
 
 @sandbox_app.callback(invoke_without_command=True)
@@ -143,10 +157,13 @@ def worker() -> None:
 @app.command()
 def reconcile(
     since: Annotated[str, typer.Option(help="How far back to look, e.g. 3d, 12h")] = "3d",
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only report local subscriptions and orders that differ from Stripe")
+    ] = False,
 ) -> None:
     """Find events the inbox lacks (events.list) and run them through the pipeline."""
     with command_context() as ctx:
-        reconcile_cli(ctx, since=since)
+        reconcile_cli(ctx, since=since, check=check)
 
 
 @app.command()

@@ -18,6 +18,8 @@ class AppContext:
     signing_key: bytes  # signs access links (itsdangerous)
     webhook_secrets: list[str]  # verified in order; several during a rotation
     client_url: str  # public base URL of the shop, no trailing slash
+    # Sandbox mode: each new Stripe customer gets a test clock of its own (`paydesk clock`).
+    test_clocks: bool = False
     # Keys that signed before a rotation: links they signed still open until they are dropped.
     previous_signing_keys: tuple[bytes, ...] = ()
 

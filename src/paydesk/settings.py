@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Per client address: this many checkouts at once, then this many a minute (0 turns it off).
     checkout_rate_burst: int = Field(default=10, ge=0)
     checkout_rate_per_minute: float = Field(default=10, ge=0)
+    # How long a subscription that is `past_due` keeps its access (days from the failed payment).
+    paydesk_grace_days: int = Field(default=7, ge=0, le=365)
+    # Put each new Stripe customer on a test clock of its own (always so with the embedded
+    # sandbox; test-mode keys only).
+    paydesk_test_clocks: bool = False
 
     @field_validator("stripe_secret_key")
     @classmethod

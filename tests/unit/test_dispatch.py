@@ -13,6 +13,7 @@ from paydesk.orders.payments import CheckoutSession, MalformedObject, RefundedCh
 from paydesk.webhooks.dispatch import (
     BATCHABLE_TYPES,
     EVENT_TYPES,
+    PARSERS,
     ChargeRefunded,
     SessionCompleted,
     SessionEnded,
@@ -107,7 +108,7 @@ def test_every_handled_type_parses_to_its_event() -> None:
     charge = {"id": "ch_1", "payment_intent": "pi_1", "metadata": {"order_id": "ord_1"},
               "amount_refunded": 500}
     kinds = {t: type(parse(_event(t, charge if t.startswith("charge.") else SESSION)))
-             for t in EVENT_TYPES}
+             for t in EVENT_TYPES if t in PARSERS}
     assert kinds == {
         "checkout.session.completed": SessionCompleted,
         "checkout.session.async_payment_succeeded": SessionCompleted,

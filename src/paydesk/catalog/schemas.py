@@ -14,4 +14,8 @@ class ProductOut(BaseModel):
     unit_amount: int
     currency: str
     stock: int | None  # None = unlimited
-    type: Literal["physical", "digital"]
+    type: Literal["physical", "digital", "recurring"]
+    # Plans only (type "recurring"); null for one-time products.
+    interval: Literal["day", "week", "month", "year"] | None = None
+    interval_count: int | None = None
+    trial_days: int | None = None

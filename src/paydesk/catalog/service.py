@@ -33,8 +33,8 @@ def load_catalog(conn: Connection, catalog: CatalogFile) -> None:
             )
             continue
         values: dict[str, Any] = {**_columns(spec), "active": True, "updated_at": now}
-        # A Stripe price is immutable: a new amount or currency needs a new price.
-        if (row["unit_amount"], row["currency"]) != (spec.unit_amount, spec.currency):
+        # A Stripe price is immutable: a new amount, currency or billing period needs a new one.
+        if _price_terms(row) != _price_terms(spec.model_dump()):
             values["stripe_price_id"] = None
         conn.execute(update(products).where(products.c.id == spec.id).values(**values))
     wanted = {p.id for p in catalog.products}
@@ -52,8 +52,16 @@ def _columns(spec: ProductSpec) -> dict[str, Any]:
         "currency": spec.currency,
         "type": spec.type,
         "resource": spec.resource,
+        "interval": spec.interval,
+        "interval_count": (spec.interval_count or 1) if spec.is_plan else None,
+        "trial_days": spec.trial_days,
         "active": True,
     }
+
+
+def _price_terms(row: Any) -> tuple[object, ...]:
+    count = (row["interval_count"] or 1) if row["interval"] else None
+    return row["unit_amount"], row["currency"], row["interval"], count
 
 
 def list_products(conn: Connection) -> list[RowMapping]:
@@ -115,14 +123,33 @@ def _ensure_price(client: StripeClient, row: RowMapping, product_id: str) -> str
         and found.unit_amount == row["unit_amount"]
         and found.currency == row["currency"]
         and found.product == product_id
+        and _recurring_of(found) == _recurring_wanted(row)
     ):
         return str(found.id)
+    params: dict[str, Any] = {
+        "product": product_id, "unit_amount": row["unit_amount"], "currency": row["currency"],
+    }
     key = f"catalog:price:{product_id}:{row['currency']}:{row['unit_amount']}"
-    created = client.v1.prices.create(
-        {"product": product_id, "unit_amount": row["unit_amount"], "currency": row["currency"]},
-        {"idempotency_key": key},
-    )
+    recurring = _recurring_wanted(row)
+    if recurring is not None:
+        # A plan's price bills every interval; its free trial is set per subscription.
+        params["recurring"] = {"interval": recurring[0], "interval_count": recurring[1]}
+        key += f":{recurring[0]}:{recurring[1]}"
+    created = client.v1.prices.create(params, {"idempotency_key": key})  # type: ignore[arg-type]
     return str(created.id)
+
+
+def _recurring_wanted(row: RowMapping) -> tuple[str, int] | None:
+    if not row["interval"]:
+        return None
+    return str(row["interval"]), int(row["interval_count"] or 1)
+
+
+def _recurring_of(price: Any) -> tuple[str, int] | None:
+    recurring = getattr(price, "recurring", None)
+    if not recurring:
+        return None
+    return str(recurring.interval), int(recurring.interval_count or 1)
 
 
 def sync_cli(ctx: AppContext, file: str | None) -> None:

@@ -11,8 +11,12 @@ products = Table(
     Column("unit_amount", Integer, nullable=False),  # minor units
     Column("currency", String(3), nullable=False),
     Column("stock", Integer, nullable=True),  # NULL = unlimited; else units still available
-    Column("type", String(16), nullable=False, default="physical"),  # physical | digital
+    # physical | digital | recurring (a plan: billed every interval_count intervals)
+    Column("type", String(16), nullable=False, default="physical"),
     Column("resource", Text, nullable=True),  # what access grants for a digital product
+    Column("interval", String(8), nullable=True),  # plans: day | week | month | year
+    Column("interval_count", Integer, nullable=True),
+    Column("trial_days", Integer, nullable=True),
     Column("stripe_product_id", String(64), nullable=True),
     Column("stripe_price_id", String(64), nullable=True),
     Column("active", Boolean, nullable=False, default=True),

@@ -119,6 +119,9 @@ def _place_order(
     for product_id in cart:
         if product_id not in rows:
             raise UnknownProduct(product_id)
+        if rows[product_id]["type"] == "recurring":
+            raise InvalidCart(f"{product_id!r} is a subscription plan: subscribe to it with "
+                              "POST /api/subscribe {\"plan_id\", \"email\"}")
     currencies = {r["currency"] for r in rows.values()}
     if len(currencies) > 1:
         raise InvalidCart(f"one order takes one currency; this cart mixes {sorted(currencies)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from paydesk.catalog.schemas import ProductOut
@@ -11,7 +13,17 @@ from paydesk.web.deps import CtxDep
 router = APIRouter(prefix="/api", tags=["catalog"])
 
 
-@router.get("/products")
+PLAN_FIELDS = ("interval", "interval_count", "trial_days")
+
+
+# Plan fields are only set on plans, so one-time products answer exactly as before.
+@router.get("/products", response_model_exclude_unset=True)
 def get_products(ctx: CtxDep) -> list[ProductOut]:
     with ctx.engine.connect() as conn:
-        return [ProductOut.model_validate(dict(row)) for row in list_products(conn)]
+        return [ProductOut.model_validate(_fields(dict(row))) for row in list_products(conn)]
+
+
+def _fields(row: dict[str, Any]) -> dict[str, Any]:
+    if row["type"] == "recurring":
+        return row | {"interval_count": row["interval_count"] or 1}
+    return {key: value for key, value in row.items() if key not in PLAN_FIELDS}

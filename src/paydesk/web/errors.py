@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from paydesk.billing.errors import BillingError
 from paydesk.checkout.errors import CheckoutError, OutOfStock, UnknownProduct
 from paydesk.web.ratelimit import RateLimited
 
@@ -16,6 +17,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CheckoutError, _checkout_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]
+    app.add_exception_handler(BillingError, _billing_error)  # type: ignore[arg-type]
+
+
+async def _billing_error(_request: Request, exc: BillingError) -> JSONResponse:
+    return JSONResponse({"detail": exc.message, "message": exc.message},
+                        status_code=exc.status_code)
 
 
 async def _checkout_error(_request: Request, exc: CheckoutError) -> JSONResponse:

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from paydesk.billing.model import billing_terms
 from paydesk.catalog.service import list_products
 from paydesk.checkout.limits import MAX_QUANTITY
 from paydesk.checkout.orders import get_order
@@ -53,9 +54,16 @@ def storefront(request: Request, ctx: CtxDep) -> HTMLResponse:
                                  "type")}
         | {"price": format_money(r["unit_amount"], r["currency"]),
            "decimals": decimals(r["currency"])}
-        for r in rows
+        for r in rows if r["type"] != "recurring"
     ]
-    return _render(request, "storefront.html", products=items, max_quantity=MAX_QUANTITY)
+    plans = [
+        {"id": r["id"], "name": r["name"], "description": r["description"],
+         "terms": billing_terms(format_money(r["unit_amount"], r["currency"]), r["interval"],
+                                r["interval_count"], r["trial_days"])}
+        for r in rows if r["type"] == "recurring"
+    ]
+    return _render(request, "storefront.html", products=items, plans=plans,
+                   max_quantity=MAX_QUANTITY)
 
 
 @router.get("/payment/success", response_class=HTMLResponse)

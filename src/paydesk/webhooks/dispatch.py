@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from paydesk.billing.errors import NotOurs
+from paydesk.billing.parse import (
+    InvoiceInfo,
+    NotASubscription,
+    SubscriptionInfo,
+    parse_invoice,
+    parse_subscription,
+    when,
+)
 from paydesk.fulfilment.service import Fulfilment
 from paydesk.orders.lookup import UnknownOrder
 from paydesk.orders.payments import CheckoutSession, RefundedCharge
@@ -39,7 +49,39 @@ class ChargeRefunded:
     charge: RefundedCharge
 
 
-Event = SessionCompleted | SessionEnded | ChargeRefunded
+@dataclass(frozen=True)
+class SubscriptionChanged:
+    """Created, updated, paused, resumed or deleted: the entitlement follows (never back)."""
+
+    subscription: SubscriptionInfo
+    created: int  # the event's: orders what the record holds
+
+
+@dataclass(frozen=True)
+class TrialEnding:
+    subscription: SubscriptionInfo
+    created: int
+
+
+@dataclass(frozen=True)
+class InvoiceChanged:
+    kind: str  # finalized | paid | payment_failed | payment_action_required | voided | …
+    invoice: InvoiceInfo
+    created: int
+
+
+@dataclass(frozen=True)
+class ClockReady:
+    """A test clock finished advancing: its subscriptions' world is at `frozen`."""
+
+    clock_id: str
+    frozen: datetime
+
+
+Event = (
+    SessionCompleted | SessionEnded | ChargeRefunded | SubscriptionChanged | TrialEnding
+    | InvoiceChanged | ClockReady
+)
 
 
 Parser = Callable[[Mapping[str, Any]], Event | None]
@@ -67,19 +109,65 @@ PARSERS: dict[str, Parser] = {
     "checkout.session.expired": _session(SessionEnded),
     "charge.refunded": _refunded,
 }
+
+
+def _subscription(kind: Callable[[SubscriptionInfo, int], Event]) -> EventParser:
+    def parse(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event:
+        return kind(parse_subscription(dict(obj)), _created(event))
+
+    return parse
+
+
+def _invoice(kind: str) -> EventParser:
+    def parse(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event:
+        return InvoiceChanged(kind, parse_invoice(dict(obj)), _created(event))
+
+    return parse
+
+
+def _clock(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event | None:
+    frozen, clock_id = when(obj.get("frozen_time")), obj.get("id")
+    return ClockReady(clock_id, frozen) if frozen and isinstance(clock_id, str) else None
+
+
+def _created(event: Mapping[str, Any]) -> int:
+    created = event.get("created")
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise NotASubscription("event without created")
+    return created
+
+
+# Billing events need the event's own `created` besides its object.
+EventParser = Callable[[Mapping[str, Any], Mapping[str, Any]], Event | None]
+BILLING_PARSERS: dict[str, EventParser] = {
+    **{f"customer.subscription.{change}": _subscription(SubscriptionChanged)
+       for change in ("created", "updated", "deleted", "paused", "resumed")},
+    "customer.subscription.trial_will_end": _subscription(TrialEnding),
+    **{f"invoice.{kind}": _invoice(kind) for kind in (
+        "finalized", "paid", "payment_failed", "payment_action_required", "voided",
+        "marked_uncollectible")},
+    "test_helpers.test_clock.ready": _clock,
+}
 # What the pipeline asks Stripe for when it recovers missed events (the rest would be ignored).
-EVENT_TYPES = frozenset(PARSERS)
+EVENT_TYPES = frozenset(PARSERS) | frozenset(BILLING_PARSERS)
 
 
 def parse(event: Mapping[str, Any]) -> Event | None:
     """The typed event, or None when the shop has nothing to do with it (another type, or an
     object without an id)."""
-    parser = PARSERS.get(str(event.get("type", "")))
-    if parser is None:
-        return None
+    event_type = str(event.get("type", ""))
     data = event.get("data")
     obj = data.get("object") if isinstance(data, Mapping) else None
-    return parser(obj) if isinstance(obj, Mapping) else None
+    if not isinstance(obj, Mapping):
+        return None
+    billing = BILLING_PARSERS.get(event_type)
+    if billing is not None:
+        try:
+            return billing(event, obj)
+        except (NotASubscription, ValueError):
+            return None  # not a subscription or invoice Stripe would send: nothing to do
+    parser = PARSERS.get(event_type)
+    return parser(obj) if parser is not None else None
 
 
 class OrderBook(Protocol):
@@ -90,7 +178,22 @@ class OrderBook(Protocol):
     def record_refund(self, charge: RefundedCharge) -> str: ...
 
 
-def handle(event: Event | None, book: OrderBook) -> Outcome:
+class Billing(Protocol):
+    """What the billing handlers need, inside the processor's transaction. Each returns a note
+    for the admin (None when there is nothing to say) and raises NotOurs for a subscription this
+    shop did not sell."""
+
+    def subscription_changed(self, sub: SubscriptionInfo, created: int) -> str | None: ...
+    def trial_ending(self, sub: SubscriptionInfo, created: int) -> str | None: ...
+    def invoice_changed(self, kind: str, invoice: InvoiceInfo, created: int) -> str | None: ...
+    def clock_ready(self, clock_id: str, frozen: datetime) -> None: ...
+
+
+def handle(event: Event | None, book: OrderBook, billing: Billing | None = None) -> Outcome:
+    if billing is not None and isinstance(
+        event, SubscriptionChanged | TrialEnding | InvoiceChanged | ClockReady
+    ):
+        return _handle_billing(event, billing)
     try:
         match event:
             case SessionCompleted(session):
@@ -105,8 +208,31 @@ def handle(event: Event | None, book: OrderBook) -> Outcome:
             case ChargeRefunded(charge):
                 book.record_refund(charge)
                 return "processed", None
-            case None:
-                return "ignored", None  # stored for the record and for replay; nothing to do
+            case _:
+                # None, or a billing event with no billing side given: stored for the record
+                # and for replay; nothing to do.
+                return "ignored", None
     except UnknownOrder as exc:
         # Not ours (another integration on the same account): retrying never changes that.
         return "ignored", str(exc)
+
+
+def _handle_billing(
+    event: SubscriptionChanged | TrialEnding | InvoiceChanged | ClockReady, billing: Billing
+) -> Outcome:
+    try:
+        match event:
+            case SubscriptionChanged(sub, created):
+                note = billing.subscription_changed(sub, created)
+            case TrialEnding(sub, created):
+                note = billing.trial_ending(sub, created)
+            case InvoiceChanged(kind, invoice, created):
+                note = billing.invoice_changed(kind, invoice, created)
+                if note:
+                    return "ignored", note
+            case ClockReady(clock_id, frozen):
+                billing.clock_ready(clock_id, frozen)
+                note = None
+    except NotOurs as exc:
+        return "ignored", str(exc)
+    return "processed", note

@@ -19,6 +19,7 @@ import orjson
 import structlog
 from sqlalchemy import Connection, select, update
 
+from paydesk.billing.handlers import SqlBilling
 from paydesk.context import AppContext
 from paydesk.fulfilment.service import fulfil_sessions
 from paydesk.ops.metrics import metrics
@@ -153,7 +154,8 @@ def _process_one(conn: Connection, ctx: AppContext, row: Any, now: datetime) -> 
     attempts = row.attempts + 1
     try:
         with conn.begin_nested():
-            outcome, note = handle(parse(orjson.loads(row.payload)), SqlOrderBook(conn, ctx))
+            outcome, note = handle(parse(orjson.loads(row.payload)), SqlOrderBook(conn, ctx),
+                                   SqlBilling(conn, ctx))
             _record(conn, row, outcome, note, now)
     except Exception as exc:
         error = "".join(traceback.format_exception(exc))

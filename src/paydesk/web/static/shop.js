@@ -59,6 +59,28 @@
     });
   });
 
+  // Plans are bought one at a time, straight to Stripe's subscription checkout.
+  document.querySelectorAll(".plan").forEach((card) => {
+    const button = card.querySelector(".subscribe"), error = card.querySelector(".plan-error");
+    button.addEventListener("click", async () => {
+      const email = card.querySelector(".plan-email").value.trim();
+      error.hidden = true;
+      if (!email) { error.textContent = "Enter your email to subscribe."; error.hidden = false; return; }
+      button.disabled = true; button.textContent = "Opening checkout…";
+      try {
+        const res = await fetch("/api/subscribe", { method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ plan_id: card.dataset.planId, email }) });
+        const data = await res.json();
+        if (res.ok && data.url) { window.location.assign(data.url); return; }
+        error.textContent = data.detail || data.error || "Could not start the subscription.";
+      } catch (e) {
+        error.textContent = "Could not reach the shop; try again.";
+      }
+      error.hidden = false; button.disabled = false; button.textContent = "Subscribe";
+    });
+  });
+
   $("cart-lines").addEventListener("click", (ev) => {
     const btn = ev.target.closest("button"); if (!btn) return;
     const id = btn.closest(".line").dataset.productId;

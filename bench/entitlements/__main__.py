@@ -1,0 +1,3 @@
+from bench.entitlements.run import main
+
+main()

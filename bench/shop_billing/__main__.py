@@ -1,0 +1,3 @@
+from bench.shop_billing.run import main
+
+main()

@@ -1,0 +1,48 @@
+"""The billing API's requests and responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# The checkout's rule, restated: billing and checkout are independent of each other.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=EMAIL_PATTERN)
+]
+PlanId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class SubscribeIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    plan_id: PlanId
+    email: Email
+    quantity: Annotated[int, Field(strict=True, ge=1, le=100)] = 1
+    flow: Literal["checkout", "elements"] = "checkout"
+
+
+class SubscribeOut(BaseModel):
+    url: str
+
+
+class SubscribeElementsOut(BaseModel):
+    subscription_id: str
+    client_secret: str
+    publishable_key: str
+
+
+class AccountLinkIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: Email
+
+
+class EntitlementOut(BaseModel):
+    email: str
+    access: bool
+    plan_id: str | None
+    status: str
+    current_period_end: str | None  # ISO 8601 UTC
+    grace_until: str | None
