@@ -68,6 +68,9 @@ class Account:
         # Who caused the changes being made now; stamped on events as `request`.
         self.request_id: str | None = None
         self.idempotency_key: str | None = None
+        # How this account's clients last reached the sandbox: hosted URLs made later, by a
+        # timer with no request to ask (a renewal's invoice page), point there.
+        self.base_url: str | None = None
 
     # -- objects -----------------------------------------------------------------------------
 

@@ -167,6 +167,7 @@ class ApiApp:
             wall_now(),
         )
         account.request_id, account.idempotency_key = request_id, key
+        account.base_url = call.base_url
         try:
             result = handler(call)
             return 200, orjson.dumps(expand(account, result, paths)), True

@@ -128,6 +128,7 @@ def run(
     chaos: Chaos | None = None,
 ) -> None:
     store = Store(db_path)
+    store.base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     configure(store, dunning or Dunning())
     app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos), freeze_gc=True)
     print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
@@ -195,4 +196,5 @@ def start_in_thread(
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the sandbox did not start")
         time.sleep(0.01)
-    return SandboxHandle(f"http://{host}:{bound_port}", app, server, thread)
+    app.store.base_url = f"http://{host}:{bound_port}"
+    return SandboxHandle(app.store.base_url, app, server, thread)

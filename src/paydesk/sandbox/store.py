@@ -70,6 +70,8 @@ class PersistError(Exception):
 class Store:
     def __init__(self, db_path: str | None = None) -> None:
         self.accounts: dict[str, Account] = {}
+        # Where the server listens: the base of hosted URLs until an account's own request says.
+        self.base_url = "http://127.0.0.1:12111"
         self.index: dict[str, Account] = {}  # object id -> owning account (hosted pages)
         self._seq = 0
         self._dirty: dict[str, tuple[Account, Obj]] = {}

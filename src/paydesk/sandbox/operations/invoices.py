@@ -26,18 +26,17 @@ PAID: list[InvoiceHook] = []
 FAILED: list[InvoiceHook] = []
 PROCESSING: list[InvoiceHook] = []  # a bank debit is on its way: the invoice stays open
 
-_BASE_URLS: weakref.WeakKeyDictionary[Account, str] = weakref.WeakKeyDictionary()
 # pi id -> invoice id, per account; rebuilt from invoice_payment objects after a restart.
 _BY_INTENT: weakref.WeakKeyDictionary[Account, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def remember_base(account: Account, url: str) -> None:
     """Hosted invoice URLs are made by timers too, which have no request to ask."""
-    _BASE_URLS[account] = url
+    account.base_url = url
 
 
 def base_url(account: Account) -> str:
-    return _BASE_URLS.get(account, "http://127.0.0.1:12111")
+    return account.base_url or account.store.base_url
 
 
 def _intent_index(account: Account) -> dict[str, str]:

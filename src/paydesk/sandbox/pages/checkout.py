@@ -121,7 +121,7 @@ class CheckoutPage:
         problems, card = _read_method(session, form, kept)
         if problems:
             return self._page(request, account, session, problems, kept, status=400)
-        base_url = str(request.base_url).rstrip("/")
+        base_url = account.base_url = str(request.base_url).rstrip("/")
         try:
             now = wall_now()
             pm = _new_method(account, form, kept, card, now)
@@ -162,7 +162,7 @@ class CheckoutPage:
         if card is None:
             return self._page(request, account, session, problems, kept, status=400)
         number, exp_month, exp_year, cvc = card
-        base_url = str(request.base_url).rstrip("/")
+        base_url = account.base_url = str(request.base_url).rstrip("/")
         try:
             customer = buyer_customer(
                 account, session, kept["email"], kept["cardholder_name"], now=wall_now()
