@@ -1,0 +1,202 @@
+"""Stripe.js offline: pages written for Stripe.js, served from a merchant origin with their
+script src pointing at the sandbox's `/v3/`, driven in Chromium as a buyer would."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stripe
+
+from tests.sandbox.stripejs_merchant import run_merchant
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright (python) is not installed"
+)
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
+
+CARD_FRAME = "iframe[name^='__privateStripeFrame']"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    p = context.new_page()
+    p.set_default_timeout(15_000)
+    try:
+        yield p
+    finally:
+        context.close()
+
+
+def _fill_card(page: Any, number: str, postal: str = "42424") -> None:
+    frame = page.frame_locator(f"#card-element {CARD_FRAME}")
+    frame.locator("[name=cardnumber]").fill(number)
+    frame.locator("[name=exp-date]").fill("12/34")
+    frame.locator("[name=cvc]").fill("123")
+    frame.locator("[name=postal]").fill(postal)
+
+
+def test_the_seeds_confirm_card_payment_pays_with_4242(
+    page: Any, sandbox_url: str, stripe_key: str, stripe_client: stripe.StripeClient
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/card.html")
+        _fill_card(page, "4242424242424242")
+        errors = page.locator("#card-errors")
+        assert errors.get_attribute("data-brand") == "visa"
+        assert errors.get_attribute("data-complete") == "true"
+        page.get_by_role("button", name="Pay").click()
+        result = page.locator("#result")
+        result.filter(has_text="paid").wait_for()
+        assert result.inner_text().endswith("succeeded")
+        pi = stripe_client.v1.payment_intents.retrieve(merchant.intents[0])
+        assert pi.status == "succeeded"
+        assert pi.metadata["order_id"] == "42"
+        charge = stripe_client.v1.charges.retrieve(str(pi.latest_charge))
+        assert charge.billing_details.name == "John Doe"
+        assert charge.billing_details.address.postal_code == "42424"
+        assert page.locator("#events").inner_text().startswith("ready focus")
+
+
+def test_the_merchant_page_never_sees_the_card_number(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/card.html")
+        _fill_card(page, "4242424242424242")
+        outer = page.evaluate("document.documentElement.outerHTML")
+        assert "4242 4242" not in outer and "4242424242424242" not in outer
+        assert page.frames[1].evaluate("location.origin") == sandbox_url
+        assert page.frames[1].evaluate("location.origin") != page.evaluate("location.origin")
+
+
+def test_a_frame_told_a_false_parent_origin_refuses_to_work(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/card.html")
+        config = (
+            '{"frameId":"x","group":"g","type":"card","key":"pk_test_x",'
+            '"origin":"http://evil.example","options":{}}'
+        )
+        page.evaluate(
+            "([src]) => { const f = document.createElement('iframe'); f.id = 'forged';"
+            " f.src = src; document.body.appendChild(f); }",
+            [sandbox_url + "/v3/elements-inner.html#" + config],
+        )
+        forged = page.frame_locator("#forged")
+        forged.locator("form").filter(has_text="only works inside it").wait_for()
+        assert forged.locator("input").count() == 0
+
+
+def test_a_declined_card_resolves_with_stripes_error(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/card.html")
+        _fill_card(page, "4000000000000002")
+        page.get_by_role("button", name="Pay").click()
+        result = page.locator("#result")
+        result.filter(has_text="error").wait_for()
+        assert result.inner_text() == (
+            "error card_error card_declined generic_decline: Your card was declined."
+        )
+
+
+def test_validation_messages_are_stripes(page: Any, sandbox_url: str, stripe_key: str) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/card.html")
+        frame = page.frame_locator(f"#card-element {CARD_FRAME}")
+        frame.locator("[name=cardnumber]").fill("4242424242424241")
+        errors = page.locator("#card-errors")
+        errors.filter(has_text="Your card number is invalid.").wait_for()
+        frame.locator("[name=cardnumber]").fill("4242 4242 4242 4242")
+        assert frame.locator("[name=cardnumber]").input_value() == "4242 4242 4242 4242"
+        frame.locator("[name=exp-date]").fill("1210")
+        errors.filter(has_text="Your card's expiration year is in the past.").wait_for()
+        frame.locator("[name=exp-date]").fill("12/34")
+        assert frame.locator("[name=exp-date]").input_value() == "12 / 34"
+        page.get_by_role("button", name="Pay").click()
+        page.locator("#result").filter(has_text="error validation_error incomplete_cvc").wait_for()
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("Complete authentication", "paid"),
+        (
+            "Fail authentication",
+            "error invalid_request_error payment_intent_authentication_failure",
+        ),
+    ],
+)
+def test_3ds_opens_the_challenge_in_a_modal(
+    page: Any, sandbox_url: str, stripe_key: str, action: str, expected: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/card.html")
+        _fill_card(page, "4000002500003155")
+        page.get_by_role("button", name="Pay").click()
+        challenge = page.frame_locator("[data-paydesk-3ds] iframe")
+        challenge.get_by_role("button", name=action).click()
+        page.locator("#result").filter(has_text=expected).wait_for()
+        assert page.locator("[data-paydesk-3ds]").count() == 0
+
+
+def test_payment_element_confirm_payment_returns_to_the_return_url(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/payment.html")
+        frame = page.frame_locator(f"#payment-element {CARD_FRAME}")
+        frame.locator("#Field-numberInput").fill("4242424242424242")
+        frame.locator("#Field-expiryInput").fill("12 / 34")
+        frame.locator("#Field-cvcInput").fill("123")
+        frame.locator("#Field-countryInput").select_option("US")
+        frame.locator("#Field-postalCodeInput").fill("94103")
+        page.get_by_role("button", name="Pay now").click()
+        page.wait_for_url(re.compile(re.escape(merchant.url) + r"/complete\.html\?"))
+        assert "redirect_status=succeeded" in page.url
+        assert "payment_intent=" + merchant.intents[0] in page.url
+        page.locator("#status").filter(has_text="same succeeded").wait_for()
+        assert page.locator("#redirect-status").inner_text() == "succeeded"
+
+
+def test_payment_element_shows_a_decline_without_leaving(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/payment.html")
+        frame = page.frame_locator(f"#payment-element {CARD_FRAME}")
+        frame.locator("#Field-numberInput").fill("4000000000009995")
+        frame.locator("#Field-expiryInput").fill("12 / 34")
+        frame.locator("#Field-cvcInput").fill("123")
+        frame.locator("#Field-postalCodeInput").fill("94103")
+        page.get_by_role("button", name="Pay now").click()
+        page.locator("#error-message").filter(has_text="insufficient funds").wait_for()
+        assert page.url == merchant.url + "/payment.html"
