@@ -15,6 +15,7 @@ from paydesk.catalog.routes import router as catalog_router
 from paydesk.checkout.routes import router as checkout_router
 from paydesk.context import AppContext
 from paydesk.ops.logging import RequestIdMiddleware
+from paydesk.payments.routes import router as payments_router
 from paydesk.web.errors import install_error_handlers
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
@@ -58,6 +59,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(checkout_router)
+    app.include_router(payments_router)
     app.include_router(pages_router)
     app.include_router(admin_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

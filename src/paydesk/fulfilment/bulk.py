@@ -56,6 +56,11 @@ def _customer_email(session: dict[str, Any]) -> str | None:
     return email if isinstance(email, str) and email else None
 
 
+def _session_id(paid: dict[str, Any]) -> str | None:
+    # A PaymentIntent paid on the shop's own page (payments.service.as_payment) has no session.
+    return paid["id"] if paid.get("object", "checkout.session") == "checkout.session" else None
+
+
 def mismatch(session: dict[str, Any], amount_total: int, currency: str) -> str | None:
     """Why the session's payment does not pay for this order, or None when it does. A session
     without an amount (none is sent for setup-mode sessions) is not checked."""
@@ -115,7 +120,7 @@ def fulfil_sessions(
             ),
             [
                 {"oid": o, "pi": id_of(by_order[o].get("payment_intent")),
-                 "cs": by_order[o]["id"], "em": _customer_email(by_order[o])}
+                 "cs": _session_id(by_order[o]), "em": _customer_email(by_order[o])}
                 for o in won
             ],
         )

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from paydesk.context import AppContext
 from paydesk.fulfilment import service
+from paydesk.payments import service as payments
 
 Outcome = tuple[str, str | None]
 Handler = Callable[[Connection, AppContext, dict[str, Any]], Outcome]
@@ -35,12 +36,30 @@ def _refunded(conn: Connection, ctx: AppContext, charge: dict[str, Any]) -> Outc
     return "processed", None
 
 
+def _intent_succeeded(conn: Connection, ctx: AppContext, pi: dict[str, Any]) -> Outcome:
+    try:
+        result = payments.fulfil_intent(conn, ctx, pi, via="webhook")
+    except service.UnknownOrder:
+        return "ignored", None  # Checkout's own PaymentIntents: their session pays the order
+    order_id = result.order_of.get(str(pi.get("id")))
+    return "processed", result.held.get(order_id) if order_id else None
+
+
+def _intent_failed(conn: Connection, ctx: AppContext, pi: dict[str, Any]) -> Outcome:
+    try:
+        return "processed", payments.payment_failed(conn, pi)
+    except service.UnknownOrder:
+        return "ignored", None
+
+
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": _completed,
     "checkout.session.async_payment_succeeded": _completed,
     "checkout.session.async_payment_failed": _expired,
     "checkout.session.expired": _expired,
     "charge.refunded": _refunded,
+    "payment_intent.succeeded": _intent_succeeded,
+    "payment_intent.payment_failed": _intent_failed,
 }
 
 
