@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from stripe import StripeClient
 
 from paydesk.context import AppContext
+from paydesk.sandbox.keys import publishable_key
 from paydesk.settings import Settings, load_settings
 from paydesk.store.engine import make_engine
 from paydesk.store.kv import kv
@@ -75,8 +76,14 @@ def prepare(
         handle = start_in_thread(host="127.0.0.1", port=sandbox_port, db_path=None)
         cleanups.append(handle.stop)
         sandbox_url = handle.url
+        key = demo_key()
         settings = settings.model_copy(
-            update={"stripe_secret_key": demo_key(), "stripe_api_base": sandbox_url}
+            update={
+                "stripe_secret_key": key,
+                # The sandbox account's own: Stripe.js on the shop's pages reaches this account.
+                "stripe_publishable_key": publishable_key(key),
+                "stripe_api_base": sandbox_url,
+            }
         )
     elif not settings.webhook_secrets:
         raise StartupError(

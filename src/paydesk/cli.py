@@ -13,10 +13,14 @@ events_app = typer.Typer(no_args_is_help=True, help="The webhook inbox")
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(events_app, name="events")
+# `paydesk sandbox` runs it; `paydesk sandbox keys SK` prints an account's key pair.
+sandbox_app = typer.Typer(help="The offline, stateful Stripe-compatible sandbox")
+app.add_typer(sandbox_app, name="sandbox")
 
 
-@app.command()
+@sandbox_app.callback(invoke_without_command=True)
 def sandbox(
+    ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port to listen on")] = 12111,
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     db: Annotated[str | None, typer.Option(help="SQLite file that keeps state")] = None,
@@ -25,9 +29,22 @@ def sandbox(
     ] = None,
 ) -> None:
     """Run the offline, stateful Stripe-compatible sandbox."""
+    if ctx.invoked_subcommand is not None:
+        return
     from paydesk.sandbox.server import run
 
     run(host=host, port=port, db_path=db, retry_delays=webhook_retry_delays)
+
+
+@sandbox_app.command()
+def keys(secret_key: Annotated[str, typer.Argument(help="The account's sk_test_… key")]) -> None:
+    """Print the sandbox account's secret and publishable keys."""
+    from paydesk.sandbox.keys import publishable_key
+
+    if not secret_key.startswith("sk_test_"):
+        raise typer.BadParameter("a sandbox secret key starts with sk_test_", param_hint="SK")
+    print(f"secret key:      {secret_key}")
+    print(f"publishable key: {publishable_key(secret_key)}")
 
 
 @app.command()

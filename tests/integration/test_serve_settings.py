@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from paydesk.bootstrap import StartupError, prepare
+from paydesk.sandbox.keys import publishable_key
 from paydesk.settings import load_settings
 from tests.e2e.live import run_shop
 from tests.integration.test_serve_cli import PAYDESK, _env, _free_port
@@ -29,6 +30,33 @@ def test_the_embedded_sandbox_key_is_random_per_start(sqlite_url: str) -> None:
     assert all(k.startswith("sk_test_paydesk_") and len(k) >= 40 for k in keys)
     assert "sk_test_paydesk_demo" not in keys
     assert keys[0] != keys[1]
+
+
+def test_the_embedded_demo_knows_its_publishable_key(sqlite_url: str) -> None:
+    prepared = prepare(load_settings(_env_file=None, database_url=sqlite_url),
+                       "127.0.0.1", _free_port(), sandbox_port=0)
+    try:
+        settings = prepared.ctx.settings
+        assert settings.stripe_publishable_key == publishable_key(settings.stripe_secret_key)
+        # Stripe.js's call with it reaches the demo's own account.
+        answer = httpx.post(
+            f"{prepared.sandbox_url}/v1/payment_methods",
+            data={"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
+                  "card[exp_year]": "2034", "key": settings.stripe_publishable_key},
+        )
+        assert answer.status_code == 200, answer.text
+        pm = prepared.ctx.stripe.v1.payment_methods.retrieve(answer.json()["id"])
+        assert pm.id == answer.json()["id"]
+    finally:
+        prepared.close()
+
+
+def test_sandbox_keys_prints_the_pair() -> None:
+    done = subprocess.run(
+        [PAYDESK, "sandbox", "keys", "sk_test_abc"], capture_output=True, text=True, check=True
+    )
+    assert publishable_key("sk_test_abc") in done.stdout
+    assert "sk_test_abc" in done.stdout
 
 
 @pytest.mark.parametrize(

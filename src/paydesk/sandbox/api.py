@@ -20,11 +20,12 @@ from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import IdempotencyError, InvalidRequest, StripeError, Unauthorized
 from paydesk.sandbox.expand import check_paths, expand
 from paydesk.sandbox.routing import Call, Handler, Router
-from paydesk.sandbox.store import Store
+from paydesk.sandbox.store import PersistError, Store
 
 log = logging.getLogger("paydesk.sandbox")
 
 MAX_BODY = 4 * 1024 * 1024
+MAX_IDEMPOTENCY_KEY = 255
 _API_ERROR = orjson.dumps({"error": {"type": "api_error", "message": "An unknown error occurred"}})
 Scope = dict[str, Any]
 
@@ -55,7 +56,12 @@ class ApiApp:
             error = InvalidRequest("Request body too large.", status=413)
             return await _send(send, error.status, orjson.dumps(error.body()), request_id, {})
         status, payload, extra = self.handle(scope, headers, body, request_id)
-        await self.store.committed()
+        try:
+            await self.store.committed()
+        except PersistError:
+            # This call's changes are not on disk (nor its idempotency record): never say 200.
+            log.exception("sandbox changes not stored: %s %s", scope["method"], scope["path"])
+            status, payload = 500, _API_ERROR
         await _send(send, status, payload, request_id, extra, head)
 
     def handle(
@@ -91,6 +97,12 @@ class ApiApp:
         raw_paths = params.pop("expand", None)
         paths = check_paths(raw_paths)
         key = headers.get("idempotency-key") if method == "POST" else None
+        if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidRequest(
+                f"Idempotent key length is {len(key)}, which is outside accepted lengths. "
+                f"Idempotent Keys must be 1-{MAX_IDEMPOTENCY_KEY} characters long. If you're "
+                "looking for a decent generator, try using a UUID defined by IETF RFC 4122."
+            )
         fingerprint = b""
         if key:
             extra["Idempotency-Key"] = key

@@ -359,7 +359,7 @@ def create_charge(call: Call) -> Obj:
     ):
         fields[name] = get_str(p, name) or None
     card = _paying_card(account, p, customer)
-    behave = card_behaviour(str(card.get("fingerprint")))
+    behave = card_behaviour(account, str(card.get("fingerprint")))
     # Without a PaymentIntent there is no way to authenticate: 3DS cards decline, as on Stripe.
     decline = AUTH_REQUIRED if behave.needs_3ds else behave.decline
     if decline is None and card.get("cvc_check") == "unchecked":

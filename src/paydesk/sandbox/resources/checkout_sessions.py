@@ -19,6 +19,7 @@ from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.params import (
+    INT64_MAX,
     apply_metadata,
     check_known,
     get_bool,
@@ -380,6 +381,11 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
         raise InvalidRequest("Quantity must be greater than 0.", param=f"{param}[quantity]")
     product = account.find(price["product"]) if isinstance(price.get("product"), str) else None
     amount = int(unit) * quantity
+    if amount > INT64_MAX:
+        raise InvalidRequest(
+            "The line item's amount (unit_amount × quantity) is too large.",
+            param=f"{param}[quantity]",
+        )
     return {
         "id": account.new_id("li"),
         "object": "item",

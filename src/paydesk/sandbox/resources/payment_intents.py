@@ -166,7 +166,7 @@ def confirm_intent(
             param="payment_method",
         )
     account.update(pi, {"payment_method": pm["id"], "last_payment_error": None})
-    behave = behaviour(pm)
+    behave = behaviour(account, pm)
     if behave.needs_3ds:
         if off_session:
             return _decline(account, pi, pm, AUTH_REQUIRED, base_url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -77,7 +78,6 @@ TEST_CARDS: dict[str, Behaviour] = {
     "4000000000000341": Behaviour(GENERIC),  # attaches fine, every charge fails
     "4000002500003155": Behaviour(needs_3ds=True),
     "4000002760003184": Behaviour(needs_3ds=True),
-    "4000000000003184": Behaviour(needs_3ds=True),
     "4000000000003220": Behaviour(needs_3ds=True),
     "4000000000003063": Behaviour(needs_3ds=True),
 }
@@ -109,25 +109,51 @@ TEST_PM_IDS: dict[str, str] = {
 
 _FUNDING = {"4000056655665556": "debit"}
 
+# Stripe's documented test numbers outside the `4000 0…` family (which covers its country,
+# decline, fraud and 3DS cards). Test mode refuses any other valid number: it is a real card.
+_TEST_NUMBERS = frozenset({
+    "4242424242424242", "4100000000000019", "5555555555554444", "2223003122003222",
+    "5200828282828210", "5105105105105100", "378282246310005", "371449635398431",
+    "6011111111111117", "6011000990139424", "6011981111111113", "3056930009020004",
+    "36227206271667", "6555900000604105", "3566002020360505", "6200000000000005",
+    "6200000000000047", "6205500000000000004",
+})  # fmt: skip
+LIVE_CARD_IN_TEST_MODE = Decline(
+    "card_declined",
+    "test_mode_live_card",
+    "Your card was declined. Your request was in test mode, but used a non test card. For a "
+    "list of valid test cards, visit: https://stripe.com/docs/testing.",
+)
 
-def fingerprint(number: str) -> str:
-    return hashlib.sha256(b"paydesk-card:" + number.encode()).hexdigest()[:16]
+
+def is_test_number(digits: str) -> bool:
+    return digits in _TEST_NUMBERS or (len(digits) == 16 and digits.startswith("40000"))
+
+
+def fingerprint(account: Account, number: str) -> str:
+    # Keyed with the store's secret: a plain hash of a 16-digit number with a known prefix
+    # could be reversed by hashing the candidates.
+    digest = hmac.new(account.store.card_secret, number.encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
 
 
 @cache
-def _behaviours() -> dict[str, Behaviour]:
-    return {fingerprint(n): b for n, b in TEST_CARDS.items()}
+def _behaviours(secret: bytes) -> dict[str, Behaviour]:
+    return {
+        hmac.new(secret, n.encode(), hashlib.sha256).hexdigest()[:16]: b
+        for n, b in TEST_CARDS.items()
+    }
 
 
-def behaviour(pm: Obj) -> Behaviour:
+def behaviour(account: Account, pm: Obj) -> Behaviour:
     """How charging this payment method turns out."""
     card = pm.get("card") or {}
-    return card_behaviour(str(card.get("fingerprint")))
+    return card_behaviour(account, str(card.get("fingerprint")))
 
 
-def card_behaviour(card_fingerprint: str) -> Behaviour:
+def card_behaviour(account: Account, card_fingerprint: str) -> Behaviour:
     """How charging the card with this fingerprint turns out (PaymentMethods and tokens)."""
-    return _behaviours().get(card_fingerprint, OK)
+    return _behaviours(account.store.card_secret).get(card_fingerprint, OK)
 
 
 def test_number(test_id: str) -> str | None:
@@ -184,9 +210,11 @@ def validate_card(
     digits = number.replace(" ", "").replace("-", "")
     if not digits.isdigit() or not 12 <= len(digits) <= 19:
         raise _card_error("Your card number is invalid.", "invalid_number", f"{prefix}number")
-    # The issue names 4000000000003184 as a 3DS card although it fails Luhn: accept it too.
-    if digits not in TEST_CARDS and not _luhn(digits):
+    if not _luhn(digits):
         raise _card_error("Your card number is incorrect.", "incorrect_number", f"{prefix}number")
+    if not is_test_number(digits):
+        live = LIVE_CARD_IN_TEST_MODE
+        raise CardError(live.message, code=live.code, decline_code=live.decline_code)
     month = _int_field(
         exp_month,
         "Your card's expiration month is invalid.",
@@ -270,7 +298,7 @@ def _new_card_pm(
             "display_brand": card_brand,
             "exp_month": month,
             "exp_year": year,
-            "fingerprint": fingerprint(digits),
+            "fingerprint": fingerprint(account, digits),
             "funding": _FUNDING.get(digits, "credit"),
             "generated_from": None,
             "last4": digits[-4:],

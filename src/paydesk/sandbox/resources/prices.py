@@ -65,6 +65,9 @@ def _recurring(data: dict[str, Any], param: str) -> Obj | None:
     }
 
 
+_MAX_DECIMAL = Decimal(10) ** 12
+
+
 def _unit_amount(data: dict[str, Any], param: str) -> tuple[int | None, str | None]:
     if data.get("unit_amount") not in (None, ""):
         amount = get_int(data, "unit_amount", minimum=0)
@@ -73,6 +76,9 @@ def _unit_amount(data: dict[str, Any], param: str) -> tuple[int | None, str | No
     if raw:
         try:
             dec = Decimal(raw)
+            # NaN, Infinity and 1e999999 parse; none is a price (nor fits 64 bits as an amount).
+            if not dec.is_finite() or not 0 <= dec < _MAX_DECIMAL:
+                raise InvalidOperation
         except InvalidOperation:
             raise InvalidRequest(
                 f"Invalid decimal: {raw}", param=f"{param}unit_amount_decimal"
@@ -115,9 +121,9 @@ def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
     product_id = get_str(data, "product")
     product_data = get_dict(data, "product_data")
     if product_id:
-        product = account.get(product_id, "product", name("product"))
+        product: Obj | None = account.get(product_id, "product", name("product"))
     elif product_data is not None:
-        product = new_product(account, product_data, name("product_data"))
+        product = None  # made once every parameter is checked: a refusal changes nothing
     else:
         raise InvalidRequest(
             f"Missing required param: {name('product')}.",
@@ -134,8 +140,6 @@ def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
         )
     recurring = _recurring(data, param or "")
     lookup_key = get_str(data, "lookup_key") or None
-    if lookup_key:
-        _take_lookup_key(account, lookup_key, get_bool(data, "transfer_lookup_key"), prefix)
     price: Obj = {
         "id": account.new_id("price"),
         "object": "price",
@@ -156,7 +160,7 @@ def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
         "lookup_key": lookup_key,
         "metadata": apply_metadata({}, data),
         "nickname": get_str(data, "nickname"),
-        "product": product["id"],
+        "product": product["id"] if product else None,
         "recurring": recurring,
         "tax_behavior": get_enum(
             data, "tax_behavior", ("inclusive", "exclusive", "unspecified"), "unspecified"
@@ -167,6 +171,11 @@ def new_price(account: Account, data: dict[str, Any], param: str = "") -> Obj:
         "unit_amount": amount,
         "unit_amount_decimal": decimal,
     }
+    if lookup_key:
+        _take_lookup_key(account, lookup_key, get_bool(data, "transfer_lookup_key"), prefix)
+    if product is None:
+        assert product_data is not None
+        price["product"] = new_product(account, product_data, name("product_data"))["id"]
     account.insert(price)
     account.emit("price.created", price)
     return price

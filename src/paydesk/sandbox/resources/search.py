@@ -23,6 +23,7 @@ _CLAUSE = re.compile(
 )
 _JOINER = re.compile(r"(AND|OR)\s+")
 _MAX_CLAUSES = 10
+_MAX_NUMBER = 40
 
 Predicate = Callable[[Obj], bool]
 
@@ -49,7 +50,11 @@ def _literal(raw: str) -> Any:
 
 
 def _clause(query: str, found: re.Match[str]) -> Predicate:
-    field, op, value = found["field"], found["op"], _literal(found["value"])
+    raw = found["value"]
+    if raw[0] not in "'\"" and len(raw) > _MAX_NUMBER:
+        # int() refuses more than 4,300 digits (a 500); no amount or timestamp is this long.
+        raise _invalid(query, f"the number at position {found.start('value')} is too long")
+    field, op, value = found["field"], found["op"], _literal(raw)
     negate = bool(found["neg"])
 
     def matches(obj: Obj) -> bool:
@@ -110,9 +115,12 @@ def search(call: Call, kind: str, url: str) -> Obj:
     page = get_str(p, "page")
     start = 0
     if page:
-        if not page.startswith("page_") or not page[5:].isdigit():
+        number = page[5:]
+        if not page.startswith("page_") or not (
+            number.isascii() and number.isdigit() and len(number) < 10
+        ):
             raise InvalidRequest(f"Invalid page: {page}", param="page")
-        start = int(page[5:])
+        start = int(number)
     found = [obj for obj in call.account.newest(kind) if keep(obj)]
     data = found[start : start + limit]
     more = start + limit < len(found)

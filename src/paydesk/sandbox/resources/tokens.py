@@ -50,7 +50,7 @@ def _new_card(account: Account, digits: str, month: int, year: int, details: dic
         "dynamic_last4": None,
         "exp_month": month,
         "exp_year": year,
-        "fingerprint": fingerprint(digits),
+        "fingerprint": fingerprint(account, digits),
         "funding": _FUNDING.get(digits, "credit"),
         "last4": digits[-4:],
         "metadata": {},
