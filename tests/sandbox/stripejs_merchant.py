@@ -52,9 +52,24 @@ def _app(
         merchant.intents.append(pi.id)
         return JSONResponse({"clientSecret": pi.client_secret})
 
+    async def pay_with(request: Request) -> Response:
+        # The server-side confirmation flow: the browser made the PaymentMethod.
+        body = await request.json()
+        pi = client.v1.payment_intents.create(
+            params={
+                **intent,
+                "payment_method": body["payment_method_id"],
+                "confirm": True,
+                "payment_method_types": ["card"],
+            }
+        )
+        merchant.intents.append(pi.id)
+        return JSONResponse({"clientSecret": pi.client_secret, "status": pi.status})
+
     return Starlette(
         routes=[
             Route("/create-payment-intent", create, methods=["POST"]),
+            Route("/pay-with-payment-method", pay_with, methods=["POST"]),
             Route("/{name}", page),
         ]
     )

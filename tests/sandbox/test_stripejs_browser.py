@@ -200,3 +200,73 @@ def test_payment_element_shows_a_decline_without_leaving(
         page.get_by_role("button", name="Pay now").click()
         page.locator("#error-message").filter(has_text="insufficient funds").wait_for()
         assert page.url == merchant.url + "/payment.html"
+
+
+def _fill_split(page: Any, number: str, cvc: str = "123") -> None:
+    page.frame_locator(f"#card-number {CARD_FRAME}").locator("[name=cardnumber]").fill(number)
+    page.frame_locator(f"#card-expiry {CARD_FRAME}").locator("[name=exp-date]").fill("1234")
+    page.frame_locator(f"#card-cvc {CARD_FRAME}").locator("[name=cvc]").fill(cvc)
+
+
+def test_split_elements_create_a_payment_method_paid_on_the_server(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/split.html")
+        _fill_split(page, "5555555555554444")
+        page.locator("#complete").filter(has_text="cardCvc cardExpiry cardNumber").wait_for()
+        assert page.locator("#brand").inner_text() == "mastercard"
+        page.get_by_role("button", name="Pay").click()
+        page.locator("#result").filter(has_text="mastercard 4444 succeeded").wait_for()
+
+
+def test_handle_card_action_runs_3ds_for_a_server_confirmed_intent(
+    page: Any, sandbox_url: str, stripe_key: str, stripe_client: stripe.StripeClient
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/split.html")
+        _fill_split(page, "4000002760003184")
+        page.get_by_role("button", name="Pay").click()
+        page.frame_locator("[data-paydesk-3ds] iframe").get_by_role(
+            "button", name="Complete authentication"
+        ).click()
+        page.locator("#result").filter(has_text="visa 3184 succeeded").wait_for()
+        assert stripe_client.v1.payment_intents.retrieve(merchant.intents[0]).status == (
+            "succeeded"
+        )
+
+
+def test_create_token_from_a_card_element(page: Any, sandbox_url: str, stripe_key: str) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/split.html")
+        _fill_split(page, "378282246310005", cvc="1234")  # four digits on an Amex
+        page.get_by_role("button", name="Save card").click()
+        page.locator("#result").filter(has_text="American Express 0005").wait_for()
+        assert page.locator("#result").inner_text().startswith("tok_")
+
+
+def test_deferred_payment_element_with_redirect_if_required_stays_on_the_page(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/deferred.html")
+        page.get_by_role("button", name="Submit").click()
+        page.locator("#result").filter(
+            has_text="submit validation_error incomplete_number"
+        ).wait_for()
+        assert merchant.intents == []  # elements.submit() refused before the server was asked
+        frame = page.frame_locator(f"#payment-element {CARD_FRAME}")
+        assert (
+            "Your card number is incomplete."
+            in frame.locator("#Field-numberInput-error").inner_text()
+        )
+        frame.locator("#Field-numberInput").fill("4242424242424242")
+        frame.locator("#Field-expiryInput").fill("12 / 34")
+        frame.locator("#Field-cvcInput").fill("123")
+        frame.locator("#Field-postalCodeInput").fill("94103")
+        page.get_by_role("button", name="Submit").click()
+        page.locator("#result").filter(has_text="succeeded /deferred.html").wait_for()
+        events = page.locator("#events").inner_text()
+        assert (
+            "ready:payment" in events and "change:payment" in events and "focus:payment" in events
+        )
