@@ -66,8 +66,29 @@ def _app(
         merchant.intents.append(pi.id)
         return JSONResponse({"clientSecret": pi.client_secret, "status": pi.status})
 
+    async def checkout_session(_request: Request) -> Response:
+        session = client.v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": "usd",
+                            "unit_amount": 2000,
+                            "product_data": {"name": "T-shirt"},
+                        },
+                    }
+                ],
+                "success_url": merchant.url + "/complete.html?session_id={CHECKOUT_SESSION_ID}",
+                "cancel_url": merchant.url + "/redirect.html",
+            }
+        )
+        return JSONResponse({"id": session.id})
+
     return Starlette(
         routes=[
+            Route("/create-checkout-session", checkout_session, methods=["POST"]),
             Route("/create-payment-intent", create, methods=["POST"]),
             Route("/pay-with-payment-method", pay_with, methods=["POST"]),
             Route("/{name}", page),

@@ -270,3 +270,42 @@ def test_deferred_payment_element_with_redirect_if_required_stays_on_the_page(
         assert (
             "ready:payment" in events and "change:payment" in events and "focus:payment" in events
         )
+
+
+def test_redirect_to_checkout_still_takes_the_buyer_to_the_session(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/redirect.html")
+        page.get_by_role("button", name="Checkout").click()
+        page.wait_for_url(re.compile(re.escape(sandbox_url) + r"/c/pay/cs_"))
+        assert page.locator("form[method=post] [name=card_number]").count() == 1
+
+
+def test_link_authentication_and_address_fill_the_billing_details(
+    page: Any, sandbox_url: str, stripe_key: str, stripe_client: stripe.StripeClient
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/details.html")
+        email = page.frame_locator(f"#link-authentication-element {CARD_FRAME}")
+        email.locator("[name=email]").fill("jenny@example.com")
+        page.locator("#email").filter(has_text="jenny@example.com").wait_for()
+        address = page.frame_locator(f"#address-element {CARD_FRAME}")
+        address.locator("#Field-nameInput").fill("Jenny Rosen")
+        address.locator("#Field-countryInput").select_option("GB")
+        address.locator("#Field-addressLine1Input").fill("1 Main Street")
+        address.locator("#Field-localityInput").fill("London")
+        address.locator("#Field-postalCodeInput").fill("EC1A 1BB")
+        page.locator("#address").filter(has_text="Jenny Rosen, London GB").wait_for()
+        card = page.frame_locator(f"#payment-element {CARD_FRAME}")
+        card.locator("#Field-numberInput").fill("4242424242424242")
+        card.locator("#Field-expiryInput").fill("12 / 34")
+        card.locator("#Field-cvcInput").fill("123")
+        card.locator("#Field-postalCodeInput").fill("94103")
+        page.get_by_role("button", name="Pay now").click()
+        page.locator("#result").filter(has_text="succeeded").wait_for()
+        pi = stripe_client.v1.payment_intents.retrieve(merchant.intents[0])
+        details = stripe_client.v1.charges.retrieve(str(pi.latest_charge)).billing_details
+        assert (details.name, details.email) == ("Jenny Rosen", "jenny@example.com")
+        assert (details.address.line1, details.address.city) == ("1 Main Street", "London")
+        assert (details.address.postal_code, details.address.country) == ("EC1A 1BB", "GB")
