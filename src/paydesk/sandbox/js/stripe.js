@@ -305,6 +305,14 @@
     }
     this._container = container;
     container.classList.add('StripeElement');
+    // A click on the container's padding focuses the field, as Stripe's Elements do.
+    var self = this;
+    this._onContainerClick = function (event) {
+      if (event.target === container) {
+        self.focus();
+      }
+    };
+    container.addEventListener('click', this._onContainerClick);
     var holder = document.createElement('div');
     holder.className = '__PrivateStripeElement';
     holder.style.cssText = 'margin:0!important;padding:0!important;border:none!important;' +
@@ -344,6 +352,7 @@
       this._holder.parentNode.removeChild(this._holder);
     }
     if (this._container) {
+      this._container.removeEventListener('click', this._onContainerClick);
       this._container.classList.remove(
         'StripeElement', 'StripeElement--empty', 'StripeElement--complete',
         'StripeElement--invalid', 'StripeElement--focus'
