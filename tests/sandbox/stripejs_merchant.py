@@ -61,6 +61,9 @@ def _app(
                 "payment_method": body["payment_method_id"],
                 "confirm": True,
                 "payment_method_types": ["card"],
+                # With a return_url the 3DS page would redirect there; inside Stripe.js's modal
+                # it must not.
+                "return_url": merchant.url + "/complete.html",
             }
         )
         merchant.intents.append(pi.id)

@@ -215,6 +215,8 @@ def test_split_elements_create_a_payment_method_paid_on_the_server(
         page.goto(merchant.url + "/split.html")
         _fill_split(page, "5555555555554444")
         page.locator("#complete").filter(has_text="cardCvc cardExpiry cardNumber").wait_for()
+        assert page.locator("#card-number.StripeElement.StripeElement--complete").count() == 1
+        assert page.locator("#card-expiry.StripeElement.is-done").count() == 1
         assert page.locator("#brand").inner_text() == "mastercard"
         page.get_by_role("button", name="Pay").click()
         page.locator("#result").filter(has_text="mastercard 4444 succeeded").wait_for()
@@ -302,6 +304,7 @@ def test_link_authentication_and_address_fill_the_billing_details(
         card.locator("#Field-expiryInput").fill("12 / 34")
         card.locator("#Field-cvcInput").fill("123")
         card.locator("#Field-postalCodeInput").fill("94103")
+        page.locator("#payment-element.StripeElement--complete").wait_for()
         page.get_by_role("button", name="Pay now").click()
         page.locator("#result").filter(has_text="succeeded").wait_for()
         pi = stripe_client.v1.payment_intents.retrieve(merchant.intents[0])

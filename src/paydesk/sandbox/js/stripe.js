@@ -304,7 +304,6 @@
       this.unmount();
     }
     this._container = container;
-    container.classList.add('StripeElement');
     // A click on the container's padding focuses the field, as Stripe's Elements do.
     var self = this;
     this._onContainerClick = function (event) {
@@ -353,10 +352,13 @@
     }
     if (this._container) {
       this._container.removeEventListener('click', this._onContainerClick);
-      this._container.classList.remove(
-        'StripeElement', 'StripeElement--empty', 'StripeElement--complete',
-        'StripeElement--invalid', 'StripeElement--focus'
-      );
+      var names = this._classNames();
+      var list = this._container.classList;
+      Object.keys(names).forEach(function (key) {
+        if (names[key]) {
+          list.remove(names[key]);
+        }
+      });
     }
     delete FRAMES[this._id];
     this._frame = null;
@@ -421,15 +423,31 @@
     });
   };
 
+  // The container's state classes; an Element's `classes` option renames them, as Stripe's.
+  Element.prototype._classNames = function () {
+    return Object.assign({
+      base: 'StripeElement',
+      complete: 'StripeElement--complete',
+      empty: 'StripeElement--empty',
+      focus: 'StripeElement--focus',
+      invalid: 'StripeElement--invalid'
+    }, this._options.classes || {});
+  };
+
   Element.prototype._syncClasses = function () {
     var c = this._container;
     if (!c) {
       return;
     }
-    c.classList.toggle('StripeElement--empty', !!this._state.empty);
-    c.classList.toggle('StripeElement--complete', !!this._state.complete);
-    c.classList.toggle('StripeElement--invalid', !!this._state.error);
-    c.classList.toggle('StripeElement--focus', !!this._state.focus);
+    var names = this._classNames();
+    var state = this._state;
+    c.classList.add(names.base);
+    [['empty', state.empty], ['complete', state.complete], ['invalid', state.error],
+      ['focus', state.focus]].forEach(function (pair) {
+      if (names[pair[0]]) {
+        c.classList.toggle(names[pair[0]], !!pair[1]);
+      }
+    });
   };
 
   Element.prototype._receive = function (data) {
