@@ -49,6 +49,7 @@ ROUTES: dict[str, tuple[str | None, str | None]] = {
     "webhook_endpoint": ("/v1/webhook_endpoints/{}", "/v1/webhook_endpoints"),
     "balance_transaction": ("/v1/balance_transactions/{}", "/v1/balance_transactions"),
     "token": ("/v1/tokens/{}", None),
+    "setup_intent": ("/v1/setup_intents/{}", "/v1/setup_intents"),
 }
 
 # Every type the seeds' flows must produce; a type missing here fails its test.
@@ -72,6 +73,8 @@ REQUIRED_TYPES = [
     "token",
     "card",
     "balance_transaction",
+    "setup_intent",
+    "tax_id",
 ]
 # Served only if the sandbox implements them; checked when seen.
 OPTIONAL_TYPES = ["deleted_product"]
@@ -307,6 +310,32 @@ def _more_payments(v1: Any, step: Callable[..., Any], customer: Any) -> None:
         "payment_intents.search",
         lambda: v1.payment_intents.search(params={"query": "status:'succeeded'"}),
     )
+    _setup(v1, step)
+
+
+def _setup(v1: Any, step: Callable[..., Any]) -> None:
+    """SetupIntents (saved, 3DS-pending, canceled) and a customer's tax id."""
+    step(
+        "setup_intents.create(confirm)",
+        lambda: v1.setup_intents.create(params={"payment_method": "pm_card_visa", "confirm": True}),
+    )
+    step(
+        "setup_intents.create(3DS)",
+        lambda: v1.setup_intents.create(
+            params={"payment_method": "pm_card_authenticationRequired", "confirm": True}
+        ),
+    )
+    pending = step("setup_intents.create", lambda: v1.setup_intents.create())
+    if pending is not None:
+        step("setup_intents.cancel", lambda: v1.setup_intents.cancel(pending.id))
+    taxed = step(
+        "customers.create(tax_id_data)",
+        lambda: v1.customers.create(
+            params={"tax_id_data": [{"type": "eu_vat", "value": "DE123456789"}]}
+        ),
+    )
+    if taxed is not None:
+        step("customers.tax_ids.list", lambda: v1.customers.tax_ids.list(taxed.id))
 
 
 def _checkout(v1: Any, http: httpx.Client, price_id: str, step: Callable[..., Any]) -> None:

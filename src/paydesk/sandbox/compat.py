@@ -64,11 +64,10 @@ def publishable_account(
     if account_id is None:
         shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
         raise Unauthorized(f"Invalid API Key provided: {shown}", code="api_key_invalid")
-    account = store.account(account_id)
     path = path.rstrip("/") or "/"
     if (method, path) in _OPEN_CALLS:
         _drop_js_params(params)
-        return account
+        return store.account(account_id)
     found = _INTENT_CALLS.match(path)
     secret = params.get("client_secret")
     confirm = found is not None and found.group(3) is not None
@@ -76,7 +75,12 @@ def publishable_account(
     if not allowed or not isinstance(secret, str) or not secret:
         raise Unauthorized(_PUBLISHABLE_REFUSED)
     assert found is not None
-    _check_client_secret(account, _INTENT_KINDS[found.group(1)], found.group(2), secret)
+    kind, intent_id = _INTENT_KINDS[found.group(1)], found.group(2)
+    # Looked up, never made: a made-up key must not leave an empty account behind.
+    account = store.accounts.get(account_id)
+    if account is None:
+        raise ResourceMissing(kind, intent_id)
+    _check_client_secret(account, kind, intent_id, secret)
     _drop_js_params(params)
     if not confirm:
         params.pop("client_secret", None)

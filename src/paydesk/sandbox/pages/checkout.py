@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import CardError, StripeError
+from paydesk.sandbox.operations.setup_intents import confirm_setup_intent
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.checkout_sessions import (
@@ -99,6 +100,8 @@ class CheckoutPage:
         if session["status"] != "open":
             return self._page(request, account, session)
         kept = {k: form.get(k, "").strip() for k in ("email", "cardholder_name", "card_expiry")}
+        if session["mode"] == "setup":
+            return self._save_card(request, account, session, form, kept)
         if session["amount_total"] == 0:
             problems = [] if _EMAIL.match(kept["email"]) else ["Your email address is incomplete."]
             if problems:
@@ -144,6 +147,49 @@ class CheckoutPage:
             return _see_other(next_action["redirect_to_url"]["url"])
         return self._finish(account, session, pi, kept)
 
+    def _save_card(
+        self,
+        request: Request,
+        account: Account,
+        session: Obj,
+        form: dict[str, str],
+        kept: dict[str, str],
+    ) -> Response:
+        """mode=setup: confirm the session's SetupIntent with the card typed in; nothing is
+        charged."""
+        si = account.get(session["setup_intent"], "setup_intent")
+        if si["status"] == "succeeded":  # another tab saved it already
+            return self._finish(account, session, None, kept)
+        problems, card = _read_card(form, kept)
+        if card is None:
+            return self._page(request, account, session, problems, kept, status=400)
+        number, exp_month, exp_year, cvc = card
+        base_url = str(request.base_url).rstrip("/")
+        try:
+            customer = buyer_customer(account, session, kept["email"], kept["cardholder_name"])
+            if customer and not si.get("customer"):
+                account.update(si, {"customer": customer})
+            pm = card_payment_method(
+                account,
+                number=number,
+                exp_month=exp_month,
+                exp_year=exp_year,
+                cvc=cvc,
+                billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
+            )
+            return_url = f"{base_url}/c/pay/{session['id']}/return"
+            si = confirm_setup_intent(account, si, pm["id"], base_url, return_url)
+        except CardError as error:
+            return self._page(request, account, session, [error.message], kept, status=402)
+        except StripeError as error:
+            return self._page(request, account, session, [error.message], kept, status=400)
+        state = state_of(account, session)
+        state["buyer"] = kept
+        account.save(state)
+        if si["status"] == "requires_action":
+            return _see_other(si["next_action"]["redirect_to_url"]["url"])
+        return self._finish(account, session, None, kept)
+
     def _new_intent(self, account: Account, session: Obj, state: Obj, kept: dict[str, str]) -> Obj:
         data = state["pi_data"]
         pi = create_intent(
@@ -166,10 +212,15 @@ class CheckoutPage:
         if session["status"] != "open":
             return self._page(request, account, session)
         state = state_of(account, session)
-        pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
         kept = state.get("buyer") or {}
+        if session["mode"] == "setup":
+            pi = account.find(session["setup_intent"])  # the intent the challenge was for
+        else:
+            pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
         if pi is None:
             return self._page(request, account, session)
+        if pi["object"] == "setup_intent" and pi["status"] == "succeeded":
+            return self._finish(account, session, None, kept)
         if pi["status"] in ("succeeded", "requires_capture", "processing"):
             return self._finish(account, session, pi, kept)
         if pi["status"] == "requires_action":
@@ -178,7 +229,9 @@ class CheckoutPage:
             message = AUTH_FAILED  # the buyer's wording; the API's error speaks to developers
         return self._page(request, account, session, [message], kept, status=402)
 
-    def _finish(self, account: Account, session: Obj, pi: Obj, kept: dict[str, str]) -> Response:
+    def _finish(
+        self, account: Account, session: Obj, pi: Obj | None, kept: dict[str, str]
+    ) -> Response:
         if session["status"] == "open":
             complete_session(
                 account, session, pi, kept.get("email", ""), kept.get("cardholder_name", "")

@@ -21,7 +21,8 @@ from paydesk.sandbox.params import (
 )
 from paydesk.sandbox.resources.balance_transactions import record_charge
 from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
-from paydesk.sandbox.resources.tokens import card_for_source
+from paydesk.sandbox.resources.refunds import refund_uncaptured
+from paydesk.sandbox.resources.tokens import card_for_source, card_from_hash
 from paydesk.sandbox.routing import Call, api
 
 _APPROVED = {
@@ -35,6 +36,27 @@ _APPROVED = {
     "seller_message": "Payment complete.",
     "type": "authorized",
 }
+
+
+def _outcome(account: Account, pm: Obj, decline: Decline | None) -> Obj:
+    """Stripe's `outcome`: Radar's risk for the card, then the network's answer (or Radar's
+    block, which never reaches the network)."""
+    risk = card_behaviour(account, str((pm.get("card") or {}).get("fingerprint"))).risk
+    if risk.blocked:
+        return {
+            "advice_code": "do_not_try_again",
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "not_sent_to_network",
+            "reason": "highest_risk_level",
+            "risk_level": risk.level,
+            "risk_score": risk.score,
+            "seller_message": "Stripe blocked this payment as too risky.",
+            "type": "blocked",
+        }
+    outcome = dict(_APPROVED) if decline is None else _declined_outcome(decline)
+    outcome.update(risk_level=risk.level, risk_score=risk.score)
+    return outcome
 
 
 def _declined_outcome(decline: Decline) -> Obj:
@@ -155,7 +177,7 @@ def _insert_charge(
         "livemode": False,
         "metadata": dict(fields.get("metadata") or {}),
         "on_behalf_of": None,
-        "outcome": dict(_APPROVED) if decline is None else _declined_outcome(decline),
+        "outcome": _outcome(account, pm, decline),
         "paid": ok,
         "payment_intent": payment_intent,
         "payment_method": pm["id"],
@@ -263,7 +285,7 @@ _CREATE_FIELDS = {
 _NO_CARD = "Cannot charge a customer that has no active card"
 
 
-def _card_view(card: Obj) -> Obj:
+def card_view(card: Obj) -> Obj:
     """A saved card seen the way charge details read a PaymentMethod's card."""
     address = {
         "city": card.get("address_city"),
@@ -307,6 +329,8 @@ _NETWORKS = {
 
 
 def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None) -> Obj:
+    if isinstance(p.get("source"), dict):
+        return card_from_hash(account, p["source"], "source")
     source = get_str(p, "source")
     if source and customer is not None:
         # With a customer, Stripe charges only a card saved on that customer, never a token.
@@ -367,7 +391,7 @@ def create_charge(call: Call) -> Obj:
     charge = _insert_charge(
         account,
         fields,
-        _card_view(card),
+        card_view(card),
         call.base_url,
         payment_intent=None,
         source=snapshot(card),
@@ -439,4 +463,6 @@ def capture_charge(call: Call) -> Obj:
         changes["receipt_email"] = get_str(p, "receipt_email") or None
     previous = account.update(charge, changes)
     account.emit("charge.captured", charge, previous)
+    if captured < int(charge["amount"]):
+        refund_uncaptured(account, charge, int(charge["amount"]) - captured)
     return charge

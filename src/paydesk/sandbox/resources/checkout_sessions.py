@@ -18,11 +18,13 @@ from paydesk.sandbox.errors import InvalidRequest, missing_param, unknown_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.operations.setup_intents import create_setup_intent
 from paydesk.sandbox.params import (
     INT64_MAX,
     apply_metadata,
     check_known,
     get_bool,
+    get_currency,
     get_dict,
     get_enum,
     get_int,
@@ -116,10 +118,10 @@ def create_session(call: Call) -> Obj:
     if not mode:
         raise missing_param("mode")
     get_enum(p, "mode", ("payment", "setup", "subscription"))
-    if mode != "payment":
+    if mode == "subscription":
         raise InvalidRequest(
             f"The paydesk sandbox does not support mode={mode} Checkout Sessions yet; "
-            "use mode=payment.",
+            "use mode=payment or mode=setup.",
             param="mode",
         )
     ui_mode = get_enum(p, "ui_mode", ("hosted", "embedded", "custom"), "hosted")
@@ -150,9 +152,13 @@ def create_session(call: Call) -> Obj:
             param="customer_creation",
         )
     methods = _payment_method_types(p)
-    items = _line_items(account, p)
-    currency = items[0]["currency"]
-    subtotal = sum(item["amount_subtotal"] for item in items)
+    if mode == "setup":
+        items, currency, subtotal, si_data = [], _setup_currency(p), None, _setup_intent_data(p)
+    else:
+        items = _line_items(account, p)
+        currency = items[0]["currency"]
+        subtotal = sum(item["amount_subtotal"] for item in items)
+        si_data = None
     pi_data = _payment_intent_data(p)
     session_id = new_id("cs_test", 58)  # Stripe's session ids are long
     session: Obj = {
@@ -210,7 +216,7 @@ def create_session(call: Call) -> Obj:
         "locale": get_enum(p, "locale", _LOCALES),
         "managed_payments": None,
         "metadata": apply_metadata({}, p),
-        "mode": "payment",
+        "mode": mode,
         "origin_context": None,
         "payment_intent": None,
         "payment_link": None,
@@ -220,7 +226,7 @@ def create_session(call: Call) -> Obj:
         if "card" in methods
         else {},
         "payment_method_types": methods,
-        "payment_status": "unpaid",
+        "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
         "permissions": None,
         "phone_number_collection": {"enabled": False},
         "recovered_from": None,
@@ -244,12 +250,39 @@ def create_session(call: Call) -> Obj:
         "url": f"{call.base_url}/c/pay/{session_id}",
         "wallet_options": None,
     }
+    if si_data is not None:
+        # Stripe makes the session's SetupIntent with it; the hosted page confirms it.
+        si = create_setup_intent(
+            account, created, customer=customer_id, payment_method_types=methods, **si_data
+        )
+        session["setup_intent"] = si["id"]
     account.insert(session)
     account.insert(
         {"id": session_id + "_state", "object": STATE, "line_items": items, "pi_data": pi_data}
     )
     _schedule(account, session)
     return session
+
+
+def _setup_currency(p: dict[str, Any]) -> str | None:
+    if p.get("line_items") not in (None, ""):
+        raise InvalidRequest(
+            "You cannot pass `line_items` in `setup` mode: a setup session saves a card "
+            "without charging it.",
+            param="line_items",
+        )
+    return get_currency(p, required=False)
+
+
+def _setup_intent_data(p: dict[str, Any]) -> dict[str, Any]:
+    data = get_dict(p, "setup_intent_data") or {}
+    for key in data:
+        if key not in ("description", "metadata", "on_behalf_of"):
+            raise unknown_param(f"setup_intent_data[{key}]")
+    return {
+        "description": get_str(data, "description") or None,
+        "metadata": apply_metadata({}, data),
+    }
 
 
 def _url(p: dict[str, Any], name: str) -> str | None:

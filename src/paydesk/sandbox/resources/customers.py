@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from paydesk.sandbox.account import Obj
+from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import now
+from paydesk.sandbox.errors import InvalidRequest, ResourceMissing, missing_param
+from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
-from paydesk.sandbox.resources.tokens import add_source
+from paydesk.sandbox.resources.payment_methods import refuse_declining
+from paydesk.sandbox.resources.tokens import add_source, check_source
 from paydesk.sandbox.routing import Call, api
 
 _FIELDS = {
@@ -28,7 +31,17 @@ _FIELDS = {
     "source",
     "invoice_prefix",
     "next_invoice_sequence",
+    "tax_id_data",
 }
+# Stripe's tax ID types (the common ones) and the country each belongs to ("" for several).
+_TAX_ID_TYPES = {
+    "eu_vat": "", "gb_vat": "GB", "us_ein": "US", "ca_bn": "CA", "ca_gst_hst": "CA",
+    "au_abn": "AU", "au_arn": "AU", "nz_gst": "NZ", "ch_vat": "CH", "no_vat": "NO",
+    "in_gst": "IN", "jp_cn": "JP", "jp_rn": "JP", "sg_gst": "SG", "sg_uen": "SG",
+    "br_cnpj": "BR", "br_cpf": "BR", "mx_rfc": "MX", "za_vat": "ZA", "ae_trn": "AE",
+    "kr_brn": "KR", "eu_oss_vat": "", "is_vat": "IS", "li_uid": "LI", "tr_tin": "TR",
+}  # fmt: skip
+_UPDATE_ONLY_AT_CREATE = {"tax_id_data"}  # Stripe takes it on create only
 _ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
 
 
@@ -81,9 +94,88 @@ def _apply(call: Call, customer: Obj) -> dict[str, Any]:
     return changes
 
 
+def _tax_ids(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """`tax_id_data[i][type|value]`, checked before the customer is made."""
+    raw = params.get("tax_id_data")
+    if raw is None or raw == "":
+        return []
+    if not isinstance(raw, list):
+        raise InvalidRequest("Invalid array: tax_id_data", param="tax_id_data")
+    found: list[tuple[str, str]] = []
+    for i, entry in enumerate(raw):
+        param = f"tax_id_data[{i}]"
+        if not isinstance(entry, dict):
+            raise InvalidRequest(f"Invalid object: {param} must be a hash", param=param)
+        kind = get_str(entry, "type")
+        value = get_str(entry, "value")
+        if not kind:
+            raise missing_param(f"{param}[type]")
+        if kind not in _TAX_ID_TYPES:
+            raise InvalidRequest(
+                f"Invalid {param}[type]: must be one of {', '.join(sorted(_TAX_ID_TYPES))}",
+                param=f"{param}[type]",
+                code="parameter_invalid_string",
+            )
+        if not value:
+            raise missing_param(f"{param}[value]")
+        found.append((kind, value))
+    return found
+
+
+def _new_tax_id(account: Account, customer: Obj, kind: str, value: str) -> Obj:
+    country = _TAX_ID_TYPES[kind] or value[:2].upper()
+    tax_id: Obj = {
+        "id": account.new_id("txi"),
+        "object": "tax_id",
+        "country": country,
+        "created": now(),
+        "customer": customer["id"],
+        "customer_account": None,
+        "livemode": False,
+        "owner": {"customer": customer["id"], "customer_account": None, "type": "customer"},
+        "type": kind,
+        "value": value,
+        "verification": {"status": "pending", "verified_address": None, "verified_name": None},
+    }
+    account.insert(tax_id)
+    account.emit("customer.tax_id.created", tax_id)
+    return tax_id
+
+
+def _tax_id_list(account: Account, customer: Obj) -> Obj:
+    found = list(account.newest("tax_id", lambda t: t.get("customer") == customer["id"]))
+    return {
+        "object": "list",
+        "data": found,
+        "has_more": False,
+        "url": f"/v1/customers/{customer['id']}/tax_ids",
+    }
+
+
+# `expand[]=tax_ids` on a customer, as Stripe offers it.
+VIRTUAL[("customer", "tax_ids")] = _tax_id_list
+
+
+@api.route("GET", "/v1/customers/{id}/tax_ids")
+def list_customer_tax_ids(call: Call) -> Obj:
+    customer = call.account.get(call.args[0], "customer")
+    keep = lambda t: t.get("customer") == customer["id"]  # noqa: E731
+    return paginate(call.account, "tax_id", call.params, call.path, keep)
+
+
+@api.route("GET", "/v1/customers/{id}/tax_ids/{tax_id}")
+def retrieve_customer_tax_id(call: Call) -> Obj:
+    customer = call.account.get(call.args[0], "customer")
+    tax_id = call.account.get(call.args[1], "tax_id")
+    if tax_id.get("customer") != customer["id"]:
+        raise ResourceMissing("tax_id", call.args[1])
+    return tax_id
+
+
 @api.route("POST", "/v1/customers")
 def create_customer(call: Call) -> Obj:
     check_known(call.params, _FIELDS)
+    tax_ids = _tax_ids(call.params)
     account = call.account
     customer: Obj = {
         "id": account.new_id("cus"),
@@ -116,14 +208,21 @@ def create_customer(call: Call) -> Obj:
         "customer_account": None,
     }
     customer.update(_apply(call, customer))
-    account.insert(customer)
+    # The card is checked first: a card that declines fails the whole create, as on Stripe.
     pm_id = get_str(call.params, "payment_method")
-    if pm_id:
-        pm = account.get(pm_id, "payment_method", "payment_method")
+    pm = account.get(pm_id, "payment_method", "payment_method") if pm_id else None
+    if pm is not None:
+        refuse_declining(account, str((pm.get("card") or {}).get("fingerprint")))
+    source = get_str(call.params, "source")
+    if source:
+        check_source(account, source)
+    account.insert(customer)
+    if pm is not None:
         account.update(pm, {"customer": customer["id"]})
         account.emit("payment_method.attached", pm)
     account.emit("customer.created", customer)
-    source = get_str(call.params, "source")
+    for kind, value in tax_ids:
+        _new_tax_id(account, customer, kind, value)
     if source:
         add_source(account, customer, source, created=True)
     return customer
@@ -139,7 +238,7 @@ def retrieve_customer(call: Call) -> Obj:
 
 @api.route("POST", "/v1/customers/{id}")
 def update_customer(call: Call) -> Obj:
-    check_known(call.params, _FIELDS)
+    check_known(call.params, _FIELDS - _UPDATE_ONLY_AT_CREATE)
     customer = call.account.get(call.args[0], "customer")
     previous = call.account.update(customer, _apply(call, customer))
     if previous:

@@ -11,9 +11,15 @@ from urllib.parse import urlencode, urlsplit
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import now
-from paydesk.sandbox.errors import DOC, CardError, InvalidRequest
+from paydesk.sandbox.errors import DOC, CardError, InvalidRequest, ResourceMissing
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects.payment_method_options import (
+    check_types,
+    forces_challenge,
+    parse_options,
+)
+from paydesk.sandbox.operations.setup_intents import set_up_for_off_session
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -27,7 +33,7 @@ from paydesk.sandbox.params import (
     req_int,
 )
 from paydesk.sandbox.resources.balance_transactions import record_charge
-from paydesk.sandbox.resources.charges import new_charge
+from paydesk.sandbox.resources.charges import card_view, new_charge
 from paydesk.sandbox.resources.payment_methods import (
     AUTH_REQUIRED,
     Decline,
@@ -35,6 +41,7 @@ from paydesk.sandbox.resources.payment_methods import (
     behaviour,
     resolve,
 )
+from paydesk.sandbox.resources.refunds import refund_uncaptured
 from paydesk.sandbox.routing import Call, api
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -83,6 +90,7 @@ def create_intent(
     statement_descriptor: str | None = None,
     statement_descriptor_suffix: str | None = None,
     transfer_group: str | None = None,
+    payment_method_options: dict[str, Any] | None = None,
 ) -> Obj:
     """A new PaymentIntent in `requires_payment_method`; emits payment_intent.created."""
     pi_id = account.new_id("pi")
@@ -118,14 +126,7 @@ def create_intent(
         "on_behalf_of": None,
         "payment_method": None,
         "payment_method_configuration_details": None,
-        "payment_method_options": {
-            "card": {
-                "installments": None,
-                "mandate_options": None,
-                "network": None,
-                "request_three_d_secure": "automatic",
-            }
-        },
+        "payment_method_options": _with_card_defaults(payment_method_options or {}),
         "payment_method_types": payment_method_types or ["card"],
         "processing": None,
         "receipt_email": receipt_email,
@@ -144,6 +145,35 @@ def create_intent(
     return pi
 
 
+def payment_method_for(account: Account, pi: Obj, pm_id: str) -> Obj:
+    """The PaymentMethod `pm_id`, or a customer's saved card (`card_…`, `src_…`): Stripe takes
+    one as a payment_method and charges it as one."""
+    if not pm_id.startswith(("card_", "src_")):
+        return resolve(account, pm_id, "payment_method")
+    card = account.find(pm_id)
+    if card is None or card.get("object") not in ("card", "source") or card.get("deleted"):
+        raise ResourceMissing("payment_method", pm_id, "payment_method")
+    owner = card.get("customer")
+    if owner is not None and owner != pi.get("customer"):
+        raise InvalidRequest(
+            f"The provided source {pm_id} belongs to a Customer; to use it, also pass that "
+            "customer on the PaymentIntent.",
+            param="payment_method",
+        )
+    return {**card_view(card), "object": "payment_method", "customer": owner, "type": "card"}
+
+
+def _with_card_defaults(options: dict[str, Any]) -> dict[str, Any]:
+    card = {
+        "installments": None,
+        "mandate_options": None,
+        "network": None,
+        "request_three_d_secure": "automatic",
+        **(options.get("card") or {}),
+    }
+    return {**options, "card": card}
+
+
 def confirm_intent(
     account: Account,
     pi: Obj,
@@ -157,7 +187,7 @@ def confirm_intent(
     CardError is raised after the decline is recorded (failed charge, events)."""
     if pi["status"] not in CONFIRMABLE:
         raise _unexpected_state(pi, "confirm", CONFIRMABLE)
-    pm = resolve(account, payment_method_id, "payment_method")
+    pm = payment_method_for(account, pi, payment_method_id)
     if pi.get("customer") and pm.get("customer") and pm["customer"] != pi["customer"]:
         raise InvalidRequest(
             f"The provided PaymentMethod {pm['id']} was previously used with a PaymentIntent "
@@ -167,7 +197,16 @@ def confirm_intent(
         )
     account.update(pi, {"payment_method": pm["id"], "last_payment_error": None})
     behave = behaviour(account, pm)
-    if behave.needs_3ds:
+    needs_3ds = behave.needs_3ds or forces_challenge(pi["payment_method_options"])
+    if (
+        needs_3ds
+        and off_session
+        and behave.off_session_once_set_up
+        and not forces_challenge(pi["payment_method_options"])
+        and set_up_for_off_session(account, pm["id"])
+    ):
+        needs_3ds = False  # authenticated when the card was set up (4000 0025 0000 3155)
+    if needs_3ds:
         if off_session:
             return _decline(account, pi, pm, AUTH_REQUIRED, base_url)
         return _require_action(account, pi, base_url, return_url)
@@ -257,7 +296,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
     requires_payment_method with payment_intent_authentication_failure."""
     if pi["status"] != "requires_action":
         raise _unexpected_state(pi, "authenticate", ("requires_action",))
-    pm = account.get(pi["payment_method"], "payment_method", "payment_method")
+    pm = payment_method_for(account, pi, pi["payment_method"])
     base_url = _base_of((pi.get("next_action") or {}).get("redirect_to_url", {}).get("url", ""))
     if success:
         return _succeed(account, pi, pm, base_url)
@@ -308,6 +347,8 @@ def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = No
     )
     account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
     account.emit("charge.captured", charge, previous)
+    if amount < int(charge["amount"]):
+        refund_uncaptured(account, charge, int(charge["amount"]) - amount)
     account.emit("payment_intent.succeeded", pi)
     return pi
 
@@ -450,6 +491,9 @@ def create_payment_intent(call: Call) -> Obj:
             "payment_method_types.",
             param="automatic_payment_methods",
         )
+    if types is not None:
+        types = check_types(types, currency)
+    options = parse_options(p.get("payment_method_options"), {}, "payment_intent")
     confirm = get_bool(p, "confirm")
     return_url = _return_url(p)
     off_session = get_bool(p, "off_session")
@@ -476,9 +520,10 @@ def create_payment_intent(call: Call) -> Obj:
         statement_descriptor=get_str(p, "statement_descriptor"),
         statement_descriptor_suffix=get_str(p, "statement_descriptor_suffix"),
         transfer_group=get_str(p, "transfer_group"),
+        payment_method_options=options,
     )
     if pm_id and not confirm:
-        pm = resolve(account, pm_id, "payment_method")
+        pm = payment_method_for(account, pi, pm_id)
         account.update(pi, {"payment_method": pm["id"], "status": "requires_confirmation"})
     if confirm:
         if not pm_id:
@@ -565,10 +610,16 @@ def update_payment_intent(call: Call) -> Obj:
         changes["capture_method"] = get_enum(p, "capture_method", CAPTURE_METHODS)
     types = get_list(p, "payment_method_types")
     if types:
-        changes["payment_method_types"] = [str(t) for t in types]
+        changes["payment_method_types"] = check_types(types, currency)
+    elif "currency" in p:
+        check_types(pi["payment_method_types"], currency)
+    if "payment_method_options" in p:
+        changes["payment_method_options"] = parse_options(
+            p["payment_method_options"], pi["payment_method_options"], "payment_intent"
+        )
     pm_id = get_str(p, "payment_method")
     if pm_id:
-        changes["payment_method"] = resolve(account, pm_id, "payment_method")["id"]
+        changes["payment_method"] = payment_method_for(account, pi, pm_id)["id"]
         if pi["status"] == "requires_payment_method":
             changes["status"] = "requires_confirmation"
     account.update(pi, changes)
@@ -611,6 +662,10 @@ def confirm_payment_intent(call: Call) -> Obj:
         changes["capture_method"] = get_enum(p, "capture_method", CAPTURE_METHODS)
     if "shipping" in p:
         changes["shipping"] = get_dict(p, "shipping")
+    if "payment_method_options" in p:
+        changes["payment_method_options"] = parse_options(
+            p["payment_method_options"], pi["payment_method_options"], "payment_intent"
+        )
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
     pm_id = pm_id or pi.get("payment_method")
     if not pm_id:

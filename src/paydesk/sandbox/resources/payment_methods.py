@@ -58,10 +58,32 @@ AUTH_REQUIRED = Decline(
 )
 
 
+FRAUDULENT = Decline("card_declined", "fraudulent", _DECLINED)
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """What Radar makes of a card: the risk of its charges' `outcome`, and whether Radar's
+    default rule blocks them before they reach the card network."""
+
+    level: str = "normal"
+    score: int = 32
+    blocked: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Behaviour:
     decline: Decline | None = None
     needs_3ds: bool = False
+    # The decline happens only when charged: the card attaches and sets up fine (0341).
+    charge_only: bool = False
+    # 3DS on-session only: once set up for off-session use, off-session charges need none.
+    off_session_once_set_up: bool = False
+    risk: Risk = Risk()
+
+    def refuses_attach(self) -> Decline | None:
+        """The decline a customer's attach (or a SetupIntent) meets with this card."""
+        return None if self.charge_only else self.decline
 
 
 OK = Behaviour()
@@ -75,8 +97,12 @@ TEST_CARDS: dict[str, Behaviour] = {
     "4000000000000069": Behaviour(EXPIRED),
     "4000000000000127": Behaviour(INCORRECT_CVC),
     "4000000000000119": Behaviour(PROCESSING),
-    "4000000000000341": Behaviour(GENERIC),  # attaches fine, every charge fails
-    "4000002500003155": Behaviour(needs_3ds=True),
+    "4000000000000341": Behaviour(GENERIC, charge_only=True),  # attaches, every charge fails
+    "4000002500003155": Behaviour(needs_3ds=True, off_session_once_set_up=True),
+    # Radar's test cards.
+    "4100000000000019": Behaviour(FRAUDULENT, risk=Risk("highest", 95, blocked=True)),
+    "4000000000004954": Behaviour(FRAUDULENT, risk=Risk("highest", 85, blocked=True)),
+    "4000000000009235": Behaviour(risk=Risk("elevated", 67)),
     "4000002760003184": Behaviour(needs_3ds=True),
     "4000000000003220": Behaviour(needs_3ds=True),
     "4000000000003063": Behaviour(needs_3ds=True),
@@ -105,6 +131,9 @@ TEST_PM_IDS: dict[str, str] = {
     "pm_card_authenticationRequiredOnSetup": "4000002500003155",
     "pm_card_threeDSecure2Required": "4000000000003220",
     "pm_card_threeDSecureRequired": "4000000000003063",
+    "pm_card_radarBlock": "4100000000000019",
+    "pm_card_riskLevelHighest": "4000000000004954",
+    "pm_card_riskLevelElevated": "4000000000009235",
 }
 
 _FUNDING = {"4000056655665556": "debit"}
@@ -450,9 +479,23 @@ def update_payment_method(call: Call) -> Obj:
     return pm
 
 
+def refuse_declining(account: Account, card_fingerprint: str) -> None:
+    """Stripe checks a card with the issuer before saving it: a card that declines cannot be
+    attached (only 4000 0000 0000 0341 attaches, and declines when charged)."""
+    decline = card_behaviour(account, card_fingerprint).refuses_attach()
+    if decline is not None:
+        raise CardError(
+            decline.message,
+            code=decline.code,
+            decline_code=decline.decline_code,
+            param=decline.param,
+        )
+
+
 def attach(account: Account, pm: Obj, customer_id: str) -> Obj:
     if pm.get("customer") == customer_id:
         return pm
+    refuse_declining(account, str((pm.get("card") or {}).get("fingerprint")))
     if pm.get("customer"):
         raise InvalidRequest(
             "The payment method you provided has already been attached to a customer.",
@@ -468,7 +511,6 @@ def attach_payment_method(call: Call) -> Obj:
     check_known(call.params, {"customer", "customer_account"})
     account = call.account
     customer = account.get(req_str(call.params, "customer"), "customer", "customer")
-    # Decline cards attach fine on Stripe too (pm_card_chargeCustomerFail): only charges fail.
     pm = resolve(account, call.args[0], "payment_method")
     return attach(account, pm, customer["id"])
 

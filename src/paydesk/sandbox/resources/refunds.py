@@ -37,7 +37,8 @@ def create_refund(
             "refunded.",
             param="charge",
         )
-    left = int(charge["amount_captured"]) - int(charge["amount_refunded"])
+    # What was never captured counts as refunded already (see refund_uncaptured).
+    left = int(charge["amount"]) - int(charge["amount_refunded"])
     if left <= 0:
         raise InvalidRequest(
             f"Charge {charge['id']} has already been refunded.",
@@ -54,7 +55,26 @@ def create_refund(
             code="amount_too_large",
             param="amount",
         )
-    refund: Obj = {
+    refund = _new_refund(account, charge, amount, reason, metadata)
+    refund["balance_transaction"] = record_refund(account, refund, charge)
+    return _record(account, charge, refund)
+
+
+def refund_uncaptured(account: Account, charge: Obj, amount: int) -> Obj:
+    """A partial capture gives back the rest of the authorisation as Stripe does: a refund
+    of it on the charge (`amount_refunded`, refund.created, charge.refunded). No money moved
+    for it, so no balance transaction."""
+    return _record(account, charge, _new_refund(account, charge, amount, None, None))
+
+
+def _new_refund(
+    account: Account,
+    charge: Obj,
+    amount: int,
+    reason: str | None,
+    metadata: dict[str, str] | None,
+) -> Obj:
+    return {
         "id": account.new_id("re"),
         "object": "refund",
         "amount": amount,
@@ -82,17 +102,19 @@ def create_refund(
         "status": "succeeded",
         "transfer_reversal": None,
     }
-    refund["balance_transaction"] = record_refund(account, refund, charge)
+
+
+def _record(account: Account, charge: Obj, refund: Obj) -> Obj:
     account.insert(refund)
     refunds = dict(charge["refunds"])
     refunds["data"] = [snapshot(refund), *refunds["data"]]
     refunds["total_count"] = len(refunds["data"])
-    refunded = int(charge["amount_refunded"]) + amount
+    refunded = int(charge["amount_refunded"]) + int(refund["amount"])
     previous = account.update(
         charge,
         {
             "amount_refunded": refunded,
-            "refunded": refunded >= int(charge["amount_captured"]),
+            "refunded": refunded >= int(charge["amount"]),
             "refunds": refunds,
         },
     )

@@ -11,12 +11,21 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.clock import now
-from paydesk.sandbox.errors import InvalidRequest, missing_param
+from paydesk.sandbox.errors import CardError, InvalidRequest, missing_param
+from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import paginate
-from paydesk.sandbox.params import check_known, get_dict, get_str, req_str
+from paydesk.sandbox.params import (
+    apply_metadata,
+    check_known,
+    get_dict,
+    get_int,
+    get_str,
+    req_str,
+)
 from paydesk.sandbox.resources.payment_methods import (
     brand,
     fingerprint,
+    refuse_declining,
     test_number,
     validate_card,
 )
@@ -61,6 +70,27 @@ def _new_card(account: Account, digits: str, month: int, year: int, details: dic
         "wallet": None,
     }
     return account.insert(card)
+
+
+def card_from_hash(account: Account, details: dict[str, Any], param: str) -> Obj:
+    """A card from raw details (`source[object]=card&source[number]=…`), checked as a
+    token's card is: the legacy way to charge a card without tokenising it first."""
+    kind = details.get("object", "card")
+    if kind != "card":
+        raise InvalidRequest(
+            f"Invalid {param}[object]: only card hashes are supported", param=f"{param}[object]"
+        )
+    for name in ("number", "exp_month", "exp_year"):
+        if not details.get(name):
+            raise missing_param(f"{param}[{name}]")
+    cvc = details.get("cvc")
+    digits, month, year = validate_card(
+        str(details["number"]),
+        details["exp_month"],
+        details["exp_year"],
+        cvc if isinstance(cvc, str) else None,
+    )
+    return _new_card(account, digits, month, year, details)
 
 
 def _test_card(account: Account, number: str) -> Obj:
@@ -120,6 +150,21 @@ def card_for_source(
     raise _no_such_token(source_id, param)
 
 
+def check_source(account: Account, source_id: str) -> None:
+    """Refuse, before anything changes, a source whose card cannot be saved (it declines)."""
+    number = test_number(source_id)
+    obj = account.find(source_id) if number is None else None
+    card_fingerprint = None
+    if number is not None:
+        card_fingerprint = fingerprint(account, number)
+    elif obj is not None and obj.get("object") == "token":
+        card_fingerprint = obj["card"]["fingerprint"]
+    elif obj is not None and obj.get("object") == "card":
+        card_fingerprint = obj.get("fingerprint")
+    if card_fingerprint is not None:
+        refuse_declining(account, str(card_fingerprint))
+
+
 def add_source(
     account: Account,
     customer: Obj,
@@ -131,6 +176,7 @@ def add_source(
     """Save a token's card on `customer`; the first card saved becomes its default source, and
     so does any card given as `source` on a customer update (`make_default`).
     `created`: the customer is being created with it, so no customer.updated follows."""
+    check_source(account, source_id)
     card = card_for_source(account, source_id, customer)
     if card.get("customer") != customer["id"]:
         account.update(card, {"customer": customer["id"]})
@@ -212,6 +258,65 @@ def list_customer_sources(call: Call) -> Obj:
     call.params.pop("object", None)
     keep = lambda c: c.get("customer") == customer["id"]  # noqa: E731
     return paginate(call.account, "card", call.params, call.path, keep)
+
+
+_SOURCE_UPDATE = {
+    *(f"address_{k}" for k in _ADDRESS),
+    "exp_month",
+    "exp_year",
+    "metadata",
+    "name",
+}
+
+
+@api.route("POST", "/v1/customers/{id}/sources/{source}")
+def update_customer_source(call: Call) -> Obj:
+    p = call.params
+    check_known(p, _SOURCE_UPDATE)
+    account = call.account
+    card = retrieve_customer_source(call)
+    changes: dict[str, Any] = {}
+    for name in ("name", *(f"address_{k}" for k in _ADDRESS)):
+        if name in p:
+            changes[name] = get_str(p, name) or None
+    if "exp_month" in p:
+        changes["exp_month"] = _expiry(p, "exp_month", 1, 12)
+    if "exp_year" in p:
+        year = _expiry(p, "exp_year", 0, 9999)
+        changes["exp_year"] = year + 2000 if year < 100 else year
+    if "metadata" in p:
+        changes["metadata"] = apply_metadata(card.get("metadata") or {}, p)
+    previous = account.update(card, changes)
+    if previous:
+        account.emit("customer.source.updated", card, previous)
+    return card
+
+
+def _expiry(p: dict[str, Any], name: str, low: int, high: int) -> int:
+    value = get_int(p, name)
+    if value is None or not low <= value <= high:
+        field = "month" if name == "exp_month" else "year"
+        raise CardError(
+            f"Your card's expiration {field} is invalid.",
+            code=f"invalid_expiry_{field}",
+            param=name,
+        )
+    return value
+
+
+def _sources(account: Account, customer: Obj) -> Obj:
+    cards = list(account.newest("card", lambda c: c.get("customer") == customer["id"]))
+    return {
+        "object": "list",
+        "data": cards,
+        "has_more": False,
+        "total_count": len(cards),
+        "url": f"/v1/customers/{customer['id']}/sources",
+    }
+
+
+# A customer no longer carries its sources unless asked: `expand[]=sources` builds the list.
+VIRTUAL[("customer", "sources")] = _sources
 
 
 @api.route("DELETE", "/v1/customers/{id}/sources/{source}")

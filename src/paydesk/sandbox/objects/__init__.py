@@ -1,0 +1,1 @@
+"""One skeleton per object type, and the transition table of its statuses."""

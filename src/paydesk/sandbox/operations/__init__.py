@@ -1,0 +1,1 @@
+"""Plain functions (account, now, params) -> objects + events; routes call them."""
