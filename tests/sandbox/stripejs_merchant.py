@@ -89,8 +89,17 @@ def _app(
         )
         return JSONResponse({"id": session.id})
 
+    async def setup_intent(_request: Request) -> Response:
+        customer = client.v1.customers.create(params={"email": "jenny@example.com"})
+        si = client.v1.setup_intents.create(
+            params={"customer": customer.id, "payment_method_types": ["card"]}
+        )
+        merchant.intents.append(si.id)
+        return JSONResponse({"clientSecret": si.client_secret})
+
     return Starlette(
         routes=[
+            Route("/create-setup-intent", setup_intent, methods=["POST"]),
             Route("/create-checkout-session", checkout_session, methods=["POST"]),
             Route("/create-payment-intent", create, methods=["POST"]),
             Route("/pay-with-payment-method", pay_with, methods=["POST"]),

@@ -312,3 +312,53 @@ def test_link_authentication_and_address_fill_the_billing_details(
         assert (details.name, details.email) == ("Jenny Rosen", "jenny@example.com")
         assert (details.address.line1, details.address.city) == ("1 Main Street", "London")
         assert (details.address.postal_code, details.address.country) == ("EC1A 1BB", "GB")
+
+
+@pytest.mark.parametrize(
+    ("number", "action", "expected"),
+    [
+        ("4242424242424242", None, "succeeded pm_"),
+        ("4000002760003184", "Complete authentication", "succeeded pm_"),
+        ("4000002760003184", "Fail authentication", "error setup_intent_authentication_failure"),
+    ],
+)
+def test_confirm_card_setup_saves_the_card(
+    page: Any,
+    sandbox_url: str,
+    stripe_key: str,
+    stripe_client: stripe.StripeClient,
+    number: str,
+    action: str | None,
+    expected: str,
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/setup.html")
+        frame = page.frame_locator(f"#card-element {CARD_FRAME}")
+        frame.locator("[name=cardnumber]").fill(number)
+        frame.locator("[name=exp-date]").fill("12 / 34")
+        frame.locator("[name=cvc]").fill("123")
+        page.get_by_role("button", name="Save card").click()
+        if action:
+            page.frame_locator("[data-paydesk-3ds] iframe").get_by_role(
+                "button", name=action
+            ).click()
+        page.locator("#result").filter(has_text=expected).wait_for()
+        si = stripe_client.v1.setup_intents.retrieve(merchant.intents[0])
+        assert (si.status == "succeeded") == expected.startswith("succeeded")
+
+
+def test_confirm_setup_with_the_payment_element_returns_to_the_return_url(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/setup_element.html")
+        frame = page.frame_locator(f"#payment-element {CARD_FRAME}")
+        frame.locator("#Field-numberInput").fill("5555555555554444")
+        frame.locator("#Field-expiryInput").fill("12 / 34")
+        frame.locator("#Field-cvcInput").fill("123")
+        frame.locator("#Field-postalCodeInput").fill("94103")
+        page.locator("#payment-element.StripeElement--complete").wait_for()
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_url(re.compile(r".*setup_intent_client_secret=.*"))
+        assert "setup_intent=" + merchant.intents[0] in page.url
+        page.locator("#status").filter(has_text="succeeded true succeeded").wait_for()
