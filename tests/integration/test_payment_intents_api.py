@@ -157,6 +157,23 @@ def test_a_failed_payment_is_kept_on_the_event_and_shown_on_the_page(
     assert "Your last attempt did not go through: Your card has insufficient funds." in page.text
 
 
+def test_a_canceled_payment_intent_expires_the_order_and_returns_the_stock(
+    shop: Shop, stripe_client: stripe.StripeClient
+) -> None:
+    order_id = _create(shop, items=[{"product_id": "mug", "quantity": 3}])["order_id"]
+    assert _stock(shop, "mug") == 0
+    stripe_client.v1.payment_intents.cancel(_order(shop, order_id)["payment_intent_id"])
+    assert _wait("expiry", lambda: _order(shop, order_id)["status"] == "expired")
+    assert _stock(shop, "mug") == 3
+    page = httpx.get(f"{shop.url}/pay/{order_id}")
+    assert page.status_code == 200 and "This payment was canceled." in page.text
+
+
+def _stock(shop: Shop, product_id: str) -> int | None:
+    with shop.ctx.engine.connect() as conn:
+        return conn.execute(select(products.c.stock).where(products.c.id == product_id)).scalar()
+
+
 def test_checkouts_own_payment_intents_stay_with_their_session(
     shop: Shop, stripe_client: stripe.StripeClient
 ) -> None:

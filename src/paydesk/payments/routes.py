@@ -33,6 +33,8 @@ from paydesk.web.deps import CtxDep
 router = APIRouter(tags=["payments"])
 log = structlog.get_logger(__name__)
 
+# The PaymentIntent statuses in which the buyer can (still, or again) confirm it.
+_PAYABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 _ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
 _TEMPLATES = (Path(__file__).parent / "templates", Path(__file__).parents[1] / "web" / "templates")
 
@@ -82,7 +84,9 @@ def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
         _fulfil(ctx, pi)
     order = get_order(ctx, order_id)
     assert order is not None
-    if order.status != "pending" or pi.get("status") in ("succeeded", "processing"):
+    canceled = pi.get("status") == "canceled" or order.status == "expired"
+    payable = order.status == "pending" and pi.get("status") in _PAYABLE
+    if not canceled and not payable:
         return _render(
             request, "success.html", 200, order=order, paid=pi.get("status") == "succeeded"
         )
@@ -95,7 +99,7 @@ def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
         stripe_js=stripe_js_url(ctx.settings),
         publishable_key=_key(ctx),
         failure=(pi.get("last_payment_error") or {}).get("message"),
-        canceled=pi.get("status") == "canceled",
+        canceled=canceled,
     )
 
 

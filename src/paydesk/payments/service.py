@@ -18,12 +18,13 @@ import structlog
 from sqlalchemy import Connection, select, update
 
 from paydesk.checkout.errors import PaymentProviderFailed
-from paydesk.checkout.service import _abandon, _merge, _place_order
+from paydesk.checkout.model import OrderStatus, Trigger
+from paydesk.checkout.service import _abandon, _merge, _place_order, release_stock
 from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.ids import new_order_id
 from paydesk.fulfilment.bulk import Fulfilment, fulfil_sessions
-from paydesk.fulfilment.lookup import UnknownOrder
+from paydesk.fulfilment.lookup import UnknownOrder, from_states
 
 log = structlog.get_logger(__name__)
 
@@ -138,3 +139,21 @@ def payment_failed(conn: Connection, pi: dict[str, Any]) -> str:
     message = error.get("message") or "the payment failed"
     log.info("payment_intent.failed", order_id=order_id, payment_intent=pi.get("id"), reason=reason)
     return f"order {order_id}: payment failed ({reason}): {message}"
+
+
+def intent_canceled(conn: Connection, pi: dict[str, Any]) -> bool:
+    """payment_intent.canceled: the order can no longer be paid, so it expires and its stock
+    returns (a paid order never moves back). True when this call expired the order."""
+    order_id = order_for_intent(conn, pi)
+    if order_id is None:
+        raise UnknownOrder(f"no payment-page order of this shop for payment intent {pi.get('id')}")
+    done = conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.status.in_(from_states(Trigger.EXPIRE)))
+        .values(status=OrderStatus.EXPIRED.value, updated_at=datetime.now(UTC))
+    ).rowcount
+    if done != 1:
+        return False
+    release_stock(conn, order_id)
+    log.info("order_expired", order_id=order_id, payment_intent=pi.get("id"))
+    return True

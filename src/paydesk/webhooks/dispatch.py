@@ -52,6 +52,14 @@ def _intent_failed(conn: Connection, ctx: AppContext, pi: dict[str, Any]) -> Out
         return "ignored", None
 
 
+def _intent_canceled(conn: Connection, ctx: AppContext, pi: dict[str, Any]) -> Outcome:
+    try:
+        payments.intent_canceled(conn, pi)
+    except service.UnknownOrder:
+        return "ignored", None
+    return "processed", None
+
+
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": _completed,
     "checkout.session.async_payment_succeeded": _completed,
@@ -60,6 +68,7 @@ HANDLERS: dict[str, Handler] = {
     "charge.refunded": _refunded,
     "payment_intent.succeeded": _intent_succeeded,
     "payment_intent.payment_failed": _intent_failed,
+    "payment_intent.canceled": _intent_canceled,
 }
 
 
