@@ -682,6 +682,10 @@
   Stripe.__paydesk = true;
   Stripe.version = 3;
 
+  // Called by @stripe/stripe-js's loadStripe and by React Stripe.js to identify themselves.
+  Stripe.prototype._registerWrapper = function () {};
+  Stripe.prototype.registerAppInfo = function () {};
+
   Stripe.prototype.elements = function (options) {
     return new Elements(this, options);
   };
