@@ -9,6 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# A user's project that tests/sandbox/test_pytest_plugin.py runs with pytest of its own.
+collect_ignore = ["plugin_project"]
+
 PG_ADMIN_URL = os.environ.get("PAYDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

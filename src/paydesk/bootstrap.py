@@ -1,6 +1,8 @@
-"""Start-up wiring: settings -> database, Stripe (or the embedded sandbox), AppContext, app.
+"""The composition root: settings -> database, Stripe (or the embedded sandbox), AppContext, app.
 
-`prepare` does everything except serving, so tests can start the same shop `paydesk serve` runs.
+`build_context` is what `paydesk serve` and every command run on (one signing key, one shop URL,
+one Stripe client); `prepare` adds what serving needs (migrations, the embedded sandbox, the
+catalog, the app) and does everything except serve, so tests start the same shop `serve` runs.
 """
 
 from __future__ import annotations
@@ -8,18 +10,27 @@ from __future__ import annotations
 import gc
 import secrets
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 import stripe as stripe_sdk
 import structlog
+import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from stripe import StripeClient
 
+from paydesk.app import create_app
+from paydesk.catalog.model import read_catalog
+from paydesk.catalog.service import load_catalog, sync_to_stripe
+from paydesk.catalog.tables import products
 from paydesk.context import AppContext
+from paydesk.ops.logging import configure_logging
 from paydesk.sandbox.keys import publishable_key
+from paydesk.sandbox.server import start_in_thread
 from paydesk.settings import Settings, load_settings
 from paydesk.store.engine import make_engine
 from paydesk.store.kv import kv
@@ -31,6 +42,8 @@ from paydesk.stripe_gateway import make_stripe_client
 # page the shop owner visits drive it.
 DEMO_KEY_PREFIX = "sk_test_paydesk_"
 SIGNING_KEY_NAME = "signing_key"
+# Where `paydesk serve` listens by default (cli.py's defaults); commands link there too.
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 log = structlog.get_logger(__name__)
 
@@ -57,22 +70,66 @@ def public_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def shop_url(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
+    """CLIENT_URL, else where the server listens: one answer for `serve` and every command, so
+    an email fulfilled by `paydesk reconcile` links where the server's own would."""
+    return (settings.client_url or public_url(host, port)).rstrip("/")
+
+
+def build_context(settings: Settings, client_url: str | None = None) -> AppContext:
+    """The AppContext every part of the shop runs on. The caller disposes `ctx.engine`."""
+    engine = make_engine(settings.database_url)
+    configured = settings.signing_keys
+    try:
+        key = signing_key(engine, configured[0] if configured else None)
+    except BaseException:
+        engine.dispose()
+        raise
+    return AppContext(
+        settings=settings, engine=engine, stripe=make_stripe_client(settings), signing_key=key,
+        webhook_secrets=settings.webhook_secrets, client_url=client_url or shop_url(settings),
+        previous_signing_keys=tuple(k.encode() for k in configured[1:]),
+    )
+
+
+@contextmanager
+def command_context(migrate: bool = False) -> Iterator[AppContext]:
+    """The context of a one-shot command (`paydesk reconcile`, `refund`, …): settings from the
+    environment (a bad one is a one-line error), optionally migrated, disposed at the end."""
+    settings = settings_or_exit()
+    if migrate:
+        upgrade(settings.database_url)
+    ctx = build_context(settings)
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()
+
+
+@contextmanager
+def command_database() -> Iterator[tuple[Settings, Engine]]:
+    """`command_context` for the commands that need only the database (`paydesk worker`,
+    `events retry`): they run without a Stripe key."""
+    settings = settings_or_exit()
+    engine = make_engine(settings.database_url)
+    try:
+        yield settings, engine
+    finally:
+        engine.dispose()
+
+
 def prepare(
     settings: Settings, host: str, port: int, sandbox_port: int = 12111
 ) -> Prepared:
     """Build the running shop: migrate, connect Stripe or start the sandbox, build the app."""
-    from paydesk.app import create_app
-
     problems = settings.production_problems()
     if problems:
         raise StartupError("PAYDESK_ENV=production, but " + "; ".join(problems) + ".")
     cleanups: list[Callable[[], None]] = []
-    client_url = (settings.client_url or public_url(host, port)).rstrip("/")
+    client_url = shop_url(settings, host, port)
     sandbox_url = None
     embedded = settings.uses_embedded_sandbox
     if embedded:
-        from paydesk.sandbox.server import start_in_thread
-
         handle = start_in_thread(host="127.0.0.1", port=sandbox_port, db_path=None)
         cleanups.append(handle.stop)
         sandbox_url = handle.url
@@ -92,20 +149,13 @@ def prepare(
         )
     try:
         upgrade(settings.database_url)
-        engine = make_engine(settings.database_url)
-        cleanups.append(engine.dispose)
-        stripe = make_stripe_client(settings)
-        webhook_secrets = settings.webhook_secrets
+        ctx = build_context(settings, client_url)
+        cleanups.append(ctx.engine.dispose)
         if embedded:
-            webhook_secrets = [_register_webhook(stripe, client_url)]
-        ctx = AppContext(
-            settings=settings, engine=engine, stripe=stripe,
-            signing_key=signing_key(engine, settings.paydesk_signing_key),
-            webhook_secrets=webhook_secrets, client_url=client_url,
-        )
+            ctx = replace(ctx, webhook_secrets=[_register_webhook(ctx.stripe, client_url)])
         # A shop with no products yet gets the demo catalog, so a first run against any Stripe
         # can be clicked through; `paydesk catalog sync` puts a real catalog in its place.
-        if embedded or settings.catalog_file or not _has_products(engine):
+        if embedded or settings.catalog_file or not _has_products(ctx.engine):
             _load_catalog(ctx, sync=embedded)
         app = create_app(ctx)
     except BaseException:
@@ -128,16 +178,11 @@ def _register_webhook(stripe: StripeClient, client_url: str) -> str:
 
 
 def _has_products(engine: Engine) -> bool:
-    from paydesk.catalog.tables import products
-
     with engine.connect() as conn:
         return conn.execute(select(products.c.id).limit(1)).first() is not None
 
 
 def _load_catalog(ctx: AppContext, sync: bool) -> None:
-    from paydesk.catalog.model import read_catalog
-    from paydesk.catalog.service import load_catalog, sync_to_stripe
-
     catalog = read_catalog(ctx.settings.catalog_file)
     with ctx.engine.begin() as conn:
         load_catalog(conn, catalog)
@@ -169,13 +214,9 @@ def signing_key(engine: Engine, configured: str | None) -> bytes:
 
 def serve(host: str, port: int, sandbox_port: int) -> None:
     """`paydesk serve`: run the shop until interrupted."""
-    import uvicorn
-
-    from paydesk.ops.logging import configure_logging
-
     configure_logging()
     try:
-        prepared = prepare(_settings_or_exit(), host, port, sandbox_port)
+        prepared = prepare(settings_or_exit(), host, port, sandbox_port)
     except StartupError as exc:
         print(f"paydesk: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
@@ -191,9 +232,7 @@ def serve(host: str, port: int, sandbox_port: int) -> None:
         prepared.close()
 
 
-def _settings_or_exit() -> Settings:
-    from pydantic import ValidationError
-
+def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except ValidationError as exc:

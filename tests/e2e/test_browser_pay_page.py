@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from paydesk.checkout.tables import orders
+from paydesk.orders.tables import orders
 from tests.e2e.live import Shop, run_shop
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -15,8 +15,8 @@ import stripe
 from sqlalchemy import func, select
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import orders
 from paydesk.notify.tables import outbox
+from paydesk.orders.tables import orders
 from paydesk.payments.keys import MissingPublishableKey, publishable_key, stripe_js_url
 from paydesk.settings import Settings
 from paydesk.webhooks.tables import inbox_events

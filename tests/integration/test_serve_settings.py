@@ -13,7 +13,8 @@ from paydesk.bootstrap import StartupError, prepare
 from paydesk.sandbox.keys import publishable_key
 from paydesk.settings import load_settings
 from tests.e2e.live import run_shop
-from tests.integration.test_serve_cli import PAYDESK, _env, _free_port
+from tests.integration.test_serve_cli import PAYDESK, _env
+from tests.support import free_port
 
 GOOD_SIGNING_KEY = "k" * 40
 
@@ -22,7 +23,7 @@ def test_the_embedded_sandbox_key_is_random_per_start(sqlite_url: str) -> None:
     keys = []
     for _ in range(2):
         prepared = prepare(load_settings(_env_file=None, database_url=sqlite_url),
-                           "127.0.0.1", _free_port(), sandbox_port=0)
+                           "127.0.0.1", free_port(), sandbox_port=0)
         try:
             keys.append(prepared.ctx.settings.stripe_secret_key)
         finally:
@@ -34,7 +35,7 @@ def test_the_embedded_sandbox_key_is_random_per_start(sqlite_url: str) -> None:
 
 def test_the_embedded_demo_knows_its_publishable_key(sqlite_url: str) -> None:
     prepared = prepare(load_settings(_env_file=None, database_url=sqlite_url),
-                       "127.0.0.1", _free_port(), sandbox_port=0)
+                       "127.0.0.1", free_port(), sandbox_port=0)
     try:
         settings = prepared.ctx.settings
         assert settings.stripe_publishable_key == publishable_key(settings.stripe_secret_key)
@@ -102,7 +103,7 @@ def test_production_with_real_settings_serves(
 
 def test_serve_in_production_without_a_key_exits_naming_it(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [PAYDESK, "serve", "--port", str(_free_port()), "--sandbox-port", str(_free_port())],
+        [PAYDESK, "serve", "--port", str(free_port()), "--sandbox-port", str(free_port())],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
         env=_env(f"sqlite:///{tmp_path}/shop.db", PAYDESK_ENV="production"),
     )
@@ -113,7 +114,7 @@ def test_serve_in_production_without_a_key_exits_naming_it(tmp_path: Path) -> No
 
 def test_serve_with_an_invalid_setting_exits_naming_it(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [PAYDESK, "serve", "--port", str(_free_port())],
+        [PAYDESK, "serve", "--port", str(free_port())],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
         env=_env(f"sqlite:///{tmp_path}/shop.db", PAYDESK_ENV="prod"),
     )

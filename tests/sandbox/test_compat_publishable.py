@@ -175,3 +175,29 @@ def test_a_publishable_key_cannot_reach_another_accounts_intent(
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "resource_missing"
+
+
+def test_stripe_js_creates_a_payment_method_with_its_bookkeeping_fields(
+    sandbox_url: str, stripe_client: stripe.StripeClient, pk: str
+) -> None:
+    answer = httpx.post(
+        f"{sandbox_url}/v1/payment_methods",
+        data={
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "12",
+            "card[exp_year]": "34",
+            "card[cvc]": "123",
+            "key": pk,
+            "payment_user_agent": "stripe.js/1234; stripe-js-v3/1234",
+            "pasted_fields": "number",
+            "time_on_page": "1000",
+            "guid": "NA",
+            "muid": "NA",
+            "sid": "NA",
+            "client_attribution_metadata[client_session_id]": "x",
+        },
+        headers={"Content-Type": FORM},
+    )
+    assert answer.status_code == 200, answer.text
+    assert stripe_client.v1.payment_methods.retrieve(answer.json()["id"]).type == "card"

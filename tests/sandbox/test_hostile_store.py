@@ -19,6 +19,9 @@ import pytest
 import stripe
 
 from paydesk.sandbox.account import IdempotencyRecord
+from paydesk.sandbox.api import ApiApp
+from paydesk.sandbox.resources import load_all
+from paydesk.sandbox.routing import api
 from paydesk.sandbox.server import start_in_thread
 from paydesk.sandbox.store import PersistError, Store
 
@@ -151,3 +154,48 @@ def test_idempotency_keys_longer_than_255_characters_are_refused(
     assert answer.status_code == 400
     assert "255" in answer.json()["error"]["message"]
     assert listed.json()["data"] == []
+
+
+def test_a_retry_racing_a_call_that_cannot_be_stored_is_not_answered_200(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "sandbox.db")
+    store = Store(db)
+    _poison(db)
+    load_all()
+    app = ApiApp(store, api)
+    key = "sk_test_" + uuid.uuid4().hex
+
+    async def post(body: bytes) -> tuple[int, dict[bytes, bytes]]:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/customers",
+            "query_string": b"",
+            "headers": [
+                (b"authorization", f"Bearer {key}".encode()),
+                (b"idempotency-key", b"same-key"),
+                (b"content-type", b"application/x-www-form-urlencoded"),
+            ],
+        }
+        sent: list[dict[str, object]] = []
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        start = sent[0]
+        return int(start["status"]), dict(start["headers"])  # type: ignore[call-overload, arg-type]
+
+    async def together() -> list[tuple[int, dict[bytes, bytes]]]:
+        # Both calls run in one turn of the loop: the second replays the first's record
+        # before the group commit finds that the first cannot be stored.
+        return list(await asyncio.gather(post(b"name=poison"), post(b"name=poison")))
+
+    (first, _), (retry, headers) = asyncio.run(together())
+    assert (first, retry) == (500, 500)
+    assert b"idempotent-replayed" not in headers
+    store.close()

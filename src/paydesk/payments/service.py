@@ -18,13 +18,14 @@ import structlog
 from sqlalchemy import Connection, select, update
 
 from paydesk.checkout.errors import PaymentProviderFailed
-from paydesk.checkout.model import OrderStatus, Trigger
-from paydesk.checkout.service import _abandon, _merge, _place_order, release_stock
-from paydesk.checkout.tables import orders
+from paydesk.checkout.service import _abandon, _merge, _place_order
 from paydesk.context import AppContext
 from paydesk.core.ids import new_order_id
-from paydesk.fulfilment.bulk import Fulfilment, fulfil_sessions
-from paydesk.fulfilment.lookup import UnknownOrder, from_states
+from paydesk.fulfilment.service import Fulfilment, fulfil_sessions
+from paydesk.orders import moves
+from paydesk.orders.lookup import UnknownOrder
+from paydesk.orders.payments import PaymentIntent
+from paydesk.orders.tables import orders
 
 log = structlog.get_logger(__name__)
 
@@ -87,73 +88,55 @@ def create_payment(
     return Payment(order_id, str(pi.client_secret), pi.id)
 
 
-def order_for_intent(conn: Connection, pi: dict[str, Any]) -> str | None:
+def order_for_intent(conn: Connection, pi: PaymentIntent) -> str | None:
     """The payment-page order this PaymentIntent pays, or None. Both ids must agree: the one
     in its metadata and the one we stored when we created it (Checkout's own PaymentIntents
     belong to orders with a session and are fulfilled through the session)."""
-    order_id = (pi.get("metadata") or {}).get("order_id")
-    if not isinstance(order_id, str) or not isinstance(pi.get("id"), str):
+    if pi.claimed_order_id is None:
         return None
     row = conn.execute(
         select(orders.c.id).where(
-            orders.c.id == order_id,
-            orders.c.payment_intent_id == pi["id"],
+            orders.c.id == pi.claimed_order_id,
+            orders.c.payment_intent_id == pi.id,
             orders.c.checkout_session_id.is_(None),
         )
     ).first()
     return str(row.id) if row else None
 
 
-def as_payment(pi: dict[str, Any]) -> dict[str, Any]:
-    """A succeeded PaymentIntent in the shape fulfilment reads (what a paid session says)."""
-    return {
-        "object": "payment_intent",
-        "id": pi["id"],
-        "payment_status": "paid" if pi.get("status") == "succeeded" else "unpaid",
-        "metadata": pi.get("metadata") or {},
-        "payment_intent": pi["id"],
-        "amount_total": pi.get("amount_received"),
-        "currency": pi.get("currency"),
-        "customer_details": {"email": pi.get("receipt_email")},
-    }
+def _unknown(pi: PaymentIntent) -> UnknownOrder:
+    return UnknownOrder(f"no payment-page order of this shop for payment intent {pi.id}")
 
 
 def fulfil_intent(
-    conn: Connection, ctx: AppContext, pi: dict[str, Any], via: str = "webhook"
+    conn: Connection, ctx: AppContext, pi: PaymentIntent, via: str = "webhook"
 ) -> Fulfilment:
     """payment_intent.succeeded (or the page's return): fulfil its order, exactly once.
     Raises UnknownOrder for a PaymentIntent that pays no payment-page order of ours."""
     if order_for_intent(conn, pi) is None:
-        raise UnknownOrder(f"no payment-page order of this shop for payment intent {pi.get('id')}")
-    return fulfil_sessions(conn, ctx, [as_payment(pi)], via=via)
+        raise _unknown(pi)
+    return fulfil_sessions(conn, ctx, [pi.as_payment()], via=via)
 
 
-def payment_failed(conn: Connection, pi: dict[str, Any]) -> str:
+def payment_failed(conn: Connection, pi: PaymentIntent) -> str:
     """payment_intent.payment_failed: the order stays pending (the buyer may try another card);
     the reason is kept on the event for the admin. Returns that note."""
     order_id = order_for_intent(conn, pi)
     if order_id is None:
-        raise UnknownOrder(f"no payment-page order of this shop for payment intent {pi.get('id')}")
-    error = pi.get("last_payment_error") or {}
-    reason = error.get("decline_code") or error.get("code") or "unknown reason"
-    message = error.get("message") or "the payment failed"
-    log.info("payment_intent.failed", order_id=order_id, payment_intent=pi.get("id"), reason=reason)
+        raise _unknown(pi)
+    reason = pi.failure_code or "unknown reason"
+    message = pi.failure_message or "the payment failed"
+    log.info("payment_intent.failed", order_id=order_id, payment_intent=pi.id, reason=reason)
     return f"order {order_id}: payment failed ({reason}): {message}"
 
 
-def intent_canceled(conn: Connection, pi: dict[str, Any]) -> bool:
+def intent_canceled(conn: Connection, pi: PaymentIntent) -> bool:
     """payment_intent.canceled: the order can no longer be paid, so it expires and its stock
     returns (a paid order never moves back). True when this call expired the order."""
     order_id = order_for_intent(conn, pi)
     if order_id is None:
-        raise UnknownOrder(f"no payment-page order of this shop for payment intent {pi.get('id')}")
-    done = conn.execute(
-        update(orders)
-        .where(orders.c.id == order_id, orders.c.status.in_(from_states(Trigger.EXPIRE)))
-        .values(status=OrderStatus.EXPIRED.value, updated_at=datetime.now(UTC))
-    ).rowcount
-    if done != 1:
-        return False
-    release_stock(conn, order_id)
-    log.info("order_expired", order_id=order_id, payment_intent=pi.get("id"))
-    return True
+        raise _unknown(pi)
+    done = moves.expire(conn, order_id, datetime.now(UTC))
+    if done:
+        log.info("order_expired", order_id=order_id, payment_intent=pi.id)
+    return done

@@ -17,13 +17,15 @@ import orjson
 import structlog
 from sqlalchemy import select
 
-from paydesk.checkout.model import OrderStatus
 from paydesk.checkout.service import SESSION_LIFETIME_SECONDS
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
-from paydesk.fulfilment.service import expire_session, fulfil_session
-from paydesk.webhooks.dispatch import HANDLERS
-from paydesk.webhooks.gate import WriteGate
+from paydesk.fulfilment.service import fulfil_session
+from paydesk.orders.model import OrderStatus
+from paydesk.orders.payments import CheckoutSession
+from paydesk.orders.service import expire_session
+from paydesk.orders.tables import orders
+from paydesk.store.gate import WriteGate
+from paydesk.webhooks.dispatch import EVENT_TYPES
 from paydesk.webhooks.inbox import inbox_row, known_ids, store_events
 from paydesk.webhooks.processor import process_all
 
@@ -47,7 +49,7 @@ def list_events(ctx: AppContext, since: timedelta) -> Iterator[dict[str, Any]]:
     gte = int(time.time() - since.total_seconds())
     # Only the types the pipeline handles: the rest would be stored just to be ignored.
     page = ctx.stripe.v1.events.list(
-        params={"created": {"gte": gte}, "limit": 100, "types": sorted(HANDLERS)}
+        params={"created": {"gte": gte}, "limit": 100, "types": sorted(EVENT_TYPES)}
     )
     for event in page.auto_paging_iter():
         yield event.to_dict(recursive=True)
@@ -110,64 +112,23 @@ def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
         ).all()
     moved = []
     for order_id, session_id in stale:
-        session = ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
+        session = CheckoutSession.parse(
+            ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
+        )
+        if session is None:
+            continue
         with gate.hold(), ctx.engine.begin() as conn:
-            if session.get("status") == "expired":
+            if session.status == "expired":
                 done = expire_session(conn, session)
-            elif session.get("status") == "complete":
+            elif session.status == "complete":
                 done = bool(fulfil_session(conn, ctx, session, via="reconcile").fulfilled)
             else:
                 done = False
         if done:
             moved.append(order_id)
             log.info("pending_order_swept", order_id=order_id, checkout_session=session_id,
-                     session_status=session.get("status"))
+                     session_status=session.status)
     return moved
-
-
-def reconcile_cli(since: str) -> None:
-    """`paydesk reconcile --since 3d`: a progress bar while listing, then what was recovered."""
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-    from rich.table import Table
-
-    window = parse_since(since)
-    ctx = _context()
-    console = Console()
-    with Progress(
-        SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
-        TextColumn("{task.completed} events"), TimeElapsedColumn(), console=console,
-    ) as progress:
-        task = progress.add_task(f"Listing Stripe events of the last {since}", total=None)
-        recovered = reconcile(ctx, window, on_event=lambda: progress.advance(task))
-    if not recovered:
-        console.print("Nothing to recover: the inbox has every event.")
-        return
-    table = Table(title=f"Recovered {len(recovered)} event(s)")
-    for column in ("event", "type", "object"):
-        table.add_column(column)
-    for item in recovered:
-        table.add_row(item["id"], item["type"], item["object_id"] or "")
-    console.print(table)
-
-
-def _context() -> AppContext:
-    from paydesk import bootstrap
-    from paydesk.settings import load_settings
-    from paydesk.store.engine import make_engine
-    from paydesk.stripe_gateway import make_stripe_client
-
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    return AppContext(
-        settings=settings,
-        engine=engine,
-        stripe=make_stripe_client(settings),
-        # The app's own key (configured, or the one kept in the database), so links match.
-        signing_key=bootstrap.signing_key(engine, settings.paydesk_signing_key),
-        webhook_secrets=settings.webhook_secrets,
-        client_url=(settings.client_url or "http://127.0.0.1:8000").rstrip("/"),
-    )
 
 
 class ReconcileSchedule:

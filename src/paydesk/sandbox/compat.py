@@ -36,6 +36,8 @@ _JS_ONLY = (
     "referrer",
     "expected_payment_method_type",
     "is_stripe_sdk",
+    "pasted_fields",
+    "client_attribution_metadata",
 )
 
 _PUBLISHABLE_REFUSED = (

@@ -21,6 +21,7 @@ class Call:
     request_id: str
     method: str
     path: str
+    now: int  # when the call happens (wall time): operations are handed it, never read a clock
 
 
 Handler = Callable[[Call], dict[str, Any]]

@@ -18,12 +18,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from paydesk.sandbox import pages
+from paydesk.sandbox import pages, timers
 from paydesk.sandbox.api import ApiApp
+from paydesk.sandbox.chaos import Chaos
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.limits import BodySizeLimit
+from paydesk.sandbox.operations.balance import schedule_pending_funds
+from paydesk.sandbox.operations.dunning import Dunning, configure
 from paydesk.sandbox.resources import load_all
-from paydesk.sandbox.resources.checkout_sessions import expire_due
+from paydesk.sandbox.resources.checkout_sessions import schedule_open_sessions
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.store import Store
 
@@ -38,6 +41,11 @@ class SandboxApp:
     def __init__(self, store: Store, deliverer: Deliverer, freeze_gc: bool = False) -> None:
         load_all()
         self.store = store
+        if store.timers_are_new:  # a database from before the timer queue: schedule its work
+            schedule_open_sessions(store)
+            schedule_pending_funds(store)
+            store.flush()
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.deliverer = deliverer
         self.freeze_gc = freeze_gc
         self.api = ApiApp(store, api)
@@ -54,10 +62,11 @@ class SandboxApp:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        self.loop = asyncio.get_running_loop()
         await self.deliverer.start()
         purge = asyncio.create_task(self._purge_loop())
         freezer = asyncio.create_task(_freeze_loop()) if self.freeze_gc else None
-        sweep = asyncio.create_task(self._expire_loop())
+        sweep = asyncio.create_task(timers.run(self.store))
         try:
             yield
         finally:
@@ -65,6 +74,8 @@ class SandboxApp:
             if freezer is not None:
                 freezer.cancel()
             sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep
             await self.deliverer.stop()
             self.store.close()
 
@@ -72,15 +83,6 @@ class SandboxApp:
         while True:
             await asyncio.sleep(3600)
             self.store.purge_idempotency()
-
-    async def _expire_loop(self) -> None:
-        # Checkout Sessions past expires_at expire (with their event) even if nobody reads them.
-        while True:
-            await asyncio.sleep(5)
-            try:
-                expire_due(self.store)
-            except Exception:
-                log.exception("checkout session expiry sweep failed")
 
     async def _index(self, _request: Request) -> HTMLResponse:
         return HTMLResponse(
@@ -91,9 +93,15 @@ class SandboxApp:
         )
 
 
-def create_app(db_path: str | None = None, retry_delays: str | None = None) -> SandboxApp:
+def create_app(
+    db_path: str | None = None,
+    retry_delays: str | None = None,
+    dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
+) -> SandboxApp:
     store = Store(db_path)
-    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays)))
+    configure(store, dunning or Dunning())
+    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos))
 
 
 async def _freeze_loop() -> None:
@@ -111,10 +119,20 @@ async def _freeze_loop() -> None:
         await asyncio.sleep(FREEZE_SECONDS)
 
 
-def run(host: str, port: int, db_path: str | None, retry_delays: str | None) -> None:
+def run(
+    host: str,
+    port: int,
+    db_path: str | None,
+    retry_delays: str | None,
+    dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
+) -> None:
     store = Store(db_path)
-    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays)), freeze_gc=True)
+    configure(store, dunning or Dunning())
+    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos), freeze_gc=True)
     print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
+    if chaos is not None:
+        print(f"webhook chaos for every account: {chaos.describe()}")
     # uvloop and httptools (uvicorn[standard]) named outright: "auto" would quietly fall back
     # to the pure-Python loop and parser, at a fraction of the throughput.
     uvicorn.run(
@@ -135,6 +153,18 @@ class SandboxHandle:
     server: uvicorn.Server
     thread: threading.Thread
 
+    def fire_timers(self, now: float) -> int:
+        """Fire, on the server's own loop, every wall-clock timer due by `now` (a moment to come:
+        tests see what the sandbox does then without waiting or patching a clock)."""
+
+        async def fire() -> int:
+            fired = timers.fire_due(self.app.store, now)
+            await self.app.store.committed()
+            return fired
+
+        assert self.app.loop is not None
+        return asyncio.run_coroutine_threadsafe(fire(), self.app.loop).result(timeout=10)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
@@ -145,9 +175,11 @@ def start_in_thread(
     port: int = 0,
     db_path: str | None = None,
     retry_delays: str | None = None,
+    dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
 ) -> SandboxHandle:
     """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests)."""
-    app = create_app(db_path, retry_delays)
+    app = create_app(db_path, retry_delays, dunning, chaos)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

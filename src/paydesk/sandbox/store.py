@@ -24,8 +24,9 @@ from typing import Any
 import orjson
 
 from paydesk.sandbox.account import Account, IdempotencyRecord, Obj
-from paydesk.sandbox.clock import now
+from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.keys import account_id_for_key
+from paydesk.sandbox.timers import Row, TimerQueue
 
 EventListener = Callable[[Account, Obj, list[Obj]], None]
 
@@ -43,6 +44,9 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (account, key));
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS webhook_jobs (key TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS timers (
+    seq INTEGER PRIMARY KEY, account TEXT NOT NULL, kind TEXT NOT NULL, object_id TEXT NOT NULL,
+    due_at NUMERIC NOT NULL, clock TEXT);
 """
 
 
@@ -53,6 +57,7 @@ class _Batch:
     rows: list[tuple[int, str, str, str, bytes]]
     idem_rows: list[tuple[str, str, int, bytes, int, bytes]]
     jobs: list[tuple[str, bytes | None]]
+    timers: dict[int, Row | None]  # by seq; None: the timer is gone (fired or replaced)
     # The records this batch makes replayable: taken back from memory if it cannot be written.
     idem: list[tuple[Account, str, IdempotencyRecord]]
     done: asyncio.Future[None] | None = field(default=None)
@@ -71,6 +76,10 @@ class Store:
         self._dirty_idem: list[tuple[Account, str, IdempotencyRecord]] = []
         self._dirty_jobs: dict[str, Any] = {}  # webhook delivery key -> row, None to delete
         self.listeners: list[EventListener] = []
+        self.timers = TimerQueue()
+        # True when this database predates the timer queue: what it had pending (open Checkout
+        # Sessions, pending funds) is scheduled once at start by the modules that own it.
+        self.timers_are_new = False
         self.lock = threading.RLock()  # for callers outside the event loop (tests, CLI)
         self._db: sqlite3.Connection | None = None
         self._pending: list[_Batch] = []  # sealed calls waiting for the next group commit
@@ -83,6 +92,8 @@ class Store:
             # A page cache that holds the hot b-tree pages of a big store (idempotency keys land
             # on random pages): without it a commit re-read pages the bigger the store grew.
             self._db.execute("PRAGMA cache_size=-131072")
+            self.timers_are_new = not _has_table(self._db, "timers")
+            _keyed_timers_to_seq(self._db)
             self._db.executescript(_SCHEMA)
             self._load()
         self.card_secret = self._card_secret()
@@ -137,19 +148,19 @@ class Store:
         account.idempotency[key] = record
         self._dirty_idem.append((account, key, record))
 
-    def save_job(self, key: str, row: Any) -> None:
-        """Keep one webhook delivery (None: it is over) with the next flush: one row per
-        delivery, written in the same transaction as the event that caused it."""
-        self._dirty_jobs[key] = row
-
-    def load_jobs(self) -> list[Any]:
+    def take_legacy_jobs(self) -> list[Any]:
+        """Webhook deliveries kept by a sandbox from before the timer queue (one row each),
+        removed with the next flush: their owner schedules them as timers instead."""
         if self._db is None:
             return []
-        return [orjson.loads(data) for (data,) in self._db.execute("SELECT data FROM webhook_jobs")]
+        rows = self._db.execute("SELECT key, data FROM webhook_jobs").fetchall()
+        for key, _data in rows:
+            self._dirty_jobs[key] = None
+        return [orjson.loads(data) for _key, data in rows]
 
     def idempotent(self, account: Account, key: str) -> IdempotencyRecord | None:
         record = account.idempotency.get(key)
-        if record is not None and record.created < now() - IDEMPOTENCY_TTL:
+        if record is not None and record.created < wall_now() - IDEMPOTENCY_TTL:
             del account.idempotency[key]
             return None
         return record
@@ -200,21 +211,24 @@ class Store:
         if batch is not None and id(batch) in errors:
             raise errors[id(batch)]
 
-    def _take_dirty(self) -> tuple[
+    def _take_dirty(
+        self,
+    ) -> tuple[
         dict[str, tuple[Account, Obj]],
         list[tuple[Account, str, IdempotencyRecord]],
         dict[str, Any],
+        dict[int, Row | None],
     ]:
-        taken = (self._dirty, self._dirty_idem, self._dirty_jobs)
+        taken = (self._dirty, self._dirty_idem, self._dirty_jobs, self.timers.take_dirty())
         self._dirty, self._dirty_idem, self._dirty_jobs = {}, [], {}
         return taken
 
     def _seal(self) -> _Batch | None:
         """This call's changes as rows, or PersistError (and none of them kept) if one cannot
         be serialised: a bad value must fail its own call here, not the group's transaction."""
-        if not self._dirty and not self._dirty_idem and not self._dirty_jobs:
+        if not (self._dirty or self._dirty_idem or self._dirty_jobs or self.timers.dirty):
             return None
-        dirty, dirty_idem, dirty_jobs = self._take_dirty()
+        dirty, dirty_idem, dirty_jobs, dirty_timers = self._take_dirty()
         try:
             # Keyed by creation sequence, not by the random id: new rows append at the end of
             # the b-tree instead of dirtying a random index page each (2-3x cheaper commits).
@@ -223,8 +237,7 @@ class Store:
                 for obj_id, (acct, obj) in dirty.items()
             ]
             jobs = [
-                (key, None if row is None else orjson.dumps(row))
-                for key, row in dirty_jobs.items()
+                (key, None if row is None else orjson.dumps(row)) for key, row in dirty_jobs.items()
             ]
         except (TypeError, orjson.JSONEncodeError) as error:
             _forget(dirty_idem)
@@ -233,7 +246,7 @@ class Store:
             (acct.id, key, rec.created, rec.fingerprint, rec.status, rec.body)
             for acct, key, rec in dirty_idem
         ]
-        return _Batch(rows, idem_rows, jobs, dirty_idem)
+        return _Batch(rows, idem_rows, jobs, dirty_timers, dirty_idem)
 
     def _drain(self) -> dict[int, BaseException]:
         """Write every sealed batch: all in one transaction, or, if that fails, each in its
@@ -279,6 +292,8 @@ class Store:
                     )
                 if batch.jobs:
                     _write_jobs(db, batch.jobs)
+                if batch.timers:
+                    _write_timers(db, batch.timers)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -298,7 +313,7 @@ class Store:
         return orjson.loads(row[0]) if row else None
 
     def purge_idempotency(self) -> None:
-        cutoff = now() - IDEMPOTENCY_TTL
+        cutoff = wall_now() - IDEMPOTENCY_TTL
         for acct in self.accounts.values():
             for key in [k for k, r in acct.idempotency.items() if r.created < cutoff]:
                 del acct.idempotency[key]
@@ -322,7 +337,11 @@ class Store:
         for account_id, seq, data in cursor:
             self.account(account_id).load(orjson.loads(data), seq)
             self._seq = max(self._seq, seq)
-        cutoff = now() - IDEMPOTENCY_TTL
+        for seq, account_id, kind, object_id, due_at, clock in self._db.execute(
+            "SELECT seq, account, kind, object_id, due_at, clock FROM timers ORDER BY seq"
+        ):
+            self.timers.put((account_id, kind, object_id), due_at, clock, persist=False, seq=seq)
+        cutoff = wall_now() - IDEMPOTENCY_TTL
         for account_id, key, created, fingerprint, status, body in self._db.execute(
             "SELECT account, key, created, fingerprint, status, body FROM idempotency "
             "WHERE created >= ?",
@@ -348,6 +367,35 @@ def _write_jobs(db: sqlite3.Connection, jobs: list[tuple[str, bytes | None]]) ->
         [(key, data) for key, data in jobs if data is not None],
     )
     db.executemany("DELETE FROM webhook_jobs WHERE key = ?", [(k,) for k, d in jobs if d is None])
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return found.fetchone() is not None
+
+
+def _keyed_timers_to_seq(db: sqlite3.Connection) -> None:
+    """A timers table keyed by (account, kind, object_id), as the first timer queue kept it,
+    becomes one keyed by sequence, its rows kept."""
+    columns = [row[1] for row in db.execute("PRAGMA table_info(timers)")]
+    if not columns or "seq" in columns:
+        return
+    db.execute("ALTER TABLE timers RENAME TO timers_by_key")
+    db.executescript(_SCHEMA)
+    db.execute(
+        "INSERT INTO timers (account, kind, object_id, due_at, clock) "
+        "SELECT account, kind, object_id, due_at, clock FROM timers_by_key"
+    )
+    db.execute("DROP TABLE timers_by_key")
+
+
+def _write_timers(db: sqlite3.Connection, timers: dict[int, Row | None]) -> None:
+    upserts = [row for row in timers.values() if row is not None]
+    gone = [(seq,) for seq, row in timers.items() if row is None]
+    if upserts:
+        db.executemany("INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?, ?, ?)", upserts)
+    if gone:
+        db.executemany("DELETE FROM timers WHERE seq = ?", gone)
 
 
 def _forget(records: list[tuple[Account, str, IdempotencyRecord]]) -> None:

@@ -117,9 +117,7 @@ def parse_options(
     return merged
 
 
-def _card(
-    options: dict[str, Any], card: dict[str, Any], intent: str, param: str
-) -> dict[str, Any]:
+def _card(options: dict[str, Any], card: dict[str, Any], intent: str, param: str) -> dict[str, Any]:
     for key, value in options.items():
         if key not in _CARD_KEYS[intent]:
             raise unknown_param(f"{param}[card][{key}]")

@@ -1,1 +1,2 @@
-"""Plain functions (account, now, params) -> objects + events; routes call them."""
+"""Operations: plain functions (account, now, params) -> objects + events, shared by routes,
+hosted pages and timers."""

@@ -16,7 +16,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC, CardError
 from paydesk.sandbox.objects import setup_intent as model
 from paydesk.sandbox.objects.payment_method_options import forces_challenge
-from paydesk.sandbox.resources.payment_methods import Decline, attach, behaviour, resolve
+from paydesk.sandbox.operations.payment_methods import Decline, attach, behaviour, resolve
 
 AUTH_FAILED_MESSAGE = (
     "The latest attempt to set up the payment method has failed because authentication failed."
@@ -51,35 +51,43 @@ def create_setup_intent(
         metadata=metadata or {},
     )
     account.insert(si)
-    account.emit("setup_intent.created", si)
+    account.emit("setup_intent.created", si, now=now)
     return si
 
 
-def set_payment_method(account: Account, si: Obj, payment_method_id: str) -> Obj:
-    pm = resolve(account, payment_method_id, "payment_method")
+def set_payment_method(account: Account, si: Obj, payment_method_id: str, *, now: int) -> Obj:
+    pm = resolve(account, payment_method_id, "payment_method", now=now)
     status = model.next_status(si, "attach_payment_method")
     account.update(si, {"payment_method": pm["id"], "status": status})
     return si
 
 
 def confirm_setup_intent(
-    account: Account, si: Obj, payment_method_id: str, base_url: str, return_url: str | None
+    account: Account,
+    si: Obj,
+    payment_method_id: str,
+    base_url: str,
+    return_url: str | None,
+    *,
+    now: int,
 ) -> Obj:
     """Set the card up, or require its authentication, or raise the CardError of its decline
     once the failure is recorded."""
     model.next_status(si, "succeed")  # refuses a status that cannot be confirmed
-    pm = resolve(account, payment_method_id, "payment_method")
+    pm = resolve(account, payment_method_id, "payment_method", now=now)
     account.update(si, {"payment_method": pm["id"], "last_setup_error": None})
     behave = behaviour(account, pm)
     if behave.needs_3ds or forces_challenge(si["payment_method_options"]):
-        return _require_action(account, si, base_url, return_url)
+        return _require_action(account, si, base_url, return_url, now=now)
     decline = behave.refuses_attach()
     if decline is not None:
-        return _fail(account, si, pm, decline)
-    return _succeed(account, si, pm)
+        return _fail(account, si, pm, decline, now=now)
+    return _succeed(account, si, pm, now=now)
 
 
-def _require_action(account: Account, si: Obj, base_url: str, return_url: str | None) -> Obj:
+def _require_action(
+    account: Account, si: Obj, base_url: str, return_url: str | None, *, now: int
+) -> Obj:
     query = urlencode({"client_secret": si["client_secret"]})
     account.update(
         si,
@@ -94,19 +102,19 @@ def _require_action(account: Account, si: Obj, base_url: str, return_url: str | 
             },
         },
     )
-    account.emit("setup_intent.requires_action", si)
+    account.emit("setup_intent.requires_action", si, now=now)
     return si
 
 
-def _succeed(account: Account, si: Obj, pm: Obj) -> Obj:
+def _succeed(account: Account, si: Obj, pm: Obj, *, now: int) -> Obj:
     if si.get("customer") and not pm.get("customer"):
-        attach(account, pm, si["customer"])
+        attach(account, pm, si["customer"], now=now)
     account.update(si, {"status": model.next_status(si, "succeed"), "next_action": None})
-    account.emit("setup_intent.succeeded", si)
+    account.emit("setup_intent.succeeded", si, now=now)
     return si
 
 
-def _fail(account: Account, si: Obj, pm: Obj, decline: Decline) -> Obj:
+def _fail(account: Account, si: Obj, pm: Obj, decline: Decline, *, now: int) -> Obj:
     error: Obj = {
         "code": decline.code,
         "decline_code": decline.decline_code,
@@ -124,7 +132,7 @@ def _fail(account: Account, si: Obj, pm: Obj, decline: Decline) -> Obj:
             "last_setup_error": error,
         },
     )
-    account.emit("setup_intent.setup_failed", si)
+    account.emit("setup_intent.setup_failed", si, now=now)
     raise CardError(
         decline.message,
         code=decline.code,
@@ -134,13 +142,13 @@ def _fail(account: Account, si: Obj, pm: Obj, decline: Decline) -> Obj:
     )
 
 
-def finish_setup_authentication(account: Account, si: Obj, success: bool) -> Obj:
+def finish_setup_authentication(account: Account, si: Obj, success: bool, *, now: int) -> Obj:
     """The 3DS challenge's answer for a SetupIntent."""
     if si["status"] != "requires_action":
         raise model.unexpected_state(si, "authenticate", ["requires_action"])
     pm = account.get(si["payment_method"], "payment_method", "payment_method")
     if success:
-        return _succeed(account, si, pm)
+        return _succeed(account, si, pm, now=now)
     account.update(
         si,
         {
@@ -156,11 +164,11 @@ def finish_setup_authentication(account: Account, si: Obj, success: bool) -> Obj
             },
         },
     )
-    account.emit("setup_intent.setup_failed", si)
+    account.emit("setup_intent.setup_failed", si, now=now)
     return si
 
 
-def cancel_setup_intent(account: Account, si: Obj, reason: str | None) -> Obj:
+def cancel_setup_intent(account: Account, si: Obj, reason: str | None, *, now: int) -> Obj:
     account.update(
         si,
         {
@@ -169,7 +177,7 @@ def cancel_setup_intent(account: Account, si: Obj, reason: str | None) -> Obj:
             "next_action": None,
         },
     )
-    account.emit("setup_intent.canceled", si)
+    account.emit("setup_intent.canceled", si, now=now)
     return si
 
 

@@ -17,9 +17,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import wall_now
+from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations.setup_intents import finish_setup_authentication
 from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.payment_intents import finish_authentication
 from paydesk.sandbox.store import Store
 
@@ -78,9 +79,9 @@ class ChallengePage:
         # No awaits from here on: atomic with respect to API calls on the same loop.
         try:
             if pi["object"] == "setup_intent":
-                finish_setup_authentication(account, pi, success)
+                finish_setup_authentication(account, pi, success, now=wall_now())
             else:
-                finish_authentication(account, pi, success)
+                finish_authentication(account, pi, success, now=wall_now())
         finally:
             self.store.flush()
         # Inside Stripe.js's 3DS modal the script reads the outcome itself (and redirects the

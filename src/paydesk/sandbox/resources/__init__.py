@@ -1,5 +1,5 @@
 """API resources: importing this package registers every module's routes on `routing.api`
-(and those of the `routes` package, where resources are moving)."""
+(and those of `sandbox.routes`, the layout resources are moving to)."""
 
 import importlib
 import pkgutil

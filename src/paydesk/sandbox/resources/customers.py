@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest, ResourceMissing, missing_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects.customer import customer as customer_skeleton
+from paydesk.sandbox.operations.payment_methods import refuse_declining
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
-from paydesk.sandbox.resources.payment_methods import refuse_declining
 from paydesk.sandbox.resources.tokens import add_source, check_source
 from paydesk.sandbox.routing import Call, api
 
@@ -41,7 +41,8 @@ _TAX_ID_TYPES = {
     "br_cnpj": "BR", "br_cpf": "BR", "mx_rfc": "MX", "za_vat": "ZA", "ae_trn": "AE",
     "kr_brn": "KR", "eu_oss_vat": "", "is_vat": "IS", "li_uid": "LI", "tr_tin": "TR",
 }  # fmt: skip
-_UPDATE_ONLY_AT_CREATE = {"tax_id_data"}  # Stripe takes it on create only
+# Stripe takes these on create only (a customer is born on its test clock, never moved).
+_UPDATE_ONLY_AT_CREATE = {"tax_id_data", "test_clock"}
 _ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
 
 
@@ -51,8 +52,7 @@ def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: value.get(k) for k in _ADDRESS}
 
 
-def _apply(call: Call, customer: Obj) -> dict[str, Any]:
-    p = call.params
+def _apply(account: Account, p: dict[str, Any], customer: Obj) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in ("email", "name", "description", "phone"):
         if name in p:
@@ -82,15 +82,11 @@ def _apply(call: Call, customer: Obj) -> dict[str, Any]:
         if "default_payment_method" in settings:
             pm_id = settings["default_payment_method"] or None
             if pm_id:
-                call.account.get(
-                    pm_id, "payment_method", "invoice_settings[default_payment_method]"
-                )
+                account.get(pm_id, "payment_method", "invoice_settings[default_payment_method]")
             merged["default_payment_method"] = pm_id
         if "footer" in settings:
             merged["footer"] = settings["footer"] or None
         changes["invoice_settings"] = merged
-    if "test_clock" in p:
-        changes["test_clock"] = get_str(p, "test_clock")
     return changes
 
 
@@ -122,13 +118,13 @@ def _tax_ids(params: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def _new_tax_id(account: Account, customer: Obj, kind: str, value: str) -> Obj:
+def _new_tax_id(account: Account, customer: Obj, kind: str, value: str, *, now: int) -> Obj:
     country = _TAX_ID_TYPES[kind] or value[:2].upper()
     tax_id: Obj = {
         "id": account.new_id("txi"),
         "object": "tax_id",
         "country": country,
-        "created": now(),
+        "created": now,
         "customer": customer["id"],
         "customer_account": None,
         "livemode": False,
@@ -138,7 +134,7 @@ def _new_tax_id(account: Account, customer: Obj, kind: str, value: str) -> Obj:
         "verification": {"status": "pending", "verified_address": None, "verified_name": None},
     }
     account.insert(tax_id)
-    account.emit("customer.tax_id.created", tax_id)
+    account.emit("customer.tax_id.created", tax_id, now=now)
     return tax_id
 
 
@@ -175,56 +171,43 @@ def retrieve_customer_tax_id(call: Call) -> Obj:
 @api.route("POST", "/v1/customers")
 def create_customer(call: Call) -> Obj:
     check_known(call.params, _FIELDS)
-    tax_ids = _tax_ids(call.params)
-    account = call.account
-    customer: Obj = {
-        "id": account.new_id("cus"),
-        "object": "customer",
-        "address": None,
-        "balance": 0,
-        "created": now(),
-        "currency": None,
-        "default_source": None,
-        "delinquent": False,
-        "description": None,
-        "discount": None,
-        "email": None,
-        "invoice_prefix": account.new_id("x")[2:10].upper(),
-        "invoice_settings": {
-            "custom_fields": None,
-            "default_payment_method": None,
-            "footer": None,
-            "rendering_options": None,
-        },
-        "livemode": False,
-        "metadata": {},
-        "name": None,
-        "next_invoice_sequence": 1,
-        "phone": None,
-        "preferred_locales": [],
-        "shipping": None,
-        "tax_exempt": "none",
-        "test_clock": None,
-        "customer_account": None,
-    }
-    customer.update(_apply(call, customer))
+    return new_customer(call.account, call.now, call.params)
+
+
+def _test_clock(account: Account, params: dict[str, Any]) -> Obj | None:
+    clock_id = get_str(params, "test_clock")
+    if not clock_id:
+        return None
+    return account.get(clock_id, "test_helpers.test_clock", "test_clock")
+
+
+def new_customer(account: Account, now: int, params: dict[str, Any]) -> Obj:
+    """A customer from create parameters, with its card or source, tax ids and events (also
+    what Checkout makes for a buyer with customer_creation=always)."""
+    tax_ids = _tax_ids(params)
+    clock = _test_clock(account, params)
+    if clock is not None:
+        now = int(clock["frozen_time"])  # everything about it happens at its clock's time
+    customer = customer_skeleton(account.new_id("cus"), now, account.new_id("x")[2:10].upper())
+    customer.update(_apply(account, params, customer))
+    customer["test_clock"] = clock["id"] if clock else None
     # The card is checked first: a card that declines fails the whole create, as on Stripe.
-    pm_id = get_str(call.params, "payment_method")
+    pm_id = get_str(params, "payment_method")
     pm = account.get(pm_id, "payment_method", "payment_method") if pm_id else None
     if pm is not None:
         refuse_declining(account, str((pm.get("card") or {}).get("fingerprint")))
-    source = get_str(call.params, "source")
+    source = get_str(params, "source")
     if source:
         check_source(account, source)
     account.insert(customer)
     if pm is not None:
         account.update(pm, {"customer": customer["id"]})
-        account.emit("payment_method.attached", pm)
-    account.emit("customer.created", customer)
+        account.emit("payment_method.attached", pm, now=now)
+    account.emit("customer.created", customer, now=now)
     for kind, value in tax_ids:
-        _new_tax_id(account, customer, kind, value)
+        _new_tax_id(account, customer, kind, value, now=now)
     if source:
-        add_source(account, customer, source, created=True)
+        add_source(account, customer, source, created=True, now=now)
     return customer
 
 
@@ -240,19 +223,19 @@ def retrieve_customer(call: Call) -> Obj:
 def update_customer(call: Call) -> Obj:
     check_known(call.params, _FIELDS - _UPDATE_ONLY_AT_CREATE)
     customer = call.account.get(call.args[0], "customer")
-    previous = call.account.update(customer, _apply(call, customer))
+    previous = call.account.update(customer, _apply(call.account, call.params, customer))
     if previous:
-        call.account.emit("customer.updated", customer, previous)
+        call.account.emit("customer.updated", customer, previous, now=call.now)
     source = get_str(call.params, "source")
     if source:
-        add_source(call.account, customer, source, make_default=True)
+        add_source(call.account, customer, source, make_default=True, now=call.now)
     return customer
 
 
 @api.route("DELETE", "/v1/customers/{id}")
 def delete_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
-    call.account.emit("customer.deleted", customer)
+    call.account.emit("customer.deleted", customer, now=call.now)
     return call.account.delete(customer)
 
 

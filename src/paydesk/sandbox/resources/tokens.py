@@ -10,10 +10,16 @@ import datetime
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import CardError, InvalidRequest, missing_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.operations.payment_methods import (
+    brand,
+    fingerprint,
+    refuse_declining,
+    test_number,
+    validate_card,
+)
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -21,13 +27,6 @@ from paydesk.sandbox.params import (
     get_int,
     get_str,
     req_str,
-)
-from paydesk.sandbox.resources.payment_methods import (
-    brand,
-    fingerprint,
-    refuse_declining,
-    test_number,
-    validate_card,
 )
 from paydesk.sandbox.routing import Call, api
 
@@ -72,7 +71,7 @@ def _new_card(account: Account, digits: str, month: int, year: int, details: dic
     return account.insert(card)
 
 
-def card_from_hash(account: Account, details: dict[str, Any], param: str) -> Obj:
+def card_from_hash(account: Account, details: dict[str, Any], param: str, *, now: int) -> Obj:
     """A card from raw details (`source[object]=card&source[number]=…`), checked as a
     token's card is: the legacy way to charge a card without tokenising it first."""
     kind = details.get("object", "card")
@@ -89,22 +88,23 @@ def card_from_hash(account: Account, details: dict[str, Any], param: str) -> Obj
         details["exp_month"],
         details["exp_year"],
         cvc if isinstance(cvc, str) else None,
+        now=now,
     )
     return _new_card(account, digits, month, year, details)
 
 
-def _test_card(account: Account, number: str) -> Obj:
-    year = datetime.datetime.fromtimestamp(now(), datetime.UTC).year + 3
+def _test_card(account: Account, number: str, *, now: int) -> Obj:
+    year = datetime.datetime.fromtimestamp(now, datetime.UTC).year + 3
     return _new_card(account, number, 12, year, {"cvc": "123"})
 
 
-def _new_token(account: Account, card: Obj) -> Obj:
+def _new_token(account: Account, card: Obj, *, now: int) -> Obj:
     token: Obj = {
         "id": account.new_id("tok"),
         "object": "token",
         "card": snapshot(card),
         "client_ip": None,
-        "created": now(),
+        "created": now,
         "livemode": False,
         "type": "card",
         "used": False,
@@ -119,13 +119,18 @@ def _no_such_token(token_id: str, param: str) -> InvalidRequest:
 
 
 def card_for_source(
-    account: Account, source_id: str, customer: Obj | None = None, param: str = "source"
+    account: Account,
+    source_id: str,
+    customer: Obj | None = None,
+    param: str = "source",
+    *,
+    now: int,
 ) -> Obj:
     """The card a charge or a customer takes from `source`: a Stripe test token (`tok_visa`,
     a fresh card each time, as on Stripe), a token made here (usable once), or a saved card."""
     number = test_number(source_id)
     if number is not None:
-        return _test_card(account, number)
+        return _test_card(account, number, now=now)
     obj = account.find(source_id)
     if obj is not None and obj.get("object") == "token":
         if obj["used"]:
@@ -172,19 +177,20 @@ def add_source(
     *,
     created: bool = False,
     make_default: bool = False,
+    now: int,
 ) -> Obj:
     """Save a token's card on `customer`; the first card saved becomes its default source, and
     so does any card given as `source` on a customer update (`make_default`).
     `created`: the customer is being created with it, so no customer.updated follows."""
     check_source(account, source_id)
-    card = card_for_source(account, source_id, customer)
+    card = card_for_source(account, source_id, customer, now=now)
     if card.get("customer") != customer["id"]:
         account.update(card, {"customer": customer["id"]})
-        account.emit("customer.source.created", card)
+        account.emit("customer.source.created", card, now=now)
     if make_default or not customer.get("default_source"):
         previous = account.update(customer, {"default_source": card["id"]})
         if not created:
-            account.emit("customer.updated", customer, previous)
+            account.emit("customer.updated", customer, previous, now=now)
     return card
 
 
@@ -198,7 +204,9 @@ def create_token(call: Call) -> Obj:
         number = test_number(card)
         if number is None:
             raise _no_such_token(card, "card")
-        return _new_token(call.account, _test_card(call.account, number))
+        return _new_token(
+            call.account, _test_card(call.account, number, now=call.now), now=call.now
+        )
     details = get_dict(p, "card")
     if details is None:
         raise InvalidRequest(
@@ -219,8 +227,11 @@ def create_token(call: Call) -> Obj:
         details["exp_month"],
         details["exp_year"],
         cvc if isinstance(cvc, str) else None,
+        now=call.now,
     )
-    return _new_token(call.account, _new_card(call.account, digits, month, year, details))
+    return _new_token(
+        call.account, _new_card(call.account, digits, month, year, details), now=call.now
+    )
 
 
 @api.route("GET", "/v1/tokens/{id}")
@@ -235,7 +246,7 @@ def retrieve_token(call: Call) -> Obj:
 def create_customer_source(call: Call) -> Obj:
     check_known(call.params, {"source", "metadata", "validate"})
     customer = call.account.get(call.args[0], "customer")
-    return add_source(call.account, customer, req_str(call.params, "source"))
+    return add_source(call.account, customer, req_str(call.params, "source"), now=call.now)
 
 
 @api.route("GET", "/v1/customers/{id}/sources/{source}")
@@ -288,7 +299,7 @@ def update_customer_source(call: Call) -> Obj:
         changes["metadata"] = apply_metadata(card.get("metadata") or {}, p)
     previous = account.update(card, changes)
     if previous:
-        account.emit("customer.source.updated", card, previous)
+        account.emit("customer.source.updated", card, previous, now=call.now)
     return card
 
 
@@ -324,10 +335,10 @@ def delete_customer_source(call: Call) -> Obj:
     account = call.account
     customer = account.get(call.args[0], "customer")
     card = retrieve_customer_source(call)
-    account.emit("customer.source.deleted", card)
+    account.emit("customer.source.deleted", card, now=call.now)
     stub = account.delete(card)
     if customer.get("default_source") == card["id"]:
         left = next(account.newest("card", lambda c: c.get("customer") == customer["id"]), None)
         previous = account.update(customer, {"default_source": left["id"] if left else None})
-        account.emit("customer.updated", customer, previous)
+        account.emit("customer.updated", customer, previous, now=call.now)
     return stub

@@ -1,5 +1,5 @@
-"""HTTP routes: parse a request, call one operation. Importing this package registers every
-module's routes on `routing.api`."""
+"""HTTP routes in the sandbox's new layout: each module parses a request, calls one
+operation, and registers itself on `routing.api` when imported."""
 
 import importlib
 import pkgutil

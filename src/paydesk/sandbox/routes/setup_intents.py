@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.objects import setup_intent as model
@@ -90,7 +89,7 @@ def create_setup_intent(call: Call) -> Obj:
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
     si = ops.create_setup_intent(
         call.account,
-        now(),  # read at the edge: operations are handed the time
+        call.now,
         customer=_customer(call),
         usage=usage,
         payment_method_types=_types(p),
@@ -99,11 +98,13 @@ def create_setup_intent(call: Call) -> Obj:
         metadata=apply_metadata({}, p),
     )
     if pm_id and not confirm:
-        return ops.set_payment_method(call.account, si, pm_id)
+        return ops.set_payment_method(call.account, si, pm_id, now=call.now)
     if confirm:
         if not pm_id:
             raise _missing_payment_method(si)
-        return ops.confirm_setup_intent(call.account, si, pm_id, call.base_url, return_url)
+        return ops.confirm_setup_intent(
+            call.account, si, pm_id, call.base_url, return_url, now=call.now
+        )
     return si
 
 
@@ -146,11 +147,9 @@ def update_setup_intent(call: Call) -> Obj:
             p["payment_method_options"], current, "setup_intent"
         )
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
-    previous = account.update(si, changes)
+    account.update(si, changes)  # Stripe has no setup_intent.updated event
     if pm_id:
-        ops.set_payment_method(account, si, pm_id)
-    if previous or pm_id:
-        account.emit("setup_intent.updated", si, previous)
+        ops.set_payment_method(account, si, pm_id, now=call.now)
     return si
 
 
@@ -171,7 +170,7 @@ def confirm_setup_intent(call: Call) -> Obj:
     if not pm_id:
         model.next_status(si, "succeed")
         raise _missing_payment_method(si)
-    return ops.confirm_setup_intent(account, si, pm_id, call.base_url, return_url)
+    return ops.confirm_setup_intent(account, si, pm_id, call.base_url, return_url, now=call.now)
 
 
 @api.route("POST", "/v1/setup_intents/{id}/cancel")
@@ -179,7 +178,7 @@ def cancel_setup_intent(call: Call) -> Obj:
     check_known(call.params, {"cancellation_reason"})
     si = call.account.get(call.args[0], "setup_intent")
     reason = get_enum(call.params, "cancellation_reason", model.CANCELLATION_REASONS)
-    return ops.cancel_setup_intent(call.account, si, reason)
+    return ops.cancel_setup_intent(call.account, si, reason, now=call.now)
 
 
 @api.route("GET", "/v1/setup_intents")
