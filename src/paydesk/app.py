@@ -32,6 +32,7 @@ from paydesk.web.errors import install_error_handlers
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
 from paydesk.web.pages import router as pages_router
+from paydesk.web.payments import router as payments_router
 from paydesk.web.ratelimit import TokenBucket
 from paydesk.webhooks.inbox import InboxWriter
 from paydesk.webhooks.processor import Processor
@@ -74,6 +75,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(checkout_router)
+    app.include_router(payments_router)
     app.include_router(pages_router)
     app.include_router(admin_router)
     app.include_router(billing_router)

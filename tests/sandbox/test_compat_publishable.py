@@ -18,6 +18,8 @@ from paydesk.sandbox.keys import publishable_key
 def pk(stripe_key: str) -> str:
     """The publishable key of the test's account: pk_test_ + sha256(secret key)[:32]."""
     return publishable_key(stripe_key)
+
+
 FORM = "application/x-www-form-urlencoded"
 
 

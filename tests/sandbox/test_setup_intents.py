@@ -34,9 +34,7 @@ def test_confirming_saves_the_card_on_the_customer(stripe_client: stripe.StripeC
         "off_session",
         True,
     )
-    done = stripe_client.v1.setup_intents.confirm(
-        si.id, params={"payment_method": "pm_card_visa"}
-    )
+    done = stripe_client.v1.setup_intents.confirm(si.id, params={"payment_method": "pm_card_visa"})
     assert done.status == "succeeded"
     assert isinstance(done.payment_method, str)
     pm = stripe_client.v1.payment_methods.retrieve(done.payment_method)

@@ -9,12 +9,20 @@ import pytest
 
 from paydesk.fulfilment.service import Fulfilment
 from paydesk.orders.lookup import UnknownOrder
-from paydesk.orders.payments import CheckoutSession, MalformedObject, RefundedCharge
+from paydesk.orders.payments import (
+    CheckoutSession,
+    MalformedObject,
+    PaymentIntent,
+    RefundedCharge,
+)
 from paydesk.webhooks.dispatch import (
     BATCHABLE_TYPES,
     EVENT_TYPES,
     PARSERS,
     ChargeRefunded,
+    IntentCanceled,
+    IntentFailed,
+    IntentSucceeded,
     SessionCompleted,
     SessionEnded,
     handle,
@@ -27,10 +35,16 @@ def _event(event_type: str, obj: Any) -> dict[str, Any]:
 
 
 SESSION = {
-    "id": "cs_1", "object": "checkout.session", "status": "complete", "payment_status": "paid",
-    "metadata": {"order_id": "ord_1"}, "client_reference_id": "ord_other",
+    "id": "cs_1",
+    "object": "checkout.session",
+    "status": "complete",
+    "payment_status": "paid",
+    "metadata": {"order_id": "ord_1"},
+    "client_reference_id": "ord_other",
     "payment_intent": {"id": "pi_1", "object": "payment_intent"},
-    "customer_details": {"email": "a@example.com"}, "amount_total": 3000, "currency": "usd",
+    "customer_details": {"email": "a@example.com"},
+    "amount_total": 3000,
+    "currency": "usd",
 }
 
 
@@ -62,19 +76,62 @@ class FakeBook:
         self.calls.append(("refund", charge))
         return charge.claimed_order_id or ""
 
+    def _ours(self, intent: PaymentIntent) -> str:
+        if intent.claimed_order_id is None:
+            raise UnknownOrder(f"no payment-page order for {intent.id}")
+        return intent.claimed_order_id
+
+    def fulfil_intent(self, intent: PaymentIntent) -> Fulfilment:
+        self.calls.append(("fulfil_intent", intent))
+        order_id = self._ours(intent)
+        return Fulfilment(held=self.held, order_of={intent.id: order_id}, fulfilled={order_id})
+
+    def intent_failed(self, intent: PaymentIntent) -> str:
+        self.calls.append(("intent_failed", intent))
+        return f"order {self._ours(intent)}: payment failed ({intent.failure_code})"
+
+    def intent_canceled(self, intent: PaymentIntent) -> bool:
+        self.calls.append(("intent_canceled", intent))
+        self._ours(intent)
+        return True
+
+
+INTENT = {
+    "id": "pi_9",
+    "object": "payment_intent",
+    "status": "succeeded",
+    "amount_received": 900,
+    "currency": "usd",
+    "metadata": {"order_id": "ord_9"},
+    "receipt_email": "b@example.com",
+    "last_payment_error": None,
+}
+
 
 def test_a_session_is_read_into_typed_facts() -> None:
     session = CheckoutSession.parse(SESSION)
     assert session == CheckoutSession(
-        id="cs_1", status="complete", payment_status="paid", claimed_order_id="ord_1",
-        payment_intent_id="pi_1", email="a@example.com", amount_total=3000, currency="usd",
+        id="cs_1",
+        status="complete",
+        payment_status="paid",
+        claimed_order_id="ord_1",
+        payment_intent_id="pi_1",
+        email="a@example.com",
+        amount_total=3000,
+        currency="usd",
     )
     assert session.paid
 
 
-@pytest.mark.parametrize(("payment_status", "paid"), [
-    ("paid", True), ("no_payment_required", True), ("unpaid", False), (None, False),
-])
+@pytest.mark.parametrize(
+    ("payment_status", "paid"),
+    [
+        ("paid", True),
+        ("no_payment_required", True),
+        ("unpaid", False),
+        (None, False),
+    ],
+)
 def test_paid_follows_stripes_payment_status(payment_status: str | None, paid: bool) -> None:
     session = CheckoutSession.parse({**SESSION, "payment_status": payment_status})
     assert session is not None and session.paid is paid
@@ -87,13 +144,23 @@ def test_client_reference_id_is_the_claim_when_metadata_has_none() -> None:
 
 @pytest.mark.parametrize("junk", [["x"], {"a": 1}, 7, True])
 def test_hostile_field_types_become_missing_facts(junk: Any) -> None:
-    session = CheckoutSession.parse({
-        **SESSION, "metadata": junk, "client_reference_id": junk, "payment_intent": junk,
-        "customer_details": junk, "currency": junk, "status": junk,
-    })
+    session = CheckoutSession.parse(
+        {
+            **SESSION,
+            "metadata": junk,
+            "client_reference_id": junk,
+            "payment_intent": junk,
+            "customer_details": junk,
+            "currency": junk,
+            "status": junk,
+        }
+    )
     assert session is not None
     assert (session.claimed_order_id, session.payment_intent_id, session.email) == (
-        None, None, None)
+        None,
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize("amount", ["3000", 30.0, True, [1]])
@@ -105,28 +172,43 @@ def test_an_amount_that_is_not_an_integer_is_refused(amount: Any) -> None:
 
 
 def test_every_handled_type_parses_to_its_event() -> None:
-    charge = {"id": "ch_1", "payment_intent": "pi_1", "metadata": {"order_id": "ord_1"},
-              "amount_refunded": 500}
-    kinds = {t: type(parse(_event(t, charge if t.startswith("charge.") else SESSION)))
-             for t in EVENT_TYPES if t in PARSERS}
+    charge = {
+        "id": "ch_1",
+        "payment_intent": "pi_1",
+        "metadata": {"order_id": "ord_1"},
+        "amount_refunded": 500,
+    }
+
+    def obj(t: str) -> dict[str, Any]:
+        return (
+            charge if t.startswith("charge.") else INTENT if t.startswith("payment_") else SESSION
+        )
+
+    kinds = {t: type(parse(_event(t, obj(t)))) for t in EVENT_TYPES if t in PARSERS}
     assert kinds == {
         "checkout.session.completed": SessionCompleted,
         "checkout.session.async_payment_succeeded": SessionCompleted,
         "checkout.session.async_payment_failed": SessionEnded,
         "checkout.session.expired": SessionEnded,
         "charge.refunded": ChargeRefunded,
+        "payment_intent.succeeded": IntentSucceeded,
+        "payment_intent.payment_failed": IntentFailed,
+        "payment_intent.canceled": IntentCanceled,
     }
     assert all(kinds[t] is SessionCompleted for t in BATCHABLE_TYPES)
 
 
-@pytest.mark.parametrize("event", [
-    _event("customer.created", SESSION),
-    _event("checkout.session.completed", None),
-    _event("checkout.session.completed", {"object": "checkout.session"}),  # no id
-    _event("checkout.session.completed", "cs_1"),
-    {"type": "checkout.session.completed", "data": "x"},
-    {"data": {"object": SESSION}},
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        _event("customer.created", SESSION),
+        _event("checkout.session.completed", None),
+        _event("checkout.session.completed", {"object": "checkout.session"}),  # no id
+        _event("checkout.session.completed", "cs_1"),
+        {"type": "checkout.session.completed", "data": "x"},
+        {"data": {"object": SESSION}},
+    ],
+)
 def test_what_the_shop_does_not_handle_is_ignored_without_touching_orders(
     event: dict[str, Any],
 ) -> None:
@@ -137,15 +219,16 @@ def test_what_the_shop_does_not_handle_is_ignored_without_touching_orders(
 
 def test_a_completed_session_is_fulfilled() -> None:
     book = FakeBook()
-    assert handle(parse(_event("checkout.session.completed", SESSION)), book) == (
-        "processed", None)
+    assert handle(parse(_event("checkout.session.completed", SESSION)), book) == ("processed", None)
     assert [name for name, _ in book.calls] == ["fulfil"]
 
 
 def test_a_held_order_keeps_its_reason_as_the_note() -> None:
     book = FakeBook(held={"ord_1": "payment mismatch: …"})
     assert handle(parse(_event("checkout.session.completed", SESSION)), book) == (
-        "processed", "payment mismatch: …")
+        "processed",
+        "payment mismatch: …",
+    )
 
 
 def test_a_session_of_another_integration_is_ignored_with_a_note() -> None:
@@ -164,7 +247,60 @@ def test_an_ended_session_expires_its_order() -> None:
 
 def test_a_refund_passes_the_charges_facts() -> None:
     book = FakeBook()
-    charge = {"id": "ch_1", "payment_intent": "pi_1", "metadata": {"order_id": "ord_1"},
-              "amount_refunded": 1200}
+    charge = {
+        "id": "ch_1",
+        "payment_intent": "pi_1",
+        "metadata": {"order_id": "ord_1"},
+        "amount_refunded": 1200,
+    }
     assert handle(parse(_event("charge.refunded", charge)), book) == ("processed", None)
     assert book.calls == [("refund", RefundedCharge("ch_1", "pi_1", "ord_1", 1200))]
+
+
+def test_a_payment_intent_is_read_into_typed_facts_and_pays_like_a_session() -> None:
+    failed = {
+        **INTENT,
+        "status": "requires_payment_method",
+        "last_payment_error": {
+            "code": "card_declined",
+            "decline_code": "insufficient_funds",
+            "message": "No funds.",
+        },
+    }
+    intent = PaymentIntent.parse(failed)
+    assert intent is not None
+    assert (intent.failure_code, intent.failure_message) == ("insufficient_funds", "No funds.")
+    paid = PaymentIntent.parse(INTENT)
+    assert paid is not None
+    payment = paid.as_payment()
+    assert payment.paid and payment.claimed_order_id == "ord_9"
+    assert payment.payment_intent_id == payment.id == "pi_9"
+    assert (payment.amount_total, payment.email) == (900, "b@example.com")
+    assert not intent.as_payment().paid
+
+
+@pytest.mark.parametrize(
+    ("event_type", "call", "outcome"),
+    [
+        ("payment_intent.succeeded", "fulfil_intent", ("processed", None)),
+        (
+            "payment_intent.payment_failed",
+            "intent_failed",
+            ("processed", "order ord_9: payment failed (None)"),
+        ),
+        ("payment_intent.canceled", "intent_canceled", ("processed", None)),
+    ],
+)
+def test_payment_page_intents_reach_their_order(
+    event_type: str, call: str, outcome: tuple[str, str | None]
+) -> None:
+    book = FakeBook()
+    assert handle(parse(_event(event_type, INTENT)), book) == outcome
+    assert [name for name, _ in book.calls] == [call]
+
+
+def test_other_payment_intents_are_ignored_quietly() -> None:
+    # Checkout's own PaymentIntents carry the order id too; their session pays the order.
+    book = FakeBook()
+    event = parse(_event("payment_intent.succeeded", {**INTENT, "metadata": {}}))
+    assert handle(event, book) == ("ignored", None)

@@ -56,13 +56,19 @@ def pay(conn: Connection, sessions: Mapping[str, CheckoutSession], now: datetime
             email=func.coalesce(orders.c.email, bindparam("em")),
         ),
         [
-            {"oid": o, "pi": sessions[o].payment_intent_id, "cs": sessions[o].id,
+            {"oid": o, "pi": sessions[o].payment_intent_id, "cs": _session_id(sessions[o]),
              "em": sessions[o].email}
             for o in won
         ],
     )
     _commit_stock(conn, won)
     return won
+
+
+def _session_id(session: CheckoutSession) -> str | None:
+    # An order paid on the shop's own page is paid by its PaymentIntent (PaymentIntent.
+    # as_payment), whose id is its own payment_intent_id: there is no session to record.
+    return None if session.id == session.payment_intent_id else session.id
 
 
 def _commit_stock(conn: Connection, won: set[str]) -> None:

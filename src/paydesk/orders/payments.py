@@ -30,8 +30,9 @@ def _int(obj: Mapping[str, Any], key: str) -> int | None:
         return None
     # bool is an int in Python, never an amount in Stripe.
     if not isinstance(value, int) or isinstance(value, bool):
-        raise MalformedObject(f"{obj.get('object', 'object')}.{key} must be an integer, "
-                              f"not {value!r}")
+        raise MalformedObject(
+            f"{obj.get('object', 'object')}.{key} must be an integer, not {value!r}"
+        )
     return value
 
 
@@ -98,4 +99,50 @@ class RefundedCharge:
             payment_intent_id=_id(obj.get("payment_intent")),
             claimed_order_id=_str(_mapping(obj.get("metadata")).get("order_id")),
             amount_refunded=max(0, _int(obj, "amount_refunded") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    """A PaymentIntent of an order paid on the shop's own page, as far as the order cares."""
+
+    id: str
+    status: str | None
+    claimed_order_id: str | None  # the order id our payment page put in its metadata
+    amount_received: int | None
+    currency: str | None
+    email: str | None  # receipt_email
+    failure_code: str | None  # last_payment_error's decline_code, else its code
+    failure_message: str | None
+
+    @classmethod
+    def parse(cls, obj: Mapping[str, Any]) -> PaymentIntent | None:
+        """None when the object is not a PaymentIntent (no id)."""
+        pi_id = _str(obj.get("id"))
+        if pi_id is None:
+            return None
+        error = _mapping(obj.get("last_payment_error"))
+        return cls(
+            id=pi_id,
+            status=_str(obj.get("status")),
+            claimed_order_id=_str(_mapping(obj.get("metadata")).get("order_id")),
+            amount_received=_int(obj, "amount_received"),
+            currency=_str(obj.get("currency")),
+            email=_str(obj.get("receipt_email")),
+            failure_code=_str(error.get("decline_code")) or _str(error.get("code")),
+            failure_message=_str(error.get("message")),
+        )
+
+    def as_payment(self) -> CheckoutSession:
+        """What fulfilment reads from a paid session, said by this PaymentIntent. Its id is
+        the PaymentIntent's own (so `payment_intent_id == id`: no session to record)."""
+        return CheckoutSession(
+            id=self.id,
+            status="complete" if self.status == "succeeded" else "open",
+            payment_status="paid" if self.status == "succeeded" else "unpaid",
+            claimed_order_id=self.claimed_order_id,
+            payment_intent_id=self.id,
+            email=self.email,
+            amount_total=self.amount_received,
+            currency=self.currency,
         )

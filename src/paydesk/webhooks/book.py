@@ -6,8 +6,9 @@ from sqlalchemy import Connection
 
 from paydesk.context import AppContext
 from paydesk.fulfilment.service import Fulfilment, fulfil_sessions
-from paydesk.orders.payments import CheckoutSession, RefundedCharge
+from paydesk.orders.payments import CheckoutSession, PaymentIntent, RefundedCharge
 from paydesk.orders.service import expire_session, record_refund
+from paydesk.payments import service as payments
 
 
 class SqlOrderBook:
@@ -22,3 +23,12 @@ class SqlOrderBook:
 
     def record_refund(self, charge: RefundedCharge) -> str:
         return record_refund(self._conn, charge)
+
+    def fulfil_intent(self, intent: PaymentIntent) -> Fulfilment:
+        return payments.fulfil_intent(self._conn, self._ctx, intent, via=self._via)
+
+    def intent_failed(self, intent: PaymentIntent) -> str:
+        return payments.payment_failed(self._conn, intent)
+
+    def intent_canceled(self, intent: PaymentIntent) -> bool:
+        return payments.intent_canceled(self._conn, intent)

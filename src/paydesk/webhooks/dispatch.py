@@ -25,7 +25,7 @@ from paydesk.billing.parse import (
 )
 from paydesk.fulfilment.service import Fulfilment
 from paydesk.orders.lookup import UnknownOrder
-from paydesk.orders.payments import CheckoutSession, RefundedCharge
+from paydesk.orders.payments import CheckoutSession, PaymentIntent, RefundedCharge
 
 Outcome = tuple[str, str | None]
 
@@ -78,9 +78,26 @@ class ClockReady:
     frozen: datetime
 
 
+@dataclass(frozen=True)
+class IntentSucceeded:
+    """A PaymentIntent paid on the shop's own page (Checkout's own are paid via the session)."""
+
+    intent: PaymentIntent
+
+
+@dataclass(frozen=True)
+class IntentFailed:
+    intent: PaymentIntent
+
+
+@dataclass(frozen=True)
+class IntentCanceled:
+    intent: PaymentIntent
+
+
 Event = (
     SessionCompleted | SessionEnded | ChargeRefunded | SubscriptionChanged | TrialEnding
-    | InvoiceChanged | ClockReady
+    | InvoiceChanged | ClockReady | IntentSucceeded | IntentFailed | IntentCanceled
 )
 
 
@@ -91,6 +108,14 @@ def _session(kind: Callable[[CheckoutSession], Event]) -> Parser:
     def parse(obj: Mapping[str, Any]) -> Event | None:
         session = CheckoutSession.parse(obj)
         return None if session is None else kind(session)
+
+    return parse
+
+
+def _intent(kind: Callable[[PaymentIntent], Event]) -> Parser:
+    def parse(obj: Mapping[str, Any]) -> Event | None:
+        intent = PaymentIntent.parse(obj)
+        return None if intent is None else kind(intent)
 
     return parse
 
@@ -108,6 +133,9 @@ PARSERS: dict[str, Parser] = {
     "checkout.session.async_payment_failed": _session(SessionEnded),
     "checkout.session.expired": _session(SessionEnded),
     "charge.refunded": _refunded,
+    "payment_intent.succeeded": _intent(IntentSucceeded),
+    "payment_intent.payment_failed": _intent(IntentFailed),
+    "payment_intent.canceled": _intent(IntentCanceled),
 }
 
 
@@ -176,6 +204,10 @@ class OrderBook(Protocol):
     def fulfil(self, sessions: list[CheckoutSession]) -> Fulfilment: ...
     def expire(self, session: CheckoutSession) -> bool: ...
     def record_refund(self, charge: RefundedCharge) -> str: ...
+    # A PaymentIntent of the shop's own payment page; each raises UnknownOrder for another one.
+    def fulfil_intent(self, intent: PaymentIntent) -> Fulfilment: ...
+    def intent_failed(self, intent: PaymentIntent) -> str: ...
+    def intent_canceled(self, intent: PaymentIntent) -> bool: ...
 
 
 class Billing(Protocol):
@@ -194,6 +226,8 @@ def handle(event: Event | None, book: OrderBook, billing: Billing | None = None)
         event, SubscriptionChanged | TrialEnding | InvoiceChanged | ClockReady
     ):
         return _handle_billing(event, billing)
+    if isinstance(event, IntentSucceeded | IntentFailed | IntentCanceled):
+        return _handle_intent(event, book)
     try:
         match event:
             case SessionCompleted(session):
@@ -236,3 +270,22 @@ def _handle_billing(
     except NotOurs as exc:
         return "ignored", str(exc)
     return "processed", note
+
+
+def _handle_intent(
+    event: IntentSucceeded | IntentFailed | IntentCanceled, book: OrderBook
+) -> Outcome:
+    try:
+        match event:
+            case IntentSucceeded(intent):
+                result = book.fulfil_intent(intent)
+                order_id = result.order_of.get(intent.id)
+                return "processed", result.held.get(order_id) if order_id else None
+            case IntentFailed(intent):
+                return "processed", book.intent_failed(intent)
+            case IntentCanceled(intent):
+                book.intent_canceled(intent)
+                return "processed", None
+    except UnknownOrder:
+        # Checkout's own PaymentIntents (their session pays the order), or another integration's.
+        return "ignored", None

@@ -84,7 +84,9 @@ class ChallengePage:
                 finish_authentication(account, pi, success, now=wall_now())
         finally:
             self.store.flush()
-        if return_url:
+        # Inside Stripe.js's 3DS modal the script reads the outcome itself (and redirects the
+        # whole page when the integration asked for it); a redirect would land in the frame.
+        if return_url and not form.get("in_frame"):
             return RedirectResponse(return_to(return_url, pi), status_code=303)
         return self._render(request, pi, "done", secret)
 

@@ -43,6 +43,7 @@
     $("cart-total").textContent = currency ? fmt(total, currency) : "—";
     $("cart-count").textContent = count;
     $("pay").disabled = !ids.length;
+    $("pay-here").disabled = !ids.length;
   }
 
   function showError(message) {
@@ -110,6 +111,29 @@
       showError("The shop could not be reached. Please try again.");
     }
     pay.disabled = false; pay.textContent = "Pay now";
+  });
+
+  // The other way to pay: an order with a PaymentIntent, paid on the shop's own page.
+  $("pay-here").addEventListener("click", async () => {
+    const button = $("pay-here");
+    button.disabled = true; showError("");
+    const body = { items: Object.entries(cart).map(([product_id, quantity]) => ({ product_id, quantity })) };
+    const email = $("email").value.trim();
+    if (email) body.email = email;
+    try {
+      const res = await fetch("/api/payment-intents", { method: "POST",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const data = await res.json();
+      if (res.status === 201) {
+        cart = {}; save();
+        window.location.assign("/pay/" + encodeURIComponent(data.order_id));
+        return;
+      }
+      showError(data.detail || "The payment could not start, please try again.");
+    } catch (e) {
+      showError("The shop could not be reached. Please try again.");
+    }
+    button.disabled = false;
   });
 
   render();

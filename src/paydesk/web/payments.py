@@ -1,0 +1,137 @@
+"""The shop's own payment page: POST /api/payment-intents and GET /pay/{order_id}.
+
+The page confirms the order's PaymentIntent with Stripe.js's Payment Element and comes back to
+itself (`return_url`). Its query string proves nothing: the page reads the order's own
+PaymentIntent from Stripe and fulfils through the same exactly-once path as the webhook.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import stripe as stripe_sdk
+import structlog
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from paydesk.checkout.orders import get_order
+from paydesk.checkout.schemas import CheckoutIn
+from paydesk.context import AppContext
+from paydesk.core.money import format_money
+from paydesk.orders.payments import PaymentIntent
+from paydesk.orders.tables import orders
+from paydesk.payments.keys import MissingPublishableKey, publishable_key, stripe_js_url
+from paydesk.payments.schemas import PaymentIntentOut
+from paydesk.payments.service import create_payment, fulfil_intent
+from paydesk.web.checkout import RATE_LIMITED
+from paydesk.web.deps import CtxDep
+
+router = APIRouter(tags=["payments"])
+log = structlog.get_logger(__name__)
+
+# The PaymentIntent statuses in which the buyer can (still, or again) confirm it.
+_PAYABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+_ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+@cache
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(_TEMPLATES))
+    templates.env.filters["money"] = lambda amount, currency: format_money(int(amount), currency)
+    return templates
+
+
+@router.post("/api/payment-intents", status_code=status.HTTP_201_CREATED, dependencies=RATE_LIMITED)
+def post_payment_intent(body: CheckoutIn, ctx: CtxDep) -> PaymentIntentOut:
+    try:
+        key = publishable_key(ctx.settings)  # before any order exists: nothing half-made
+    except MissingPublishableKey as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    payment = create_payment(ctx, [(i.product_id, i.quantity) for i in body.items], body.email)
+    return PaymentIntentOut(
+        order_id=payment.order_id, client_secret=payment.client_secret, publishable_key=key
+    )
+
+
+@router.get("/pay/{order_id}", response_class=HTMLResponse, include_in_schema=False)
+def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
+    pi_id = _intent_of(ctx, order_id) if _ORDER_ID.match(order_id) else None
+    if pi_id is None:
+        return _render(
+            request,
+            "problem.html",
+            404,
+            title="We could not find that order",
+            message="The link may be mistyped. Nothing was charged through it.",
+        )
+    try:
+        pi = ctx.stripe.v1.payment_intents.retrieve(pi_id).to_dict()
+    except stripe_sdk.StripeError as exc:
+        log.warning("pay_page.stripe_failed", error=type(exc).__name__, order_id=order_id)
+        return _render(
+            request,
+            "problem.html",
+            502,
+            title="We could not reach the payment provider",
+            message="Nothing was charged. Refresh this page in a moment.",
+        )
+    if pi.get("status") == "succeeded":
+        _fulfil(ctx, pi)
+    order = get_order(ctx, order_id)
+    assert order is not None
+    canceled = pi.get("status") == "canceled" or order.status == "expired"
+    payable = order.status == "pending" and pi.get("status") in _PAYABLE
+    if not canceled and not payable:
+        return _render(
+            request, "success.html", 200, order=order, paid=pi.get("status") == "succeeded"
+        )
+    return _render(
+        request,
+        "pay.html",
+        200,
+        order=order,
+        client_secret=pi["client_secret"],
+        stripe_js=stripe_js_url(ctx.settings),
+        publishable_key=_key(ctx),
+        failure=(pi.get("last_payment_error") or {}).get("message"),
+        canceled=canceled,
+    )
+
+
+def _intent_of(ctx: AppContext, order_id: str) -> str | None:
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            select(orders.c.payment_intent_id).where(
+                orders.c.id == order_id, orders.c.checkout_session_id.is_(None)
+            )
+        ).first()
+    return str(row.payment_intent_id) if row and row.payment_intent_id else None
+
+
+def _key(ctx: AppContext) -> str:
+    try:
+        return publishable_key(ctx.settings)
+    except MissingPublishableKey as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+
+
+def _fulfil(ctx: AppContext, obj: dict[str, Any]) -> None:
+    pi = PaymentIntent.parse(obj)
+    if pi is None:
+        return
+    try:
+        with ctx.engine.begin() as conn:
+            fulfil_intent(conn, ctx, pi, via="pay_page")
+    except Exception:
+        # The webhook runs the same fulfilment; the page polls until one of them has done it.
+        log.exception("pay_page.fulfil_failed", payment_intent=pi.id)
+
+
+def _render(request: Request, name: str, status_code: int, **context: Any) -> HTMLResponse:
+    return _templates().TemplateResponse(request, name, context, status_code=status_code)
