@@ -9,6 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# A demo shop started by a test keeps its sandbox in memory (not in var/ of the checkout) unless
+# the test sets SANDBOX_DB itself.
+os.environ["SANDBOX_DB"] = "memory"
 PG_ADMIN_URL = os.environ.get("PAYDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 STRIPE_API = "https://api.stripe.com"
 # Values copied from an example file rather than set: refused in production.
@@ -14,6 +16,9 @@ _PLACEHOLDERS = {"changeme", "change-me", "change_me", "changethis", "secret", "
                  "placeholder", "todo", "xxx", "example", "test"}
 # PAYDESK_SIGNING_KEY signs access links (HMAC): a short one can be guessed.
 MIN_SIGNING_KEY = 32
+# The databases paydesk is written and tested for (URL schemes before any "+driver").
+_DATABASES = ("sqlite", "postgresql", "postgres")
+_DATABASE_HINT = "use sqlite:///var/paydesk.db or postgresql://user@host:5432/dbname"
 
 
 class Settings(BaseSettings):
@@ -32,12 +37,34 @@ class Settings(BaseSettings):
     paydesk_signing_key: str | None = None
     paydesk_env: Literal["development", "production"] = "development"
     catalog_file: str | None = None
+    # The shop's name on its pages, and where Stripe's hosted checkout shows the business name.
+    shop_name: str = Field(default="Paydesk Coffee", min_length=1, max_length=100)
     reconcile_interval_seconds: int = 300
     # Run the outbox worker inside `paydesk serve` (set false when `paydesk worker` runs apart).
     inline_worker: bool = True
     # Per client address: this many checkouts at once, then this many a minute (0 turns it off).
     checkout_rate_burst: int = Field(default=10, ge=0)
     checkout_rate_per_minute: float = Field(default=10, ge=0)
+    # How long a Checkout Session (and the stock it holds) stays open; Stripe's range is 30 min
+    # to 24 h, and an abandoned checkout gives its stock back when it expires.
+    checkout_session_minutes: int = Field(default=30, ge=30, le=24 * 60)
+    # Where the demo's embedded sandbox keeps its state, so a restart keeps orders payable and
+    # refundable; "memory" keeps nothing.
+    sandbox_db: str = "var/sandbox.db"
+    # Folder of the files digital products deliver (the catalog's "file" names one inside it).
+    catalog_files: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"cannot be parsed as a database URL: {_DATABASE_HINT}") from None
+        if backend not in _DATABASES:
+            raise ValueError(f"{backend} is not supported (SQLite and PostgreSQL are): "
+                             f"{_DATABASE_HINT}")
+        return value
 
     @field_validator("stripe_secret_key")
     @classmethod
@@ -58,6 +85,9 @@ class Settings(BaseSettings):
         if not self.stripe_secret_key:
             problems.append("STRIPE_SECRET_KEY is not set (production never starts the demo "
                             "sandbox): set the account's secret key")
+        elif not self.webhook_secrets:
+            problems.append("STRIPE_WEBHOOK_SECRET is not set: copy the webhook endpoint's "
+                            "signing secret (whsec_…)")
         if not self.paydesk_signing_key:
             problems.append("PAYDESK_SIGNING_KEY is not set: set a random value of at least "
                             f"{MIN_SIGNING_KEY} characters, the same on every instance")

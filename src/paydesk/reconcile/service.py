@@ -125,51 +125,6 @@ def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
     return moved
 
 
-def reconcile_cli(since: str) -> None:
-    """`paydesk reconcile --since 3d`: a progress bar while listing, then what was recovered."""
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-    from rich.table import Table
-
-    window = parse_since(since)
-    ctx = _context()
-    console = Console()
-    with Progress(
-        SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
-        TextColumn("{task.completed} events"), TimeElapsedColumn(), console=console,
-    ) as progress:
-        task = progress.add_task(f"Listing Stripe events of the last {since}", total=None)
-        recovered = reconcile(ctx, window, on_event=lambda: progress.advance(task))
-    if not recovered:
-        console.print("Nothing to recover: the inbox has every event.")
-        return
-    table = Table(title=f"Recovered {len(recovered)} event(s)")
-    for column in ("event", "type", "object"):
-        table.add_column(column)
-    for item in recovered:
-        table.add_row(item["id"], item["type"], item["object_id"] or "")
-    console.print(table)
-
-
-def _context() -> AppContext:
-    from paydesk import bootstrap
-    from paydesk.settings import load_settings
-    from paydesk.store.engine import make_engine
-    from paydesk.stripe_gateway import make_stripe_client
-
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    return AppContext(
-        settings=settings,
-        engine=engine,
-        stripe=make_stripe_client(settings),
-        # The app's own key (configured, or the one kept in the database), so links match.
-        signing_key=bootstrap.signing_key(engine, settings.paydesk_signing_key),
-        webhook_secrets=settings.webhook_secrets,
-        client_url=(settings.client_url or "http://127.0.0.1:8000").rstrip("/"),
-    )
-
-
 class ReconcileSchedule:
     """Runs `reconcile` once at start-up (whatever happened while the shop was down), then every
     settings.reconcile_interval_seconds, inside the server."""

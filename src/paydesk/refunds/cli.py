@@ -7,11 +7,13 @@ from typing import NoReturn
 import typer
 from sqlalchemy import select
 
+from paydesk import bootstrap
 from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.money import format_money
 from paydesk.refunds.amounts import AmountError, parse_major
 from paydesk.refunds.service import RefundRefused, request_refund
+from paydesk.settings import load_settings
 
 
 def refund_cli(order_id: str, amount: str | None, reason: str | None) -> None:
@@ -47,16 +49,4 @@ def _fail(message: str) -> NoReturn:
 
 
 def _context() -> AppContext:
-    from paydesk import bootstrap
-    from paydesk.settings import load_settings
-    from paydesk.store.engine import make_engine
-    from paydesk.stripe_gateway import make_stripe_client
-
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    return AppContext(
-        settings=settings, engine=engine, stripe=make_stripe_client(settings),
-        signing_key=bootstrap.signing_key(engine, settings.paydesk_signing_key),
-        webhook_secrets=settings.webhook_secrets,
-        client_url=(settings.client_url or "http://127.0.0.1:8000").rstrip("/"),
-    )
+    return bootstrap.command_context(load_settings())

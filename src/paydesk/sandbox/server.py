@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -35,13 +37,16 @@ FREEZE_SECONDS = 0.1
 class SandboxApp:
     """`/v1/…` goes straight to the API; everything else to the Starlette page app."""
 
-    def __init__(self, store: Store, deliverer: Deliverer, freeze_gc: bool = False) -> None:
+    def __init__(
+        self, store: Store, deliverer: Deliverer, freeze_gc: bool = False,
+        business_name: str = pages.BUSINESS_NAME,
+    ) -> None:
         load_all()
         self.store = store
         self.deliverer = deliverer
         self.freeze_gc = freeze_gc
         self.api = ApiApp(store, api)
-        self.pages = Starlette(routes=pages.routes(store), lifespan=self._lifespan)
+        self.pages = Starlette(routes=pages.routes(store, business_name), lifespan=self._lifespan)
         self.pages.add_route("/", self._index)
         # /v1 parses its own form bodies; the hosted pages' forms get the size cap.
         self.pages.add_middleware(BodySizeLimit)
@@ -91,9 +96,14 @@ class SandboxApp:
         )
 
 
-def create_app(db_path: str | None = None, retry_delays: str | None = None) -> SandboxApp:
+def create_app(
+    db_path: str | None = None, retry_delays: str | None = None,
+    business_name: str = pages.BUSINESS_NAME,
+) -> SandboxApp:
     store = Store(db_path)
-    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays)))
+    return SandboxApp(
+        store, Deliverer(store, parse_delays(retry_delays)), business_name=business_name
+    )
 
 
 async def _freeze_loop() -> None:
@@ -111,21 +121,46 @@ async def _freeze_loop() -> None:
         await asyncio.sleep(FREEZE_SECONDS)
 
 
-def run(host: str, port: int, db_path: str | None, retry_delays: str | None) -> None:
+class PortInUse(OSError):
+    """The port is taken; the message names it (the caller knows which option moves it)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port), bound before anything says "listening"."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(exc.errno, f"port {port} is already in use") from exc
+        raise
+    return sock
+
+
+def run(
+    host: str, port: int, db_path: str | None, retry_delays: str | None,
+    business_name: str = pages.BUSINESS_NAME,
+) -> None:
+    try:
+        sock = bind(host, port)
+    except PortInUse:
+        print(f"paydesk sandbox: port {port} is already in use: stop what listens there or "
+              "pick another with --port", file=sys.stderr)
+        raise SystemExit(1) from None
     store = Store(db_path)
-    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays)), freeze_gc=True)
-    print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
+    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays)), freeze_gc=True,
+                     business_name=business_name)
+    print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})",
+          flush=True)
     # uvloop and httptools (uvicorn[standard]) named outright: "auto" would quietly fall back
     # to the pure-Python loop and parser, at a fraction of the throughput.
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, loop="uvloop", http="httptools"
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @dataclass
@@ -145,12 +180,13 @@ def start_in_thread(
     port: int = 0,
     db_path: str | None = None,
     retry_delays: str | None = None,
+    business_name: str = pages.BUSINESS_NAME,
 ) -> SandboxHandle:
-    """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests)."""
-    app = create_app(db_path, retry_delays)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests).
+
+    Raises PortInUse before anything else is started."""
+    sock = bind(host, port)
+    app = create_app(db_path, retry_delays, business_name)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)

@@ -31,7 +31,6 @@ from paydesk.sandbox.resources.payment_intents import confirm_intent, create_int
 from paydesk.sandbox.resources.payment_methods import card_payment_method
 from paydesk.sandbox.store import Store
 
-BUSINESS_NAME = "paydesk sandbox"
 AUTH_FAILED = (
     "We are unable to authenticate your payment method. Please choose a different payment "
     "method and try again."
@@ -40,8 +39,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 
 
-def routes(store: Store) -> list[BaseRoute]:
-    page = CheckoutPage(store)
+def routes(store: Store, business_name: str) -> list[BaseRoute]:
+    page = CheckoutPage(store, business_name)
     return [
         Route("/c/pay/{session_id}", page.show, methods=["GET"]),
         Route("/c/pay/{session_id}", page.submit, methods=["POST"]),
@@ -50,8 +49,9 @@ def routes(store: Store) -> list[BaseRoute]:
 
 
 class CheckoutPage:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, business_name: str) -> None:
         self.store = store
+        self.business = business_name
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.filters["money"] = format_money
 
@@ -209,7 +209,7 @@ class CheckoutPage:
         values = dict(kept or {})
         values.setdefault("email", _prefill_email(account, session))
         context: dict[str, Any] = {
-            "business": BUSINESS_NAME,
+            "business": self.business,
             "session": session,
             "items": line_items(account, session),
             "errors": errors or [],
@@ -225,7 +225,7 @@ class CheckoutPage:
 
     def _notice(self, request: Request, session: Obj) -> Response:
         context = {
-            "business": BUSINESS_NAME,
+            "business": self.business,
             "session": session,
             "success_url": success_redirect(session) if session["status"] == "complete" else None,
         }
@@ -235,7 +235,7 @@ class CheckoutPage:
         )
 
     def _not_found(self, request: Request) -> Response:
-        context = {"business": BUSINESS_NAME, "session": None, "success_url": None}
+        context = {"business": self.business, "session": None, "success_url": None}
         return self.templates.TemplateResponse(
             request, "checkout_notice.html", context, status_code=404
         )
