@@ -25,7 +25,16 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(events_app, name="events")
 
-Port = Annotated[int, typer.Option(min=1, max=65535, metavar="PORT", help="Port to listen on")]
+
+
+def _port(value: str | int) -> int:
+    text = str(value)  # the default arrives as an int
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise typer.BadParameter(f"a port is a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+Port = Annotated[int, typer.Option(parser=_port, metavar="PORT", help="Port to listen on")]
 _API_BASE = typer.Option(envvar="STRIPE_API_BASE", metavar="URL", help="The sandbox's address")
 _API_KEY = typer.Option(envvar="STRIPE_SECRET_KEY", metavar="KEY", help="Its key (sk_test_…)")
 _DEBUG = "PAYDESK_DEBUG"
@@ -103,7 +112,7 @@ def serve(
     host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to bind")] = "127.0.0.1",
     port: Port = 8000,
     sandbox_port: Annotated[
-        int, typer.Option(min=1, max=65535, metavar="PORT", help="Embedded sandbox port")
+        int, typer.Option(parser=_port, metavar="PORT", help="Embedded sandbox port")
     ] = 12111,
 ) -> None:
     """Run the shop (with the embedded sandbox when STRIPE_SECRET_KEY is unset)."""

@@ -11,7 +11,7 @@ import errno
 
 import stripe
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 __all__ = ["ConfigError", "UserError", "exit_code", "explain", "settings_problems"]
 
@@ -34,6 +34,9 @@ def explain(exc: BaseException) -> str | None:
         return str(exc)
     if isinstance(exc, ValidationError):
         return settings_problems(exc)
+    if isinstance(exc, DBAPIError) and _missing_table(exc):
+        return ("the database at DATABASE_URL has no paydesk tables yet: run `paydesk db "
+                "upgrade` (or start `paydesk serve`, which migrates on start).")
     if isinstance(exc, OperationalError):
         return (f"the database (DATABASE_URL) cannot be reached: {_first_line(exc.orig)}. "
                 "Check DATABASE_URL and that the database server is running.")
@@ -65,6 +68,11 @@ def port_in_use(port: int, what: str, option: str) -> UserError:
 
 def is_address_in_use(exc: OSError) -> bool:
     return exc.errno == errno.EADDRINUSE
+
+
+def _missing_table(exc: DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 def _first_line(value: object) -> str:
