@@ -24,6 +24,7 @@ from paydesk.admin.auth import (
     token_matches,
 )
 from paydesk.admin.retry import retry_event
+from paydesk.checkout.release import NotReleasable, release_pending
 from paydesk.context import AppContext
 from paydesk.refunds.admin import refund_panel, submit_refund_form
 from paydesk.refunds.service import RefundRefused
@@ -155,17 +156,20 @@ def admin_orders(request: Request, ctx: CtxDep, status: str = "", page: str = "1
 
 
 @router.get("/admin/orders/{order_id}", response_class=HTMLResponse)
-def admin_order(request: Request, ctx: CtxDep, order_id: str, refund: str = "") -> Response:
+def admin_order(
+    request: Request, ctx: CtxDep, order_id: str, refund: str = "", released: str = ""
+) -> Response:
     session = _guard(request, ctx)
     if isinstance(session, Response):
         return session
-    return _order_page(request, ctx, session, order_id, flash_id=refund)
+    return _order_page(request, ctx, session, order_id, flash_id=refund,
+                       released=released == "1")
 
 
 def _order_page(
     request: Request, ctx: AppContext, session: AdminSession, order_id: str, code: int = 200,
     flash_id: str | None = None, refund_error: str | None = None,
-    form: dict[str, str] | None = None,
+    form: dict[str, str] | None = None, released: bool = False, release_error: str | None = None,
 ) -> Response:
     with ctx.engine.connect() as conn:
         order = queries.order_detail(conn, order_id)
@@ -174,7 +178,25 @@ def _order_page(
         return _render(request, "missing.html", code=404, session=session, nav="orders",
                        what="order", id=order_id)
     return _render(request, "order.html", code=code, session=session, nav="orders", order=order,
-                   refunds=refunds, refund_error=refund_error)
+                   refunds=refunds, refund_error=refund_error, released=released,
+                   release_error=release_error)
+
+
+@router.post("/admin/orders/{order_id}/release", response_class=HTMLResponse)
+def admin_release_order(
+    request: Request, ctx: CtxDep, order_id: str, csrf: Annotated[str | None, Form()] = None
+) -> Response:
+    """End a pending order's checkout now, so its stock is for sale again."""
+    session = _guard_form(request, ctx, csrf)
+    if isinstance(session, Response):
+        return session
+    try:
+        release_pending(ctx, order_id)
+    except NotReleasable as exc:
+        return _order_page(request, ctx, session, order_id, code=409, release_error=str(exc))
+    return RedirectResponse(
+        f"/admin/orders/{quote(order_id, safe='')}?released=1", status_code=303, headers=HEADERS
+    )
 
 
 @router.post("/admin/orders/{order_id}/refunds", response_class=HTMLResponse)
