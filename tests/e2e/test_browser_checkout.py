@@ -23,16 +23,6 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    with playwright_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 def test_a_buyer_pays_and_gets_the_download(  # type: ignore[no-untyped-def]
     browser, sqlite_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path
 ) -> None:

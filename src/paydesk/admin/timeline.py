@@ -50,7 +50,8 @@ def timeline(conn: Connection, order: Any, event_ids: list[str]) -> list[dict[st
     if order.status == "expired":
         steps.append({"at": aware(order.updated_at),
                       "what": "Checkout closed unpaid: the items are back in stock"})
-    return sorted(steps, key=lambda s: (s["at"] is None, s["at"] or _EARLIEST))
+    # Stripe's times are whole seconds and ours are not: the opening stays first whatever.
+    return steps[:1] + sorted(steps[1:], key=lambda s: (s["at"] is None, s["at"] or _EARLIEST))
 
 
 def _told(conn: Connection, event_ids: list[str]) -> list[tuple[datetime, str, dict[str, Any]]]:
