@@ -27,6 +27,15 @@ log = structlog.get_logger(__name__)
 
 _SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 _ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
+# What a buyer reads for each order status (the page's script keeps it up to date with these).
+BUYER_STATUS = {
+    "pending": "Waiting for your payment",
+    "paid": "Paid, preparing your order",
+    "fulfilled": "Confirmed",
+    "expired": "Not paid: the checkout closed",
+    "partially_refunded": "Partly refunded",
+    "refunded": "Refunded",
+}
 
 
 @cache
@@ -74,7 +83,7 @@ def payment_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTML
                         "This payment does not belong to an order of this shop.")
     _fulfil(ctx, session)
     order = get_order(ctx, order_id)
-    return _render(request, "success.html", order=order,
+    return _render(request, "success.html", order=order, labels=BUYER_STATUS,
                    paid=session.get("payment_status") in ("paid", "no_payment_required"))
 
 

@@ -79,7 +79,8 @@
         headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
       const data = await res.json();
       if (res.status === 201) {
-        cart = {}; save();
+        // The cart stays until the payment succeeds (the success page empties it), so "Back"
+        // from the payment page finds it as it was.
         window.location.assign(data.url);
         return;
       }
