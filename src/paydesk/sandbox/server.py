@@ -126,7 +126,8 @@ class PortInUse(OSError):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on (host, port), bound before anything says "listening"."""
+    """A listening socket on (host, port), bound before anything says "listening"; connections
+    made before the server runs wait in its backlog rather than being refused."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -137,6 +138,7 @@ def bind(host: str, port: int) -> socket.socket:
         if exc.errno == errno.EADDRINUSE:
             raise PortInUse(exc.errno, f"port {port} is already in use") from exc
         raise
+    sock.listen(2048)
     return sock
 
 
