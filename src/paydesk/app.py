@@ -16,6 +16,7 @@ from paydesk.checkout.routes import router as checkout_router
 from paydesk.context import AppContext
 from paydesk.ops.logging import RequestIdMiddleware
 from paydesk.web.errors import install_error_handlers
+from paydesk.web.headers import NoSniff, favicon
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
 from paydesk.web.pages import router as pages_router
@@ -61,5 +62,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(admin_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_route("/favicon.ico", favicon((STATIC / "favicon.svg").read_text()),
+                  include_in_schema=False)
     services.extend(install(app, ctx))
+    app.add_middleware(NoSniff)  # after install: outside the webhook route, so it answers too
     return app

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from paydesk.admin import queries
 from paydesk.admin.auth import (
@@ -26,6 +27,7 @@ from paydesk.admin.auth import (
 from paydesk.admin.retry import retry_event
 from paydesk.checkout.release import NotReleasable, release_pending
 from paydesk.context import AppContext
+from paydesk.notify.routes import mailbox_endpoint, message, messages
 from paydesk.refunds.admin import refund_panel, submit_refund_form
 from paydesk.refunds.service import RefundRefused
 from paydesk.web.deps import CtxDep
@@ -35,6 +37,7 @@ router = APIRouter(tags=["admin"], include_in_schema=False)
 TEMPLATES = Path(__file__).parent.parent / "web" / "templates"
 # Admin pages hold customer data: never cached, never framed, never leaked through Referer.
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+MAILBOX_LIMIT = 200
 
 
 @cache
@@ -264,3 +267,29 @@ def admin_retry_event(
     return RedirectResponse(
         f"/admin/events/{quote(event_id, safe='')}?retried=1", status_code=303, headers=HEADERS
     )
+
+
+@router.get("/admin/mailbox", response_class=HTMLResponse)
+async def admin_mailbox(request: Request, ctx: CtxDep) -> Response:
+    """The mail kept without SMTP: a page for a browser, JSON for anything else (scripts)."""
+    if "text/html" not in request.headers.get("accept", ""):
+        return await mailbox_endpoint(ctx)(request)
+    return await run_in_threadpool(_mailbox_page, request, ctx, None)
+
+
+@router.get("/admin/mailbox/{message_id}", response_class=HTMLResponse)
+def admin_mail(request: Request, ctx: CtxDep, message_id: int) -> Response:
+    return _mailbox_page(request, ctx, message_id)
+
+
+def _mailbox_page(request: Request, ctx: AppContext, message_id: int | None) -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    listed = messages(ctx, MAILBOX_LIMIT)
+    shown = message(ctx, message_id) if message_id is not None else None
+    if message_id is not None and shown is None:
+        return _render(request, "missing.html", code=404, session=session, nav="mailbox",
+                       what="email", id=str(message_id))
+    return _render(request, "mailbox.html", session=session, nav="mailbox", messages=listed,
+                   shown=shown, smtp=bool(ctx.settings.smtp_url))

@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse
 from paydesk.sandbox import pages
 from paydesk.sandbox.api import ApiApp
 from paydesk.sandbox.delivery import Deliverer, parse_delays
+from paydesk.sandbox.headers import NoSniff, favicon
 from paydesk.sandbox.limits import BodySizeLimit
 from paydesk.sandbox.resources import load_all
 from paydesk.sandbox.resources.checkout_sessions import expire_due
@@ -48,8 +49,10 @@ class SandboxApp:
         self.api = ApiApp(store, api)
         self.pages = Starlette(routes=pages.routes(store, business_name), lifespan=self._lifespan)
         self.pages.add_route("/", self._index)
+        self.pages.add_route("/favicon.ico", favicon((pages.STATIC / "favicon.svg").read_text()))
         # /v1 parses its own form bodies; the hosted pages' forms get the size cap.
         self.pages.add_middleware(BodySizeLimit)
+        self.pages.add_middleware(NoSniff)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):

@@ -11,7 +11,6 @@ from starlette.applications import Starlette
 
 from paydesk.context import AppContext
 from paydesk.fulfilment.routes import access_endpoint
-from paydesk.notify.routes import mailbox_endpoint
 from paydesk.notify.worker import OutboxWorker
 from paydesk.reconcile.service import ReconcileSchedule
 from paydesk.webhooks.gate import WriteGate
@@ -26,7 +25,7 @@ class Service(Protocol):
 
 
 def install(app: Starlette, ctx: AppContext) -> list[Service]:
-    """Add POST /api/webhook, GET /access/{token}, GET /admin/mailbox; return the services
+    """Add POST /api/webhook, GET /access/{token}; return the services
     (start in this order, stop in reverse): processor, inbox writer, outbox worker, reconcile."""
     gate = WriteGate(ctx.engine)
     processor = Processor(ctx, gate)
@@ -34,7 +33,6 @@ def install(app: Starlette, ctx: AppContext) -> list[Service]:
     # Outermost, so deliveries skip the framework's layers (see webhooks/routes.py).
     app.add_middleware(WebhookRoute, writer=writer, secrets=lambda: ctx.webhook_secrets)
     app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
-    app.router.add_route("/admin/mailbox", mailbox_endpoint(ctx), methods=["GET"])
     services: list[Service] = [processor, writer]
     if ctx.settings.inline_worker:
         services.append(OutboxWorker(ctx.engine, ctx.settings.smtp_url, gate))
