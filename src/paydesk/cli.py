@@ -166,6 +166,14 @@ def refund(
     refund_cli(order_id, amount=amount, reason=reason)
 
 
+@app.command()
+def doctor() -> None:
+    """Check the settings and the Stripe account against the go-live checklist."""
+    from paydesk.ops.doctor import doctor_cli
+
+    doctor_cli()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply Alembic migrations to DATABASE_URL."""
