@@ -33,6 +33,7 @@ def install(app: Starlette, ctx: AppContext) -> list[Service]:
     # Outermost, so deliveries skip the framework's layers (see webhooks/routes.py).
     app.add_middleware(WebhookRoute, writer=writer, secrets=lambda: ctx.webhook_secrets)
     app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
+    app.router.add_route("/access/{token}/file", access_endpoint(ctx, file=True), methods=["GET"])
     services: list[Service] = [processor, writer]
     if ctx.settings.inline_worker:
         services.append(OutboxWorker(ctx.engine, ctx.settings.smtp_url, gate))
