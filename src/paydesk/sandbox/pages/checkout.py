@@ -19,6 +19,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import CardError, StripeError
 from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.pages.money import format_money
+from paydesk.sandbox.pages.test_cards import card_groups
 from paydesk.sandbox.resources.checkout_sessions import (
     buyer_customer,
     complete_session,
@@ -36,7 +37,11 @@ AUTH_FAILED = (
     "method and try again."
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
+# "12/34", "12 / 34", "12/2034", and "1234" as typed without the slash.
+_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*$")
+# What the server shows again after an error. The card number and CVC are never echoed: the
+# page's script keeps them in the tab (sessionStorage) and puts them back itself.
+_KEPT = ("email", "cardholder_name", "card_expiry")
 
 
 def routes(store: Store, business_name: str) -> list[BaseRoute]:
@@ -98,7 +103,7 @@ class CheckoutPage:
             return _see_other(success_redirect(session))
         if session["status"] != "open":
             return self._page(request, account, session)
-        kept = {k: form.get(k, "").strip() for k in ("email", "cardholder_name", "card_expiry")}
+        kept = {k: form.get(k, "").strip()[:64] for k in _KEPT}
         if session["amount_total"] == 0:
             problems = [] if _EMAIL.match(kept["email"]) else ["Your email address is incomplete."]
             if problems:
@@ -215,6 +220,7 @@ class CheckoutPage:
             "errors": errors or [],
             "values": values,
             "email_locked": bool(session.get("customer_email")),
+            "card_groups": card_groups(),
             "pay_label": "Pay"
             if session.get("submit_type") in (None, "auto", "pay")
             else str(session["submit_type"]).capitalize(),
