@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from starlette.testclient import TestClient
 
 from paydesk.bootstrap import prepare
 from paydesk.sandbox.resources.payment_methods import TEST_CARDS
@@ -102,5 +103,8 @@ def test_serve_gives_its_sandbox_the_shops_name(sqlite_url: str) -> None:
                 "currency": "usd", "unit_amount": 100, "product_data": {"name": "x"}}}],
         })
         assert "Pay Blue Door Roasters" in httpx.get(str(session.url)).text
+        storefront = TestClient(prepared.app).get("/").text  # the shop's own pages too
+        assert "<title>Blue Door Roasters</title>" in storefront
+        assert not EMOJI.search(storefront)
     finally:
         prepared.close()

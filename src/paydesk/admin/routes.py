@@ -10,8 +10,8 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.templating import Jinja2Templates
 
 from paydesk.admin import queries
 from paydesk.admin.auth import (
@@ -31,6 +31,7 @@ from paydesk.notify.routes import mailbox_endpoint, message, messages
 from paydesk.refunds.admin import refund_panel, submit_refund_form
 from paydesk.refunds.service import RefundRefused
 from paydesk.web.deps import CtxDep
+from paydesk.web.templating import shop_templates
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
 
@@ -42,7 +43,7 @@ MAILBOX_LIMIT = 200
 
 @cache
 def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates = shop_templates(TEMPLATES)
     templates.env.filters["when"] = _when
     templates.env.filters["age"] = _age
     return templates

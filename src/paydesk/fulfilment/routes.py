@@ -19,6 +19,7 @@ from paydesk.context import AppContext
 from paydesk.fulfilment.access import OPEN_STATUSES, read_token
 from paydesk.fulfilment.files import file_for, files_root, is_url
 from paydesk.fulfilment.tables import access_grants
+from paydesk.web.templating import shop_templates
 
 # The shop's base layout (web/templates) with this page's own template beside it.
 _TEMPLATES = (Path(__file__).parent / "templates", Path(__file__).parents[1] / "web" / "templates")
@@ -26,7 +27,7 @@ _TEMPLATES = (Path(__file__).parent / "templates", Path(__file__).parents[1] / "
 
 @cache
 def _templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=[str(path) for path in _TEMPLATES])
+    return shop_templates(*_TEMPLATES)
 
 
 def _page(

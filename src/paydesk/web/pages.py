@@ -11,8 +11,8 @@ import stripe as stripe_sdk
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from starlette.templating import Jinja2Templates
 
 from paydesk.catalog.service import list_products
 from paydesk.checkout.model import MAX_QUANTITY, OrderStatus
@@ -21,6 +21,7 @@ from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.money import decimals, format_money
 from paydesk.web.deps import CtxDep
+from paydesk.web.templating import shop_templates
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -40,7 +41,7 @@ BUYER_STATUS = {
 
 @cache
 def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+    templates = shop_templates(Path(__file__).parent / "templates")
     templates.env.filters["money"] = lambda amount, currency: format_money(int(amount), currency)
     return templates
 
