@@ -33,7 +33,10 @@ def explain(exc: BaseException) -> str | None:
     if isinstance(exc, UserError):
         return str(exc)
     if isinstance(exc, ValidationError):
-        return settings_problems(exc)
+        return settings_problems(exc) if exc.title == "Settings" else _invalid_file(exc)
+    if isinstance(exc, FileNotFoundError):
+        return (f"{exc.filename} does not exist: check the path (CATALOG_FILE, --file, "
+                "CATALOG_FILES).")
     if isinstance(exc, DBAPIError) and _missing_table(exc):
         return ("the database at DATABASE_URL has no paydesk tables yet: run `paydesk db "
                 "upgrade` (or start `paydesk serve`, which migrates on start).")
@@ -59,6 +62,14 @@ def settings_problems(exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         parts.append(f"{name}: {message}")
     return "invalid settings: " + "; ".join(parts)
+
+
+def _invalid_file(exc: ValidationError) -> str:
+    """A catalog file (or another model read from a file) that does not validate."""
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+             for e in exc.errors()[:5]]
+    more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+    return f"the catalog file is invalid: {'; '.join(parts)}{more}"
 
 
 def port_in_use(port: int, what: str, option: str) -> UserError:

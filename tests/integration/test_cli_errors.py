@@ -145,3 +145,17 @@ def test_help_lists_trigger_events_and_plain_metavars(tmp_path: Path) -> None:
         text = _run(tmp_path, *command, "--help").stdout
         assert "<bool>" not in text and "<str>" not in text and "<int>" not in text, text
         assert "{" not in text.split("\n", 1)[0], text  # the usage line
+
+
+def test_catalog_mistakes_are_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('{"products": [{"id": "Not An Id"}]}')
+    ports = ["--port", str(_free_port()), "--sandbox-port", str(_free_port())]
+    _one_line(_run(tmp_path, "serve", *ports, CATALOG_FILE="missing.json"), 1,
+              "missing.json does not exist")
+    _one_line(_run(tmp_path, "serve", *ports, CATALOG_FILE="bad.json"), 1,
+              "the catalog file is invalid", "products.0.id", "products.0.name: Field required")
+
+
+def test_catalog_sync_without_a_key_names_it(tmp_path: Path) -> None:
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    _one_line(_run(tmp_path, "catalog", "sync"), 1, "STRIPE_SECRET_KEY is not set")
