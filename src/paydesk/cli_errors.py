@@ -25,7 +25,8 @@ class ConfigError(UserError):
 
 
 def exit_code(exc: BaseException) -> int:
-    return 2 if isinstance(exc, ConfigError | ValidationError) else 1
+    settings = isinstance(exc, ValidationError) and exc.title == "Settings"
+    return 2 if settings or isinstance(exc, ConfigError) else 1
 
 
 def explain(exc: BaseException) -> str | None:
