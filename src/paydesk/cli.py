@@ -26,7 +26,6 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(events_app, name="events")
 
 
-
 def _port(value: str | int) -> int:
     text = str(value)  # the default arrives as an int
     if not text.isdigit() or not 1 <= int(text) <= 65535:
