@@ -121,9 +121,10 @@ def seed_customers(db: str, count: int) -> int:
         found = api.match("POST", "/v1/customers")
         assert found is not None
         handler = found[0]
+        now = int(time.time())
         for n in range(count):
             params = {"email": f"seed{n}@example.com", "name": f"Seed {n}"}
-            handler(Call(account, params, (), f"http://{HOST}", f"req_seed{n}", "POST", ""))
+            handler(Call(account, params, (), f"http://{HOST}", f"req_seed{n}", "POST", "", now))
             if n % 5000 == 4999:
                 store.flush()
         store.flush()

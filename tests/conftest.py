@@ -12,6 +12,9 @@ import pytest
 # A demo shop started by a test keeps its sandbox in memory (not in var/ of the checkout) unless
 # the test sets SANDBOX_DB itself.
 os.environ["SANDBOX_DB"] = "memory"
+# A user's project that tests/sandbox/test_pytest_plugin.py runs with pytest of its own.
+collect_ignore = ["plugin_project"]
+
 PG_ADMIN_URL = os.environ.get("PAYDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

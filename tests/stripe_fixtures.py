@@ -14,7 +14,11 @@ from typing import Any
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "stripe" / "fixtures3.json"
+# PAYDESK_STRIPE_FIXTURES points elsewhere (a git worktree sits one level deeper than main).
+FIXTURES = Path(
+    os.environ.get("PAYDESK_STRIPE_FIXTURES")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "stripe" / "fixtures3.json"
+)
 
 
 def stripe_resources() -> dict[str, dict[str, Any]]:

@@ -26,7 +26,7 @@ from sqlalchemy import func, insert, select
 
 from bench._loadgen import Result, fire, post_request
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
+from paydesk.orders.tables import order_items, orders
 from paydesk.store.engine import make_engine
 from paydesk.webhooks.signature import sign
 

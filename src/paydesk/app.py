@@ -1,36 +1,46 @@
-"""The FastAPI app: routers, error answers, request ids, and the pipeline's background services."""
+"""The FastAPI app: every route, middleware and background service of the shop, mounted here and
+nowhere else. `bootstrap` builds the AppContext this takes; nothing here reads settings files,
+opens databases or calls Stripe at import.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from paydesk.admin.routes import router as admin_router
-from paydesk.catalog.routes import router as catalog_router
-from paydesk.checkout.routes import router as checkout_router
 from paydesk.context import AppContext
+from paydesk.notify.worker import OutboxWorker
 from paydesk.ops.logging import RequestIdMiddleware
+from paydesk.reconcile.service import ReconcileSchedule
+from paydesk.store.gate import WriteGate
+from paydesk.web.access import access_endpoint
+from paydesk.web.catalog import router as catalog_router
+from paydesk.web.checkout import router as checkout_router
 from paydesk.web.errors import install_error_handlers
 from paydesk.web.headers import NoSniff, favicon
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
 from paydesk.web.pages import router as pages_router
 from paydesk.web.ratelimit import TokenBucket
-
-if TYPE_CHECKING:
-    from paydesk.webhooks.wiring import Service
+from paydesk.webhooks.inbox import InboxWriter
+from paydesk.webhooks.processor import Processor
+from paydesk.webhooks.routes import WebhookRoute
 
 STATIC = Path(__file__).parent / "web" / "static"
 
 
-def create_app(ctx: AppContext) -> FastAPI:
-    from paydesk.webhooks.wiring import install
+class Service(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
 
+
+def create_app(ctx: AppContext) -> FastAPI:
     services: list[Service] = []
 
     @asynccontextmanager
@@ -61,9 +71,26 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(checkout_router)
     app.include_router(pages_router)
     app.include_router(admin_router)
+    app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
+    app.router.add_route("/access/{token}/file", access_endpoint(ctx, file=True), methods=["GET"])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_route("/favicon.ico", favicon((STATIC / "favicon.svg").read_text()),
                   include_in_schema=False)
-    services.extend(install(app, ctx))
-    app.add_middleware(NoSniff)  # after install: outside the webhook route, so it answers too
+    services.extend(_pipeline(app, ctx))
+    app.add_middleware(NoSniff)  # after the pipeline: outside the webhook route, so it answers too
     return app
+
+
+def _pipeline(app: FastAPI, ctx: AppContext) -> list[Service]:
+    """POST /api/webhook and the services behind it, in start order (stopped in reverse):
+    processor, inbox writer, outbox worker (unless a separate `paydesk worker` runs), reconcile."""
+    gate = WriteGate(ctx.engine)
+    processor = Processor(ctx, gate)
+    writer = InboxWriter(ctx.engine, gate, on_commit=processor.wake)
+    # Outermost, so deliveries skip the framework's layers (see webhooks/routes.py).
+    app.add_middleware(WebhookRoute, writer=writer, secrets=lambda: ctx.webhook_secrets)
+    services: list[Service] = [processor, writer]
+    if ctx.settings.inline_worker:
+        services.append(OutboxWorker(ctx.engine, ctx.settings.smtp_url, gate))
+    services.append(ReconcileSchedule(ctx, gate))
+    return services

@@ -1,6 +1,8 @@
-"""Start-up wiring: settings -> database, Stripe (or the embedded sandbox), AppContext, app.
+"""The composition root: settings -> database, Stripe (or the embedded sandbox), AppContext, app.
 
-`prepare` does everything except serving, so tests can start the same shop `paydesk serve` runs.
+`build_context` is what `paydesk serve` and every command run on (one signing key, one shop URL,
+one Stripe client); `prepare` adds what serving needs (migrations, the embedded sandbox, the
+catalog, the app) and does everything except serve, so tests start the same shop `serve` runs.
 """
 
 from __future__ import annotations
@@ -9,17 +11,25 @@ import contextlib
 import gc
 import secrets
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 import stripe as stripe_sdk
 import structlog
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from paydesk import demo
+from paydesk.app import create_app
+from paydesk.catalog.model import read_catalog
+from paydesk.catalog.service import load_catalog, sync_to_stripe
+from paydesk.catalog.tables import products
 from paydesk.cli_errors import ConfigError, port_in_use
 from paydesk.context import AppContext
+from paydesk.ops.logging import configure_logging
+from paydesk.sandbox.keys import publishable_key
 from paydesk.sandbox.server import PortInUse, bind
 from paydesk.settings import Settings, load_settings
 from paydesk.store.engine import make_engine
@@ -28,6 +38,8 @@ from paydesk.store.migrate import upgrade
 from paydesk.stripe_gateway import make_stripe_client
 
 SIGNING_KEY_NAME = "signing_key"
+# Where `paydesk serve` listens by default (cli.py's defaults); commands link there too.
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 log = structlog.get_logger(__name__)
 
@@ -55,15 +67,68 @@ def public_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def shop_url(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> str:
+    """CLIENT_URL, else where the server listens: one answer for `serve` and every command, so
+    an email fulfilled by `paydesk reconcile` links where the server's own would."""
+    return (settings.client_url or public_url(host, port)).rstrip("/")
+
+
+def build_context(settings: Settings, client_url: str | None = None) -> AppContext:
+    """The AppContext every part of the shop runs on. The caller disposes `ctx.engine`."""
+    engine = make_engine(settings.database_url)
+    configured = settings.signing_keys
+    try:
+        key = signing_key(engine, configured[0] if configured else None)
+    except BaseException:
+        engine.dispose()
+        raise
+    return AppContext(
+        settings=settings, engine=engine, stripe=make_stripe_client(settings), signing_key=key,
+        webhook_secrets=settings.webhook_secrets, client_url=client_url or shop_url(settings),
+        previous_signing_keys=tuple(k.encode() for k in configured[1:]),
+    )
+
+
+@contextmanager
+def command_context(migrate: bool = False) -> Iterator[AppContext]:
+    """The context of a one-shot command (`paydesk reconcile`, `refund`, …): settings from the
+    environment (a bad one is a one-line error), optionally migrated, disposed at the end."""
+    settings = load_settings()
+    if migrate:
+        upgrade(settings.database_url)
+    if settings.uses_embedded_sandbox:
+        # Beside a demo shop: its kept key and its sandbox's address.
+        engine = make_engine(settings.database_url)
+        try:
+            settings = demo.command_settings(settings, engine)
+        finally:
+            engine.dispose()
+    ctx = build_context(settings)
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()
+
+
+@contextmanager
+def command_database() -> Iterator[tuple[Settings, Engine]]:
+    """`command_context` for the commands that need only the database (`paydesk worker`,
+    `events retry`): they run without a Stripe key."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        yield settings, engine
+    finally:
+        engine.dispose()
+
+
 def prepare(
     settings: Settings, host: str, port: int, sandbox_port: int = 12111
 ) -> Prepared:
     """Build the running shop: migrate, connect Stripe or start the sandbox, build the app."""
-    from paydesk.app import create_app
-
     _refuse_unrunnable(settings)
     cleanups: list[Callable[[], None]] = []
-    client_url = (settings.client_url or public_url(host, port)).rstrip("/")
+    client_url = shop_url(settings, host, port)
     sandbox_url = None
     try:
         upgrade(settings.database_url)
@@ -73,26 +138,19 @@ def prepare(
             handle = demo.start_sandbox(settings, engine, sandbox_port, settings.shop_name)
             cleanups.append(handle.stop)
             sandbox_url = handle.url
-            settings = settings.model_copy(update={
-                "stripe_secret_key": demo.secret_key(engine), "stripe_api_base": sandbox_url,
-            })
+            settings = _demo_settings(settings, engine, sandbox_url)
         generated = not settings.paydesk_admin_token and settings.paydesk_env == "development"
         if generated:
             settings = settings.model_copy(
                 update={"paydesk_admin_token": demo.admin_token(engine)}
             )
-        stripe = make_stripe_client(settings)
-        webhook_secrets = settings.webhook_secrets
+        ctx = build_context(settings, client_url)
+        cleanups.append(ctx.engine.dispose)
         if sandbox_url:
-            webhook_secrets = [demo.register_webhook(stripe, client_url)]
-        ctx = AppContext(
-            settings=settings, engine=engine, stripe=stripe,
-            signing_key=signing_key(engine, settings.paydesk_signing_key),
-            webhook_secrets=webhook_secrets, client_url=client_url,
-        )
+            ctx = replace(ctx, webhook_secrets=[demo.register_webhook(ctx.stripe, client_url)])
         # A shop with no products yet gets the demo catalog, so a first run against any Stripe
         # can be clicked through; `paydesk catalog sync` puts a real catalog in its place.
-        if sandbox_url or settings.catalog_file or not _has_products(engine):
+        if sandbox_url or settings.catalog_file or not _has_products(ctx.engine):
             _load_catalog(ctx, sync=sandbox_url is not None)
         app = create_app(ctx)
     except BaseException:
@@ -101,6 +159,16 @@ def prepare(
         raise
     return Prepared(ctx=ctx, app=app, sandbox_url=sandbox_url, cleanups=cleanups,
                     admin_token_generated=generated)
+
+
+def _demo_settings(settings: Settings, engine: Engine, sandbox_url: str) -> Settings:
+    key = demo.secret_key(engine)
+    return settings.model_copy(update={
+        "stripe_secret_key": key,
+        # The sandbox account's own: Stripe.js on the shop's pages reaches this account.
+        "stripe_publishable_key": publishable_key(key),
+        "stripe_api_base": sandbox_url,
+    })
 
 
 def _refuse_unrunnable(settings: Settings) -> None:
@@ -115,32 +183,12 @@ def _refuse_unrunnable(settings: Settings) -> None:
         )
 
 
-def command_context(settings: Settings) -> AppContext:
-    """The context a one-shot command (`refund`, `reconcile`) works in; beside a demo shop it
-    reaches that shop's sandbox with the shop's kept key."""
-    engine = make_engine(settings.database_url)
-    if settings.uses_embedded_sandbox:
-        settings = demo.command_settings(settings, engine)
-    return AppContext(
-        settings=settings, engine=engine, stripe=make_stripe_client(settings),
-        # The app's own key (configured, or the one kept in the database), so links match.
-        signing_key=signing_key(engine, settings.paydesk_signing_key),
-        webhook_secrets=settings.webhook_secrets,
-        client_url=(settings.client_url or "http://127.0.0.1:8000").rstrip("/"),
-    )
-
-
 def _has_products(engine: Engine) -> bool:
-    from paydesk.catalog.tables import products
-
     with engine.connect() as conn:
         return conn.execute(select(products.c.id).limit(1)).first() is not None
 
 
 def _load_catalog(ctx: AppContext, sync: bool) -> None:
-    from paydesk.catalog.model import read_catalog
-    from paydesk.catalog.service import load_catalog, sync_to_stripe
-
     catalog = read_catalog(ctx.settings.catalog_file)
     with ctx.engine.begin() as conn:
         load_catalog(conn, catalog)
@@ -164,10 +212,6 @@ def serve(host: str, port: int, sandbox_port: int) -> None:
 
     The port is bound before anything is started or printed, so a port in use is the one
     line the user sees."""
-    import uvicorn
-
-    from paydesk.ops.logging import configure_logging
-
     configure_logging()
     settings = load_settings()
     try:

@@ -9,9 +9,26 @@ from typing import Annotated
 
 import typer
 
+from paydesk.admin.cli import retry_cli
+from paydesk.admin.doctor import doctor_cli
+from paydesk.bootstrap import command_context, command_database
+from paydesk.bootstrap import serve as run_serve
+from paydesk.catalog.service import sync_cli
 from paydesk.cli_errors import exit_code, explain
 from paydesk.cli_help import PlainCommand
+from paydesk.notify.worker import run_forever
+from paydesk.reconcile.cli import reconcile_cli
+from paydesk.reconcile.service import parse_since
+from paydesk.refunds.cli import refund_cli
+from paydesk.sandbox.chaos import ChaosError, parse_cli
+from paydesk.sandbox.cli import listen as run_listen
+from paydesk.sandbox.cli import trigger as run_trigger
+from paydesk.sandbox.keys import publishable_key
+from paydesk.sandbox.operations.dunning import FINAL_ACTIONS, Dunning, parse_retries
+from paydesk.sandbox.server import run as run_sandbox
 from paydesk.sandbox.triggers import FIXTURES
+from paydesk.settings import load_settings
+from paydesk.store.migrate import upgrade
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="paydesk: payments back office",
@@ -24,6 +41,9 @@ events_app = typer.Typer(no_args_is_help=True, help="The webhook inbox")
 app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(events_app, name="events")
+# `paydesk sandbox` runs it; `paydesk sandbox keys SK` prints an account's key pair.
+sandbox_app = typer.Typer(help="The offline, stateful Stripe-compatible sandbox")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 def _port(value: str | int) -> int:
@@ -49,26 +69,70 @@ def _options(
         os.environ[_DEBUG] = "1"
 
 
-@app.command()
+@sandbox_app.callback(invoke_without_command=True)
 def sandbox(
+    ctx: typer.Context,
     port: Port = 12111,
     host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to bind")] = "127.0.0.1",
     db: Annotated[
         str | None, typer.Option(metavar="PATH", help="SQLite file that keeps state")
     ] = None,
-    webhook_retry_delays: Annotated[
-        str | None,
-        typer.Option(metavar="SECONDS", help="Seconds between delivery attempts, e.g. 60,300,900"),
-    ] = None,
     business_name: Annotated[
         str, typer.Option(metavar="NAME", help="Shown on the hosted checkout page")
     ] = "paydesk sandbox",
+    webhook_retry_delays: Annotated[
+        str | None, typer.Option(help="Seconds between delivery attempts, e.g. 60,300,900")
+    ] = None,
+    dunning_retries: Annotated[
+        str, typer.Option(help="Days between retries of a failed subscription payment")
+    ] = "3,5,7",
+    dunning_final: Annotated[
+        str, typer.Option(help="After the last retry: cancel, unpaid or past_due")
+    ] = "cancel",
+    chaos: Annotated[
+        str | None,
+        typer.Option(
+            help="Webhook chaos for every account, e.g. "
+            "duplicate=0.3,reorder=0.2,delay_ms=0-5000,fail=0.05"
+        ),
+    ] = None,
+    chaos_seed: Annotated[
+        int | None, typer.Option(help="Seed for the chaos choices (same seed, same choices)")
+    ] = None,
 ) -> None:
     """Run the offline, stateful Stripe-compatible sandbox."""
-    from paydesk.sandbox.server import run
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        retries = parse_retries(dunning_retries)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--dunning-retries") from None
+    if dunning_final not in FINAL_ACTIONS:
+        raise typer.BadParameter(
+            f"must be one of {', '.join(FINAL_ACTIONS)}", param_hint="--dunning-final"
+        )
+    try:
+        plan = parse_cli(chaos, chaos_seed)
+    except ChaosError as error:
+        raise typer.BadParameter(str(error), param_hint="--chaos") from None
+    run_sandbox(
+        host=host,
+        port=port,
+        db_path=db,
+        retry_delays=webhook_retry_delays,
+        dunning=Dunning(retries, dunning_final),
+        chaos=plan,
+        business_name=business_name,
+    )
 
-    run(host=host, port=port, db_path=db, retry_delays=webhook_retry_delays,
-        business_name=business_name)
+
+@sandbox_app.command(cls=PlainCommand)
+def keys(secret_key: Annotated[str, typer.Argument(help="The account's sk_test_… key")]) -> None:
+    """Print the sandbox account's secret and publishable keys."""
+    if not secret_key.startswith("sk_test_"):
+        raise typer.BadParameter("a sandbox secret key starts with sk_test_", param_hint="SK")
+    print(f"secret key:      {secret_key}")
+    print(f"publishable key: {publishable_key(secret_key)}")
 
 
 @app.command()
@@ -81,11 +145,19 @@ def listen(
     ] = "*",
     api_base: Annotated[str, _API_BASE] = "http://127.0.0.1:12111",
     api_key: Annotated[str, _API_KEY] = "sk_test_paydesk",
+    replay_since: Annotated[
+        str | None,
+        typer.Option(metavar="SPAN", help="First send again the events of this period, e.g. 1h"),
+    ] = None,
 ) -> None:
     """Forward a running sandbox's events to a URL (like `stripe listen`)."""
-    from paydesk.sandbox.cli import listen as run_listen
-
-    run_listen(forward_to=forward_to, events=events, api_base=api_base, api_key=api_key)
+    run_listen(
+        forward_to=forward_to,
+        events=events,
+        api_base=api_base,
+        api_key=api_key,
+        replay_since=replay_since,
+    )
 
 
 @app.command(
@@ -101,8 +173,6 @@ def trigger(
     api_base: Annotated[str, _API_BASE] = "http://127.0.0.1:12111",
     api_key: Annotated[str, _API_KEY] = "sk_test_paydesk",
 ) -> None:
-    from paydesk.sandbox.cli import trigger as run_trigger
-
     run_trigger(event=event, api_base=api_base, api_key=api_key)
 
 
@@ -115,17 +185,14 @@ def serve(
     ] = 12111,
 ) -> None:
     """Run the shop (with the embedded sandbox when STRIPE_SECRET_KEY is unset)."""
-    from paydesk.bootstrap import serve as run_serve
-
     run_serve(host=host, port=port, sandbox_port=sandbox_port)
 
 
 @app.command()
 def worker() -> None:
     """Drain the outbox (emails) in this process until stopped."""
-    from paydesk.notify.worker import run_forever
-
-    run_forever()
+    with command_database() as (settings, engine):
+        run_forever(engine, settings.smtp_url)
 
 
 @app.command()
@@ -135,14 +202,12 @@ def reconcile(
     ] = "3d",
 ) -> None:
     """Find events the inbox lacks (events.list) and run them through the pipeline."""
-    from paydesk.reconcile.cli import reconcile_cli
-    from paydesk.reconcile.service import parse_since
-
     try:
-        window = parse_since(since)
+        parse_since(since)
     except ValueError as exc:
         raise typer.BadParameter(str(exc).removeprefix("--since "), param_hint="--since") from None
-    reconcile_cli(since=since, window=window)
+    with command_context() as ctx:
+        reconcile_cli(ctx, since=since)
 
 
 @app.command(cls=PlainCommand)
@@ -160,25 +225,21 @@ def refund(
     ] = None,
 ) -> None:
     """Ask Stripe to refund an order (idempotency key refund:<order_id>:<n>)."""
-    from paydesk.refunds.cli import refund_cli
-
-    refund_cli(order_id, amount=amount, reason=reason)
+    with command_context() as ctx:
+        refund_cli(ctx, order_id, amount=amount, reason=reason)
 
 
 @app.command()
 def doctor() -> None:
     """Check the settings and the Stripe account against the go-live checklist."""
-    from paydesk.ops.doctor import doctor_cli
-
     doctor_cli()
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply Alembic migrations to DATABASE_URL."""
-    from paydesk.store.migrate import upgrade_cli
-
-    upgrade_cli()
+    upgrade(load_settings().database_url)
+    print("database is up to date")
 
 
 @catalog_app.command("sync")
@@ -188,9 +249,8 @@ def catalog_sync(
     ] = None,
 ) -> None:
     """Load the catalog file and sync it to Stripe products and prices."""
-    from paydesk.catalog.service import sync_cli
-
-    sync_cli(file=file)
+    with command_context(migrate=True) as ctx:
+        sync_cli(ctx, file=file)
 
 
 @events_app.command("retry", cls=PlainCommand)
@@ -200,9 +260,8 @@ def events_retry(
     ],
 ) -> None:
     """Make a failed webhook event due now, so the processor retries it at once."""
-    from paydesk.admin.cli import retry_cli
-
-    retry_cli(event_id)
+    with command_database() as (_, engine):
+        retry_cli(engine, event_id)
 
 
 def main() -> None:

@@ -15,6 +15,12 @@ class AppContext:
     settings: Settings
     engine: Engine
     stripe: StripeClient
-    signing_key: bytes  # signs access links (HMAC)
+    signing_key: bytes  # signs access links (itsdangerous)
     webhook_secrets: list[str]  # verified in order; several during a rotation
     client_url: str  # public base URL of the shop, no trailing slash
+    # Keys that signed before a rotation: links they signed still open until they are dropped.
+    previous_signing_keys: tuple[bytes, ...] = ()
+
+    @property
+    def signing_keys(self) -> list[bytes]:
+        return [self.signing_key, *self.previous_signing_keys]

@@ -34,7 +34,10 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     paydesk_admin_token: str | None = None
     # Signs access links; when unset one is generated once and kept in the database.
+    # Comma-separated during a rotation: the first signs, the others still verify.
     paydesk_signing_key: str | None = None
+    # How long an emailed access link opens (the order page always shows fresh ones).
+    paydesk_access_link_days: int = Field(default=30, ge=1)
     paydesk_env: Literal["development", "production"] = "development"
     catalog_file: str | None = None
     # The shop's name on its pages, and where Stripe's hosted checkout shows the business name.
@@ -91,12 +94,12 @@ class Settings(BaseSettings):
         if not self.paydesk_signing_key:
             problems.append("PAYDESK_SIGNING_KEY is not set: set a random value of at least "
                             f"{MIN_SIGNING_KEY} characters, the same on every instance")
-        elif len(self.paydesk_signing_key) < MIN_SIGNING_KEY:
+        elif any(len(key) < MIN_SIGNING_KEY for key in self.signing_keys):
             problems.append(f"PAYDESK_SIGNING_KEY is shorter than {MIN_SIGNING_KEY} characters")
         named: dict[str, Sequence[str | None]] = {
             "STRIPE_SECRET_KEY": [self.stripe_secret_key],
             "STRIPE_WEBHOOK_SECRET": self.webhook_secrets,
-            "PAYDESK_SIGNING_KEY": [self.paydesk_signing_key],
+            "PAYDESK_SIGNING_KEY": self.signing_keys,
             "PAYDESK_ADMIN_TOKEN": [self.paydesk_admin_token],
         }
         for name, values in named.items():
@@ -107,6 +110,11 @@ class Settings(BaseSettings):
     @property
     def webhook_secrets(self) -> list[str]:
         raw = self.stripe_webhook_secret or ""
+        return [s.strip() for s in raw.split(",") if s.strip()]
+
+    @property
+    def signing_keys(self) -> list[str]:
+        raw = self.paydesk_signing_key or ""
         return [s.strip() for s in raw.split(",") if s.strip()]
 
     @property

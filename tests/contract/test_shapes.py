@@ -49,6 +49,19 @@ ROUTES: dict[str, tuple[str | None, str | None]] = {
     "webhook_endpoint": ("/v1/webhook_endpoints/{}", "/v1/webhook_endpoints"),
     "balance_transaction": ("/v1/balance_transactions/{}", "/v1/balance_transactions"),
     "token": ("/v1/tokens/{}", None),
+    "subscription": ("/v1/subscriptions/{}", "/v1/subscriptions"),
+    "invoice": ("/v1/invoices/{}", "/v1/invoices"),
+    "invoiceitem": ("/v1/invoiceitems/{}", "/v1/invoiceitems"),
+    "coupon": ("/v1/coupons/{}", "/v1/coupons"),
+    "promotion_code": ("/v1/promotion_codes/{}", "/v1/promotion_codes"),
+    "tax_rate": ("/v1/tax_rates/{}", "/v1/tax_rates"),
+    "plan": ("/v1/plans/{}", "/v1/plans"),
+    "subscription_item": ("/v1/subscription_items/{}", None),
+    "test_helpers.test_clock": (
+        "/v1/test_helpers/test_clocks/{}",
+        "/v1/test_helpers/test_clocks",
+    ),
+    "setup_intent": ("/v1/setup_intents/{}", "/v1/setup_intents"),
 }
 
 # Every type the seeds' flows must produce; a type missing here fails its test.
@@ -72,6 +85,21 @@ REQUIRED_TYPES = [
     "token",
     "card",
     "balance_transaction",
+    # Billing (issue 7)
+    "subscription",
+    "subscription_item",
+    "invoice",
+    "invoiceitem",
+    "line_item",
+    "coupon",
+    "promotion_code",
+    "tax_rate",
+    "plan",
+    "test_helpers.test_clock",
+    "billing_portal.session",
+    "discount",
+    "setup_intent",
+    "tax_id",
 ]
 # Served only if the sandbox implements them; checked when seen.
 OPTIONAL_TYPES = ["deleted_product"]
@@ -225,6 +253,7 @@ def _drive(client: stripe.StripeClient, http: httpx.Client, harvest: Harvest) ->
     if price is not None:
         _checkout(v1, http, price.id, step)
     _more_payments(v1, step, customer)
+    _billing(v1, http, step)
     step("balance.retrieve", lambda: v1.balance.retrieve())
     step("balance_transactions.list", lambda: v1.balance_transactions.list())
     step("events.list", lambda: v1.events.list(params={"limit": 100}))
@@ -307,6 +336,142 @@ def _more_payments(v1: Any, step: Callable[..., Any], customer: Any) -> None:
         "payment_intents.search",
         lambda: v1.payment_intents.search(params={"query": "status:'succeeded'"}),
     )
+    _setup(v1, step)
+
+
+def _setup(v1: Any, step: Callable[..., Any]) -> None:
+    """SetupIntents (saved, 3DS-pending, canceled) and a customer's tax id."""
+    step(
+        "setup_intents.create(confirm)",
+        lambda: v1.setup_intents.create(params={"payment_method": "pm_card_visa", "confirm": True}),
+    )
+    step(
+        "setup_intents.create(3DS)",
+        lambda: v1.setup_intents.create(
+            params={"payment_method": "pm_card_authenticationRequired", "confirm": True}
+        ),
+    )
+    pending = step("setup_intents.create", lambda: v1.setup_intents.create())
+    if pending is not None:
+        step("setup_intents.cancel", lambda: v1.setup_intents.cancel(pending.id))
+    taxed = step(
+        "customers.create(tax_id_data)",
+        lambda: v1.customers.create(
+            params={"tax_id_data": [{"type": "eu_vat", "value": "DE123456789"}]}
+        ),
+    )
+    if taxed is not None:
+        step("customers.tax_ids.list", lambda: v1.customers.tax_ids.list(taxed.id))
+
+
+def _billing(v1: Any, http: httpx.Client, step: Callable[..., Any]) -> None:
+    """Billing objects: a subscription on a test clock through a renewal, with tax, discount,
+    a pending invoice item, a one-off invoice, a plan, a promotion code, a portal session."""
+    start = 1767225600
+    clock = step(
+        "test_clocks.create",
+        lambda: v1.test_helpers.test_clocks.create(params={"frozen_time": start}),
+    )
+    if clock is None:
+        return
+    cus = step(
+        "customers.create(test_clock)",
+        lambda: v1.customers.create(params={"email": "bill@example.com", "test_clock": clock.id}),
+    )
+    product = step("products.create(plan)", lambda: v1.products.create(params={"name": "Pro"}))
+    if cus is None or product is None:
+        return
+    pm = step(
+        "payment_methods.attach",
+        lambda: v1.payment_methods.attach("pm_card_visa", params={"customer": cus.id}),
+    )
+    if pm is not None:
+        step(
+            "customers.update(default pm)",
+            lambda: v1.customers.update(
+                cus.id, params={"invoice_settings": {"default_payment_method": pm.id}}
+            ),
+        )
+    rate = step(
+        "tax_rates.create",
+        lambda: v1.tax_rates.create(
+            params={"display_name": "VAT", "percentage": 20, "inclusive": False}
+        ),
+    )
+    coupon = step(
+        "coupons.create",
+        lambda: v1.coupons.create(
+            params={"percent_off": 10, "duration": "repeating", "duration_in_months": 2}
+        ),
+    )
+    if coupon is not None:
+        step(
+            "promotion_codes.create",
+            lambda: v1.promotion_codes.create(
+                params={"promotion": {"type": "coupon", "coupon": coupon.id}}
+            ),
+        )
+    plan = step(
+        "plans.create",
+        lambda: v1.plans.create(
+            params={"amount": 4900, "currency": "eur", "interval": "month", "product": product.id}
+        ),
+    )
+    if plan is None or rate is None or coupon is None:
+        return
+    step(
+        "invoice_items.create",
+        lambda: v1.invoice_items.create(
+            params={"customer": cus.id, "amount": 700, "currency": "eur", "description": "Setup"}
+        ),
+    )
+    sub = step(
+        "subscriptions.create",
+        lambda: v1.subscriptions.create(
+            params={
+                "customer": cus.id,
+                "items": [{"price": plan.id}],
+                "default_tax_rates": [rate.id],
+                "discounts": [{"coupon": coupon.id}],
+                "expand": ["latest_invoice.confirmation_secret", "discounts"],
+            }
+        ),
+    )
+    step(
+        "test_clocks.advance",
+        lambda: v1.test_helpers.test_clocks.advance(
+            clock.id, params={"frozen_time": start + 32 * 86400}
+        ),
+    )
+    if sub is not None:
+        step("subscriptions.retrieve", lambda: v1.subscriptions.retrieve(sub.id))
+        step(
+            "subscription_items.list",
+            lambda: v1.subscription_items.list(params={"subscription": sub.id}),
+        )
+    step("invoices.list", lambda: v1.invoices.list(params={"customer": cus.id}))
+    step(
+        "invoice_items.create(pending)",
+        lambda: v1.invoice_items.create(
+            params={"customer": cus.id, "amount": 15000, "currency": "eur"}
+        ),
+    )
+    one_off = step(
+        "invoices.create",
+        lambda: v1.invoices.create(
+            params={"customer": cus.id, "pending_invoice_items_behavior": "include"}
+        ),
+    )
+    if one_off is not None:
+        step("invoices.finalize_invoice", lambda: v1.invoices.finalize_invoice(one_off.id))
+        step("invoices.list_lines", lambda: v1.invoices.line_items.list(one_off.id))
+    step(
+        "billing_portal.sessions.create",
+        lambda: v1.billing_portal.sessions.create(
+            params={"customer": cus.id, "return_url": "http://127.0.0.1:9/account"}
+        ),
+    )
+    step("events.list(billing)", lambda: v1.events.list(params={"limit": 100}))
 
 
 def _checkout(v1: Any, http: httpx.Client, price_id: str, step: Callable[..., Any]) -> None:

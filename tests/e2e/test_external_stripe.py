@@ -10,7 +10,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,38 +17,40 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 import stripe
 
+from tests.support import free_port, wait_for
+
 PAYDESK = str(Path(sys.executable).with_name("paydesk"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _order_if(shop: str, order_id: str, status: str) -> dict[str, Any] | None:
+    order: dict[str, Any] = httpx.get(f"{shop}/api/orders/{order_id}").json()
+    return order if order["status"] == status else None
 
 
 def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
+    def up() -> bool:
         assert proc.poll() is None, proc.communicate()[1]
         try:
             httpx.get(url, timeout=2)
-            return
+            return True
         except httpx.TransportError:
-            assert time.monotonic() < deadline, f"{url} did not come up"
-            time.sleep(0.2)
+            return False
+
+    wait_for(up, f"{url} to come up", timeout=60)
 
 
 @pytest.fixture
 def external_shop(tmp_path: Path, database_url: str) -> Iterator[tuple[str, str, str]]:
     """(shop url, sandbox url, webhook secret), with both processes running."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "CLIENT_URL"))}
-    sandbox_port, shop_port = _free_port(), _free_port()
+    sandbox_port, shop_port = free_port(), free_port()
     sandbox_url, shop_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{shop_port}"
     sandbox = subprocess.Popen(
         [PAYDESK, "sandbox", "--port", str(sandbox_port)], cwd=tmp_path, env=env, text=True,
@@ -110,10 +111,7 @@ def test_cart_to_fulfilled_order_then_a_barrage_moves_stock_once(
     assert paid.status_code == 303
     assert paid.headers["location"].startswith(shop + "/payment/success?session_id=cs_")
 
-    deadline = time.monotonic() + 20
-    while (order := httpx.get(f"{shop}/api/orders/{order_id}").json())["status"] != "fulfilled":
-        assert time.monotonic() < deadline, order
-        time.sleep(0.1)
+    order = wait_for(lambda: _order_if(shop, order_id, "fulfilled"), f"{order_id} fulfilled")
     assert order["amount_total"] == 2 * product["unit_amount"]
     assert _stock(shop, product["id"]) == before - 2
 

@@ -15,10 +15,10 @@ import pytest
 import stripe
 
 from paydesk.bootstrap import prepare
-from paydesk.sandbox.resources.payment_methods import TEST_CARDS
+from paydesk.sandbox.operations.payment_methods import TEST_CARDS
 from paydesk.sandbox.server import start_in_thread
 from paydesk.settings import load_settings
-from tests.integration.test_serve_cli import _free_port
+from tests.support import free_port as _free_port
 
 EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u231a\u231b\u23f0-\u23f3]")
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
+from paydesk.orders.tables import order_items, orders
 from tests.e2e.live import Shop, run_shop
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from paydesk.checkout.tables import orders
+from paydesk.orders.tables import orders
 from tests.e2e.live import Shop, run_shop
 
 BIG = 100 * 1024

@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.service import commit_stock, release_stock
-from paydesk.checkout.stock import reserve
-from paydesk.checkout.tables import order_items, orders
+from paydesk.orders.stock import commit_stock, release_stock, reserve
+from paydesk.orders.tables import order_items, orders
 from paydesk.store.engine import make_engine
 from paydesk.store.migrate import upgrade
 

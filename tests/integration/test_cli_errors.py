@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_serve_cli import PAYDESK, _env, _free_port
+from tests.integration.test_serve_cli import PAYDESK, _env
+from tests.support import free_port as _free_port
 
 
 def _run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

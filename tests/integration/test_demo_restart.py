@@ -14,7 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.test_serve_cli import PAYDESK, _env, _free_port
+from tests.integration.test_serve_cli import PAYDESK, _env
+from tests.support import free_port as _free_port
 
 CARD = {"email": "buyer@example.com", "card_number": "4242 4242 4242 4242",
         "card_expiry": "12 / 34", "card_cvc": "123", "cardholder_name": "Ada Buyer"}

@@ -11,8 +11,9 @@ import pytest
 import stripe
 from aiosmtpd.controller import Controller
 
-from paydesk.webhooks.dispatch import HANDLERS
-from tests.integration.test_serve_cli import PAYDESK, _env, _free_port
+from paydesk.webhooks.dispatch import EVENT_TYPES
+from tests.integration.test_serve_cli import PAYDESK, _env
+from tests.support import free_port as _free_port
 
 SHOP = "https://shop.example"
 
@@ -61,7 +62,7 @@ def test_a_configured_shop_is_checked_against_its_stripe_account(
     tmp_path: Path, sandbox_url: str, stripe_key: str, smtp_url: str
 ) -> None:
     client = stripe.StripeClient(stripe_key, base_addresses={"api": sandbox_url})
-    handled = sorted(HANDLERS)
+    handled = sorted(EVENT_TYPES)
     endpoint = client.v1.webhook_endpoints.create(
         {"url": SHOP + "/api/webhook", "enabled_events": handled[1:]}  # type: ignore[typeddict-item]
     )

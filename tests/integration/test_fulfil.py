@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy import select
 from test_webhook_support import (
     charge_obj,
+    checkout_session,
     emails_queued,
     event,
     make_ctx,
@@ -46,8 +47,8 @@ def _run(ctx: AppContext, *events: dict[str, Any]) -> None:
 
 def test_success_page_and_webhook_fulfil_once(ctx: AppContext) -> None:
     order_id = seed_order(ctx.engine, quantity=2)
-    assert fulfil_checkout(ctx, session_obj(order_id)) is True
-    assert fulfil_checkout(ctx, session_obj(order_id)) is False
+    assert fulfil_checkout(ctx, checkout_session(order_id)) is True
+    assert fulfil_checkout(ctx, checkout_session(order_id)) is False
     _run(ctx, event("checkout.session.completed", session_obj(order_id)))
     assert order_row(ctx.engine, order_id).status == "fulfilled"
     assert stock_of(ctx.engine) == 8 and emails_queued(ctx.engine) == 1
@@ -55,7 +56,7 @@ def test_success_page_and_webhook_fulfil_once(ctx: AppContext) -> None:
 
 def test_unpaid_session_does_not_fulfil(ctx: AppContext) -> None:
     order_id = seed_order(ctx.engine)
-    assert fulfil_checkout(ctx, session_obj(order_id, payment_status="unpaid")) is False
+    assert fulfil_checkout(ctx, checkout_session(order_id, payment_status="unpaid")) is False
     assert order_row(ctx.engine, order_id).status == "pending"
     _run(ctx, event("checkout.session.async_payment_succeeded", session_obj(order_id)))
     assert order_row(ctx.engine, order_id).status == "fulfilled"
@@ -64,7 +65,8 @@ def test_unpaid_session_does_not_fulfil(ctx: AppContext) -> None:
 def test_concurrent_calls_fulfil_once(ctx: AppContext) -> None:
     order_id = seed_order(ctx.engine, quantity=1)
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda _: fulfil_checkout(ctx, session_obj(order_id)), range(16)))
+        session = checkout_session(order_id)
+        results = list(pool.map(lambda _: fulfil_checkout(ctx, session), range(16)))
     assert results.count(True) == 1
     assert stock_of(ctx.engine) == 9 and emails_queued(ctx.engine) == 1
 
@@ -74,7 +76,7 @@ def _fulfil_in_process(args: tuple[str, str, Any]) -> bool:
     context = make_ctx(database_url)
     barrier.wait()
     try:
-        return fulfil_checkout(context, session_obj(order_id))
+        return fulfil_checkout(context, checkout_session(order_id))
     finally:
         context.engine.dispose()
 
@@ -100,9 +102,12 @@ def pool() -> Any:
         yield manager, workers
 
 
+# Several app processes share one database on PostgreSQL only (SQLite serves one process).
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@postgresql_only
 def test_four_processes_fulfil_once(ctx: AppContext, database_url: str, pool: Any) -> None:
-    if ctx.engine.dialect.name != "postgresql":
-        pytest.skip("several app processes share one database on PostgreSQL")
     manager, workers = pool
     order_ids = [seed_order(ctx.engine, quantity=1) for _ in range(3)]
     for order_id in order_ids:
@@ -112,11 +117,10 @@ def test_four_processes_fulfil_once(ctx: AppContext, database_url: str, pool: An
     assert stock_of(ctx.engine) == 7 and emails_queued(ctx.engine) == 3
 
 
+@postgresql_only
 def test_four_processors_share_duplicate_deliveries(
     ctx: AppContext, database_url: str, pool: Any
 ) -> None:
-    if ctx.engine.dialect.name != "postgresql":
-        pytest.skip("several app processes share one database on PostgreSQL")
     manager, workers = pool
     order_ids = [seed_order(ctx.engine, quantity=1) for _ in range(40)]
     barrier = manager.Barrier(4)
@@ -185,7 +189,7 @@ def test_access_link_opens_only_while_paid(ctx: AppContext) -> None:
 
     with serve_pipeline(ctx, create_app) as base:
         assert httpx.get(f"{base}/access/{pending_token}").status_code == 404  # no grant yet
-        fulfil_checkout(ctx, session_obj(order_id))
+        fulfil_checkout(ctx, checkout_session(order_id))
         with ctx.engine.connect() as conn:
             links = access_links(ctx, conn, order_id)
         assert [link["product_id"] for link in links] == ["ebook"]
@@ -214,7 +218,7 @@ def test_confirmation_email_carries_the_access_links(ctx: AppContext) -> None:
     from paydesk.notify.tables import outbox
 
     order_id = seed_order(ctx.engine)
-    fulfil_checkout(ctx, session_obj(order_id))
+    fulfil_checkout(ctx, checkout_session(order_id))
     with ctx.engine.connect() as conn:
         payload = orjson.loads(conn.execute(select(outbox.c.payload)).scalar_one())
         links = access_links(ctx, conn, order_id)
@@ -306,7 +310,7 @@ def test_payment_that_does_not_match_the_order_is_held(ctx: AppContext, batch: b
 
 def test_success_page_path_does_not_fulfil_a_mismatched_payment(ctx: AppContext) -> None:
     order_id = seed_order(ctx.engine)
-    assert fulfil_checkout(ctx, session_obj(order_id, amount_total=2999)) is False
+    assert fulfil_checkout(ctx, checkout_session(order_id, amount_total=2999)) is False
     assert order_row(ctx.engine, order_id).status == "paid" and emails_queued(ctx.engine) == 0
     # The webhook that follows still tells the admin why.
     evt = event("checkout.session.completed", session_obj(order_id, amount_total=2999))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,12 +12,12 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from test_webhook_support import (
     ADMIN_TOKEN,
+    checkout_session,
     mailbox_count,
     make_ctx,
     seed_order,
     seed_product,
     serve_pipeline,
-    session_obj,
     wait_until,
 )
 
@@ -28,6 +27,7 @@ from paydesk.fulfilment.service import fulfil_checkout
 from paydesk.notify.outbox import queue_email
 from paydesk.notify.tables import outbox
 from paydesk.notify.worker import drain_all, drain_once
+from tests.support import free_port
 
 
 class Inbox:
@@ -39,16 +39,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, Inbox]]:
     handler = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -73,8 +67,8 @@ def _statuses(ctx: AppContext) -> list[str]:
 def test_confirmation_goes_over_smtp_once(ctx: AppContext, smtp: tuple[str, Inbox]) -> None:
     url, inbox = smtp
     order_id = seed_order(ctx.engine)
-    fulfil_checkout(ctx, session_obj(order_id))
-    fulfil_checkout(ctx, session_obj(order_id))
+    fulfil_checkout(ctx, checkout_session(order_id))
+    fulfil_checkout(ctx, checkout_session(order_id))
     assert drain_all(ctx.engine, url) == 1
     assert drain_all(ctx.engine, url) == 0
     assert len(inbox.messages) == 1
@@ -109,7 +103,7 @@ def test_dedupe_key_queues_once(ctx: AppContext) -> None:
 def test_unreachable_smtp_keeps_message_pending_with_error(ctx: AppContext) -> None:
     with ctx.engine.begin() as conn:
         queue_email(conn, "email:y", "a@example.com", "s", "b")
-    assert drain_once(ctx.engine, f"smtp://127.0.0.1:{_free_port()}") == 1
+    assert drain_once(ctx.engine, f"smtp://127.0.0.1:{free_port()}") == 1
     with ctx.engine.connect() as conn:
         row = conn.execute(select(outbox)).one()
     assert row.status == "pending" and row.attempts == 1 and row.last_error
@@ -119,7 +113,7 @@ def test_unreachable_smtp_keeps_message_pending_with_error(ctx: AppContext) -> N
 def test_without_smtp_mail_lands_in_admin_mailbox(ctx: AppContext) -> None:
     order_id = seed_order(ctx.engine)
     with serve_pipeline(ctx, create_app) as base:  # the mailbox is one of the admin's pages
-        fulfil_checkout(ctx, session_obj(order_id))
+        fulfil_checkout(ctx, checkout_session(order_id))
         wait_until(lambda: mailbox_count(ctx.engine) == 1)  # the in-process worker
         assert httpx.get(f"{base}/admin/mailbox").status_code == 401
         wrong = httpx.get(f"{base}/admin/mailbox", headers={"Authorization": "Bearer wrong"})
@@ -162,7 +156,7 @@ def test_signed_in_admin_follows_the_mailbox_link(ctx: AppContext) -> None:
     from paydesk.app import create_app
 
     order_id = seed_order(ctx.engine)
-    fulfil_checkout(ctx, session_obj(order_id))
+    fulfil_checkout(ctx, checkout_session(order_id))
     with serve_pipeline(ctx, create_app) as base, httpx.Client(
         base_url=base, follow_redirects=True, timeout=10
     ) as browser:
@@ -212,11 +206,11 @@ def test_a_slow_smtp_send_holds_no_transaction_or_gate(ctx: AppContext, database
     from test_webhook_support import event, inbox_count
 
     from paydesk.store.engine import make_engine
-    from paydesk.webhooks.gate import WriteGate
+    from paydesk.store.gate import WriteGate
     from paydesk.webhooks.inbox import inbox_row, store_events
 
     handler = HangingInbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     gate = WriteGate(ctx.engine)
     with ctx.engine.begin() as conn:
@@ -230,11 +224,14 @@ def test_a_slow_smtp_send_holds_no_transaction_or_gate(ctx: AppContext, database
         assert _statuses(ctx) == ["sending"]
 
         def ingest() -> None:
-            own_gate = WriteGate(other_process)
-            for engine, hold in ((ctx.engine, gate.hold), (other_process, own_gate.hold)):
-                evt = event("ping", {"id": "x"})
-                with hold(), engine.begin() as conn:
-                    store_events(conn, [inbox_row(evt, "{}")])
+            # Same process: through the gate the sender was given. Another process shares no
+            # gate with the sender, only the database (on SQLite, its write lock).
+            evt = event("ping", {"id": "x"})
+            with gate.hold(), ctx.engine.begin() as conn:
+                store_events(conn, [inbox_row(evt, "{}")])
+            evt = event("ping", {"id": "y"})
+            with other_process.begin() as conn:
+                store_events(conn, [inbox_row(evt, "{}")])
 
         writer = threading.Thread(target=ingest)
         writer.start()

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from tests.support import free_port, wait_for
+
 PAYDESK = str(Path(sys.executable).with_name("paydesk"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _healthy(base: str, proc: subprocess.Popen[str]) -> bool:
+    assert proc.poll() is None, proc.communicate()[1]
+    try:
+        return httpx.get(base + "/healthz").status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def _env(database_url: str, **extra: str) -> dict[str, str]:
@@ -31,7 +33,7 @@ def _env(database_url: str, **extra: str) -> dict[str, str]:
 def test_serve_runs_the_demo_shop_on_the_embedded_sandbox(
     tmp_path: Path, database_url: str
 ) -> None:
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     proc = subprocess.Popen(
         [PAYDESK, "serve", "--port", str(port), "--sandbox-port", str(sandbox_port)],
         cwd=tmp_path, env=_env(database_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -39,16 +41,7 @@ def test_serve_runs_the_demo_shop_on_the_embedded_sandbox(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.communicate()[1]
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "paydesk serve did not come up"
-            time.sleep(0.2)
+        wait_for(lambda: _healthy(base, proc), "paydesk serve to come up", timeout=60)
         products = httpx.get(base + "/api/products").json()
         assert any(p["type"] == "digital" for p in products)
         assert any(p["stock"] for p in products)
@@ -67,7 +60,7 @@ def test_serve_runs_the_demo_shop_on_the_embedded_sandbox(
 
 def test_a_real_stripe_key_without_a_webhook_secret_refuses_to_start(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [PAYDESK, "serve", "--port", str(_free_port())], cwd=tmp_path, capture_output=True,
+        [PAYDESK, "serve", "--port", str(free_port())], cwd=tmp_path, capture_output=True,
         text=True, timeout=60,
         env=_env(f"sqlite:///{tmp_path}/shop.db", STRIPE_SECRET_KEY="sk_test_abc",
                  STRIPE_API_BASE="http://127.0.0.1:1"),

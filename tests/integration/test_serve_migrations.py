@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from paydesk.schema import metadata
 from paydesk.store.engine import make_engine
 from paydesk.store.migrate import upgrade
-from paydesk.store.tables import metadata
 
 
 def test_upgrade_builds_the_schema_the_code_expects(database_url: str) -> None:

@@ -10,9 +10,11 @@ import httpx
 import pytest
 
 from paydesk.bootstrap import StartupError, prepare
+from paydesk.sandbox.keys import publishable_key
 from paydesk.settings import load_settings
 from tests.e2e.live import run_shop
-from tests.integration.test_serve_cli import PAYDESK, _env, _free_port
+from tests.integration.test_serve_cli import PAYDESK, _env
+from tests.support import free_port
 
 GOOD_SIGNING_KEY = "k" * 40
 
@@ -25,7 +27,7 @@ def test_the_embedded_sandbox_key_is_random_per_shop_and_kept_across_starts(
         prepared = prepare(load_settings(_env_file=None,
                                          database_url=f"sqlite:///{tmp_path}/{shop}.db",
                                          sandbox_db=str(tmp_path / f"{shop}-sandbox.db")),
-                           "127.0.0.1", _free_port(), sandbox_port=0)
+                           "127.0.0.1", free_port(), sandbox_port=0)
         try:
             keys.append(prepared.ctx.settings.stripe_secret_key)
         finally:
@@ -34,6 +36,33 @@ def test_the_embedded_sandbox_key_is_random_per_shop_and_kept_across_starts(
     assert "sk_test_paydesk_demo" not in keys
     assert keys[0] == keys[1]  # the sandbox's accounts are keyed by it: kept, or all is lost
     assert keys[0] != keys[2]
+
+
+def test_the_embedded_demo_knows_its_publishable_key(sqlite_url: str) -> None:
+    prepared = prepare(load_settings(_env_file=None, database_url=sqlite_url),
+                       "127.0.0.1", free_port(), sandbox_port=0)
+    try:
+        settings = prepared.ctx.settings
+        assert settings.stripe_publishable_key == publishable_key(settings.stripe_secret_key)
+        # Stripe.js's call with it reaches the demo's own account.
+        answer = httpx.post(
+            f"{prepared.sandbox_url}/v1/payment_methods",
+            data={"type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
+                  "card[exp_year]": "2034", "key": settings.stripe_publishable_key},
+        )
+        assert answer.status_code == 200, answer.text
+        pm = prepared.ctx.stripe.v1.payment_methods.retrieve(answer.json()["id"])
+        assert pm.id == answer.json()["id"]
+    finally:
+        prepared.close()
+
+
+def test_sandbox_keys_prints_the_pair() -> None:
+    done = subprocess.run(
+        [PAYDESK, "sandbox", "keys", "sk_test_abc"], capture_output=True, text=True, check=True
+    )
+    assert publishable_key("sk_test_abc") in done.stdout
+    assert "sk_test_abc" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -79,7 +108,7 @@ def test_production_with_real_settings_serves(
 
 def test_serve_in_production_without_a_key_exits_naming_it(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [PAYDESK, "serve", "--port", str(_free_port()), "--sandbox-port", str(_free_port())],
+        [PAYDESK, "serve", "--port", str(free_port()), "--sandbox-port", str(free_port())],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
         env=_env(f"sqlite:///{tmp_path}/shop.db", PAYDESK_ENV="production"),
     )
@@ -90,7 +119,7 @@ def test_serve_in_production_without_a_key_exits_naming_it(tmp_path: Path) -> No
 
 def test_serve_with_an_invalid_setting_exits_naming_it(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [PAYDESK, "serve", "--port", str(_free_port())],
+        [PAYDESK, "serve", "--port", str(free_port())],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
         env=_env(f"sqlite:///{tmp_path}/shop.db", PAYDESK_ENV="prod"),
     )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paydesk.refunds.amounts import AmountError, format_major, parse_major
+from paydesk.core.money import AmountError, format_major, parse_major
 
 
 @pytest.mark.parametrize(("text", "currency", "minor"), [

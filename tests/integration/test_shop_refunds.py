@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -20,10 +19,11 @@ import pytest
 import stripe
 from sqlalchemy import insert, select
 
-from paydesk.checkout.tables import orders
+from paydesk.orders.tables import orders
 from paydesk.refunds.service import RefundRefused, request_refund
 from paydesk.refunds.tables import refund_requests
 from tests.e2e.live import Shop, run_shop
+from tests.support import wait_for
 
 ADMIN_TOKEN = "admin-token-for-tests"  # what run_shop configures
 PAYDESK = str(Path(sys.executable).with_name("paydesk"))
@@ -44,10 +44,7 @@ def admin(shop: Shop) -> Iterator[httpx.Client]:
 
 
 def _wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 20
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    wait_for(check, what)
 
 
 def _order(shop: Shop, order_id: str) -> Any:

@@ -3,7 +3,6 @@ schema, a context, seeded orders, signed Stripe events, and the pipeline served 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -16,19 +15,19 @@ import httpx
 import orjson
 import stripe
 import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import Engine, func, insert, select
 
+from paydesk.app import create_app
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
 from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.orders.payments import CheckoutSession
+from paydesk.orders.tables import order_items, orders
+from paydesk.schema import metadata
 from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
-from paydesk.store.tables import metadata
-from paydesk.webhooks.signature import sign
 from paydesk.webhooks.tables import inbox_events
-from paydesk.webhooks.wiring import install
+from tests.support import free_port, stripe_signature, wait_for
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"
@@ -99,6 +98,13 @@ def session_obj(order_id: str, payment_status: str = "paid", amount_total: int |
     return session
 
 
+def checkout_session(order_id: str, **fields: Any) -> CheckoutSession:
+    """`session_obj` as fulfilment sees it (parsed at the edge)."""
+    parsed = CheckoutSession.parse(session_obj(order_id, **fields))
+    assert parsed is not None
+    return parsed
+
+
 def charge_obj(order_id: str, amount_refunded: int, with_metadata: bool = True) -> dict[str, Any]:
     return {
         "id": "ch_" + order_id, "object": "charge", "payment_intent": "pi_" + order_id,
@@ -120,7 +126,7 @@ def event(event_type: str, obj: dict[str, Any], created: int | None = None,
 def signed(evt: dict[str, Any], secret: str = SECRET,
            timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
     body = orjson.dumps(evt)
-    return body, {"Stripe-Signature": sign(body, secret, timestamp),
+    return body, {"Stripe-Signature": stripe_signature(body, secret, timestamp),
                   "Content-Type": "application/json"}
 
 
@@ -151,41 +157,16 @@ def mailbox_count(engine: Engine) -> int:
     return count(engine, mailbox)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
-def serve_pipeline(ctx: AppContext, create_app: Any = None) -> Iterator[str]:
-    """A bare FastAPI app with only the pipeline installed (or `create_app(ctx)`, the shop's
-    own), served by uvicorn on loopback."""
-    from contextlib import asynccontextmanager
-
-    if create_app is not None:
-        with _serve(create_app(ctx)) as base:
-            yield base
-        return
-    services: list[Any] = []
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> Any:
-        for service in services:
-            await service.start()
-        yield
-        for service in reversed(services):
-            await service.stop()
-
-    app = FastAPI(lifespan=lifespan)
-    services.extend(install(app, ctx))
-    with _serve(app) as base:
+def serve_pipeline(ctx: AppContext, create_app: Any = create_app) -> Iterator[str]:
+    """The shop's own app (`create_app(ctx)`), served by uvicorn on loopback."""
+    with _serve(create_app(ctx)) as base:
         yield base
 
 
 @contextmanager
 def _serve(app: Any) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -202,11 +183,7 @@ def _serve(app: Any) -> Iterator[str]:
 
 
 def wait_until(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.02)
+    wait_for(predicate, "the condition", timeout)
 
 
 def post(base: str, body: bytes, headers: dict[str, str]) -> httpx.Response:

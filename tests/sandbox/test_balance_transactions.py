@@ -1,21 +1,22 @@
 """Balance transactions: one per captured charge (fee and net), one per refund (negative), the
 expand paths that reach them, list filters, and `/v1/balance` moving from pending to available.
 
-Two days are not waited for: the sandbox runs in this process, so moving its clock
-(`paydesk.sandbox.clock.now`, which the balance code reads at every call) shows the same server
-as it would answer later.
+Two days are not waited for: funds become available by a timer, and the tests fire the
+sandbox's timers as of two days from now (`SandboxHandle.fire_timers`), on a sandbox of their
+own so no other test's timers fire early.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import stripe
 
-from paydesk.sandbox import clock
-from paydesk.sandbox.server import start_in_thread
+from paydesk.sandbox.server import SandboxHandle, start_in_thread
 
 TWO_DAYS = 2 * 24 * 3600
 
@@ -41,9 +42,23 @@ def _balance(client: stripe.StripeClient) -> tuple[dict[str, int], dict[str, int
     )
 
 
-def _later(monkeypatch: pytest.MonkeyPatch, seconds: int) -> None:
-    real = clock.now
-    monkeypatch.setattr(clock, "now", lambda: real() + seconds)
+@pytest.fixture
+def own() -> Iterator[SandboxHandle]:
+    handle = start_in_thread()
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def own_client(own: SandboxHandle, stripe_key: str) -> stripe.StripeClient:
+    return stripe.StripeClient(stripe_key, base_addresses={"api": own.url})
+
+
+def _later(handle: SandboxHandle, seconds: int) -> None:
+    """Let the sandbox do what it would have done `seconds` from now."""
+    handle.fire_timers(time.time() + seconds)
 
 
 def test_a_charge_has_a_pending_transaction_with_stripes_fee(
@@ -188,8 +203,9 @@ def test_list_filters_and_pages(stripe_client: stripe.StripeClient) -> None:
 
 
 def test_balance_moves_from_pending_to_available(
-    stripe_client: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch
+    own_client: stripe.StripeClient, own: SandboxHandle
 ) -> None:
+    stripe_client = own_client
     assert _balance(stripe_client) == ({"usd": 0}, {"usd": 0})  # a new account
     pi = _paid(stripe_client, 2000)
     _paid(stripe_client, 1000, "eur")
@@ -198,7 +214,7 @@ def test_balance_moves_from_pending_to_available(
     # Stripe debits a refund at once, from the available balance, even below zero.
     assert _balance(stripe_client) == ({"eur": 0, "usd": -500}, {"eur": 941, "usd": 1912})
 
-    _later(monkeypatch, TWO_DAYS + 1)
+    _later(own, TWO_DAYS + 1)
     assert _balance(stripe_client) == ({"eur": 941, "usd": 1412}, {"eur": 0, "usd": 0})
     charge_txn = stripe_client.v1.balance_transactions.list(params={"type": "charge"}).data
     assert {t.status for t in charge_txn} == {"available"}
@@ -210,12 +226,13 @@ def test_balance_moves_from_pending_to_available(
 
 
 def test_balance_first_asked_after_the_charges_counts_them(
-    stripe_client: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch
+    own_client: stripe.StripeClient, own: SandboxHandle
 ) -> None:
     """The running totals are built on the first `/v1/balance`, from the transactions so far."""
+    stripe_client = own_client
     early = _paid(stripe_client, 2000)
-    _later(monkeypatch, TWO_DAYS + 1)
-    _paid(stripe_client, 1000)  # made "two days later", still pending then
+    _later(own, TWO_DAYS + 1)
+    _paid(stripe_client, 1000)  # made after the first became available: still pending
     stripe_client.v1.refunds.create(params={"payment_intent": early.id, "amount": 100})
     assert _balance(stripe_client) == ({"usd": 1912 - 100}, {"usd": 941})
 

@@ -213,10 +213,12 @@ def test_uncaptured_charge_is_captured_then_refunded(stripe_client: stripe.Strip
     rest = stripe_client.v1.refunds.create(params={"charge": charge.id})
     assert rest.amount == 1500
     final = stripe_client.v1.charges.retrieve(charge.id)
-    assert final.refunded and final.amount_refunded == 2500
+    # The 500 never captured was refunded at capture, as Stripe does.
+    assert final.refunded and final.amount_refunded == 3000
     assert _events(stripe_client, charge.id) == [
         "charge.succeeded",
         "charge.captured",
+        "charge.refunded",
         "charge.refunded",
         "charge.refunded",
     ]
@@ -289,3 +291,19 @@ def test_customer_sources_replace_and_delete(stripe_client: stripe.StripeClient)
     assert "customer.source.deleted" in [
         e.type for e in stripe_client.v1.events.list(params={"limit": 100}).data
     ]
+
+
+def test_a_partial_capture_refunds_the_rest(stripe_client: stripe.StripeClient) -> None:
+    held = stripe_client.v1.charges.create(
+        params={"amount": 2000, "currency": "usd", "source": "tok_visa", "capture": False}
+    )
+    captured = stripe_client.v1.charges.capture(held.id, params={"amount": 1200})
+    assert (captured.amount_captured, captured.amount_refunded, captured.refunded) == (
+        1200,
+        800,
+        False,
+    )
+    refunds = stripe_client.v1.refunds.list(params={"charge": held.id}).data
+    assert [r.amount for r in refunds] == [800]
+    kinds = [e.type for e in stripe_client.v1.events.list(params={"limit": 10}).data]
+    assert kinds[:3] == ["charge.refunded", "refund.created", "charge.captured"]

@@ -128,7 +128,8 @@ def test_update_metadata(stripe_client: stripe.StripeClient) -> None:
         ({"success_url": None}, "success_url"),
         ({"expires_at": "soon"}, "expires_at"),
         ({"expires_at": "too_late"}, "expires_at"),
-        ({"mode": "subscription"}, "mode"),
+        ({"mode": "setup"}, "line_items"),  # a setup session sells nothing
+        ({"mode": "subscription"}, "line_items"),  # one-time prices only
         ({"customer": "cus_missing"}, "customer"),
         ({"line_items": [{"price": "price_missing", "quantity": 1}]}, "line_items[0][price]"),
         (

@@ -219,6 +219,12 @@ def test_listen_only_asks_for_the_events_given_and_removes_its_endpoint_on_exit(
         ("refund.created", "re_"),
         ("checkout.session.completed", "cs_"),
         ("checkout.session.expired", "cs_"),
+        ("customer.subscription.created", "sub_"),
+        ("customer.subscription.updated", "sub_"),
+        ("customer.subscription.deleted", "sub_"),
+        ("customer.subscription.trial_will_end", "sub_"),
+        ("invoice.paid", "in_"),
+        ("invoice.payment_failed", "in_"),
     ],
 )
 def test_trigger_makes_the_sandbox_emit_the_event(
@@ -245,3 +251,36 @@ def test_trigger_refuses_an_unknown_event_listing_the_supported_ones(
         assert supported in done.stderr
     client = stripe.StripeClient(key, base_addresses={"api": sandbox})
     assert client.v1.events.list().data == []  # nothing was created
+
+
+def test_listen_replays_the_recent_past_first_and_shows_chaos(sandbox: str, key: str) -> None:
+    client = stripe.StripeClient(key, base_addresses={"api": sandbox})
+    earlier = client.v1.customers.create(params={"name": "before listen"})
+    receiver = Receiver()
+    listen = Process(
+        "listen", "--forward-to", receiver.url, "--replay-since", "1h", *_api(sandbox, key)
+    )
+    try:
+        listen.line_matching(r"^Replaying 1 event\(s\) from the last 3600 s")
+        wait_for(lambda: receiver.bodies_for(earlier.id), "the replayed customer.created")
+        httpx.post(
+            sandbox + "/v1/test_helpers/webhook_chaos",
+            data={"duplicate": "1", "seed": "3"},
+            headers={"Authorization": f"Bearer {key}"},
+        ).raise_for_status()
+        later = client.v1.customers.create(params={"name": "after"})
+        wait_for(lambda: len(receiver.bodies_for(later.id)) >= 2, "the duplicated delivery")
+        listen.line_matching(r"customer.created \(duplicate x\d\) \[evt_\w+\] → 200 ")
+    finally:
+        listen.stop()
+        receiver.close()
+
+
+def test_listen_refuses_a_bad_replay_period(sandbox: str, key: str) -> None:
+    done = subprocess.run(
+        [PAYDESK, "listen", "--forward-to", "http://127.0.0.1:9/", "--replay-since", "soon",
+         *_api(sandbox, key)],
+        capture_output=True, text=True, env=ENV, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--replay-since" in done.stderr and "Traceback" not in done.stderr

@@ -144,13 +144,23 @@ def test_manual_capture_partial(stripe_client: stripe.StripeClient) -> None:
     assert pi.amount_received == 1500 and pi.amount_capturable == 0
     charge = stripe_client.v1.charges.retrieve(pi.latest_charge)
     assert charge.captured and charge.amount_captured == 1500
+    # The rest of the authorisation is given back as a refund, as on Stripe.
+    assert (charge.amount_refunded, charge.refunded) == (500, False)
+    refunds = stripe_client.v1.refunds.list(params={"charge": charge.id}).data
+    assert [r.amount for r in refunds] == [500]
     assert _events(stripe_client) == [
         "payment_intent.created",
         "charge.succeeded",
         "payment_intent.amount_capturable_updated",
         "charge.captured",
+        "refund.created",
+        "charge.refunded",
         "payment_intent.succeeded",
     ]
+    # What was captured can still be refunded, and no more.
+    stripe_client.v1.refunds.create(params={"payment_intent": pi.id})
+    charge = stripe_client.v1.charges.retrieve(charge.id)
+    assert (charge.amount_refunded, charge.refunded) == (2000, True)
 
 
 def test_cancel_with_reason_and_not_after_success(stripe_client: stripe.StripeClient) -> None:

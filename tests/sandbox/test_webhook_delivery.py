@@ -276,11 +276,20 @@ def test_the_retry_queue_survives_a_restart_with_db(tmp_path: Any) -> None:
 
 
 def _job_rows(db: str) -> list[list[Any]]:
+    """Pending deliveries as [due, account, event, endpoint, attempts made], from the timers."""
     with contextlib.closing(sqlite3.connect(db)) as conn:
-        rows = conn.execute("SELECT data FROM webhook_jobs").fetchall()
+        rows = conn.execute(
+            "SELECT due_at, account, object_id FROM timers WHERE kind = 'webhook.delivery'"
+        ).fetchall()
         legacy = conn.execute("SELECT value FROM state WHERE name = 'webhook_queue'").fetchall()
+        old_rows = conn.execute("SELECT data FROM webhook_jobs").fetchall()
     assert legacy in ([], [(b"[]",)])  # never the whole queue as one blob again
-    return sorted(json.loads(data) for (data,) in rows)
+    assert old_rows == []  # nor a table of its own
+    jobs = []
+    for due, account, object_id in rows:
+        event, endpoint, attempt = object_id.split(":")
+        jobs.append([due, account, event, endpoint, int(attempt)])
+    return sorted(jobs)
 
 
 def test_the_queue_is_kept_one_row_per_pending_delivery(
@@ -307,7 +316,8 @@ def test_the_queue_is_kept_one_row_per_pending_delivery(
     assert all(row[0] > time.time() + 30 for row in rows)
 
 
-def test_a_queue_saved_by_an_older_sandbox_is_picked_up(tmp_path: Any) -> None:
+@pytest.mark.parametrize("kept_as", ["one blob", "a row per job"])
+def test_a_queue_saved_by_an_older_sandbox_is_picked_up(tmp_path: Any, kept_as: str) -> None:
     db = str(tmp_path / "sandbox.db")
     key = "sk_test_" + uuid.uuid4().hex
     port = free_port()
@@ -319,12 +329,18 @@ def test_a_queue_saved_by_an_older_sandbox_is_picked_up(tmp_path: Any) -> None:
         wait_for(lambda: _job_rows(db) and _job_rows(db)[0][4] == 1, "the refused attempt")
     finally:
         first.stop()
-    # Rewrite the pending delivery the way older versions kept it: the whole queue in one blob.
+    # Rewrite the pending delivery the way older versions kept it: the whole queue in one
+    # blob, or (before the timer queue) a row per job in a table of its own.
     with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         [row] = _job_rows(db)
         row[0] = time.time()
-        conn.execute("DELETE FROM webhook_jobs")
-        conn.execute("INSERT INTO state VALUES ('webhook_queue', ?)", (json.dumps([row]).encode(),))
+        conn.execute("DELETE FROM timers")
+        if kept_as == "one blob":
+            blob = json.dumps([row]).encode()
+            conn.execute("INSERT INTO state VALUES ('webhook_queue', ?)", (blob,))
+        else:
+            job_key = f"{row[2]}:{row[3]}"
+            conn.execute("INSERT INTO webhook_jobs VALUES (?, ?)", (job_key, json.dumps(row)))
 
     late = Receiver(port)
     second = start_in_thread(retry_delays="60", db_path=db)

@@ -3,13 +3,14 @@ the test tells it to (a status, or hold the connection until released)."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests import support
+from tests.support import free_port as free_port  # the sandbox tests import it from here
 
 WAIT_SECONDS = 20.0
 
@@ -21,22 +22,9 @@ class Received:
     body: bytes
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
     """Poll until `check()` is truthy; fail naming what never happened."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    return support.wait_for(check, what, timeout)
 
 
 class Receiver:

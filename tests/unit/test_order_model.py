@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from paydesk.checkout.model import (
+from paydesk.orders.model import (
     TRANSITIONS,
     IllegalTransition,
     OrderStatus,

@@ -8,6 +8,7 @@ import pytest
 import stripe
 
 from paydesk.webhooks.signature import SignatureError, sign, verify
+from tests.support import stripe_signature
 
 BODY = b'{"id":"evt_1","object":"event","type":"checkout.session.completed","created":1}'
 SECRET = "whsec_abc"
@@ -86,3 +87,10 @@ def test_error_message_never_contains_secret_or_signature() -> None:
     with pytest.raises(SignatureError) as info:
         verify(BODY, header, [SECRET], now=9)
     assert SECRET not in str(info.value) and header.split("v1=")[1] not in str(info.value)
+
+
+def test_the_shops_signer_matches_stripes_recipe() -> None:
+    """tests/support.stripe_signature is written from Stripe's docs, apart from the shop's code:
+    the integration tests sign with it, so the verifier is never checked only against itself."""
+    body = b'{"id": "evt_1"}'
+    assert sign(body, "whsec_x", 1700000000) == stripe_signature(body, "whsec_x", 1700000000)

@@ -10,17 +10,16 @@ from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from paydesk.admin.timeline import timeline
 from paydesk.catalog.tables import products
-from paydesk.checkout.tables import order_items, orders
 from paydesk.core.money import format_money
 from paydesk.notify.tables import mailbox, outbox
+from paydesk.orders.model import PAID_STATUSES, OrderStatus
+from paydesk.orders.tables import order_items, orders
 from paydesk.store.engine import aware
+from paydesk.webhooks.tables import EVENT_STATUSES as EVENT_STATUSES  # the admin filter lists them
 from paydesk.webhooks.tables import inbox_events
 
-ORDER_STATUSES = ("pending", "paid", "fulfilled", "expired", "partially_refunded", "refunded")
-EVENT_STATUSES = ("received", "processed", "ignored", "failed")
+ORDER_STATUSES = tuple(str(status) for status in OrderStatus)
 OUTBOX_STATUSES = ("pending", "sent", "dead")
-# Orders whose payment went through: they count towards revenue.
-PAID_STATUSES = ("paid", "fulfilled", "partially_refunded", "refunded")
 LOW_STOCK = 5
 PAGE_SIZE = 50
 
@@ -37,7 +36,7 @@ def overview(conn: Connection, now: datetime) -> dict[str, Any]:
     o, e = orders.c, inbox_events.c
     revenue_rows = conn.execute(
         select(o.currency, func.sum(o.amount_total), func.sum(o.amount_refunded), func.count())
-        .where(o.status.in_(PAID_STATUSES))
+        .where(o.status.in_(sorted(PAID_STATUSES)))
         .group_by(o.currency)
         .order_by(o.currency)
     ).all()

@@ -24,10 +24,10 @@ from paydesk.admin.auth import (
     set_session_cookie,
     token_matches,
 )
+from paydesk.admin.mailbox import mailbox_endpoint, message, messages
 from paydesk.admin.retry import retry_event
 from paydesk.checkout.release import NotReleasable, release_pending
 from paydesk.context import AppContext
-from paydesk.notify.routes import mailbox_endpoint, message, messages
 from paydesk.refunds.admin import refund_panel, submit_refund_form
 from paydesk.refunds.service import RefundRefused
 from paydesk.web.deps import CtxDep

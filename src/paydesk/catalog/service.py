@@ -16,6 +16,7 @@ from stripe import StripeClient
 
 from paydesk.catalog.model import CatalogFile, ProductSpec, read_catalog
 from paydesk.catalog.tables import products
+from paydesk.context import AppContext
 
 log = structlog.get_logger(__name__)
 
@@ -124,21 +125,10 @@ def _ensure_price(client: StripeClient, row: RowMapping, product_id: str) -> str
     return str(created.id)
 
 
-def sync_cli(file: str | None) -> None:
+def sync_cli(ctx: AppContext, file: str | None) -> None:
     """`paydesk catalog sync`: load FILE (default: CATALOG_FILE, else the demo) and sync it."""
-    from paydesk.settings import load_settings
-    from paydesk.store.engine import make_engine
-    from paydesk.store.migrate import upgrade
-    from paydesk.stripe_gateway import make_stripe_client
-
-    settings = load_settings()
-    catalog = read_catalog(file or settings.catalog_file)
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with engine.begin() as conn:
-            load_catalog(conn, catalog)
-        count = sync_to_stripe(engine, make_stripe_client(settings))
-    finally:
-        engine.dispose()
-    print(f"synced {count} products to {settings.stripe_api_base}")
+    catalog = read_catalog(file or ctx.settings.catalog_file)
+    with ctx.engine.begin() as conn:
+        load_catalog(conn, catalog)
+    count = sync_to_stripe(ctx.engine, ctx.stripe)
+    print(f"synced {count} products to {ctx.settings.stripe_api_base}")

@@ -5,15 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from paydesk.checkout.schemas import AccessOut, OrderItemOut, OrderOut
-from paydesk.checkout.tables import order_items, orders
 from paydesk.context import AppContext
+from paydesk.fulfilment.access import access_links
+from paydesk.orders.tables import order_items, orders
 
 
 def get_order(ctx: AppContext, order_id: str) -> OrderOut | None:
     """The order's live state; its access links only once it has been fulfilled."""
-    # Imported here: fulfilment imports checkout (commit/release stock), not the other way round.
-    from paydesk.fulfilment.access import access_links
-
     with ctx.engine.connect() as conn:
         row = conn.execute(select(orders).where(orders.c.id == order_id)).mappings().first()
         if row is None:

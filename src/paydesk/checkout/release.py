@@ -6,10 +6,11 @@ from __future__ import annotations
 import stripe as stripe_sdk
 from sqlalchemy import Connection, select
 
-from paydesk.checkout.model import OrderStatus
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
-from paydesk.fulfilment.service import expire_session
+from paydesk.orders.model import OrderStatus
+from paydesk.orders.payments import CheckoutSession
+from paydesk.orders.service import expire_session
+from paydesk.orders.tables import orders
 
 
 class NotReleasable(Exception):
@@ -30,10 +31,11 @@ def release_pending(ctx: AppContext, order_id: str) -> None:
         raise NotReleasable(f"No order {order_id}.")
     if row.status != OrderStatus.PENDING.value:
         raise NotReleasable(f"Order {order_id} is {row.status}, not pending: nothing to release.")
-    session = {"id": row.checkout_session_id, "metadata": {"order_id": order_id}}
+    session = _unknown_session(order_id, row.checkout_session_id or "")
     if row.checkout_session_id:
         try:
-            session = ctx.stripe.v1.checkout.sessions.expire(row.checkout_session_id).to_dict()
+            ended = ctx.stripe.v1.checkout.sessions.expire(row.checkout_session_id).to_dict()
+            session = CheckoutSession.parse(ended) or session
         except stripe_sdk.InvalidRequestError as exc:
             if exc.code != "resource_missing":
                 raise NotReleasable(
@@ -46,4 +48,12 @@ def release_pending(ctx: AppContext, order_id: str) -> None:
 
 def release_abandoned(conn: Connection, order_id: str, session_id: str) -> bool:
     """Expire a pending order whose session Stripe no longer has; True when this call did."""
-    return expire_session(conn, {"id": session_id, "metadata": {"order_id": order_id}})
+    return expire_session(conn, _unknown_session(order_id, session_id))
+
+
+def _unknown_session(order_id: str, session_id: str) -> CheckoutSession:
+    """What the shop knows of a session it cannot read from Stripe: its id and our order."""
+    return CheckoutSession(
+        id=session_id, status=None, payment_status=None, claimed_order_id=order_id,
+        payment_intent_id=None, email=None, amount_total=None, currency=None,
+    )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from paydesk.checkout.model import MAX_LINES, MAX_QUANTITY
+from paydesk.checkout.limits import MAX_LINES, MAX_QUANTITY
 
 ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]

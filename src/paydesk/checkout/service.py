@@ -2,7 +2,7 @@
 
 The order and its reservation are committed before Stripe is called (a transaction must not stay
 open across a network call); if the call fails, both are removed again so nothing half-written
-remains. `release_stock` and `commit_stock` are the fulfilment pipeline's way in.
+remains. Stock after checkout moves with the order (orders.moves).
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from sqlalchemy import Connection, delete, select, update
 
 from paydesk.catalog.tables import products
 from paydesk.checkout.errors import InvalidCart, OutOfStock, PaymentProviderFailed, UnknownProduct
-from paydesk.checkout.model import MAX_QUANTITY, MAX_UNITS, OrderStatus
-from paydesk.checkout.stock import commit_stock, release_stock, reserve
-from paydesk.checkout.tables import order_items, orders
+from paydesk.checkout.limits import MAX_QUANTITY, MAX_UNITS
 from paydesk.context import AppContext
 from paydesk.core.ids import checkout_idempotency_key, new_order_id
+from paydesk.orders.model import OrderStatus
+from paydesk.orders.stock import release_stock, reserve
+from paydesk.orders.tables import order_items, orders
 
-__all__ = ["Checkout", "Line", "commit_stock", "create_checkout", "release_stock"]
+__all__ = ["Checkout", "Line", "create_checkout"]
 
 log = structlog.get_logger(__name__)
 

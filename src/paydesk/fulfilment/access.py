@@ -1,56 +1,50 @@
 """Access links: a signed token names (order, product); it opens only while that order is paid.
 
-The token is HMAC-signed with ctx.signing_key, so it cannot be forged or moved to another
-order; the order's status is checked on every use, so a refund closes the door.
+itsdangerous signs the token with the shop's signing key and a timestamp, so it cannot be forged
+or moved to another order, and it expires (PAYDESK_ACCESS_LINK_DAYS; the order page always
+shows fresh links). The order's status is checked on every use, so a refund closes the door.
+Keys rotate: the first signs, the previous ones still verify until they are dropped.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+from collections.abc import Sequence
 from typing import Any
 
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Connection, select
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.model import OrderStatus
 from paydesk.context import AppContext
 from paydesk.fulfilment.tables import access_grants
+from paydesk.orders.model import OrderStatus
 
 OPEN_STATUSES = frozenset(
     {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED}
 )
+# Keeps these tokens from being valid as any other thing the same key may sign.
+_SALT = "paydesk.access"
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(key: bytes, message: bytes) -> str:
-    return _b64(hmac.new(key, b"access:" + message, hashlib.sha256).digest())
+def _serializer(keys: Sequence[bytes]) -> URLSafeTimedSerializer:
+    # itsdangerous signs with the last key of the list and accepts any of them.
+    return URLSafeTimedSerializer(list(reversed(keys)), salt=_SALT)
 
 
 def make_token(key: bytes, order_id: str, product_id: str) -> str:
-    message = f"{order_id}\n{product_id}".encode()
-    return f"{_b64(message)}.{_mac(key, message)}"
+    return str(_serializer([key]).dumps([order_id, product_id]))
 
 
-def read_token(key: bytes, token: str) -> tuple[str, str] | None:
-    """(order_id, product_id) when the token is ours and untampered, else None."""
-    encoded, _, mac = token.partition(".")
+def read_token(keys: Sequence[bytes], token: str, max_age_seconds: int) -> tuple[str, str] | None:
+    """(order_id, product_id) when the token is ours, untampered and younger than
+    `max_age_seconds`; else None."""
     try:
-        message = _unb64(encoded)
-    except ValueError:
+        ids = _serializer(keys).loads(token, max_age=max_age_seconds)
+    except BadData:  # bad signature, expired, or not a token at all
         return None
-    if not hmac.compare_digest(_mac(key, message), mac):
+    if not (isinstance(ids, list) and len(ids) == 2 and all(isinstance(i, str) for i in ids)):
         return None
-    order_id, sep, product_id = message.decode(errors="replace").partition("\n")
-    return (order_id, product_id) if sep else None
+    return ids[0], ids[1]
 
 
 def access_links(ctx: AppContext, conn: Connection, order_id: str) -> list[dict[str, Any]]:

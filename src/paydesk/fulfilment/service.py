@@ -1,38 +1,68 @@
-"""What Stripe's events do to an order: paid (fulfil), expired (release stock), refunded.
+"""Fulfilment: pay → commit stock → grant access → queue email → fulfilled, exactly once, for
+one paid Checkout Session or a batch of them, as a handful of set-based statements per batch.
 
-Fulfilment itself lives in bulk.py (one implementation for one session or a batch); this module
-gives it the one-session entry points the success page and the event handlers call.
+Exactly once comes from the database, not from locks in this process: `orders.moves.pay` hands
+this transaction the orders it won, and everything after it happens in the same transaction, so
+a crash leaves all or nothing. The webhook processor runs a batch in a savepoint and falls back
+to one event at a time if anything here fails; the success page and reconcile take one session.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
-from paydesk.checkout.model import OrderStatus, Trigger
-from paydesk.checkout.tables import orders
+from paydesk.catalog.tables import products
 from paydesk.context import AppContext
-from paydesk.fulfilment.bulk import Fulfilment, fulfil_sessions
-from paydesk.fulfilment.lookup import (
-    UnknownOrder,
-    apply_refund_status,
-    from_states,
-    id_of,
-    order_for_session,
-)
-
-__all__ = [
-    "UnknownOrder", "expire_session", "fulfil_checkout", "fulfil_session", "order_for_session",
-    "record_refund",
-]
+from paydesk.core.money import format_money
+from paydesk.fulfilment.email import confirmation
+from paydesk.fulfilment.tables import access_grants
+from paydesk.notify.outbox import Email, queue_emails
+from paydesk.ops.metrics import metrics
+from paydesk.orders import moves
+from paydesk.orders.lookup import UnknownOrder, orders_for_sessions
+from paydesk.orders.model import OrderStatus
+from paydesk.orders.payments import CheckoutSession
+from paydesk.orders.tables import order_items, orders
+from paydesk.store.upsert import insert_ignore
 
 log = structlog.get_logger()
 
 
-def fulfil_checkout(ctx: AppContext, session: dict[str, Any]) -> bool:
+@dataclass
+class Fulfilment:
+    """What one call did with its sessions."""
+
+    fulfilled: set[str] = field(default_factory=set)  # order ids this call fulfilled
+    # Paid orders kept from fulfilment (the payment does not match the order) → why.
+    held: dict[str, str] = field(default_factory=dict)
+    order_of: dict[str, str] = field(default_factory=dict)  # session id → order id
+    unknown: set[str] = field(default_factory=set)  # paid session ids naming no order of ours
+
+
+def mismatch(session: CheckoutSession, amount_total: int, currency: str) -> str | None:
+    """Why the session's payment does not pay for this order, or None when it does. A session
+    without an amount (none is sent for setup-mode sessions) is not checked."""
+    paid, paid_currency = session.amount_total, session.currency
+    if paid is None:
+        return None
+    if paid != amount_total or (paid_currency or "").lower() != currency.lower():
+        shown = format_money(paid, paid_currency or currency)
+        return (
+            f"payment mismatch: session {session.id} paid {shown} "
+            f"({str(paid_currency).upper()}) but the order is "
+            f"{format_money(amount_total, currency)} ({currency.upper()}); kept paid, "
+            "not fulfilled — check the payment in Stripe"
+        )
+    return None
+
+
+def fulfil_checkout(ctx: AppContext, session: CheckoutSession) -> bool:
     """Fulfil the order a paid Checkout Session belongs to; True when this call did the work.
 
     Safe to call any number of times, from the webhook and the success page, concurrently and
@@ -43,71 +73,86 @@ def fulfil_checkout(ctx: AppContext, session: dict[str, Any]) -> bool:
 
 
 def fulfil_session(
-    conn: Connection, ctx: AppContext, session: dict[str, Any], via: str = "webhook"
+    conn: Connection, ctx: AppContext, session: CheckoutSession, via: str = "webhook"
 ) -> Fulfilment:
     """`fulfil_checkout` inside the caller's transaction; raises UnknownOrder for a paid
     session that names no order of ours."""
     result = fulfil_sessions(conn, ctx, [session], via=via)
     if result.unknown:
-        raise UnknownOrder(f"no order of this shop for checkout session {session.get('id')}")
+        raise UnknownOrder(f"no order of this shop for checkout session {session.id}")
     return result
 
 
-def expire_session(conn: Connection, session: dict[str, Any]) -> bool:
-    """checkout.session.expired / async_payment_failed: a pending order expires, stock returns.
-
-    Never moves a paid order back; True when this call expired the order.
-    """
-    order_id = order_for_session(conn, session)
-    if order_id is None:
-        raise UnknownOrder(f"no order of this shop for checkout session {session.get('id')}")
+def fulfil_sessions(
+    conn: Connection, ctx: AppContext, sessions: list[CheckoutSession], via: str = "webhook"
+) -> Fulfilment:
+    """Fulfil the orders of the paid sessions among `sessions` (unpaid ones are skipped)."""
+    result = Fulfilment()
+    paid = [s for s in sessions if s.paid]
+    by_order: dict[str, CheckoutSession] = {}
+    for session, order_id in zip(paid, orders_for_sessions(conn, paid), strict=True):
+        if order_id is None:
+            result.unknown.add(session.id)
+        else:
+            by_order[order_id] = session
+            result.order_of[session.id] = order_id
+    if not by_order:
+        return result
     now = datetime.now(UTC)
-    done = conn.execute(
-        update(orders)
-        .where(orders.c.id == order_id, orders.c.status.in_(from_states(Trigger.EXPIRE)))
-        .values(status=OrderStatus.EXPIRED.value, updated_at=now)
-    ).rowcount
-    if done != 1:
-        return False
-    from paydesk.checkout.service import release_stock
-
-    release_stock(conn, order_id)
-    log.info("order_expired", order_id=order_id, checkout_session=session.get("id"))
-    return True
-
-
-def record_refund(conn: Connection, charge: dict[str, Any]) -> str:
-    """charge.refunded: keep the refunded amount whatever the order's status; move the status
-    when the machine allows (a refund seen before the payment is applied after fulfilment).
-
-    Our checkout puts the order id in the PaymentIntent's metadata, which Stripe copies to its
-    charges, so a charge of ours is found even before its payment is recorded. Raises
-    UnknownOrder for a charge that names no order of ours: retrying would never change that.
-    """
-    pi = id_of(charge.get("payment_intent"))
-    order_id = (charge.get("metadata") or {}).get("order_id")
-    row = None
-    if pi:
-        row = conn.execute(select(orders.c.id).where(orders.c.payment_intent_id == pi)).first()
-    if row is None and isinstance(order_id, str):
-        row = conn.execute(select(orders.c.id).where(orders.c.id == order_id)).first()
-    if row is None:
-        raise UnknownOrder(
-            f"charge {charge.get('id')} (payment intent {pi}) names no order of this shop"
-            + (f" (metadata order_id {order_id})" if order_id else " (no order_id metadata)")
+    won = moves.pay(conn, by_order, now)
+    rows = {
+        row.id: row
+        for row in conn.execute(select(orders).where(orders.c.id.in_(list(by_order))))
+    }
+    # Held: paid (now or earlier) with a payment that does not match. Told on every event about
+    # them, so the admin sees the reason on the event that paid the order.
+    for order_id, session in by_order.items():
+        row = rows[order_id]
+        if row.status == OrderStatus.PAID.value:
+            reason = mismatch(session, row.amount_total, row.currency)
+            if reason is not None:
+                result.held[order_id] = reason
+    result.fulfilled = won - result.held.keys()
+    if result.fulfilled:
+        _deliver(conn, ctx, {o: rows[o] for o in result.fulfilled}, now)
+        moves.fulfil(conn, result.fulfilled, now)
+        metrics().fulfilments.labels(via=via).inc(len(result.fulfilled))
+        log.info(
+            "orders_fulfilled", order_ids=sorted(result.fulfilled),
+            checkout_sessions=sorted(by_order[o].id for o in result.fulfilled), via=via,
         )
-    order_id = str(row.id)
-    amount = int(charge.get("amount_refunded") or 0)
-    now = datetime.now(UTC)
-    # Refund totals only grow; an older charge.refunded arriving late must not shrink them.
-    conn.execute(
-        update(orders)
-        .where(orders.c.id == order_id, orders.c.amount_refunded < amount)
-        .values(amount_refunded=amount, updated_at=now)
-    )
-    order = conn.execute(
-        select(orders.c.amount_refunded, orders.c.amount_total).where(orders.c.id == order_id)
-    ).one()
-    apply_refund_status(conn, order_id, order.amount_refunded, order.amount_total, now)
-    log.info("refund_recorded", order_id=order_id, charge=charge.get("id"), payment_intent=pi)
-    return order_id
+    for order_id in sorted(won):
+        if order_id in result.held:
+            log.warning("order_payment_mismatch", order_id=order_id,
+                        checkout_session=by_order[order_id].id, via=via,
+                        reason=result.held[order_id])
+        if rows[order_id].amount_refunded:
+            # A refund seen before the payment: apply it now, after fulfilment.
+            moves.settle_refund(conn, order_id, now)
+    return result
+
+
+def _deliver(conn: Connection, ctx: AppContext, rows: dict[str, Any], now: datetime) -> None:
+    """Grant the digital resources and queue the confirmation emails of these orders."""
+    items = _items(conn, set(rows))
+    insert_ignore(conn, access_grants, [
+        {"order_id": order_id, "product_id": item.product_id, "created_at": now}
+        for order_id, lines in items.items() for item in lines if item.type == "digital"
+    ])
+    queue_emails(conn, [
+        Email(f"email:confirm:{o}", **confirmation(ctx, rows[o], items[o]))
+        for o in sorted(rows) if rows[o].email
+    ])
+
+
+def _items(conn: Connection, order_ids: set[str]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = defaultdict(list)
+    for row in conn.execute(
+        select(order_items.c.order_id, order_items.c.product_id, order_items.c.name,
+               order_items.c.quantity, products.c.type)
+        .join(products, products.c.id == order_items.c.product_id)
+        .where(order_items.c.order_id.in_(order_ids))
+        .order_by(order_items.c.id)
+    ):
+        found[row.order_id].append(row)
+    return found

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,8 +26,8 @@ from sqlalchemy import Connection, Engine, or_, select, update
 from paydesk.notify.smtp import send_email
 from paydesk.notify.tables import mailbox, outbox
 from paydesk.ops.metrics import metrics
+from paydesk.store.gate import WriteGate
 from paydesk.store.upsert import insert_ignore
-from paydesk.webhooks.gate import WriteGate
 
 log = structlog.get_logger()
 
@@ -173,28 +175,19 @@ class OutboxWorker:
                     await asyncio.wait_for(self._stopping.wait(), self._poll)
 
 
-def run_forever(poll_seconds: float = 0.5) -> None:
+def run_forever(engine: Engine, smtp_url: str | None, poll_seconds: float = 0.5) -> None:
     """`paydesk worker`: drain the outbox in this process until SIGINT/SIGTERM.
 
     A signal lets the batch in hand finish (its sends are marked sent) before exiting.
     """
-    import signal
-    import threading
-
-    from paydesk.settings import load_settings
-    from paydesk.store.engine import make_engine
-
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
     gate = WriteGate(engine)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    log.info("outbox_worker_started", smtp=bool(settings.smtp_url))
+    log.info("outbox_worker_started", smtp=bool(smtp_url))
     try:
         while not stop.is_set():
-            if not drain_once(engine, settings.smtp_url, gate):
+            if not drain_once(engine, smtp_url, gate):
                 stop.wait(poll_seconds)
     finally:
-        engine.dispose()
         log.info("outbox_worker_stopped")

@@ -1,21 +1,18 @@
-"""`paydesk reconcile --since 3d`: the recovery pass from the shell, with a progress bar."""
+"""`paydesk reconcile --since 3d`: recover missed events from the shell, with progress."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from paydesk.bootstrap import command_context
-from paydesk.reconcile.service import reconcile
-from paydesk.settings import load_settings
+from paydesk.context import AppContext
+from paydesk.reconcile.service import parse_since, reconcile
 
 
-def reconcile_cli(since: str, window: timedelta) -> None:
+def reconcile_cli(ctx: AppContext, since: str) -> None:
     """`paydesk reconcile --since 3d`: a progress bar while listing, then what was recovered."""
-    ctx = command_context(load_settings())
+    window = parse_since(since)
     console = Console()
     with Progress(
         SpinnerColumn(), TextColumn("[progress.description]{task.description}"),

@@ -18,14 +18,16 @@ import stripe as stripe_sdk
 import structlog
 from sqlalchemy import select
 
-from paydesk.checkout.model import OrderStatus
 from paydesk.checkout.release import release_abandoned
 from paydesk.checkout.service import session_lifetime
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
-from paydesk.fulfilment.service import expire_session, fulfil_session
-from paydesk.webhooks.dispatch import HANDLERS
-from paydesk.webhooks.gate import WriteGate
+from paydesk.fulfilment.service import fulfil_session
+from paydesk.orders.model import OrderStatus
+from paydesk.orders.payments import CheckoutSession
+from paydesk.orders.service import expire_session
+from paydesk.orders.tables import orders
+from paydesk.store.gate import WriteGate
+from paydesk.webhooks.dispatch import EVENT_TYPES
 from paydesk.webhooks.inbox import inbox_row, known_ids, store_events
 from paydesk.webhooks.processor import process_all
 
@@ -49,7 +51,7 @@ def list_events(ctx: AppContext, since: timedelta) -> Iterator[dict[str, Any]]:
     gte = int(time.time() - since.total_seconds())
     # Only the types the pipeline handles: the rest would be stored just to be ignored.
     page = ctx.stripe.v1.events.list(
-        params={"created": {"gte": gte}, "limit": 100, "types": sorted(HANDLERS)}
+        params={"created": {"gte": gte}, "limit": 100, "types": sorted(EVENT_TYPES)}
     )
     for event in page.auto_paging_iter():
         yield event.to_dict(recursive=True)
@@ -114,7 +116,7 @@ def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
     moved = []
     for order_id, session_id in stale:
         try:
-            session = ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
+            found = ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
         except stripe_sdk.InvalidRequestError as exc:
             if exc.code != "resource_missing":
                 raise
@@ -127,17 +129,20 @@ def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
                 log.warning("pending_order_released", order_id=order_id,
                             checkout_session=session_id, reason="session missing at Stripe")
             continue
+        session = CheckoutSession.parse(found)
+        if session is None:
+            continue
         with gate.hold(), ctx.engine.begin() as conn:
-            if session.get("status") == "expired":
+            if session.status == "expired":
                 done = expire_session(conn, session)
-            elif session.get("status") == "complete":
+            elif session.status == "complete":
                 done = bool(fulfil_session(conn, ctx, session, via="reconcile").fulfilled)
             else:
                 done = False
         if done:
             moved.append(order_id)
             log.info("pending_order_swept", order_id=order_id, checkout_session=session_id,
-                     session_status=session.get("status"))
+                     session_status=session.status)
     return moved
 
 

@@ -7,31 +7,22 @@ from typing import NoReturn
 import typer
 from sqlalchemy import select
 
-from paydesk import bootstrap
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
-from paydesk.core.money import format_money
-from paydesk.refunds.amounts import AmountError, parse_major
+from paydesk.core.money import AmountError, format_money, parse_major
+from paydesk.orders.tables import orders
 from paydesk.refunds.service import RefundRefused, request_refund
-from paydesk.settings import load_settings
 
 
-def refund_cli(order_id: str, amount: str | None, reason: str | None) -> None:
-    ctx = _context()
+def refund_cli(ctx: AppContext, order_id: str, amount: str | None, reason: str | None) -> None:
+    with ctx.engine.connect() as conn:
+        currency = conn.execute(select(orders.c.currency).where(orders.c.id == order_id)).scalar()
+    if currency is None:
+        _fail(f"No order {order_id}.")
     try:
-        with ctx.engine.connect() as conn:
-            currency = conn.execute(
-                select(orders.c.currency).where(orders.c.id == order_id)
-            ).scalar()
-        if currency is None:
-            _fail(f"No order {order_id}.")
-        try:
-            minor = None if amount is None else parse_major(amount, currency)
-            result = request_refund(ctx, order_id, minor, reason)
-        except (AmountError, RefundRefused) as exc:
-            _fail(str(exc))
-    finally:
-        ctx.engine.dispose()
+        minor = None if amount is None else parse_major(amount, currency)
+        result = request_refund(ctx, order_id, minor, reason)
+    except (AmountError, RefundRefused) as exc:
+        _fail(str(exc))
     money = format_money(result["amount"], result["currency"])
     key = f"refund:{order_id}:{result['n']}"
     if result["status"] == "failed":
@@ -46,7 +37,3 @@ def refund_cli(order_id: str, amount: str | None, reason: str | None) -> None:
 def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(1)
-
-
-def _context() -> AppContext:
-    return bootstrap.command_context(load_settings())

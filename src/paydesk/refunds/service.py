@@ -13,16 +13,16 @@ import structlog
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.ids import refund_idempotency_key
 from paydesk.core.money import format_money
+from paydesk.orders.model import REFUNDABLE
+from paydesk.orders.tables import orders
 from paydesk.refunds.tables import refund_requests
 
 log = structlog.get_logger(__name__)
 
 REASONS = ("requested_by_customer", "duplicate", "fraudulent")
-REFUNDABLE = ("paid", "fulfilled", "partially_refunded")
 _ALLOCATION_ATTEMPTS = 5
 
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from paydesk.sandbox import API_VERSION
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import ResourceMissing
 from paydesk.sandbox.ids import new_id
 
@@ -156,9 +155,15 @@ class Account:
     # -- events ------------------------------------------------------------------------------
 
     def emit(
-        self, event_type: str, obj: Obj, previous_attributes: dict[str, Any] | None = None
+        self,
+        event_type: str,
+        obj: Obj,
+        previous_attributes: dict[str, Any] | None = None,
+        *,
+        now: int,
     ) -> Obj:
-        """Record an event about `obj` and hand it to webhook delivery."""
+        """Record an event about `obj` and hand it to webhook delivery. `now` is when it
+        happened: business time, so an object on a test clock has events in that clock's time."""
         data: dict[str, Any] = {"object": obj}
         if previous_attributes is not None:
             data["previous_attributes"] = previous_attributes
@@ -167,7 +172,7 @@ class Account:
             "id": new_id("evt"),
             "object": "event",
             "api_version": API_VERSION,
-            "created": now(),
+            "created": now,
             "data": frozen_json(data),
             "livemode": False,
             "pending_webhooks": len(endpoints),

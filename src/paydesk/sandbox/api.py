@@ -10,23 +10,29 @@ import base64
 import hashlib
 import logging
 import secrets
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
 
 from paydesk.sandbox import API_VERSION, compat, formdata
 from paydesk.sandbox.account import Account, IdempotencyRecord, compact
-from paydesk.sandbox.clock import now
+from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.errors import IdempotencyError, InvalidRequest, StripeError, Unauthorized
 from paydesk.sandbox.expand import check_paths, expand
 from paydesk.sandbox.routing import Call, Handler, Router
-from paydesk.sandbox.store import Store
+from paydesk.sandbox.store import PersistError, Store
 
 log = logging.getLogger("paydesk.sandbox")
 
 MAX_BODY = 4 * 1024 * 1024
+MAX_IDEMPOTENCY_KEY = 255
 _API_ERROR = orjson.dumps({"error": {"type": "api_error", "message": "An unknown error occurred"}})
 Scope = dict[str, Any]
+# The idempotency record a call replays (each ASGI call runs in a task, with its own context).
+_REPLAYED: ContextVar[tuple[Account, str, IdempotencyRecord] | None] = ContextVar(
+    "paydesk_sandbox_replayed", default=None
+)
 
 
 class ApiApp:
@@ -54,8 +60,20 @@ class ApiApp:
         if too_large:
             error = InvalidRequest("Request body too large.", status=413)
             return await _send(send, error.status, orjson.dumps(error.body()), request_id, {})
+        _REPLAYED.set(None)
         status, payload, extra = self.handle(scope, headers, body, request_id)
-        await self.store.committed()
+        try:
+            await self.store.committed()
+        except PersistError:
+            # This call's changes are not on disk (nor its idempotency record): never say 200.
+            log.exception("sandbox changes not stored: %s %s", scope["method"], scope["path"])
+            status, payload = 500, _API_ERROR
+        replayed = _REPLAYED.get()
+        if replayed is not None and replayed[0].idempotency.get(replayed[1]) is not replayed[2]:
+            # A retry arrived while the first call was being stored, and storing it failed:
+            # the answer it would replay was never kept, so it is not given either.
+            status, payload = 500, _API_ERROR
+            extra.pop("Idempotent-Replayed", None)
         await _send(send, status, payload, request_id, extra, head)
 
     def handle(
@@ -91,12 +109,19 @@ class ApiApp:
         raw_paths = params.pop("expand", None)
         paths = check_paths(raw_paths)
         key = headers.get("idempotency-key") if method == "POST" else None
+        if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidRequest(
+                f"Idempotent key length is {len(key)}, which is outside accepted lengths. "
+                f"Idempotent Keys must be 1-{MAX_IDEMPOTENCY_KEY} characters long. If you're "
+                "looking for a decent generator, try using a UUID defined by IETF RFC 4122."
+            )
         fingerprint = b""
         if key:
             extra["Idempotency-Key"] = key
             fingerprint = _fingerprint(method, path, params, raw_paths)
             record = self.store.idempotent(account, key)
             if record is not None:
+                _REPLAYED.set((account, key, record))
                 return self._replay(record, fingerprint, key, extra)
         found = self.router.match(method, path.rstrip("/") or "/")
         if found is None:
@@ -112,7 +137,7 @@ class ApiApp:
             # Stripe keeps the outcome once the endpoint started running, errors (card
             # declines, wrong state, even 500s) included; a retry gets the same answer.
             self.store.remember(
-                account, key, IdempotencyRecord(now(), fingerprint, status, compact(payload))
+                account, key, IdempotencyRecord(wall_now(), fingerprint, status, compact(payload))
             )
         return status, payload
 
@@ -139,6 +164,7 @@ class ApiApp:
             request_id,
             method,
             path,
+            wall_now(),
         )
         account.request_id, account.idempotency_key = request_id, key
         try:

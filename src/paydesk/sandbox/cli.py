@@ -18,6 +18,7 @@ import httpx
 import stripe
 from aiohttp import web
 
+from paydesk.sandbox.clock import wall_seconds
 from paydesk.sandbox.triggers import FIXTURES, TriggerFailed, run_fixture
 
 __all__ = ["listen", "trigger"]
@@ -26,6 +27,8 @@ __all__ = ["listen", "trigger"]
 # Content-Length) is the forwarding hop's own business.
 _FORWARDED = ("Stripe-Signature", "Content-Type", "User-Agent")
 _FORWARD_TIMEOUT = 30.0
+# Set by the sandbox on a delivery that chaos touched (what it did); never forwarded.
+CHAOS_HEADER = "Paydesk-Chaos"
 
 
 def _client(api_base: str, api_key: str) -> stripe.StripeClient:
@@ -62,10 +65,23 @@ def _forward_error(exc: BaseException) -> str:
 # -- listen ------------------------------------------------------------------------------------
 
 
-def listen(forward_to: str, events: str, api_base: str, api_key: str) -> None:
+def parse_since(text: str) -> int:
+    """`90s`, `30m`, `1h`, `2d` as seconds; a usage error names the forms it takes."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in units or not number.isascii() or not number.isdigit() or len(number) > 9:
+        _fail(f"Invalid --replay-since {text!r}: use a number and s, m, h or d (e.g. 1h)", 2)
+    return int(number) * units[unit]
+
+
+def listen(
+    forward_to: str, events: str, api_base: str, api_key: str, replay_since: str | None = None
+) -> None:
     """Receive the sandbox's deliveries on a local port and forward each one, unchanged, to
-    `forward_to`; answer the sandbox with the target's status so failures are retried."""
+    `forward_to`; answer the sandbox with the target's status so failures are retried. With
+    `replay_since`, the events of that past period are sent again first, oldest first."""
     enabled = [name.strip() for name in events.split(",") if name.strip()] or ["*"]
+    replay_seconds = parse_since(replay_since) if replay_since else None
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -91,12 +107,29 @@ def listen(forward_to: str, events: str, api_base: str, api_key: str) -> None:
         _fail(f"Could not create a webhook endpoint at {api_base}: {exc.user_message}", 1)
         return
     _say(f"Ready! Your webhook signing secret is {endpoint.secret} (^C to quit)")
+    if replay_seconds is not None:
+        _replay(client, endpoint.id, replay_seconds)
     try:
         asyncio.run(_serve(sock, forward_to))
     finally:
         # Leave no endpoint behind: the sandbox would keep retrying a port nobody listens on.
         with contextlib.suppress(stripe.StripeError):
             client.v1.webhook_endpoints.delete(endpoint.id)
+
+
+def _replay(client: stripe.StripeClient, endpoint_id: str, seconds: int) -> None:
+    since = int(wall_seconds()) - seconds
+    try:
+        done = client.raw_request(
+            "post",
+            f"/v1/test_helpers/webhook_endpoints/{endpoint_id}/replay",
+            since=since,
+        )
+    except stripe.StripeError as exc:
+        _say(f"Could not replay past events: {exc}")
+        return
+    count = len(getattr(client.deserialize(done, api_mode="V1"), "events", None) or [])
+    _say(f"Replaying {count} event(s) from the last {seconds} s, oldest first")
 
 
 async def _serve(sock: socket.socket, forward_to: str) -> None:
@@ -125,7 +158,9 @@ def _forwarder(
         body = await request.read()
         event_id, event_type = _describe(body)
         headers = {name: request.headers[name] for name in _FORWARDED if name in request.headers}
-        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        stamp = datetime.fromtimestamp(wall_seconds()).strftime("%Y-%m-%d %H:%M:%S")
+        chaos = request.headers.get(CHAOS_HEADER)
+        event_type = f"{event_type} ({chaos})" if chaos else event_type
         try:
             async with session.post(
                 target, data=body, headers=headers, allow_redirects=False

@@ -11,11 +11,17 @@ from typing import Any
 
 from paydesk.sandbox.account import Account
 from paydesk.sandbox.errors import InvalidRequest, ResourceMissing, Unauthorized
+from paydesk.sandbox.keys import account_id_for_publishable
 from paydesk.sandbox.store import Store
 
-# The only calls Stripe.js makes with a publishable key on a PaymentIntent it holds the
-# client_secret of (confirmCardPayment, retrievePaymentIntent).
-_PUBLISHABLE_CALLS = re.compile(r"^/v1/payment_intents/(pi_[A-Za-z0-9]+)(/confirm)?/?$")
+# The calls Stripe.js makes with a publishable key on an intent it holds the client_secret of
+# (confirmCardPayment, retrievePaymentIntent, confirmCardSetup, retrieveSetupIntent)...
+_INTENT_CALLS = re.compile(
+    r"^/v1/(payment_intents|setup_intents)/((?:pi|seti)_[A-Za-z0-9]+)(/confirm)?/?$"
+)
+# ...and the ones it makes with no intent at all: tokenising a card, creating a PaymentMethod.
+_OPEN_CALLS = {("POST", "/v1/tokens"), ("POST", "/v1/payment_methods")}
+_INTENT_KINDS = {"payment_intents": "payment_intent", "setup_intents": "setup_intent"}
 
 # Parameters Stripe.js adds for its own bookkeeping; the endpoints themselves don't take them.
 _JS_ONLY = (
@@ -30,6 +36,8 @@ _JS_ONLY = (
     "referrer",
     "expected_payment_method_type",
     "is_stripe_sdk",
+    "pasted_fields",
+    "client_attribution_metadata",
 )
 
 _PUBLISHABLE_REFUSED = (
@@ -49,39 +57,56 @@ def key_param(params: dict[str, Any]) -> str:
 def publishable_account(
     store: Store, key: str, method: str, path: str, params: dict[str, Any]
 ) -> Account:
-    """The account owning the PaymentIntent a publishable key may act on, given its secret.
+    """The account of publishable key `key`, for the few calls Stripe.js makes with it.
 
-    A publishable key names no account of ours (accounts are digests of secret keys), so the
-    PaymentIntent's own client_secret is the credential; every other call is refused.
+    Intents are reached only with their own client_secret, and only the account's own; every
+    other call is refused as Stripe refuses it.
     """
-    if not key.startswith("pk_test_") or len(key) < 10:
+    account_id = account_id_for_publishable(key)
+    if account_id is None:
         shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
         raise Unauthorized(f"Invalid API Key provided: {shown}", code="api_key_invalid")
-    found = _PUBLISHABLE_CALLS.match(path)
+    path = path.rstrip("/") or "/"
+    if (method, path) in _OPEN_CALLS:
+        _drop_js_params(params)
+        return store.account(account_id)
+    found = _INTENT_CALLS.match(path)
     secret = params.get("client_secret")
-    confirm = found is not None and found.group(2) is not None
+    confirm = found is not None and found.group(3) is not None
     allowed = found is not None and method == ("POST" if confirm else "GET")
     if not allowed or not isinstance(secret, str) or not secret:
         raise Unauthorized(_PUBLISHABLE_REFUSED)
     assert found is not None
-    pi_id = found.group(1)
-    account = store.index.get(pi_id)
-    pi = account.find(pi_id) if account is not None else None
-    if account is None or pi is None or pi.get("object") != "payment_intent":
-        raise ResourceMissing("payment_intent", pi_id)
-    if secret != pi.get("client_secret"):
-        raise InvalidRequest(
-            "The client_secret provided does not match any associated PaymentIntent on this "
-            "account. Ensure the publishable key used belongs to the same account that created "
-            "the PaymentIntent.",
-            param="client_secret",
-            code="payment_intent_invalid_parameter",
-        )
-    for name in _JS_ONLY:
-        params.pop(name, None)
+    kind, intent_id = _INTENT_KINDS[found.group(1)], found.group(2)
+    # Looked up, never made: a made-up key must not leave an empty account behind.
+    account = store.accounts.get(account_id)
+    if account is None:
+        raise ResourceMissing(kind, intent_id)
+    _check_client_secret(account, kind, intent_id, secret)
+    _drop_js_params(params)
     if not confirm:
         params.pop("client_secret", None)
     return account
+
+
+def _check_client_secret(account: Account, kind: str, intent_id: str, secret: str) -> None:
+    intent = account.find(intent_id)
+    if intent is None or intent.get("object") != kind:
+        raise ResourceMissing(kind, intent_id)
+    if secret != intent.get("client_secret"):
+        name = "PaymentIntent" if kind == "payment_intent" else "SetupIntent"
+        raise InvalidRequest(
+            f"The client_secret provided does not match any associated {name} on this "
+            f"account. Ensure the publishable key used belongs to the same account that created "
+            f"the {name}.",
+            param="client_secret",
+            code=f"{kind}_invalid_parameter",
+        )
+
+
+def _drop_js_params(params: dict[str, Any]) -> None:
+    for name in _JS_ONLY:
+        params.pop(name, None)
 
 
 def check_content_type(headers: dict[str, str]) -> None:

@@ -4,31 +4,34 @@ blocks the call that caused the event.
 
 As on Stripe: the endpoints are chosen when the event happens (one created later never gets it);
 a disabled endpoint is skipped but its retries stay scheduled (re-enabling it resumes them); a
-deleted one ends them; a redirect is a failure. With `--db` each pending delivery is a row,
-written with the store's group commit (the first one in the same transaction as its event) and
-removed once delivered or given up, so a backlog costs nothing per attempt; an attempt cut short
-keeps its row and is made again on the next start.
+deleted one ends them; a redirect is a failure. Each pending delivery is a timer of the store's
+queue (sandbox/timers.py): written with the group commit that wrote its event, fired by the
+server's timer loop, replaced by the next retry's or cancelled once delivered or given up. While
+an attempt runs its timer waits past the attempt's timeout, so an attempt cut short by a crash
+is made again after a restart (a clean stop makes it due at once).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import heapq
 import hmac
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Any
+import weakref
+from dataclasses import dataclass
+from functools import partial
+from typing import cast
 
 import aiohttp
 import orjson
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
+from paydesk.sandbox.chaos import CHAOS_HEADER, Chaos, ChaosPlan
+from paydesk.sandbox.clock import wall_now, wall_seconds
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.store import Store
+from paydesk.sandbox.timers import cancel, on_timer, schedule
 
 log = logging.getLogger("paydesk.sandbox.delivery")
 
@@ -38,7 +41,22 @@ USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 TIMEOUT_SECONDS = 10.0
 MAX_CONCURRENT = 32
 _MAX_RESPONSE = 64 * 1024  # read (and ignore) at most this much of a receiver's answer
+_RESEND_SPACING = 0.01  # seconds between the first attempts of events resent together
+_EXCERPT = 300  # characters of a receiver's answer kept on the attempt, for the timeline
 _LEGACY_QUEUE_STATE = "webhook_queue"  # the whole queue in one blob, before per-job rows
+TIMER = "webhook.delivery"
+ATTEMPT = "webhook_attempt"  # the object that records one delivery attempt
+# How long past an attempt's timeout its timer waits before the attempt counts as lost (a crash).
+LEASE_MARGIN = 5
+
+
+@dataclass(slots=True)
+class Attempt:
+    status: int | None
+    error: str | None
+    excerpt: str
+    seconds: float
+    chaos: list[str]
 
 
 def parse_delays(text: str | None) -> list[float]:
@@ -56,154 +74,211 @@ def sign(payload: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-@dataclass(order=True)
+@dataclass(slots=True)
 class Job:
-    due: float
-    seq: int
-    account_id: str = field(compare=False)
-    event_id: str = field(compare=False)
-    endpoint_id: str = field(compare=False)
-    attempt: int = field(compare=False, default=0)  # attempts already made
+    """One delivery of an event to an endpoint, `attempt` attempts already made."""
+
+    account_id: str
+    event_id: str
+    endpoint_id: str
+    attempt: int = 0
+    # "" for the event's own delivery; "c1", "c2", … for copies chaos sends; "r1", … for
+    # resends. Only the own delivery counts towards the event's `pending_webhooks`.
+    tag: str = ""
 
     @property
     def key(self) -> str:
-        return f"{self.event_id}:{self.endpoint_id}"
+        # The timer's object id: which delivery, and which attempt it is about to make.
+        base = f"{self.event_id}:{self.endpoint_id}:{self.attempt}"
+        return f"{base}:{self.tag}" if self.tag else base
 
-    def row(self) -> list[Any]:
-        return [self.due, self.account_id, self.event_id, self.endpoint_id, self.attempt]
+    @property
+    def delivery(self) -> tuple[str, str, str, str]:
+        """Which delivery this is, whatever the attempt."""
+        return (self.account_id, self.event_id, self.endpoint_id, self.tag)
+
+    @classmethod
+    def parse(cls, account_id: str, key: str) -> Job:
+        event_id, endpoint_id, attempt, *tag = key.split(":")
+        return cls(account_id, event_id, endpoint_id, int(attempt), tag[0] if tag else "")
+
+
+def pending_for(account: Account) -> int:
+    """Deliveries of the account still to be made: first attempts, retries, copies, resends."""
+    return sum(
+        1 for key in account.store.timers.pending if key[0] == account.id and key[1] == TIMER
+    )
+
+
+def resend(account: Account, events: list[Obj], endpoint: Obj) -> None:
+    """Deliver `events` to `endpoint` once more (the Dashboard's "Resend"), in this order: each
+    a delivery of its own, with its own retries, that leaves `pending_webhooks` alone.
+    Attempts run concurrently, so the order is kept by spacing the first attempts apart."""
+    start = wall_seconds()
+    for n, event in enumerate(events):
+        job = Job(account.id, event["id"], endpoint["id"], tag="r" + new_id("")[1:9])
+        schedule(account, TIMER, job.key, start + n * _RESEND_SPACING)
+
+
+def _copy(job: Job, k: int) -> Job:
+    return Job(job.account_id, job.event_id, job.endpoint_id, tag=f"c{k}")
+
+
+# Which deliverer sends a store's webhooks (one per running server; none for a bare store).
+_DELIVERERS: weakref.WeakKeyDictionary[Store, Deliverer] = weakref.WeakKeyDictionary()
+
+
+@on_timer(TIMER)
+def _deliver_due(account: Account, key: str, now: int) -> None:
+    deliverer = _DELIVERERS.get(account.store)
+    job = Job.parse(account.id, key)
+    if deliverer is None:  # nobody to send it now: keep it for whoever starts next
+        schedule(account, TIMER, key, now + LEASE_MARGIN)
+        return
+    deliverer.begin(account, job)
 
 
 class Deliverer:
-    def __init__(self, store: Store, retry_delays: list[float]) -> None:
+    def __init__(
+        self, store: Store, retry_delays: list[float], default_chaos: Chaos | None = None
+    ) -> None:
         self.store = store
         self.delays = retry_delays
-        self._heap: list[Job] = []
-        self._seq = 0
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.chaos = ChaosPlan(default_chaos)
         self._session: aiohttp.ClientSession | None = None
-        self._inflight: dict[asyncio.Task[None], Job] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Task[None]] = {}  # (account, key) -> attempt
         self._limit = asyncio.Semaphore(MAX_CONCURRENT)
         # Seconds a receiver has to answer; tests lower it to exercise timeouts quickly.
         self.timeout = TIMEOUT_SECONDS
         store.listeners.append(self.enqueue)
-        for saved in store.load_jobs():
-            self._push(Job(saved[0], 0, saved[1], saved[2], saved[3], saved[4]))
-        legacy = store.load_state(_LEGACY_QUEUE_STATE)
-        if legacy:  # a database from before per-job rows: move its queue over once
-            for saved in legacy:
-                job = Job(saved[0], 0, saved[1], saved[2], saved[3], saved[4])
-                self._push(job)
-                self._save(job)
-            store.save_state(_LEGACY_QUEUE_STATE, [])
-            store.flush()
+        _DELIVERERS[store] = self
+        self._adopt_legacy_queue()
 
-    # Called synchronously from Account.emit, inside whatever request caused the event.
+    def _adopt_legacy_queue(self) -> None:
+        """Deliveries kept by older sandboxes (a row each, or before that one blob) become
+        timers, once."""
+        saved = self.store.take_legacy_jobs()
+        legacy = self.store.load_state(_LEGACY_QUEUE_STATE)
+        if legacy:
+            saved += legacy
+            self.store.save_state(_LEGACY_QUEUE_STATE, [])
+        for due, account_id, event_id, endpoint_id, attempt in saved:
+            job = Job(account_id, event_id, endpoint_id, attempt)
+            schedule(self.store.account(account_id), TIMER, job.key, due)
+        if saved:
+            self.store.flush()
+
+    # Called synchronously from Account.emit, inside whatever request caused the event: the
+    # timer is written in the same transaction as the event, and fires as soon as the loop runs.
     def enqueue(self, account: Account, event: Obj, endpoints: list[Obj]) -> None:
+        due = wall_seconds()
         for endpoint in endpoints:
-            job = Job(time.time(), 0, account.id, event["id"], endpoint["id"])
-            self._push(job)
-            self._save(job)  # flushed with the call that emitted the event
-        if endpoints:
-            self._wake.set()
+            job = Job(account.id, event["id"], endpoint["id"])
+            for each in self.chaos.apply(account, job, partial(_copy, job)):
+                schedule(account, TIMER, cast(Job, each).key, self.chaos.due(each, due))
 
-    def _save(self, job: Job) -> None:
-        self.store.save_job(job.key, job.row())
-
-    def _drop(self, job: Job) -> None:
-        self.store.save_job(job.key, None)
-
-    def _push(self, job: Job) -> None:
-        self._seq += 1
-        job.seq = self._seq
-        heapq.heappush(self._heap, job)
+    def begin(self, account: Account, job: Job) -> None:
+        """Start an attempt. Its timer stays, pushed past the attempt's timeout, so a crash
+        mid-attempt makes it again after a restart; the outcome replaces or cancels it."""
+        schedule(account, TIMER, job.key, wall_seconds() + self.timeout + LEASE_MARGIN)
+        running = (account.id, job.key)
+        if running in self._inflight:
+            return  # still waiting for a free connection: the lease was all it needed
+        task = asyncio.create_task(self._attempt(job))
+        self._inflight[running] = task
+        task.add_done_callback(lambda _task: self._inflight.pop(running, None))
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
             connector=aiohttp.TCPConnector(limit=MAX_CONCURRENT),
         )
-        self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        # Attempts cut short keep their row (due already), so the next start makes them again;
-        # the store's close() writes whatever is still unflushed.
-        for task in list(self._inflight):
+        # Attempts cut short are due again at once, so the next start makes them first; the
+        # store's close() writes their timers.
+        for (account_id, key), task in list(self._inflight.items()):
             task.cancel()
+            if (account_id, TIMER, key) in self.store.timers.pending:  # not settled yet
+                schedule(self.store.account(account_id), TIMER, key, wall_seconds())
         if self._inflight:
-            await asyncio.gather(*self._inflight, return_exceptions=True)
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
         if self._session:
             await self._session.close()
+        _DELIVERERS.pop(self.store, None)
 
     def pending(self) -> int:
-        return len(self._heap) + len(self._inflight)
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            current = time.time()
-            while self._heap and self._heap[0].due <= current:
-                job = heapq.heappop(self._heap)
-                await self._limit.acquire()
-                task = asyncio.create_task(self._attempt(job))
-                self._inflight[task] = job
-                task.add_done_callback(self._done)
-            timeout = max(0.0, self._heap[0].due - time.time()) if self._heap else None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled():
-            self._inflight.pop(task, None)
+        """Deliveries still to be made or being made (all of the store's webhook timers)."""
+        return sum(1 for key in self.store.timers.pending if key[1] == TIMER)
 
     async def _attempt(self, job: Job) -> None:
-        try:
-            await self._deliver(job)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # A bug here must not lose the event: log it and try again on the schedule.
-            log.exception("webhook delivery failed unexpectedly for %s", job.event_id)
-            self._retry_later(job)
-        finally:
-            self._limit.release()
+        async with self._limit:
+            try:
+                await self._deliver(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A bug here must not lose the event: log it and try again on the schedule.
+                log.exception("webhook delivery failed unexpectedly for %s", job.event_id)
+                self._retry_later(job)
 
     def _retry_later(self, job: Job) -> None:
+        account = self.store.account(job.account_id)
+        cancel(account, TIMER, job.key)
         if job.attempt < len(self.delays):
-            job.due = time.time() + self.delays[job.attempt]
-            job.attempt += 1
-            self._push(job)
-            self._save(job)
-            self._wake.set()
-        else:
-            self._drop(job)  # out of retries: Stripe gives up too
+            later = Job(job.account_id, job.event_id, job.endpoint_id, job.attempt + 1, job.tag)
+            schedule(account, TIMER, later.key, wall_seconds() + self.delays[job.attempt])
+        else:  # out of retries: Stripe gives up too
+            self.chaos.forget(job)
 
     async def _deliver(self, job: Job) -> None:
         account = self.store.account(job.account_id)
         event = account.find(job.event_id)
         endpoint = account.find(job.endpoint_id)
         if event is None or endpoint is None or endpoint.get("deleted"):
-            self._drop(job)
-            self._finish(job)
+            cancel(account, TIMER, job.key)
             return
         if endpoint.get("status") != "enabled":
             self._retry_later(job)
-            self._finish(job)
             return
+        labels = self.chaos.labels(job)
+        self.chaos.sending(job)
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = "chaos: the first attempt failed on purpose"
+        excerpt = ""
+        if not self.chaos.fails(job):
+            status, error, excerpt = await self._post(event, endpoint, labels)
+        delivered = status is not None and 200 <= status < 300
+        attempt = Attempt(status, error, excerpt, time.monotonic() - started, labels)
+        self._record(account, job, event, endpoint, attempt)
+        if delivered and not job.tag:
+            event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 1)) - 1)
+            account.save(event)
+        for held in self.chaos.overtaken(job):  # a later delivery went first: release these
+            schedule(account, TIMER, cast(Job, held).key, wall_seconds())
+        if delivered:
+            cancel(account, TIMER, job.key)
+            self.chaos.forget(job)
+        else:
+            self._retry_later(job)
+        # The attempt, the event and the job row go out with the next group commit, shared
+        # with the API calls and other attempts of the same turn of the loop.
+        await self.store.committed()
+
+    async def _post(
+        self, event: Obj, endpoint: Obj, labels: list[str]
+    ) -> tuple[int | None, str | None, str]:
+        """(status, error, start of the answer's body) of one POST to the endpoint."""
         payload = orjson.dumps(event, option=orjson.OPT_INDENT_2)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": USER_AGENT,
-            "Stripe-Signature": sign(payload, endpoint["secret"], int(time.time())),
+            "Stripe-Signature": sign(payload, endpoint["secret"], wall_now()),
             "Cache-Control": "no-cache",
         }
-        started = time.monotonic()
-        status: int | None = None
-        error: str | None = None
+        if labels:
+            headers[CHAOS_HEADER] = "; ".join(labels)
         assert self._session is not None
         try:
             async with self._session.post(
@@ -213,53 +288,32 @@ class Deliverer:
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
             ) as resp:
-                status = resp.status
-                await resp.content.read(_MAX_RESPONSE)
+                answer = await resp.content.read(_MAX_RESPONSE)
+                return resp.status, None, answer[:_EXCERPT].decode("utf-8", "replace")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        delivered = status is not None and 200 <= status < 300
-        self._record(account, job, event, endpoint, status, error, time.monotonic() - started)
-        if delivered:
-            event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 1)) - 1)
-            account.save(event)
-            self._drop(job)
-        else:
-            self._retry_later(job)
-        self._finish(job)
-        # The attempt, the event and the job row go out with the next group commit, shared
-        # with the API calls and other attempts of the same turn of the loop.
-        await self.store.committed()
-
-    def _finish(self, job: Job) -> None:
-        for task, running in list(self._inflight.items()):
-            if running is job:
-                del self._inflight[task]
+            return None, f"{type(exc).__name__}: {exc}", ""
 
     def _record(
-        self,
-        account: Account,
-        job: Job,
-        event: Obj,
-        endpoint: Obj,
-        status: int | None,
-        error: str | None,
-        seconds: float,
+        self, account: Account, job: Job, event: Obj, endpoint: Obj, attempt: Attempt
     ) -> None:
         # Attempts are objects of the account, outside Stripe's public API (no route lists
         # them): kept with --db so what happened to a delivery can be looked up afterwards.
         account.insert(
             {
                 "id": new_id("wha"),
-                "object": "webhook_attempt",
-                "created": now(),
+                "object": ATTEMPT,
+                "created": wall_now(),
                 "event": job.event_id,
                 "event_type": event["type"],
                 "webhook_endpoint": endpoint["id"],
                 "url": endpoint["url"],
                 "attempt": job.attempt + 1,
-                "status_code": status,
-                "error": error,
-                "duration_ms": round(seconds * 1000, 1),
-                "delivered": status is not None and 200 <= status < 300,
+                "status_code": attempt.status,
+                "error": attempt.error,
+                "duration_ms": round(attempt.seconds * 1000, 1),
+                "delivered": attempt.status is not None and 200 <= attempt.status < 300,
+                "response_body": attempt.excerpt,
+                "chaos": attempt.chaos,
+                "resend": job.tag.startswith("r"),
             }
         )

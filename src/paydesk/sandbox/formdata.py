@@ -18,7 +18,9 @@ def parse(raw: str | bytes) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, value in parse_qsl(text, keep_blank_values=True):
         _assign(root, _path(key), value)
-    return _listify(root)  # type: ignore[no-any-return]
+    # Only nested values become lists: a body of `0=x` is a parameter named "0" (which the
+    # endpoint then refuses as unknown), never a list in place of the parameters.
+    return {key: _listify(value) for key, value in root.items()}
 
 
 def _path(key: str) -> list[str]:

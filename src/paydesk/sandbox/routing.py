@@ -21,6 +21,7 @@ class Call:
     request_id: str
     method: str
     path: str
+    now: int  # when the call happens (wall time): operations are handed it, never read a clock
 
 
 Handler = Callable[[Call], dict[str, Any]]
@@ -30,9 +31,11 @@ class Router:
     def __init__(self) -> None:
         self._static: dict[tuple[str, str], Handler] = {}
         self._dynamic: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.patterns: list[tuple[str, str]] = []  # (method, pattern) as registered, in order
 
     def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
+            self.patterns.append((method, pattern))
             if "{" in pattern:
                 regex = re.compile("^" + re.sub(r"\{\w+\}", "([^/]+)", pattern) + "$")
                 self._dynamic.append((method, regex, handler))

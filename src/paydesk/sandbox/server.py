@@ -20,13 +20,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from paydesk.sandbox import pages
+from paydesk.sandbox import pages, timers
 from paydesk.sandbox.api import ApiApp
+from paydesk.sandbox.chaos import Chaos
 from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.headers import NoSniff, favicon
 from paydesk.sandbox.limits import BodySizeLimit
+from paydesk.sandbox.operations.balance import schedule_pending_funds
+from paydesk.sandbox.operations.dunning import Dunning, configure
 from paydesk.sandbox.resources import load_all
-from paydesk.sandbox.resources.checkout_sessions import expire_due
+from paydesk.sandbox.resources.checkout_sessions import schedule_open_sessions
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.store import Store
 
@@ -44,6 +47,11 @@ class SandboxApp:
     ) -> None:
         load_all()
         self.store = store
+        if store.timers_are_new:  # a database from before the timer queue: schedule its work
+            schedule_open_sessions(store)
+            schedule_pending_funds(store)
+            store.flush()
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.deliverer = deliverer
         self.freeze_gc = freeze_gc
         self.api = ApiApp(store, api)
@@ -62,10 +70,11 @@ class SandboxApp:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        self.loop = asyncio.get_running_loop()
         await self.deliverer.start()
         purge = asyncio.create_task(self._purge_loop())
         freezer = asyncio.create_task(_freeze_loop()) if self.freeze_gc else None
-        sweep = asyncio.create_task(self._expire_loop())
+        sweep = asyncio.create_task(timers.run(self.store))
         try:
             yield
         finally:
@@ -73,6 +82,8 @@ class SandboxApp:
             if freezer is not None:
                 freezer.cancel()
             sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep
             await self.deliverer.stop()
             self.store.close()
 
@@ -80,15 +91,6 @@ class SandboxApp:
         while True:
             await asyncio.sleep(3600)
             self.store.purge_idempotency()
-
-    async def _expire_loop(self) -> None:
-        # Checkout Sessions past expires_at expire (with their event) even if nobody reads them.
-        while True:
-            await asyncio.sleep(5)
-            try:
-                expire_due(self.store)
-            except Exception:
-                log.exception("checkout session expiry sweep failed")
 
     async def _index(self, _request: Request) -> HTMLResponse:
         return HTMLResponse(
@@ -100,13 +102,16 @@ class SandboxApp:
 
 
 def create_app(
-    db_path: str | None = None, retry_delays: str | None = None,
+    db_path: str | None = None,
+    retry_delays: str | None = None,
+    dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
     business_name: str = pages.BUSINESS_NAME,
 ) -> SandboxApp:
     store = Store(db_path)
-    return SandboxApp(
-        store, Deliverer(store, parse_delays(retry_delays)), business_name=business_name
-    )
+    configure(store, dunning or Dunning())
+    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos),
+                      business_name=business_name)
 
 
 async def _freeze_loop() -> None:
@@ -146,7 +151,12 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def run(
-    host: str, port: int, db_path: str | None, retry_delays: str | None,
+    host: str,
+    port: int,
+    db_path: str | None,
+    retry_delays: str | None,
+    dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
     business_name: str = pages.BUSINESS_NAME,
 ) -> None:
     try:
@@ -156,10 +166,13 @@ def run(
               "pick another with --port", file=sys.stderr)
         raise SystemExit(1) from None
     store = Store(db_path)
-    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays)), freeze_gc=True,
+    configure(store, dunning or Dunning())
+    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos), freeze_gc=True,
                      business_name=business_name)
     print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})",
           flush=True)
+    if chaos is not None:
+        print(f"webhook chaos for every account: {chaos.describe()}")
     # uvloop and httptools (uvicorn[standard]) named outright: "auto" would quietly fall back
     # to the pure-Python loop and parser, at a fraction of the throughput.
     config = uvicorn.Config(
@@ -175,6 +188,18 @@ class SandboxHandle:
     server: uvicorn.Server
     thread: threading.Thread
 
+    def fire_timers(self, now: float) -> int:
+        """Fire, on the server's own loop, every wall-clock timer due by `now` (a moment to come:
+        tests see what the sandbox does then without waiting or patching a clock)."""
+
+        async def fire() -> int:
+            fired = timers.fire_due(self.app.store, now)
+            await self.app.store.committed()
+            return fired
+
+        assert self.app.loop is not None
+        return asyncio.run_coroutine_threadsafe(fire(), self.app.loop).result(timeout=10)
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
@@ -185,13 +210,15 @@ def start_in_thread(
     port: int = 0,
     db_path: str | None = None,
     retry_delays: str | None = None,
+    dunning: Dunning | None = None,
+    chaos: Chaos | None = None,
     business_name: str = pages.BUSINESS_NAME,
 ) -> SandboxHandle:
     """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests).
 
     Raises PortInUse before anything else is started."""
     sock = bind(host, port)
-    app = create_app(db_path, retry_delays, business_name)
+    app = create_app(db_path, retry_delays, dunning, chaos, business_name)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)

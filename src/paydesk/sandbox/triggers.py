@@ -174,6 +174,92 @@ def _charge_id(pi: stripe.PaymentIntent) -> str:
     return charge if isinstance(charge, str) else charge.id
 
 
+# -- billing ---------------------------------------------------------------------------------
+
+DAY = 86400
+
+
+def _billing_customer(
+    client: stripe.StripeClient, made: Made, card: str, clock: str | None = None
+) -> str:
+    params: Any = {"email": "trigger@example.com", "name": "paydesk trigger"}
+    if clock:
+        params["test_clock"] = clock
+    customer = client.v1.customers.create(params=params)
+    made.add("customer", customer.id)
+    pm = client.v1.payment_methods.attach(card, params={"customer": customer.id})
+    client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": pm.id}}
+    )
+    return str(customer.id)
+
+
+def _monthly_price(client: stripe.StripeClient, made: Made) -> str:
+    price = client.v1.prices.create(
+        params={
+            "currency": CURRENCY,
+            "unit_amount": AMOUNT,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "paydesk trigger plan"},
+        }
+    )
+    return made.add("price", price.id)
+
+
+def _subscription(
+    client: stripe.StripeClient, made: Made, card: str = "pm_card_visa", **extra: Any
+) -> Any:
+    customer = _billing_customer(client, made, card, extra.pop("clock", None))
+    params: Any = {
+        "customer": customer,
+        "items": [{"price": _monthly_price(client, made)}],
+        **extra,
+    }
+    sub = client.v1.subscriptions.create(params=params)
+    made.subject = made.add("subscription", sub.id)
+    made.add("invoice", str(sub.latest_invoice))
+    return sub
+
+
+def _subscription_created(client: stripe.StripeClient, made: Made) -> None:
+    _subscription(client, made)
+
+
+def _subscription_updated(client: stripe.StripeClient, made: Made) -> None:
+    sub = _subscription(client, made)
+    client.v1.subscriptions.update(sub.id, params={"metadata": {"trigger": "updated"}})
+    made.lines.append(f"Updated subscription {sub.id}'s metadata")
+
+
+def _subscription_deleted(client: stripe.StripeClient, made: Made) -> None:
+    sub = _subscription(client, made)
+    client.v1.subscriptions.cancel(sub.id)
+    made.lines.append(f"Canceled subscription {sub.id}")
+
+
+def _trial_will_end(client: stripe.StripeClient, made: Made) -> None:
+    """A 7-day trial on a test clock, moved 5 days on: Stripe warns 3 days before the end."""
+    start = 1767225600  # 2026-01-01: any moment works, the clock is the trigger's own
+    clock = client.v1.test_helpers.test_clocks.create(
+        params={"frozen_time": start, "name": "paydesk trigger"}
+    )
+    made.add("test_clock", clock.id)
+    _subscription(client, made, clock=clock.id, trial_period_days=7)
+    client.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": start + 5 * DAY})
+    made.lines.append(f"Advanced test_clock {clock.id} by 5 days")
+
+
+def _invoice_paid(client: stripe.StripeClient, made: Made) -> None:
+    sub = _subscription(client, made)
+    made.subject = str(sub.latest_invoice)
+
+
+def _invoice_payment_failed(client: stripe.StripeClient, made: Made) -> None:
+    sub = _subscription(client, made, card="pm_card_chargeCustomerFail")
+    made.subject = str(sub.latest_invoice)
+    made.lines.append(f"The first payment failed as expected: subscription is {sub.status}")
+
+
 FIXTURES: dict[str, Fixture] = {
     "customer.created": _customer,
     "payment_intent.created": _intent,
@@ -184,6 +270,12 @@ FIXTURES: dict[str, Fixture] = {
     "refund.created": _refund_created,
     "checkout.session.completed": _session_completed,
     "checkout.session.expired": _session_expired,
+    "customer.subscription.created": _subscription_created,
+    "customer.subscription.updated": _subscription_updated,
+    "customer.subscription.deleted": _subscription_deleted,
+    "customer.subscription.trial_will_end": _trial_will_end,
+    "invoice.paid": _invoice_paid,
+    "invoice.payment_failed": _invoice_payment_failed,
 }
 
 

@@ -28,10 +28,3 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision`; safe to run on every start."""
     command.upgrade(alembic_config(url), revision)
 
-
-def upgrade_cli() -> None:
-    from paydesk.settings import load_settings
-
-    url = load_settings().database_url
-    upgrade(url)
-    print("database is up to date")

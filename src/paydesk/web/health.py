@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from paydesk.ops.metrics import metrics
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(tags=["ops"])
@@ -27,7 +28,5 @@ def healthz(ctx: CtxDep) -> JSONResponse:
 
 @router.get("/metrics")
 def prometheus_metrics() -> Response:
-    from paydesk.ops.metrics import metrics
-
     metrics()  # registers the pipeline's metrics, so they show even before their first event
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

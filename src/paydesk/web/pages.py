@@ -15,11 +15,15 @@ from sqlalchemy import select
 from starlette.templating import Jinja2Templates
 
 from paydesk.catalog.service import list_products
-from paydesk.checkout.model import MAX_QUANTITY, OrderStatus
+from paydesk.checkout.limits import MAX_QUANTITY
 from paydesk.checkout.orders import get_order
-from paydesk.checkout.tables import orders
 from paydesk.context import AppContext
 from paydesk.core.money import decimals, format_money
+from paydesk.fulfilment.service import fulfil_checkout
+from paydesk.orders.lookup import order_for_session
+from paydesk.orders.model import OrderStatus
+from paydesk.orders.payments import CheckoutSession
+from paydesk.orders.tables import orders
 from paydesk.web.deps import CtxDep
 from paydesk.web.templating import shop_templates
 
@@ -78,33 +82,28 @@ def payment_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTML
         log.warning("success_page.stripe_failed", error=type(exc).__name__)
         return _problem(request, 502, "We could not reach the payment provider",
                         "Your payment is safe. Refresh this page in a moment.")
-    order_id = _order_for(ctx, session)
-    if order_id is None:
+    facts = CheckoutSession.parse(session)
+    order_id = _order_for(ctx, facts) if facts is not None else None
+    if order_id is None or facts is None:
         return _problem(request, 404, "We could not find that order",
                         "This payment does not belong to an order of this shop.")
-    _fulfil(ctx, session)
+    _fulfil(ctx, facts)
     order = get_order(ctx, order_id)
-    return _render(request, "success.html", order=order, labels=BUYER_STATUS,
-                   paid=session.get("payment_status") in ("paid", "no_payment_required"))
+    return _render(request, "success.html", order=order, labels=BUYER_STATUS, paid=facts.paid)
 
 
-def _order_for(ctx: AppContext, session: dict[str, Any]) -> str | None:
+def _order_for(ctx: AppContext, session: CheckoutSession) -> str | None:
     # The webhook's own lookup, so the page and the pipeline agree on which order a session is.
-    from paydesk.fulfilment.service import order_for_session
-
     with ctx.engine.connect() as conn:
         return order_for_session(conn, session)
 
 
-def _fulfil(ctx: AppContext, session: dict[str, Any]) -> None:
-    # Imported on use so that the pages module loads without the fulfilment pipeline's deps.
-    from paydesk.fulfilment.service import fulfil_checkout
-
+def _fulfil(ctx: AppContext, session: CheckoutSession) -> None:
     try:
         fulfil_checkout(ctx, session)
     except Exception:
         # The webhook runs the same fulfilment; the page polls until one of them has done it.
-        log.exception("success_page.fulfil_failed", session_id=session.get("id"))
+        log.exception("success_page.fulfil_failed", session_id=session.id)
 
 
 @router.get("/payment/cancel", response_class=HTMLResponse)

@@ -1,56 +1,112 @@
-"""The only place Stripe event names appear: event type → domain handler.
+"""The only place Stripe event names appear: an event becomes a small typed object here, at the
+edge, and `handle` says what it does to the shop's orders.
 
-A handler runs inside the processor's transaction (a savepoint per event) and returns the
-outcome recorded on the inbox row: its status ("processed" or "ignored") and a note for the
-admin (kept in last_error), or None.
+Handlers see an `OrderBook` (the orders' side of the shop, `webhooks.book.SqlOrderBook` in the
+running app), never a database or a raw Stripe dict, so they are unit-tested against a fake.
+A handler returns the outcome recorded on the inbox row: its status ("processed" or "ignored")
+and a note for the admin (kept in last_error), or None.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import Connection
-
-from paydesk.context import AppContext
-from paydesk.fulfilment import service
+from paydesk.fulfilment.service import Fulfilment
+from paydesk.orders.lookup import UnknownOrder
+from paydesk.orders.payments import CheckoutSession, RefundedCharge
 
 Outcome = tuple[str, str | None]
-Handler = Callable[[Connection, AppContext, dict[str, Any]], Outcome]
 
 
-def _completed(conn: Connection, ctx: AppContext, session: dict[str, Any]) -> Outcome:
-    result = service.fulfil_session(conn, ctx, session, via="webhook")
-    order_id = result.order_of.get(str(session.get("id")))
-    return "processed", result.held.get(order_id) if order_id else None
+@dataclass(frozen=True)
+class SessionCompleted:
+    """Paid now, or (payment_status unpaid) to be paid later by a delayed method."""
+
+    session: CheckoutSession
 
 
-def _expired(conn: Connection, ctx: AppContext, session: dict[str, Any]) -> Outcome:
-    service.expire_session(conn, session)
-    return "processed", None
+@dataclass(frozen=True)
+class SessionEnded:
+    """Expired, or its delayed payment failed: a pending order expires."""
+
+    session: CheckoutSession
 
 
-def _refunded(conn: Connection, ctx: AppContext, charge: dict[str, Any]) -> Outcome:
-    service.record_refund(conn, charge)
-    return "processed", None
+@dataclass(frozen=True)
+class ChargeRefunded:
+    charge: RefundedCharge
 
 
-HANDLERS: dict[str, Handler] = {
-    "checkout.session.completed": _completed,
-    "checkout.session.async_payment_succeeded": _completed,
-    "checkout.session.async_payment_failed": _expired,
-    "checkout.session.expired": _expired,
+Event = SessionCompleted | SessionEnded | ChargeRefunded
+
+
+Parser = Callable[[Mapping[str, Any]], Event | None]
+
+
+def _session(kind: Callable[[CheckoutSession], Event]) -> Parser:
+    def parse(obj: Mapping[str, Any]) -> Event | None:
+        session = CheckoutSession.parse(obj)
+        return None if session is None else kind(session)
+
+    return parse
+
+
+def _refunded(obj: Mapping[str, Any]) -> Event:
+    return ChargeRefunded(RefundedCharge.parse(obj))
+
+
+# Types whose paid sessions the processor may fulfil a batch at a time.
+BATCHABLE_TYPES = frozenset(
+    {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+)
+PARSERS: dict[str, Parser] = {
+    **{event_type: _session(SessionCompleted) for event_type in BATCHABLE_TYPES},
+    "checkout.session.async_payment_failed": _session(SessionEnded),
+    "checkout.session.expired": _session(SessionEnded),
     "charge.refunded": _refunded,
 }
+# What the pipeline asks Stripe for when it recovers missed events (the rest would be ignored).
+EVENT_TYPES = frozenset(PARSERS)
 
 
-def dispatch(conn: Connection, ctx: AppContext, event: dict[str, Any]) -> Outcome:
-    handler = HANDLERS.get(event.get("type", ""))
-    if handler is None:
-        return "ignored", None  # stored for the record and for replay; nothing to do
-    obj = (event.get("data") or {}).get("object") or {}
+def parse(event: Mapping[str, Any]) -> Event | None:
+    """The typed event, or None when the shop has nothing to do with it (another type, or an
+    object without an id)."""
+    parser = PARSERS.get(str(event.get("type", "")))
+    if parser is None:
+        return None
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    return parser(obj) if isinstance(obj, Mapping) else None
+
+
+class OrderBook(Protocol):
+    """What the handlers need from the orders, inside the processor's transaction."""
+
+    def fulfil(self, sessions: list[CheckoutSession]) -> Fulfilment: ...
+    def expire(self, session: CheckoutSession) -> bool: ...
+    def record_refund(self, charge: RefundedCharge) -> str: ...
+
+
+def handle(event: Event | None, book: OrderBook) -> Outcome:
     try:
-        return handler(conn, ctx, obj)
-    except service.UnknownOrder as exc:
+        match event:
+            case SessionCompleted(session):
+                result = book.fulfil([session])
+                if session.id in result.unknown:
+                    raise UnknownOrder(f"no order of this shop for checkout session {session.id}")
+                order_id = result.order_of.get(session.id)
+                return "processed", result.held.get(order_id) if order_id else None
+            case SessionEnded(session):
+                book.expire(session)
+                return "processed", None
+            case ChargeRefunded(charge):
+                book.record_refund(charge)
+                return "processed", None
+            case None:
+                return "ignored", None  # stored for the record and for replay; nothing to do
+    except UnknownOrder as exc:
         # Not ours (another integration on the same account): retrying never changes that.
         return "ignored", str(exc)

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from paydesk.store.gate import WriteGate
 from paydesk.store.upsert import insert_ignore
-from paydesk.webhooks.gate import WriteGate
 from paydesk.webhooks.tables import inbox_events
 
 

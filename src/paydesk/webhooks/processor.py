@@ -1,4 +1,4 @@
-"""Runs stored events through `dispatch`, in batches, off the acknowledgement path.
+"""Runs stored events through `dispatch.handle`, in batches, off the acknowledgement path.
 
 Each batch is one transaction with a savepoint per event: an event's domain change and its
 inbox status commit together or not at all. A failure keeps its message and traceback on the
@@ -20,12 +20,13 @@ import structlog
 from sqlalchemy import Connection, select, update
 
 from paydesk.context import AppContext
-from paydesk.fulfilment.bulk import fulfil_sessions
-from paydesk.fulfilment.lookup import PAID_SESSION
+from paydesk.fulfilment.service import fulfil_sessions
 from paydesk.ops.metrics import metrics
+from paydesk.orders.payments import CheckoutSession
 from paydesk.store.engine import aware
-from paydesk.webhooks.dispatch import dispatch
-from paydesk.webhooks.gate import WriteGate
+from paydesk.store.gate import WriteGate
+from paydesk.webhooks.book import SqlOrderBook
+from paydesk.webhooks.dispatch import BATCHABLE_TYPES, Event, SessionCompleted, handle, parse
 from paydesk.webhooks.tables import inbox_events
 
 log = structlog.get_logger()
@@ -33,10 +34,6 @@ log = structlog.get_logger()
 BATCH = 100
 BUSY_BATCH = 16  # while deliveries arrive: short turns at the write gate, with pauses
 BUSY_PAUSE = 0.03
-# Event types whose paid sessions can be fulfilled a batch at a time (see fulfilment/bulk.py).
-FAST_TYPES = frozenset(
-    {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
-)
 RETRY_DELAYS = (1, 5, 30, 120, 600, 1800, 3600)
 # After this many failed attempts (about 9 hours of backoff) an event is `dead`: no more retries.
 MAX_ATTEMPTS = 12
@@ -68,7 +65,7 @@ def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
         # Take SQLite's write lock before reading, so no other process works on these rows.
         conn.execute(update(inbox_events).where(t.id == "").values(status=t.status))
     rows = [*conn.execute(new).all(), *conn.execute(retry).all()]
-    rows.sort(key=lambda r: (r.stripe_created, r.type not in FAST_TYPES, aware(r.received_at)))
+    rows.sort(key=lambda r: (r.stripe_created, r.type not in BATCHABLE_TYPES, aware(r.received_at)))
     return rows[:limit]
 
 
@@ -89,17 +86,12 @@ def process_batch(
 def _fast_path(conn: Connection, ctx: AppContext, rows: list[Any], now: datetime) -> list[Any]:
     """Paid checkout sessions of the batch, fulfilled together in one savepoint; returns the
     rows left for one-at-a-time processing (all of them if the batch step fails)."""
-    fast: list[tuple[Any, dict[str, Any]]] = []
+    fast: list[tuple[Any, CheckoutSession]] = []
     rest: list[Any] = []
     for row in rows:
-        session = None
-        if row.type in FAST_TYPES:
-            session = (orjson.loads(row.payload).get("data") or {}).get("object")
-        if (
-            isinstance(session, dict) and isinstance(session.get("id"), str)
-            and session.get("payment_status") in PAID_SESSION
-        ):
-            fast.append((row, session))
+        event = _parsed(row) if row.type in BATCHABLE_TYPES else None
+        if isinstance(event, SessionCompleted) and event.session.paid:
+            fast.append((row, event.session))
         else:
             rest.append(row)
     if len(fast) < 2:
@@ -110,7 +102,7 @@ def _fast_path(conn: Connection, ctx: AppContext, rows: list[Any], now: datetime
             result = fulfil_sessions(conn, ctx, [session for _, session in fast])
             plain, noted = [], []
             for row, session in fast:
-                sid = session["id"]
+                sid = session.id
                 if sid in result.unknown:
                     noted.append((row, "ignored", f"no order of this shop for checkout session "
                                                   f"{sid}"))
@@ -139,6 +131,13 @@ def _fast_path(conn: Connection, ctx: AppContext, rows: list[Any], now: datetime
     return rest
 
 
+def _parsed(row: Any) -> Event | None:
+    try:
+        return parse(orjson.loads(row.payload))
+    except ValueError:
+        return None  # one at a time, where the failure is recorded on its row
+
+
 def _record(conn: Connection, row: Any, status: str, note: str | None, now: datetime) -> None:
     conn.execute(
         update(inbox_events)
@@ -154,7 +153,7 @@ def _process_one(conn: Connection, ctx: AppContext, row: Any, now: datetime) -> 
     attempts = row.attempts + 1
     try:
         with conn.begin_nested():
-            outcome, note = dispatch(conn, ctx, orjson.loads(row.payload))
+            outcome, note = handle(parse(orjson.loads(row.payload)), SqlOrderBook(conn, ctx))
             _record(conn, row, outcome, note, now)
     except Exception as exc:
         error = "".join(traceback.format_exception(exc))

@@ -2,6 +2,9 @@ from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Tab
 
 from paydesk.store.metadata import metadata
 
+# An inbox row's life: received -> processed | ignored | failed (retried) -> dead.
+EVENT_STATUSES = ("received", "processed", "ignored", "failed", "dead")
+
 # The inbox: every verified delivery, stored before it is acknowledged, unique on Stripe's id.
 inbox_events = Table(
     "inbox_events",

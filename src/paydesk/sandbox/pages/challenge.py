@@ -1,4 +1,5 @@
-"""The 3D Secure challenge page at a PaymentIntent's `next_action.redirect_to_url.url`.
+"""The 3D Secure challenge page at a PaymentIntent's (or SetupIntent's)
+`next_action.redirect_to_url.url`.
 
 Complete runs the payment, Fail records payment_intent_authentication_failure; either way the
 buyer goes back to the `return_url` (with Stripe's query parameters) or sees a closing page.
@@ -16,8 +17,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import wall_now
+from paydesk.sandbox.money import format_money
+from paydesk.sandbox.operations.setup_intents import finish_setup_authentication
 from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.resources.payment_intents import finish_authentication
 from paydesk.sandbox.store import Store
 
@@ -31,13 +34,15 @@ def routes(store: Store, _business_name: str) -> list[BaseRoute]:
 
 
 def return_to(return_url: str, pi: Obj) -> str:
-    """Stripe's redirect back: the return_url with the PaymentIntent's outcome appended."""
+    """Stripe's redirect back: the return_url with the intent's outcome appended (a
+    PaymentIntent's or a SetupIntent's, named as Stripe names them)."""
     parts = urlsplit(return_url)
     status = "succeeded" if pi["status"] in ("succeeded", "requires_capture") else "failed"
+    kind = str(pi["object"])
     query = urlencode(
         {
-            "payment_intent": pi["id"],
-            "payment_intent_client_secret": pi["client_secret"],
+            kind: pi["id"],
+            f"{kind}_client_secret": pi["client_secret"],
             "redirect_status": status,
         }
     )
@@ -73,7 +78,10 @@ class ChallengePage:
         success = str(form.get("action", "")) == "complete"
         # No awaits from here on: atomic with respect to API calls on the same loop.
         try:
-            finish_authentication(account, pi, success)
+            if pi["object"] == "setup_intent":
+                finish_setup_authentication(account, pi, success, now=wall_now())
+            else:
+                finish_authentication(account, pi, success, now=wall_now())
         finally:
             self.store.flush()
         if return_url:
@@ -84,7 +92,8 @@ class ChallengePage:
         pi_id = request.path_params["pi_id"]
         account = self.store.owner(pi_id)
         pi = account.find(pi_id) if account is not None else None
-        if account is None or pi is None or pi.get("object") != "payment_intent":
+        kinds = ("payment_intent", "setup_intent")
+        if account is None or pi is None or pi.get("object") not in kinds:
             return None
         if not hmac.compare_digest(str(pi.get("client_secret", "")), secret):
             return None

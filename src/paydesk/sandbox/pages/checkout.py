@@ -16,9 +16,13 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.errors import CardError, StripeError
+from paydesk.sandbox.money import format_money
+from paydesk.sandbox.operations import checkout_async, checkout_subscriptions
+from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
+from paydesk.sandbox.operations.setup_intents import confirm_setup_intent
 from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.pages.money import format_money
 from paydesk.sandbox.pages.test_cards import card_groups
 from paydesk.sandbox.resources.checkout_sessions import (
     buyer_customer,
@@ -29,7 +33,6 @@ from paydesk.sandbox.resources.checkout_sessions import (
     success_redirect,
 )
 from paydesk.sandbox.resources.payment_intents import confirm_intent, create_intent
-from paydesk.sandbox.resources.payment_methods import card_payment_method
 from paydesk.sandbox.store import Store
 
 AUTH_FAILED = (
@@ -45,6 +48,7 @@ _KEPT = ("email", "cardholder_name", "card_expiry")
 
 
 def routes(store: Store, business_name: str) -> list[BaseRoute]:
+    checkout_async.install()
     page = CheckoutPage(store, business_name)
     return [
         Route("/c/pay/{session_id}", page.show, methods=["GET"]),
@@ -104,23 +108,72 @@ class CheckoutPage:
         if session["status"] != "open":
             return self._page(request, account, session)
         kept = {k: form.get(k, "").strip()[:64] for k in _KEPT}
+        if session["mode"] == "setup":
+            return self._save_card(request, account, session, form, kept)
         if session["amount_total"] == 0:
             problems = [] if _EMAIL.match(kept["email"]) else ["Your email address is incomplete."]
             if problems:
                 return self._page(request, account, session, problems, kept, status=400)
-            complete_session(account, session, None, kept["email"], kept["cardholder_name"])
+            complete_session(
+                account, session, None, kept["email"], kept["cardholder_name"], now=wall_now()
+            )
             return _see_other(success_redirect(session))
         state = state_of(account, session)
         pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
         if pi is not None and pi["status"] in ("succeeded", "requires_capture", "processing"):
             # A payment already went through (another tab): never charge a second time.
             return self._finish(account, session, pi, kept)
+        problems, card = _read_method(session, form, kept)
+        if problems:
+            return self._page(request, account, session, problems, kept, status=400)
+        base_url = str(request.base_url).rstrip("/")
+        try:
+            now = wall_now()
+            pm = _new_method(account, form, kept, card, now)
+            if session["mode"] == "subscription":
+                pi = checkout_subscriptions.subscribe(
+                    account, session, state, pm, kept, base_url, now=now
+                )
+            else:
+                if pi is None:
+                    pi = self._new_intent(account, session, state, kept)
+                return_url = f"{base_url}/c/pay/{session['id']}/return"
+                pi = confirm_intent(account, pi, pm["id"], base_url, return_url, now=now)
+        except CardError as error:
+            return self._page(request, account, session, [error.message], kept, status=402)
+        except StripeError as error:
+            return self._page(request, account, session, [error.message], kept, status=400)
+        state["buyer"] = kept
+        account.save(state)
+        if pi is not None and pi["status"] == "requires_action":
+            next_action = pi.get("next_action") or {}
+            return _see_other(next_action["redirect_to_url"]["url"])
+        return self._finish(account, session, pi, kept)
+
+    def _save_card(
+        self,
+        request: Request,
+        account: Account,
+        session: Obj,
+        form: dict[str, str],
+        kept: dict[str, str],
+    ) -> Response:
+        """mode=setup: confirm the session's SetupIntent with the card typed in; nothing is
+        charged."""
+        si = account.get(session["setup_intent"], "setup_intent")
+        if si["status"] == "succeeded":  # another tab saved it already
+            return self._finish(account, session, None, kept)
         problems, card = _read_card(form, kept)
         if card is None:
             return self._page(request, account, session, problems, kept, status=400)
         number, exp_month, exp_year, cvc = card
         base_url = str(request.base_url).rstrip("/")
         try:
+            customer = buyer_customer(
+                account, session, kept["email"], kept["cardholder_name"], now=wall_now()
+            )
+            if customer and not si.get("customer"):
+                account.update(si, {"customer": customer})
             pm = card_payment_method(
                 account,
                 number=number,
@@ -128,41 +181,35 @@ class CheckoutPage:
                 exp_year=exp_year,
                 cvc=cvc,
                 billing_details={"email": kept["email"], "name": kept["cardholder_name"]},
+                now=wall_now(),
             )
-            if pi is None:
-                pi = self._new_intent(account, session, state, kept)
-            pi = confirm_intent(
-                account,
-                pi,
-                pm["id"],
-                base_url,
-                return_url=f"{base_url}/c/pay/{session['id']}/return",
-            )
+            return_url = f"{base_url}/c/pay/{session['id']}/return"
+            si = confirm_setup_intent(account, si, pm["id"], base_url, return_url, now=wall_now())
         except CardError as error:
             return self._page(request, account, session, [error.message], kept, status=402)
         except StripeError as error:
             return self._page(request, account, session, [error.message], kept, status=400)
+        state = state_of(account, session)
         state["buyer"] = kept
         account.save(state)
-        if pi["status"] == "requires_action":
-            next_action = pi.get("next_action") or {}
-            return _see_other(next_action["redirect_to_url"]["url"])
-        return self._finish(account, session, pi, kept)
+        if si["status"] == "requires_action":
+            return _see_other(si["next_action"]["redirect_to_url"]["url"])
+        return self._finish(account, session, None, kept)
 
     def _new_intent(self, account: Account, session: Obj, state: Obj, kept: dict[str, str]) -> Obj:
         data = state["pi_data"]
-        pi = create_intent(
-            account,
-            amount=session["amount_total"],
-            currency=session["currency"],
-            customer=buyer_customer(account, session, kept["email"], kept["cardholder_name"]),
+        now = wall_now()
+        customer = buyer_customer(account, session, kept["email"], kept["cardholder_name"], now=now)
+        fields = {
+            "customer": customer,
             # Stripe copies only payment_intent_data onto the intent, not the session's metadata.
-            metadata=dict(data.get("metadata") or {}),
-            payment_method_types=["card"],
-            description=data.get("description"),
-            receipt_email=data.get("receipt_email"),
-            capture_method=data.get("capture_method") or "automatic",
-        )
+            "metadata": dict(data.get("metadata") or {}),
+            "payment_method_types": list(session["payment_method_types"]),
+            "description": data.get("description"),
+            "receipt_email": data.get("receipt_email"),
+            "capture_method": data.get("capture_method") or "automatic",
+        }
+        pi = create_intent(account, now, session["amount_total"], session["currency"], fields)
         state["payment_intent"] = pi["id"]
         account.save(state)
         return pi
@@ -171,10 +218,15 @@ class CheckoutPage:
         if session["status"] != "open":
             return self._page(request, account, session)
         state = state_of(account, session)
-        pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
         kept = state.get("buyer") or {}
+        if session["mode"] == "setup":
+            pi = account.find(session["setup_intent"])  # the intent the challenge was for
+        else:
+            pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
         if pi is None:
             return self._page(request, account, session)
+        if pi["object"] == "setup_intent" and pi["status"] == "succeeded":
+            return self._finish(account, session, None, kept)
         if pi["status"] in ("succeeded", "requires_capture", "processing"):
             return self._finish(account, session, pi, kept)
         if pi["status"] == "requires_action":
@@ -183,10 +235,19 @@ class CheckoutPage:
             message = AUTH_FAILED  # the buyer's wording; the API's error speaks to developers
         return self._page(request, account, session, [message], kept, status=402)
 
-    def _finish(self, account: Account, session: Obj, pi: Obj, kept: dict[str, str]) -> Response:
+    def _finish(
+        self, account: Account, session: Obj, pi: Obj | None, kept: dict[str, str]
+    ) -> Response:
+        if session["status"] == "open" and session["mode"] == "subscription":
+            checkout_subscriptions.finish(account, session, state_of(account, session))
         if session["status"] == "open":
             complete_session(
-                account, session, pi, kept.get("email", ""), kept.get("cardholder_name", "")
+                account,
+                session,
+                pi,
+                kept.get("email", ""),
+                kept.get("cardholder_name", ""),
+                now=wall_now(),
             )
         return _see_other(success_redirect(session))
 
@@ -198,7 +259,7 @@ class CheckoutPage:
         session = account.find(session_id) if account is not None else None
         if account is None or session is None or session.get("object") != "checkout.session":
             return None
-        return account, fresh(account, session)
+        return account, fresh(account, session, now=wall_now())
 
     def _page(
         self,
@@ -221,6 +282,11 @@ class CheckoutPage:
             "values": values,
             "email_locked": bool(session.get("customer_email")),
             "card_groups": card_groups(),
+            "recurring": checkout_subscriptions.recurring_note(
+                account, state_of(account, session), session["currency"]
+            )
+            if session["mode"] == "subscription"
+            else None,
             "pay_label": "Pay"
             if session.get("submit_type") in (None, "auto", "pay")
             else str(session["submit_type"]).capitalize(),
@@ -252,6 +318,40 @@ def _prefill_email(account: Account, session: Obj) -> str:
         return str(session["customer_email"])
     customer = account.find(session["customer"]) if session.get("customer") else None
     return str((customer or {}).get("email") or "")
+
+
+def _read_method(
+    session: Obj, form: dict[str, str], kept: dict[str, str]
+) -> tuple[list[str], tuple[str, int, int, str] | None]:
+    """The buyer's card (checked like a payment page would), or nothing for a SEPA debit
+    (`method=sepa_debit` with `iban` and `account_holder`) when the session takes one."""
+    if form.get("method") == "sepa_debit" and "sepa_debit" in session["payment_method_types"]:
+        kept["cardholder_name"] = form.get("account_holder", "").strip()
+        ok = _EMAIL.match(kept["email"])
+        return ([] if ok else ["Your email address is incomplete."]), None
+    return _read_card(form, kept)
+
+
+def _new_method(
+    account: Account,
+    form: dict[str, str],
+    kept: dict[str, str],
+    card: tuple[str, int, int, str] | None,
+    now: int,
+) -> Obj:
+    billing = {"email": kept["email"], "name": kept["cardholder_name"]}
+    if card is None:
+        return sepa_payment_method(account, form.get("iban", ""), billing, param="iban", now=now)
+    number, exp_month, exp_year, cvc = card
+    return card_payment_method(
+        account,
+        number=number,
+        exp_month=exp_month,
+        exp_year=exp_year,
+        cvc=cvc,
+        billing_details=billing,
+        now=now,
+    )
 
 
 def _read_card(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paydesk.sandbox.resources.payment_methods import TEST_CARDS, TEST_PM_IDS, brand
+from paydesk.sandbox.operations.payment_methods import TEST_CARDS, TEST_PM_IDS, brand
 
 # Cards that succeed: Stripe's named test PaymentMethods that no decline or 3DS entry claims.
 _SUCCEEDS = [n for n in dict.fromkeys(TEST_PM_IDS.values()) if n not in TEST_CARDS]
@@ -30,11 +30,14 @@ def _name(number: str) -> str:
 
 def card_groups() -> list[tuple[str, list[ShownCard]]]:
     succeeds = [ShownCard(_grouped(n), _name(n)) for n in _SUCCEEDS]
+    risky = [ShownCard(_grouped(n), f"{b.risk.level} risk (Radar)")
+             for n, b in TEST_CARDS.items() if b.decline is None and not b.needs_3ds]
     declined = [
-        ShownCard(_grouped(n), b.decline.decline_code.replace("_", " "))
+        ShownCard(_grouped(n), b.decline.decline_code.replace("_", " ")
+                  + (" (when charged)" if b.charge_only else ""))
         for n, b in TEST_CARDS.items() if b.decline is not None
     ]
     authenticate = [ShownCard(_grouped(n), "3D Secure") for n, b in TEST_CARDS.items()
                     if b.needs_3ds]
-    return [("Succeeds", succeeds), ("Declined", declined),
+    return [("Succeeds", succeeds + risky), ("Declined", declined),
             ("Asks for authentication", authenticate)]

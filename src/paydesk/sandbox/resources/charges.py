@@ -6,22 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.objects.charge import charge as charge_skeleton
+from paydesk.sandbox.operations.balance import record_charge
+from paydesk.sandbox.operations.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
     get_bool,
     get_currency,
     get_dict,
-    get_int,
     get_str,
     req_int,
 )
-from paydesk.sandbox.resources.balance_transactions import record_charge
-from paydesk.sandbox.resources.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
-from paydesk.sandbox.resources.tokens import card_for_source
+from paydesk.sandbox.resources.tokens import card_for_source, card_from_hash
 from paydesk.sandbox.routing import Call, api
 
 _APPROVED = {
@@ -35,6 +34,27 @@ _APPROVED = {
     "seller_message": "Payment complete.",
     "type": "authorized",
 }
+
+
+def _outcome(account: Account, pm: Obj, decline: Decline | None) -> Obj:
+    """Stripe's `outcome`: Radar's risk for the card, then the network's answer (or Radar's
+    block, which never reaches the network)."""
+    risk = card_behaviour(account, str((pm.get("card") or {}).get("fingerprint"))).risk
+    if risk.blocked:
+        return {
+            "advice_code": "do_not_try_again",
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "not_sent_to_network",
+            "reason": "highest_risk_level",
+            "risk_level": risk.level,
+            "risk_score": risk.score,
+            "seller_message": "Stripe blocked this payment as too risky.",
+            "type": "blocked",
+        }
+    outcome = dict(_APPROVED) if decline is None else _declined_outcome(decline)
+    outcome.update(risk_level=risk.level, risk_score=risk.score)
+    return outcome
 
 
 def _declined_outcome(decline: Decline) -> Obj:
@@ -100,6 +120,7 @@ def new_charge(
     *,
     decline: Decline | None = None,
     captured: bool = True,
+    now: int,
 ) -> Obj:
     """A charge for one payment attempt of `pi` with `pm`: succeeded, or failed with `decline`."""
     return _insert_charge(
@@ -111,6 +132,7 @@ def new_charge(
         source=None,
         decline=decline,
         captured=captured,
+        now=now,
     )
 
 
@@ -124,65 +146,39 @@ def _insert_charge(
     source: Obj | None,
     decline: Decline | None,
     captured: bool,
+    now: int,
 ) -> Obj:
     """`fields` gives amount, currency, customer, description, metadata, receipt_email,
     shipping and the statement descriptors (a PaymentIntent, or a Charges API call's params)."""
     charge_id = account.new_id("ch")
     amount = int(fields["amount"])
     ok = decline is None
-    charge: Obj = {
-        "id": charge_id,
-        "object": "charge",
-        "amount": amount,
-        "amount_captured": amount if ok and captured else 0,
-        "amount_refunded": 0,
-        "application": None,
-        "application_fee": None,
-        "application_fee_amount": None,
-        "balance_transaction": None,
-        "billing_details": pm.get("billing_details"),
-        "calculated_statement_descriptor": "PAYDESK SANDBOX",
-        "captured": ok and captured,
-        "created": now(),
-        "currency": fields["currency"],
-        "customer": fields.get("customer"),
-        "description": fields.get("description"),
-        "disputed": False,
-        "failure_balance_transaction": None,
-        "failure_code": decline.code if decline else None,
-        "failure_message": decline.message if decline else None,
-        "fraud_details": {},
-        "livemode": False,
-        "metadata": dict(fields.get("metadata") or {}),
-        "on_behalf_of": None,
-        "outcome": dict(_APPROVED) if decline is None else _declined_outcome(decline),
-        "paid": ok,
-        "payment_intent": payment_intent,
-        "payment_method": pm["id"],
-        "payment_method_details": _card_details(pm, amount, decline),
-        "receipt_email": fields.get("receipt_email"),
-        "receipt_number": None,
-        "receipt_url": f"{base_url}/receipts/{charge_id}",
-        "refunded": False,
-        "refunds": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/charges/{charge_id}/refunds",
-        },
-        "review": None,
-        "shipping": fields.get("shipping"),
-        "source": source,
-        "source_transfer": None,
-        "statement_descriptor": fields.get("statement_descriptor"),
-        "statement_descriptor_suffix": fields.get("statement_descriptor_suffix"),
-        "status": "succeeded" if ok else "failed",
-        "transfer_data": None,
-        "transfer_group": fields.get("transfer_group"),
-    }
+    receipt_url = f"{base_url}/receipts/{charge_id}"
+    charge = charge_skeleton(charge_id, now, amount, fields["currency"], receipt_url)
+    charge.update(
+        amount_captured=amount if ok and captured else 0,
+        billing_details=pm.get("billing_details"),
+        captured=ok and captured,
+        customer=fields.get("customer"),
+        description=fields.get("description"),
+        failure_code=decline.code if decline else None,
+        failure_message=decline.message if decline else None,
+        metadata=dict(fields.get("metadata") or {}),
+        outcome=_outcome(account, pm, decline),
+        paid=ok,
+        payment_intent=payment_intent,
+        payment_method=pm["id"],
+        payment_method_details=_card_details(pm, amount, decline),
+        receipt_email=fields.get("receipt_email"),
+        shipping=fields.get("shipping"),
+        source=source,
+        statement_descriptor=fields.get("statement_descriptor"),
+        statement_descriptor_suffix=fields.get("statement_descriptor_suffix"),
+        status="succeeded" if ok else "failed",
+        transfer_group=fields.get("transfer_group"),
+    )
     if ok and captured:
-        charge["balance_transaction"] = record_charge(account, charge, amount)
+        charge["balance_transaction"] = record_charge(account, charge, amount, now=now)
     return account.insert(charge)
 
 
@@ -223,7 +219,7 @@ def update_charge(call: Call) -> Obj:
         changes["shipping"] = get_dict(p, "shipping")
     previous = account.update(charge, changes)
     if previous:
-        account.emit("charge.updated", charge, previous)
+        account.emit("charge.updated", charge, previous, now=call.now)
     return charge
 
 
@@ -263,7 +259,7 @@ _CREATE_FIELDS = {
 _NO_CARD = "Cannot charge a customer that has no active card"
 
 
-def _card_view(card: Obj) -> Obj:
+def card_view(card: Obj) -> Obj:
     """A saved card seen the way charge details read a PaymentMethod's card."""
     address = {
         "city": card.get("address_city"),
@@ -306,7 +302,9 @@ _NETWORKS = {
 }
 
 
-def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None) -> Obj:
+def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None, *, now: int) -> Obj:
+    if isinstance(p.get("source"), dict):
+        return card_from_hash(account, p["source"], "source", now=now)
     source = get_str(p, "source")
     if source and customer is not None:
         # With a customer, Stripe charges only a card saved on that customer, never a token.
@@ -319,7 +317,7 @@ def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None) -> O
             )
         return card
     if source:
-        return card_for_source(account, source)
+        return card_for_source(account, source, now=now)
     if customer is None:
         raise InvalidRequest("Must provide source or customer.", param="source")
     default = customer.get("default_source")
@@ -358,8 +356,8 @@ def create_charge(call: Call) -> Obj:
         "transfer_group",
     ):
         fields[name] = get_str(p, name) or None
-    card = _paying_card(account, p, customer)
-    behave = card_behaviour(str(card.get("fingerprint")))
+    card = _paying_card(account, p, customer, now=call.now)
+    behave = card_behaviour(account, str(card.get("fingerprint")))
     # Without a PaymentIntent there is no way to authenticate: 3DS cards decline, as on Stripe.
     decline = AUTH_REQUIRED if behave.needs_3ds else behave.decline
     if decline is None and card.get("cvc_check") == "unchecked":
@@ -367,15 +365,16 @@ def create_charge(call: Call) -> Obj:
     charge = _insert_charge(
         account,
         fields,
-        _card_view(card),
+        card_view(card),
         call.base_url,
         payment_intent=None,
         source=snapshot(card),
         decline=decline,
         captured=capture,
+        now=call.now,
     )
     if decline is not None:
-        account.emit("charge.failed", charge)
+        account.emit("charge.failed", charge, now=call.now)
         raise CardError(
             decline.message,
             code=decline.code,
@@ -383,60 +382,5 @@ def create_charge(call: Call) -> Obj:
             param=decline.param,
             extra={"charge": charge["id"]},
         )
-    account.emit("charge.succeeded", charge)
-    return charge
-
-
-@api.route("POST", "/v1/charges/{id}/capture")
-def capture_charge(call: Call) -> Obj:
-    p = call.params
-    check_known(
-        p,
-        {
-            "amount",
-            "receipt_email",
-            "statement_descriptor",
-            "statement_descriptor_suffix",
-            "application_fee",
-            "application_fee_amount",
-            "transfer_data",
-            "transfer_group",
-        },
-    )
-    account = call.account
-    charge = account.get(call.args[0], "charge")
-    if charge["captured"]:
-        raise InvalidRequest(
-            f"Charge {charge['id']} has already been captured.",
-            code="charge_already_captured",
-        )
-    if charge["status"] != "succeeded":
-        raise InvalidRequest(
-            f"Charge {charge['id']} cannot be captured because it has a status of "
-            f"{charge['status']}.",
-        )
-    amount = get_int(p, "amount", minimum=1)
-    if amount is not None and amount > int(charge["amount"]):
-        raise InvalidRequest(
-            f"Amount must be no more than the amount of the charge ({charge['amount']}).",
-            param="amount",
-            code="amount_too_large",
-        )
-    if charge.get("payment_intent"):
-        # A PaymentIntent's charge is captured through its intent, so both stay in step.
-        from paydesk.sandbox.resources.payment_intents import capture_intent
-
-        pi = account.get(charge["payment_intent"], "payment_intent")
-        capture_intent(account, pi, amount)
-        return charge
-    captured = amount or int(charge["amount"])
-    changes: dict[str, Any] = {
-        "captured": True,
-        "amount_captured": captured,
-        "balance_transaction": record_charge(account, charge, captured),
-    }
-    if "receipt_email" in p:
-        changes["receipt_email"] = get_str(p, "receipt_email") or None
-    previous = account.update(charge, changes)
-    account.emit("charge.captured", charge, previous)
+    account.emit("charge.succeeded", charge, now=call.now)
     return charge

@@ -7,32 +7,39 @@ The hosted page (pages/checkout.py) pays a session through `complete_session`.
 
 from __future__ import annotations
 
-import heapq
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
-from paydesk.sandbox.clock import now
 from paydesk.sandbox.errors import InvalidRequest, missing_param, unknown_param
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.ids import new_id
 from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.objects import check_transition
+from paydesk.sandbox.objects.checkout_session import (
+    TRANSITIONS,
+    checkout_session,
+    saved_payment_method_options,
+)
+from paydesk.sandbox.operations.prices import inline_price
+from paydesk.sandbox.operations.setup_intents import create_setup_intent
 from paydesk.sandbox.params import (
+    INT64_MAX,
     apply_metadata,
     check_known,
     get_bool,
+    get_currency,
     get_dict,
     get_enum,
     get_int,
     get_list,
     get_str,
 )
-from paydesk.sandbox.resources.customers import create_customer
+from paydesk.sandbox.resources.customers import new_customer
 from paydesk.sandbox.resources.payment_intents import cancel_intent
-from paydesk.sandbox.resources.prices import price_from_data
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
+from paydesk.sandbox.timers import cancel, on_timer, schedule
 
 STATE = "checkout.session_state"
 MIN_LIFETIME = 30 * 60
@@ -86,7 +93,7 @@ _FIELDS = {
     "origin_context",
     "payment_method_data",
 }
-_PAYMENT_METHOD_TYPES = ("card", "link")
+_PAYMENT_METHOD_TYPES = ("card", "link", "sepa_debit")
 _LOCALES = (
     "auto", "bg", "cs", "da", "de", "el", "en", "en-GB", "es", "es-419", "et", "fi", "fil",
     "fr", "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb", "nl", "pl",
@@ -110,29 +117,73 @@ def state_of(account: Account, session: Obj) -> Obj:
 def create_session(call: Call) -> Obj:
     p = call.params
     check_known(p, _FIELDS)
-    account = call.account
-    mode = get_str(p, "mode")
-    if not mode:
-        raise missing_param("mode")
-    get_enum(p, "mode", ("payment", "setup", "subscription"))
-    if mode != "payment":
-        raise InvalidRequest(
-            f"The paydesk sandbox does not support mode={mode} Checkout Sessions yet; "
-            "use mode=payment.",
-            param="mode",
+    account, now = call.account, call.now
+    mode = _mode(p)
+    success_url = _url(p, "success_url")
+    if not success_url:
+        raise missing_param("success_url")
+    cancel_url, expires_at = _url(p, "cancel_url"), _expires_at(p, now)
+    customer_id, customer_email, creation = _buyer(account, p)
+    methods = _payment_method_types(p)
+    shown, pi_data = _shown_fields(p), _payment_intent_data(p)
+    # Every parameter is checked before line items make their inline prices: a refusal
+    # leaves nothing behind.
+    items, currency, subtotal, si_data = _contents(account, now, p, mode)
+    session_id = new_id("cs_test", 58)  # Stripe's session ids are long
+    url = f"{call.base_url}/c/pay/{session_id}"
+    session = checkout_session(session_id, now, expires_at, mode, url)
+    session.update(shown)
+    session.update(
+        amount_subtotal=subtotal,
+        amount_total=subtotal,
+        cancel_url=cancel_url,
+        currency=currency,
+        customer=customer_id,
+        customer_creation=None if customer_id else (creation or "if_required"),
+        customer_email=customer_email,
+        payment_method_types=methods,
+        success_url=success_url,
+    )
+    if "card" in methods:
+        session["payment_method_options"] = {"card": {"request_three_d_secure": "automatic"}}
+    if customer_id:
+        session["saved_payment_method_options"] = saved_payment_method_options()
+    if si_data is not None:
+        # Stripe makes the session's SetupIntent with it; the hosted page confirms it.
+        si = create_setup_intent(
+            account, now, customer=customer_id, payment_method_types=methods, **si_data
         )
+        session["setup_intent"] = si["id"]
+    account.insert(session)
+    account.insert(
+        {
+            "id": session_id + "_state",
+            "object": STATE,
+            "line_items": items,
+            "pi_data": pi_data,
+            "subscription_data": _subscription_data(p) if mode == "subscription" else None,
+        }
+    )
+    schedule(account, EXPIRY, session_id, session["expires_at"])
+    return session
+
+
+def _mode(p: dict[str, Any]) -> str:
+    if not get_str(p, "mode"):
+        raise missing_param("mode")
+    mode = get_enum(p, "mode", ("payment", "setup", "subscription"))
+    assert mode is not None
     ui_mode = get_enum(p, "ui_mode", ("hosted", "embedded", "custom"), "hosted")
     if ui_mode != "hosted":
         raise InvalidRequest(
             f"The paydesk sandbox only serves ui_mode=hosted Checkout Sessions, not {ui_mode}.",
             param="ui_mode",
         )
-    success_url = _url(p, "success_url")
-    if not success_url:
-        raise missing_param("success_url")
-    cancel_url = _url(p, "cancel_url")
-    created = now()
-    expires_at = _expires_at(p, created)
+    return mode
+
+
+def _buyer(account: Account, p: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(customer, customer_email, customer_creation), each checked against the others."""
     customer_id = get_str(p, "customer") or None
     if customer_id:
         account.get(customer_id, "customer", "customer")
@@ -142,113 +193,80 @@ def create_session(call: Call) -> Obj:
             "You may only specify one of these parameters: customer, customer_email.",
             param="customer_email",
         )
-    customer_creation = get_enum(p, "customer_creation", ("always", "if_required"))
-    if customer_creation and customer_id:
+    creation = get_enum(p, "customer_creation", ("always", "if_required"))
+    if creation and customer_id:
         raise InvalidRequest(
             "`customer_creation` can only be used when `customer` is not set.",
             param="customer_creation",
         )
-    methods = _payment_method_types(p)
-    items = _line_items(account, p)
-    currency = items[0]["currency"]
-    subtotal = sum(item["amount_subtotal"] for item in items)
-    pi_data = _payment_intent_data(p)
-    session_id = new_id("cs_test", 58)  # Stripe's session ids are long
-    session: Obj = {
-        "id": session_id,
-        "object": "checkout.session",
-        "adaptive_pricing": {"enabled": False},
-        "after_expiration": None,
-        "allow_promotion_codes": get_bool(p, "allow_promotion_codes")
-        if "allow_promotion_codes" in p
-        else None,
-        "amount_subtotal": subtotal,
-        "amount_total": subtotal,
-        "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+    return customer_id, customer_email, creation
+
+
+def _contents(
+    account: Account, now: int, p: dict[str, Any], mode: str
+) -> tuple[list[Obj], str | None, int | None, dict[str, Any] | None]:
+    """(line items, currency, subtotal, SetupIntent data): a setup session sells nothing."""
+    if mode == "setup":
+        return [], _setup_currency(p), None, _setup_intent_data(p)
+    items = _line_items(account, p, mode, now=now)
+    if mode == "subscription" and not any(_recurring(account, item) for item in items):
+        raise InvalidRequest(
+            "You must provide at least one recurring price in `subscription` mode when using "
+            "prices.",
+            param="line_items",
+        )
+    return items, items[0]["currency"], sum(item["amount_subtotal"] for item in items), None
+
+
+def _recurring(account: Account, item: Obj) -> bool:
+    return bool(account.get(item["price"], "price", "line_items").get("recurring"))
+
+
+def _subscription_data(p: dict[str, Any]) -> dict[str, Any]:
+    """What mode=subscription passes on to the subscription it creates."""
+    data = get_dict(p, "subscription_data") or {}
+    return {
+        "trial_period_days": get_int(data, "trial_period_days", minimum=1),
+        "metadata": apply_metadata({}, data),
+        "description": get_str(data, "description"),
+    }
+
+
+def _shown_fields(p: dict[str, Any]) -> dict[str, Any]:
+    """Fields the session only echoes from its parameters."""
+    submit_types = ("auto", "book", "donate", "pay", "subscribe")
+    promotion_codes = "allow_promotion_codes" in p
+    return {
+        "allow_promotion_codes": get_bool(p, "allow_promotion_codes") if promotion_codes else None,
         "billing_address_collection": get_enum(
             p, "billing_address_collection", ("auto", "required")
         ),
-        "cancel_url": cancel_url,
         "client_reference_id": get_str(p, "client_reference_id") or None,
-        "client_secret": None,
-        "collected_information": None,
-        "consent": None,
-        "consent_collection": None,
-        "created": created,
-        "currency": currency,
-        "currency_conversion": None,
-        "custom_fields": [],
-        "custom_text": {
-            "after_submit": None,
-            "shipping_address": None,
-            "submit": None,
-            "terms_of_service_acceptance": None,
-        },
-        "customer": customer_id,
-        "customer_account": None,
-        "customer_creation": None if customer_id else (customer_creation or "if_required"),
-        "customer_details": None,
-        "customer_email": customer_email,
-        "discounts": [],
-        "expires_at": expires_at,
-        "integration_identifier": None,
-        "invoice": None,
-        "invoice_creation": {
-            "enabled": False,
-            "invoice_data": {
-                "account_tax_ids": None,
-                "custom_fields": None,
-                "description": None,
-                "footer": None,
-                "issuer": None,
-                "metadata": {},
-                "rendering_options": None,
-            },
-        },
-        "livemode": False,
         "locale": get_enum(p, "locale", _LOCALES),
-        "managed_payments": None,
         "metadata": apply_metadata({}, p),
-        "mode": "payment",
-        "origin_context": None,
-        "payment_intent": None,
-        "payment_link": None,
-        "payment_method_collection": "if_required",
-        "payment_method_configuration_details": None,
-        "payment_method_options": {"card": {"request_three_d_secure": "automatic"}}
-        if "card" in methods
-        else {},
-        "payment_method_types": methods,
-        "payment_status": "unpaid",
-        "permissions": None,
-        "phone_number_collection": {"enabled": False},
-        "recovered_from": None,
-        "saved_payment_method_options": {
-            "allow_redisplay_filters": ["always"],
-            "payment_method_remove": None,
-            "payment_method_save": None,
-        }
-        if customer_id
-        else None,
-        "setup_intent": None,
-        "shipping_address_collection": None,
-        "shipping_cost": None,
-        "shipping_options": [],
-        "status": "open",
-        "submit_type": get_enum(p, "submit_type", ("auto", "book", "donate", "pay", "subscribe")),
-        "subscription": None,
-        "success_url": success_url,
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        "ui_mode": "hosted",
-        "url": f"{call.base_url}/c/pay/{session_id}",
-        "wallet_options": None,
+        "submit_type": get_enum(p, "submit_type", submit_types),
     }
-    account.insert(session)
-    account.insert(
-        {"id": session_id + "_state", "object": STATE, "line_items": items, "pi_data": pi_data}
-    )
-    _schedule(account, session)
-    return session
+
+
+def _setup_currency(p: dict[str, Any]) -> str | None:
+    if p.get("line_items") not in (None, ""):
+        raise InvalidRequest(
+            "You cannot pass `line_items` in `setup` mode: a setup session saves a card "
+            "without charging it.",
+            param="line_items",
+        )
+    return get_currency(p, required=False)
+
+
+def _setup_intent_data(p: dict[str, Any]) -> dict[str, Any]:
+    data = get_dict(p, "setup_intent_data") or {}
+    for key in data:
+        if key not in ("description", "metadata", "on_behalf_of"):
+            raise unknown_param(f"setup_intent_data[{key}]")
+    return {
+        "description": get_str(data, "description") or None,
+        "metadata": apply_metadata({}, data),
+    }
 
 
 def _url(p: dict[str, Any], name: str) -> str | None:
@@ -317,7 +335,9 @@ def _payment_intent_data(p: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
+def _line_items(
+    account: Account, p: dict[str, Any], mode: str = "payment", *, now: int
+) -> list[Obj]:
     raw = p.get("line_items")
     if raw is None or raw == "" or raw == []:
         raise missing_param("line_items")
@@ -327,7 +347,7 @@ def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
         raise InvalidRequest("Invalid array: line_items", param="line_items")
     items: list[Obj] = []
     for i, entry in enumerate(raw):
-        items.append(_line_item(account, entry, f"line_items[{i}]"))
+        items.append(_line_item(account, entry, f"line_items[{i}]", mode, now=now))
     currency = items[0]["currency"]
     for i, item in enumerate(items):
         if item["currency"] != currency:
@@ -339,7 +359,7 @@ def _line_items(account: Account, p: dict[str, Any]) -> list[Obj]:
     return items
 
 
-def _line_item(account: Account, entry: Any, param: str) -> Obj:
+def _line_item(account: Account, entry: Any, param: str, mode: str = "payment", *, now: int) -> Obj:
     if not isinstance(entry, dict):
         raise InvalidRequest(f"Invalid object: {param} must be a hash", param=param)
     price_id = get_str(entry, "price")
@@ -358,10 +378,10 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
                 param=f"{param}[price]",
             )
     elif price_data:
-        price = price_from_data(account, price_data, f"{param}[price_data]")
+        price = inline_price(account, now, price_data, f"{param}[price_data]")
     else:
         raise missing_param(f"{param}[price]")
-    if price.get("type") == "recurring" or price.get("recurring"):
+    if mode == "payment" and (price.get("type") == "recurring" or price.get("recurring")):
         raise InvalidRequest(
             "You specified `payment` mode but passed a recurring price. Either switch to "
             "`subscription` mode or use only one-time prices.",
@@ -380,6 +400,11 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
         raise InvalidRequest("Quantity must be greater than 0.", param=f"{param}[quantity]")
     product = account.find(price["product"]) if isinstance(price.get("product"), str) else None
     amount = int(unit) * quantity
+    if amount > INT64_MAX:
+        raise InvalidRequest(
+            "The line item's amount (unit_amount × quantity) is too large.",
+            param=f"{param}[quantity]",
+        )
     return {
         "id": account.new_id("li"),
         "object": "item",
@@ -404,37 +429,39 @@ def _line_item(account: Account, entry: Any, param: str) -> Obj:
 _CANCELED_ON_EXPIRY = ("requires_payment_method", "requires_confirmation", "requires_action")
 
 
-def fresh(account: Account, session: Obj) -> Obj:
+def fresh(account: Account, session: Obj, *, now: int) -> Obj:
     """The session, expired first if its time has come (Stripe expires them in the background;
     we also do it lazily on every read, so nobody sees an open session past expires_at)."""
-    if session["status"] == "open" and session["expires_at"] <= now():
-        expire(account, session)
+    if session["status"] == "open" and session["expires_at"] <= now:
+        expire(account, session, now=now)
     return session
 
 
-def expire(account: Account, session: Obj) -> Obj:
+def expire(account: Account, session: Obj, *, now: int) -> Obj:
     # A payment started on the hosted page (declined, or left at 3DS) dies with the session:
     # Stripe cancels its PaymentIntent ("automatic": Stripe's own reason, not the merchant's).
+    check_transition(TRANSITIONS, "checkout.session", session["status"], "expired")
+    cancel(account, EXPIRY, session["id"])
     state = state_of(account, session)
     pi = account.find(state["payment_intent"]) if state.get("payment_intent") else None
     if pi is not None and pi["status"] in _CANCELED_ON_EXPIRY:
-        cancel_intent(account, pi, "automatic")
+        cancel_intent(account, pi, "automatic", now=now)
     # The hosted page's URL is only handed out while the session can still be paid.
     previous = account.update(session, {"status": "expired", "url": None})
     if previous:
-        account.emit("checkout.session.expired", session)
+        account.emit("checkout.session.expired", session, now=now)
     return session
 
 
 @api.route("GET", "/v1/checkout/sessions/{id}")
 def retrieve_session(call: Call) -> Obj:
-    return fresh(call.account, call.account.get(call.args[0], "checkout.session"))
+    return fresh(call.account, call.account.get(call.args[0], "checkout.session"), now=call.now)
 
 
 @api.route("POST", "/v1/checkout/sessions/{id}")
 def update_session(call: Call) -> Obj:
     check_known(call.params, {"metadata"})
-    session = fresh(call.account, call.account.get(call.args[0], "checkout.session"))
+    session = fresh(call.account, call.account.get(call.args[0], "checkout.session"), now=call.now)
     call.account.update(session, {"metadata": apply_metadata(session["metadata"], call.params)})
     return session
 
@@ -442,13 +469,13 @@ def update_session(call: Call) -> Obj:
 @api.route("POST", "/v1/checkout/sessions/{id}/expire")
 def expire_session(call: Call) -> Obj:
     check_known(call.params, set())
-    session = fresh(call.account, call.account.get(call.args[0], "checkout.session"))
+    session = fresh(call.account, call.account.get(call.args[0], "checkout.session"), now=call.now)
     if session["status"] != "open":
         raise InvalidRequest(
             'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
             f'Session has a status of "{session["status"]}".',
         )
-    return expire(call.account, session)
+    return expire(call.account, session, now=call.now)
 
 
 @api.route("GET", "/v1/checkout/sessions")
@@ -469,7 +496,7 @@ def list_sessions(call: Call) -> Obj:
         checks.append(lambda s: (s.get("customer_details") or {}).get("email") == email)
 
     def keep(session: Obj) -> bool:
-        fresh(account, session)
+        fresh(account, session, now=call.now)
         return all(check(session) for check in checks)
 
     return paginate(account, "checkout.session", p, "/v1/checkout/sessions", both(keep))
@@ -531,7 +558,9 @@ def _item_index(ids: list[str], item_id: str, param: str) -> int:
 # -- paying (the hosted page) -------------------------------------------------------------------
 
 
-def complete_session(account: Account, session: Obj, pi: Obj | None, email: str, name: str) -> Obj:
+def complete_session(
+    account: Account, session: Obj, pi: Obj | None, email: str, name: str, *, now: int
+) -> Obj:
     """Mark the session paid by `pi` (None when nothing was due) and announce it. Callers check
     that the session is still open: a session completes once."""
     if pi is None:
@@ -539,6 +568,8 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
     else:
         # With manual capture the money is only authorised: Stripe says "unpaid" until capture.
         payment_status = "paid" if pi["status"] == "succeeded" else "unpaid"
+    check_transition(TRANSITIONS, "checkout.session", session["status"], "complete")
+    cancel(account, EXPIRY, session["id"])  # a complete session never expires
     details: dict[str, Any] = {
         "address": None,
         "business_name": None,
@@ -555,7 +586,8 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
             "status": "complete",
             "url": None,
             "payment_status": payment_status,
-            "payment_intent": pi["id"] if pi is not None else None,
+            # A subscription's payment belongs to its invoice, not to the session.
+            "payment_intent": pi["id"] if pi is not None and session["mode"] == "payment" else None,
             "customer_details": details,
             "collected_information": {
                 "business_name": None,
@@ -564,18 +596,19 @@ def complete_session(account: Account, session: Obj, pi: Obj | None, email: str,
             },
         },
     )
-    account.emit("checkout.session.completed", session)
+    account.emit("checkout.session.completed", session, now=now)
     return session
 
 
-def buyer_customer(account: Account, session: Obj, email: str, name: str) -> str | None:
+def buyer_customer(
+    account: Account, session: Obj, email: str, name: str, *, now: int
+) -> str | None:
     """The customer the payment belongs to: the session's own, or (customer_creation=always)
     a new one made from what the buyer typed, as Stripe does."""
     if session["customer"] or session.get("customer_creation") != "always":
         return session["customer"]  # type: ignore[no-any-return]
     params = {"email": email, "name": name} if name else {"email": email}
-    call = Call(account, params, (), "", account.request_id or "", "POST", "/v1/customers")
-    customer = create_customer(call)
+    customer = new_customer(account, now, params)
     account.update(session, {"customer": customer["id"]})
     return customer["id"]  # type: ignore[no-any-return]
 
@@ -584,39 +617,21 @@ def success_redirect(session: Obj) -> str:
     return str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session["id"])
 
 
-# -- expiry sweep --------------------------------------------------------------------------------
+# -- expiry on the timer queue -------------------------------------------------------------------
 
-# Per store: a heap of (expires_at, session id) so the sweep touches only sessions that are due.
-_DUE: weakref.WeakKeyDictionary[Store, list[tuple[int, str]]] = weakref.WeakKeyDictionary()
-
-
-def _schedule(account: Account, session: Obj) -> None:
-    heap = _DUE.get(account.store)
-    if heap is not None:
-        heapq.heappush(heap, (session["expires_at"], session["id"]))
+EXPIRY = "checkout.session.expire"
 
 
-def expire_due(store: Store) -> int:
-    """Expire every open session whose expires_at has passed; returns how many. The first call
-    builds the schedule from the store (sessions restored from --db included)."""
-    heap = _DUE.get(store)
-    if heap is None:
-        heap = _DUE[store] = [
-            (s["expires_at"], s["id"])
-            for account in list(store.accounts.values())
-            for s in account.newest("checkout.session")
-            if s["status"] == "open"
-        ]
-        heapq.heapify(heap)
-    expired = 0
-    moment = now()
-    while heap and heap[0][0] <= moment:
-        _, session_id = heapq.heappop(heap)
-        account = store.owner(session_id)
-        session = account.find(session_id) if account is not None else None
-        if account is not None and session is not None and session["status"] == "open":
-            expire(account, session)
-            expired += 1
-    if expired:
-        store.flush()
-    return expired
+@on_timer(EXPIRY)
+def _expire_on_time(account: Account, session_id: str, now: int) -> None:
+    session = account.find(session_id)
+    if session is not None and session.get("status") == "open":
+        expire(account, session, now=now)
+
+
+def schedule_open_sessions(store: Store) -> None:
+    """Expiry timers for the open sessions of a database from before the timer queue."""
+    for account in list(store.accounts.values()):
+        for session in account.newest("checkout.session"):
+            if session["status"] == "open":
+                schedule(account, EXPIRY, session["id"], session["expires_at"])

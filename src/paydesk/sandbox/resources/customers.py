@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from paydesk.sandbox.account import Obj
-from paydesk.sandbox.clock import now
+from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.errors import InvalidRequest, ResourceMissing, missing_param
+from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects.customer import customer as customer_skeleton
+from paydesk.sandbox.operations.payment_methods import refuse_declining
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
-from paydesk.sandbox.resources.tokens import add_source
+from paydesk.sandbox.resources.tokens import add_source, check_source
 from paydesk.sandbox.routing import Call, api
 
 _FIELDS = {
@@ -28,7 +31,18 @@ _FIELDS = {
     "source",
     "invoice_prefix",
     "next_invoice_sequence",
+    "tax_id_data",
 }
+# Stripe's tax ID types (the common ones) and the country each belongs to ("" for several).
+_TAX_ID_TYPES = {
+    "eu_vat": "", "gb_vat": "GB", "us_ein": "US", "ca_bn": "CA", "ca_gst_hst": "CA",
+    "au_abn": "AU", "au_arn": "AU", "nz_gst": "NZ", "ch_vat": "CH", "no_vat": "NO",
+    "in_gst": "IN", "jp_cn": "JP", "jp_rn": "JP", "sg_gst": "SG", "sg_uen": "SG",
+    "br_cnpj": "BR", "br_cpf": "BR", "mx_rfc": "MX", "za_vat": "ZA", "ae_trn": "AE",
+    "kr_brn": "KR", "eu_oss_vat": "", "is_vat": "IS", "li_uid": "LI", "tr_tin": "TR",
+}  # fmt: skip
+# Stripe takes these on create only (a customer is born on its test clock, never moved).
+_UPDATE_ONLY_AT_CREATE = {"tax_id_data", "test_clock"}
 _ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
 
 
@@ -38,8 +52,7 @@ def _address(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: value.get(k) for k in _ADDRESS}
 
 
-def _apply(call: Call, customer: Obj) -> dict[str, Any]:
-    p = call.params
+def _apply(account: Account, p: dict[str, Any], customer: Obj) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in ("email", "name", "description", "phone"):
         if name in p:
@@ -69,63 +82,132 @@ def _apply(call: Call, customer: Obj) -> dict[str, Any]:
         if "default_payment_method" in settings:
             pm_id = settings["default_payment_method"] or None
             if pm_id:
-                call.account.get(
-                    pm_id, "payment_method", "invoice_settings[default_payment_method]"
-                )
+                account.get(pm_id, "payment_method", "invoice_settings[default_payment_method]")
             merged["default_payment_method"] = pm_id
         if "footer" in settings:
             merged["footer"] = settings["footer"] or None
         changes["invoice_settings"] = merged
-    if "test_clock" in p:
-        changes["test_clock"] = get_str(p, "test_clock")
     return changes
+
+
+def _tax_ids(params: dict[str, Any]) -> list[tuple[str, str]]:
+    """`tax_id_data[i][type|value]`, checked before the customer is made."""
+    raw = params.get("tax_id_data")
+    if raw is None or raw == "":
+        return []
+    if not isinstance(raw, list):
+        raise InvalidRequest("Invalid array: tax_id_data", param="tax_id_data")
+    found: list[tuple[str, str]] = []
+    for i, entry in enumerate(raw):
+        param = f"tax_id_data[{i}]"
+        if not isinstance(entry, dict):
+            raise InvalidRequest(f"Invalid object: {param} must be a hash", param=param)
+        kind = get_str(entry, "type")
+        value = get_str(entry, "value")
+        if not kind:
+            raise missing_param(f"{param}[type]")
+        if kind not in _TAX_ID_TYPES:
+            raise InvalidRequest(
+                f"Invalid {param}[type]: must be one of {', '.join(sorted(_TAX_ID_TYPES))}",
+                param=f"{param}[type]",
+                code="parameter_invalid_string",
+            )
+        if not value:
+            raise missing_param(f"{param}[value]")
+        found.append((kind, value))
+    return found
+
+
+def _new_tax_id(account: Account, customer: Obj, kind: str, value: str, *, now: int) -> Obj:
+    country = _TAX_ID_TYPES[kind] or value[:2].upper()
+    tax_id: Obj = {
+        "id": account.new_id("txi"),
+        "object": "tax_id",
+        "country": country,
+        "created": now,
+        "customer": customer["id"],
+        "customer_account": None,
+        "livemode": False,
+        "owner": {"customer": customer["id"], "customer_account": None, "type": "customer"},
+        "type": kind,
+        "value": value,
+        "verification": {"status": "pending", "verified_address": None, "verified_name": None},
+    }
+    account.insert(tax_id)
+    account.emit("customer.tax_id.created", tax_id, now=now)
+    return tax_id
+
+
+def _tax_id_list(account: Account, customer: Obj) -> Obj:
+    found = list(account.newest("tax_id", lambda t: t.get("customer") == customer["id"]))
+    return {
+        "object": "list",
+        "data": found,
+        "has_more": False,
+        "url": f"/v1/customers/{customer['id']}/tax_ids",
+    }
+
+
+# `expand[]=tax_ids` on a customer, as Stripe offers it.
+VIRTUAL[("customer", "tax_ids")] = _tax_id_list
+
+
+@api.route("GET", "/v1/customers/{id}/tax_ids")
+def list_customer_tax_ids(call: Call) -> Obj:
+    customer = call.account.get(call.args[0], "customer")
+    keep = lambda t: t.get("customer") == customer["id"]  # noqa: E731
+    return paginate(call.account, "tax_id", call.params, call.path, keep)
+
+
+@api.route("GET", "/v1/customers/{id}/tax_ids/{tax_id}")
+def retrieve_customer_tax_id(call: Call) -> Obj:
+    customer = call.account.get(call.args[0], "customer")
+    tax_id = call.account.get(call.args[1], "tax_id")
+    if tax_id.get("customer") != customer["id"]:
+        raise ResourceMissing("tax_id", call.args[1])
+    return tax_id
 
 
 @api.route("POST", "/v1/customers")
 def create_customer(call: Call) -> Obj:
     check_known(call.params, _FIELDS)
-    account = call.account
-    customer: Obj = {
-        "id": account.new_id("cus"),
-        "object": "customer",
-        "address": None,
-        "balance": 0,
-        "created": now(),
-        "currency": None,
-        "default_source": None,
-        "delinquent": False,
-        "description": None,
-        "discount": None,
-        "email": None,
-        "invoice_prefix": account.new_id("x")[2:10].upper(),
-        "invoice_settings": {
-            "custom_fields": None,
-            "default_payment_method": None,
-            "footer": None,
-            "rendering_options": None,
-        },
-        "livemode": False,
-        "metadata": {},
-        "name": None,
-        "next_invoice_sequence": 1,
-        "phone": None,
-        "preferred_locales": [],
-        "shipping": None,
-        "tax_exempt": "none",
-        "test_clock": None,
-        "customer_account": None,
-    }
-    customer.update(_apply(call, customer))
-    account.insert(customer)
-    pm_id = get_str(call.params, "payment_method")
-    if pm_id:
-        pm = account.get(pm_id, "payment_method", "payment_method")
-        account.update(pm, {"customer": customer["id"]})
-        account.emit("payment_method.attached", pm)
-    account.emit("customer.created", customer)
-    source = get_str(call.params, "source")
+    return new_customer(call.account, call.now, call.params)
+
+
+def _test_clock(account: Account, params: dict[str, Any]) -> Obj | None:
+    clock_id = get_str(params, "test_clock")
+    if not clock_id:
+        return None
+    return account.get(clock_id, "test_helpers.test_clock", "test_clock")
+
+
+def new_customer(account: Account, now: int, params: dict[str, Any]) -> Obj:
+    """A customer from create parameters, with its card or source, tax ids and events (also
+    what Checkout makes for a buyer with customer_creation=always)."""
+    tax_ids = _tax_ids(params)
+    clock = _test_clock(account, params)
+    if clock is not None:
+        now = int(clock["frozen_time"])  # everything about it happens at its clock's time
+    customer = customer_skeleton(account.new_id("cus"), now, account.new_id("x")[2:10].upper())
+    customer.update(_apply(account, params, customer))
+    customer["test_clock"] = clock["id"] if clock else None
+    # The card is checked first: a card that declines fails the whole create, as on Stripe.
+    pm_id = get_str(params, "payment_method")
+    pm = account.get(pm_id, "payment_method", "payment_method") if pm_id else None
+    if pm is not None:
+        refuse_declining(account, str((pm.get("card") or {}).get("fingerprint")))
+    source = get_str(params, "source")
     if source:
-        add_source(account, customer, source, created=True)
+        check_source(account, source)
+    account.insert(customer)
+    if pm is not None:
+        account.update(pm, {"customer": customer["id"]})
+        account.emit("payment_method.attached", pm, now=now)
+    account.emit("customer.created", customer, now=now)
+    for kind, value in tax_ids:
+        _new_tax_id(account, customer, kind, value, now=now)
+    if source:
+        add_source(account, customer, source, created=True, now=now)
     return customer
 
 
@@ -139,21 +221,21 @@ def retrieve_customer(call: Call) -> Obj:
 
 @api.route("POST", "/v1/customers/{id}")
 def update_customer(call: Call) -> Obj:
-    check_known(call.params, _FIELDS)
+    check_known(call.params, _FIELDS - _UPDATE_ONLY_AT_CREATE)
     customer = call.account.get(call.args[0], "customer")
-    previous = call.account.update(customer, _apply(call, customer))
+    previous = call.account.update(customer, _apply(call.account, call.params, customer))
     if previous:
-        call.account.emit("customer.updated", customer, previous)
+        call.account.emit("customer.updated", customer, previous, now=call.now)
     source = get_str(call.params, "source")
     if source:
-        add_source(call.account, customer, source, make_default=True)
+        add_source(call.account, customer, source, make_default=True, now=call.now)
     return customer
 
 
 @api.route("DELETE", "/v1/customers/{id}")
 def delete_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
-    call.account.emit("customer.deleted", customer)
+    call.account.emit("customer.deleted", customer, now=call.now)
     return call.account.delete(customer)
 
 

@@ -10,10 +10,27 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.clock import now
-from paydesk.sandbox.errors import DOC, CardError, InvalidRequest
+from paydesk.sandbox.errors import DOC, CardError, InvalidRequest, ResourceMissing
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects.payment_intent import payment_intent
+from paydesk.sandbox.objects.payment_method_options import (
+    check_types,
+    forces_challenge,
+    parse_options,
+)
+from paydesk.sandbox.operations import sepa_debit
+from paydesk.sandbox.operations.balance import record_charge
+from paydesk.sandbox.operations.payment_methods import (
+    AUTH_REQUIRED,
+    Decline,
+    attach,
+    behaviour,
+    card_payment_method,
+    resolve,
+)
+from paydesk.sandbox.operations.refunds import refund_uncaptured
+from paydesk.sandbox.operations.setup_intents import set_up_for_off_session
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -26,15 +43,8 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
-from paydesk.sandbox.resources.balance_transactions import record_charge
-from paydesk.sandbox.resources.charges import new_charge
-from paydesk.sandbox.resources.payment_methods import (
-    AUTH_REQUIRED,
-    Decline,
-    attach,
-    behaviour,
-    resolve,
-)
+from paydesk.sandbox.payment_hooks import settled
+from paydesk.sandbox.resources.charges import card_view, new_charge
 from paydesk.sandbox.routing import Call, api
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -67,81 +77,52 @@ def _unexpected_state(pi: Obj, action: str, allowed: tuple[str, ...]) -> Invalid
 
 
 def create_intent(
-    account: Account,
-    *,
-    amount: int,
-    currency: str,
-    customer: str | None = None,
-    metadata: dict[str, str] | None = None,
-    payment_method_types: list[str] | None = None,
-    description: str | None = None,
-    receipt_email: str | None = None,
-    capture_method: str = "automatic",
-    automatic_payment_methods: dict[str, Any] | None = None,
-    setup_future_usage: str | None = None,
-    shipping: dict[str, Any] | None = None,
-    statement_descriptor: str | None = None,
-    statement_descriptor_suffix: str | None = None,
-    transfer_group: str | None = None,
+    account: Account, now: int, amount: int, currency: str, fields: dict[str, Any] | None = None
 ) -> Obj:
-    """A new PaymentIntent in `requires_payment_method`; emits payment_intent.created."""
+    """A new PaymentIntent in `requires_payment_method`; emits payment_intent.created.
+    `fields`: the PaymentIntent's own fields the caller sets (customer, description, metadata,
+    capture_method, payment_method_types, payment_method_options, shipping…)."""
     pi_id = account.new_id("pi")
-    if payment_method_types is None and automatic_payment_methods is None:
-        automatic_payment_methods = {"allow_redirects": "always", "enabled": True}
-    pi: Obj = {
-        "id": pi_id,
-        "object": "payment_intent",
-        "amount": amount,
-        "amount_capturable": 0,
-        "amount_details": {"tip": {}},
-        "amount_received": 0,
-        "application": None,
-        "application_fee_amount": None,
-        "automatic_payment_methods": automatic_payment_methods,
-        "canceled_at": None,
-        "cancellation_reason": None,
-        "capture_method": capture_method,
-        "client_secret": secret(f"{pi_id}_secret", 25),
-        "confirmation_method": "automatic",
-        "created": now(),
-        "currency": currency,
-        "customer": customer,
-        "customer_account": None,
-        "description": description,
-        "excluded_payment_method_types": None,
-        "last_payment_error": None,
-        "latest_charge": None,
-        "livemode": False,
-        "managed_payments": None,
-        "metadata": metadata or {},
-        "next_action": None,
-        "on_behalf_of": None,
-        "payment_method": None,
-        "payment_method_configuration_details": None,
-        "payment_method_options": {
-            "card": {
-                "installments": None,
-                "mandate_options": None,
-                "network": None,
-                "request_three_d_secure": "automatic",
-            }
-        },
-        "payment_method_types": payment_method_types or ["card"],
-        "processing": None,
-        "receipt_email": receipt_email,
-        "review": None,
-        "setup_future_usage": setup_future_usage,
-        "shipping": shipping,
-        "source": None,
-        "statement_descriptor": statement_descriptor,
-        "statement_descriptor_suffix": statement_descriptor_suffix,
-        "status": "requires_payment_method",
-        "transfer_data": None,
-        "transfer_group": transfer_group,
-    }
+    pi = payment_intent(pi_id, now, amount, currency, secret(f"{pi_id}_secret", 25))
+    given = {k: v for k, v in (fields or {}).items() if v is not None}
+    unknown = set(given) - set(pi)
+    assert not unknown, f"not PaymentIntent fields: {sorted(unknown)}"  # a sandbox bug
+    pi.update(given)
+    if "payment_method_types" not in given and "automatic_payment_methods" not in given:
+        pi["automatic_payment_methods"] = {"allow_redirects": "always", "enabled": True}
+    pi["payment_method_options"] = _with_card_defaults(pi["payment_method_options"])
     account.insert(pi)
-    account.emit("payment_intent.created", pi)
+    account.emit("payment_intent.created", pi, now=now)
     return pi
+
+
+def payment_method_for(account: Account, pi: Obj, pm_id: str, *, now: int) -> Obj:
+    """The PaymentMethod `pm_id`, or a customer's saved card (`card_…`, `src_…`): Stripe takes
+    one as a payment_method and charges it as one."""
+    if not pm_id.startswith(("card_", "src_")):
+        return resolve(account, pm_id, "payment_method", now=now)
+    card = account.find(pm_id)
+    if card is None or card.get("object") not in ("card", "source") or card.get("deleted"):
+        raise ResourceMissing("payment_method", pm_id, "payment_method")
+    owner = card.get("customer")
+    if owner is not None and owner != pi.get("customer"):
+        raise InvalidRequest(
+            f"The provided source {pm_id} belongs to a Customer; to use it, also pass that "
+            "customer on the PaymentIntent.",
+            param="payment_method",
+        )
+    return {**card_view(card), "object": "payment_method", "customer": owner, "type": "card"}
+
+
+def _with_card_defaults(options: dict[str, Any]) -> dict[str, Any]:
+    card = {
+        "installments": None,
+        "mandate_options": None,
+        "network": None,
+        "request_three_d_secure": "automatic",
+        **(options.get("card") or {}),
+    }
+    return {**options, "card": card}
 
 
 def confirm_intent(
@@ -152,12 +133,13 @@ def confirm_intent(
     return_url: str | None = None,
     *,
     off_session: bool = False,
+    now: int,
 ) -> Obj:
     """Run the payment: the PI comes back succeeded, requires_capture or requires_action, or a
     CardError is raised after the decline is recorded (failed charge, events)."""
     if pi["status"] not in CONFIRMABLE:
         raise _unexpected_state(pi, "confirm", CONFIRMABLE)
-    pm = resolve(account, payment_method_id, "payment_method")
+    pm = payment_method_for(account, pi, payment_method_id, now=now)
     if pi.get("customer") and pm.get("customer") and pm["customer"] != pi["customer"]:
         raise InvalidRequest(
             f"The provided PaymentMethod {pm['id']} was previously used with a PaymentIntent "
@@ -166,17 +148,30 @@ def confirm_intent(
             param="payment_method",
         )
     account.update(pi, {"payment_method": pm["id"], "last_payment_error": None})
-    behave = behaviour(pm)
-    if behave.needs_3ds:
+    if pm["type"] == "sepa_debit":
+        return sepa_debit.start(account, pi, pm, base_url, now=now)  # settles later (timers)
+    behave = behaviour(account, pm)
+    needs_3ds = behave.needs_3ds or forces_challenge(pi["payment_method_options"])
+    if (
+        needs_3ds
+        and off_session
+        and behave.off_session_once_set_up
+        and not forces_challenge(pi["payment_method_options"])
+        and set_up_for_off_session(account, pm["id"])
+    ):
+        needs_3ds = False  # authenticated when the card was set up (4000 0025 0000 3155)
+    if needs_3ds:
         if off_session:
-            return _decline(account, pi, pm, AUTH_REQUIRED, base_url)
-        return _require_action(account, pi, base_url, return_url)
+            return _decline(account, pi, pm, AUTH_REQUIRED, base_url, now=now)
+        return _require_action(account, pi, base_url, return_url, now=now)
     if behave.decline is not None:
-        return _decline(account, pi, pm, behave.decline, base_url)
-    return _succeed(account, pi, pm, base_url)
+        return _decline(account, pi, pm, behave.decline, base_url, now=now)
+    return _succeed(account, pi, pm, base_url, now=now)
 
 
-def _require_action(account: Account, pi: Obj, base_url: str, return_url: str | None) -> Obj:
+def _require_action(
+    account: Account, pi: Obj, base_url: str, return_url: str | None, *, now: int
+) -> Obj:
     query = urlencode({"client_secret": pi["client_secret"]})
     account.update(
         pi,
@@ -191,13 +186,13 @@ def _require_action(account: Account, pi: Obj, base_url: str, return_url: str | 
             },
         },
     )
-    account.emit("payment_intent.requires_action", pi)
+    account.emit("payment_intent.requires_action", pi, now=now)
     return pi
 
 
-def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
+def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str, *, now: int) -> Obj:
     manual = pi["capture_method"] == "manual"
-    charge = new_charge(account, pi, pm, base_url, captured=not manual)
+    charge = new_charge(account, pi, pm, base_url, captured=not manual, now=now)
     changes: dict[str, Any] = {"latest_charge": charge["id"], "next_action": None}
     if manual:
         changes.update(status="requires_capture", amount_capturable=pi["amount"])
@@ -205,12 +200,13 @@ def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str) -> Obj:
         changes.update(status="succeeded", amount_received=pi["amount"])
     account.update(pi, changes)
     if pi.get("setup_future_usage") and pi.get("customer") and not pm.get("customer"):
-        attach(account, pm, pi["customer"])
-    account.emit("charge.succeeded", charge)
+        attach(account, pm, pi["customer"], now=now)
+    account.emit("charge.succeeded", charge, now=now)
     if manual:
-        account.emit("payment_intent.amount_capturable_updated", pi)
+        account.emit("payment_intent.amount_capturable_updated", pi, now=now)
     else:
-        account.emit("payment_intent.succeeded", pi)
+        account.emit("payment_intent.succeeded", pi, now=now)
+        settled(account, pi, now=now)
     return pi
 
 
@@ -229,8 +225,10 @@ def _error_body(decline: Decline, charge_id: str | None, pm: Obj) -> Obj:
     return error
 
 
-def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str) -> Obj:
-    charge = new_charge(account, pi, pm, base_url, decline=decline)
+def _decline(
+    account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str, *, now: int
+) -> Obj:
+    charge = new_charge(account, pi, pm, base_url, decline=decline, now=now)
     account.update(
         pi,
         {
@@ -241,8 +239,9 @@ def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str
             "last_payment_error": _error_body(decline, charge["id"], pm),
         },
     )
-    account.emit("charge.failed", charge)
-    account.emit("payment_intent.payment_failed", pi)
+    account.emit("charge.failed", charge, now=now)
+    account.emit("payment_intent.payment_failed", pi, now=now)
+    settled(account, pi, now=now)
     raise CardError(
         decline.message,
         code=decline.code,
@@ -252,15 +251,15 @@ def _decline(account: Account, pi: Obj, pm: Obj, decline: Decline, base_url: str
     )
 
 
-def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
+def finish_authentication(account: Account, pi: Obj, success: bool, *, now: int) -> Obj:
     """The 3DS challenge's answer: Complete runs the payment, Fail sends the PI back to
     requires_payment_method with payment_intent_authentication_failure."""
     if pi["status"] != "requires_action":
         raise _unexpected_state(pi, "authenticate", ("requires_action",))
-    pm = account.get(pi["payment_method"], "payment_method", "payment_method")
+    pm = payment_method_for(account, pi, pi["payment_method"], now=now)
     base_url = _base_of((pi.get("next_action") or {}).get("redirect_to_url", {}).get("url", ""))
     if success:
-        return _succeed(account, pi, pm, base_url)
+        return _succeed(account, pi, pm, base_url, now=now)
     account.update(
         pi,
         {
@@ -276,7 +275,8 @@ def finish_authentication(account: Account, pi: Obj, success: bool) -> Obj:
             },
         },
     )
-    account.emit("payment_intent.payment_failed", pi)
+    account.emit("payment_intent.payment_failed", pi, now=now)
+    settled(account, pi, now=now)
     return pi
 
 
@@ -285,7 +285,9 @@ def _base_of(url: str) -> str:
     return head if sep else ""
 
 
-def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = None) -> Obj:
+def capture_intent(
+    account: Account, pi: Obj, amount_to_capture: int | None = None, *, now: int
+) -> Obj:
     if pi["status"] != "requires_capture":
         raise _unexpected_state(pi, "capture", ("requires_capture",))
     capturable = int(pi["amount_capturable"])
@@ -303,16 +305,19 @@ def capture_intent(account: Account, pi: Obj, amount_to_capture: int | None = No
         {
             "captured": True,
             "amount_captured": amount,
-            "balance_transaction": record_charge(account, charge, amount),
+            "balance_transaction": record_charge(account, charge, amount, now=now),
         },
     )
     account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
-    account.emit("charge.captured", charge, previous)
-    account.emit("payment_intent.succeeded", pi)
+    account.emit("charge.captured", charge, previous, now=now)
+    if amount < int(charge["amount"]):
+        refund_uncaptured(account, charge, int(charge["amount"]) - amount, now=now)
+    account.emit("payment_intent.succeeded", pi, now=now)
+    settled(account, pi, now=now)
     return pi
 
 
-def cancel_intent(account: Account, pi: Obj, reason: str | None = None) -> Obj:
+def cancel_intent(account: Account, pi: Obj, reason: str | None = None, *, now: int) -> Obj:
     if pi["status"] not in CANCELABLE:
         raise _unexpected_state(pi, "cancel", CANCELABLE)
     if pi["status"] == "requires_capture" and pi.get("latest_charge"):
@@ -323,13 +328,13 @@ def cancel_intent(account: Account, pi: Obj, reason: str | None = None) -> Obj:
         pi,
         {
             "status": "canceled",
-            "canceled_at": now(),
+            "canceled_at": now,
             "cancellation_reason": reason,
             "amount_capturable": 0,
             "next_action": None,
         },
     )
-    account.emit("payment_intent.canceled", pi)
+    account.emit("payment_intent.canceled", pi, now=now)
     return pi
 
 
@@ -401,8 +406,6 @@ def _payment_method_from_data(call: Call) -> str | None:
     data = get_dict(call.params, "payment_method_data")
     if data is None:
         return None
-    from paydesk.sandbox.resources.payment_methods import card_payment_method
-
     card = get_dict(data, "card") or {}
     pm = card_payment_method(
         call.account,
@@ -411,6 +414,7 @@ def _payment_method_from_data(call: Call) -> str | None:
         exp_year=card.get("exp_year", 0),
         cvc=card.get("cvc"),
         billing_details=get_dict(data, "billing_details"),
+        now=call.now,
     )
     return str(pm["id"])
 
@@ -450,6 +454,9 @@ def create_payment_intent(call: Call) -> Obj:
             "payment_method_types.",
             param="automatic_payment_methods",
         )
+    if types is not None:
+        types = check_types(types, currency)
+    options = parse_options(p.get("payment_method_options"), {}, "payment_intent")
     confirm = get_bool(p, "confirm")
     return_url = _return_url(p)
     off_session = get_bool(p, "off_session")
@@ -460,31 +467,36 @@ def create_payment_intent(call: Call) -> Obj:
         )
     account = call.account
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
-    pi = create_intent(
-        account,
-        amount=amount,
-        currency=currency,
-        customer=_customer(call),
-        metadata=apply_metadata({}, p),
-        payment_method_types=[str(t) for t in types] if types else None,
-        description=get_str(p, "description"),
-        receipt_email=get_str(p, "receipt_email"),
-        capture_method=get_enum(p, "capture_method", CAPTURE_METHODS, "automatic") or "automatic",
-        automatic_payment_methods=apm,
-        setup_future_usage=_setup_future_usage(p),
-        shipping=get_dict(p, "shipping"),
-        statement_descriptor=get_str(p, "statement_descriptor"),
-        statement_descriptor_suffix=get_str(p, "statement_descriptor_suffix"),
-        transfer_group=get_str(p, "transfer_group"),
-    )
+    fields = {
+        "customer": _customer(call),
+        "metadata": apply_metadata({}, p),
+        "payment_method_types": [str(t) for t in types] if types else None,
+        "description": get_str(p, "description"),
+        "receipt_email": get_str(p, "receipt_email"),
+        "capture_method": get_enum(p, "capture_method", CAPTURE_METHODS, "automatic"),
+        "automatic_payment_methods": apm,
+        "setup_future_usage": _setup_future_usage(p),
+        "shipping": get_dict(p, "shipping"),
+        "statement_descriptor": get_str(p, "statement_descriptor"),
+        "statement_descriptor_suffix": get_str(p, "statement_descriptor_suffix"),
+        "transfer_group": get_str(p, "transfer_group"),
+        "payment_method_options": options,
+    }
+    pi = create_intent(account, call.now, amount, currency, fields)
     if pm_id and not confirm:
-        pm = resolve(account, pm_id, "payment_method")
+        pm = payment_method_for(account, pi, pm_id, now=call.now)
         account.update(pi, {"payment_method": pm["id"], "status": "requires_confirmation"})
     if confirm:
         if not pm_id:
             raise _missing_payment_method(pi)
         return confirm_intent(
-            account, pi, pm_id, call.base_url, return_url, off_session=off_session
+            account,
+            pi,
+            pm_id,
+            call.base_url,
+            return_url,
+            off_session=off_session,
+            now=call.now,
         )
     return pi
 
@@ -565,10 +577,16 @@ def update_payment_intent(call: Call) -> Obj:
         changes["capture_method"] = get_enum(p, "capture_method", CAPTURE_METHODS)
     types = get_list(p, "payment_method_types")
     if types:
-        changes["payment_method_types"] = [str(t) for t in types]
+        changes["payment_method_types"] = check_types(types, currency)
+    elif "currency" in p:
+        check_types(pi["payment_method_types"], currency)
+    if "payment_method_options" in p:
+        changes["payment_method_options"] = parse_options(
+            p["payment_method_options"], pi["payment_method_options"], "payment_intent"
+        )
     pm_id = get_str(p, "payment_method")
     if pm_id:
-        changes["payment_method"] = resolve(account, pm_id, "payment_method")["id"]
+        changes["payment_method"] = payment_method_for(account, pi, pm_id, now=call.now)["id"]
         if pi["status"] == "requires_payment_method":
             changes["status"] = "requires_confirmation"
     account.update(pi, changes)
@@ -611,6 +629,10 @@ def confirm_payment_intent(call: Call) -> Obj:
         changes["capture_method"] = get_enum(p, "capture_method", CAPTURE_METHODS)
     if "shipping" in p:
         changes["shipping"] = get_dict(p, "shipping")
+    if "payment_method_options" in p:
+        changes["payment_method_options"] = parse_options(
+            p["payment_method_options"], pi["payment_method_options"], "payment_intent"
+        )
     pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
     pm_id = pm_id or pi.get("payment_method")
     if not pm_id:
@@ -623,6 +645,7 @@ def confirm_payment_intent(call: Call) -> Obj:
         call.base_url,
         return_url,
         off_session=get_bool(p, "off_session"),
+        now=call.now,
     )
 
 
@@ -644,7 +667,7 @@ def capture_payment_intent(call: Call) -> Obj:
     amount = get_int(p, "amount_to_capture", minimum=1)
     if "metadata" in p:
         call.account.update(pi, {"metadata": apply_metadata(pi["metadata"], p)})
-    return capture_intent(call.account, pi, amount)
+    return capture_intent(call.account, pi, amount, now=call.now)
 
 
 @api.route("POST", "/v1/payment_intents/{id}/cancel")
@@ -652,7 +675,7 @@ def cancel_payment_intent(call: Call) -> Obj:
     check_known(call.params, {"cancellation_reason"})
     pi = call.account.get(call.args[0], "payment_intent")
     reason = get_enum(call.params, "cancellation_reason", CANCELLATION_REASONS)
-    return cancel_intent(call.account, pi, reason)
+    return cancel_intent(call.account, pi, reason, now=call.now)
 
 
 @api.route("GET", "/v1/payment_intents")

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import text
 
 from paydesk.store.engine import make_engine
-from paydesk.store.tables import metadata
+from paydesk.schema import metadata
 
 config = context.config
 

@@ -1,4 +1,4 @@
-"""The initial schema: every table in paydesk.store.tables.metadata, written out.
+"""The initial schema: every table in paydesk.schema.metadata, written out.
 
 Revision ID: 0001
 Revises:
