@@ -9,6 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# A demo shop started by a test keeps its sandbox in memory (not in var/ of the checkout) unless
+# the test sets SANDBOX_DB itself.
+os.environ["SANDBOX_DB"] = "memory"
 # A user's project that tests/sandbox/test_pytest_plugin.py runs with pytest of its own.
 collect_ignore = ["plugin_project"]
 

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from paydesk.admin.billing import router as billing_admin_pages_router
-from paydesk.admin.mailbox import mailbox_endpoint
 from paydesk.admin.routes import router as admin_router
 from paydesk.context import AppContext
 from paydesk.notify.worker import OutboxWorker
@@ -29,6 +28,7 @@ from paydesk.web.catalog import router as catalog_router
 from paydesk.web.checkout import router as checkout_router
 from paydesk.web.entitlements import EntitlementsRoute
 from paydesk.web.errors import install_error_handlers
+from paydesk.web.headers import NoSniff, favicon
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
 from paydesk.web.pages import router as pages_router
@@ -83,9 +83,12 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(admin_api_router)
     app.include_router(billing_admin_pages_router)
     app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
-    app.router.add_route("/admin/mailbox", mailbox_endpoint(ctx), methods=["GET"])
+    app.router.add_route("/access/{token}/file", access_endpoint(ctx, file=True), methods=["GET"])
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_route("/favicon.ico", favicon((STATIC / "favicon.svg").read_text()),
+                  include_in_schema=False)
     services.extend(_pipeline(app, ctx))
+    app.add_middleware(NoSniff)  # after the pipeline: outside the webhook route, so it answers too
     return app
 
 

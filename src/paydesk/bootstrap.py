@@ -7,6 +7,7 @@ catalog, the app) and does everything except serve, so tests start the same shop
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import secrets
 import sys
@@ -18,29 +19,24 @@ import stripe as stripe_sdk
 import structlog
 import uvicorn
 from fastapi import FastAPI
-from pydantic import ValidationError
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
-from stripe import StripeClient
 
+from paydesk import demo
 from paydesk.app import create_app
 from paydesk.catalog.model import read_catalog
 from paydesk.catalog.service import load_catalog, sync_to_stripe
 from paydesk.catalog.tables import products
+from paydesk.cli_errors import ConfigError, port_in_use
 from paydesk.context import AppContext
 from paydesk.ops.logging import configure_logging
 from paydesk.sandbox.keys import publishable_key
-from paydesk.sandbox.server import start_in_thread
+from paydesk.sandbox.server import PortInUse, bind
 from paydesk.settings import Settings, load_settings
 from paydesk.store.engine import make_engine
-from paydesk.store.kv import kv
+from paydesk.store.kv import kept
 from paydesk.store.migrate import upgrade
 from paydesk.stripe_gateway import make_stripe_client
 
-# In embedded mode every key is an account of the in-memory sandbox. The demo's is random per
-# start and never shown: the sandbox answers any web origin, so a well-known key would let any
-# page the shop owner visits drive it.
-DEMO_KEY_PREFIX = "sk_test_paydesk_"
 SIGNING_KEY_NAME = "signing_key"
 # Where `paydesk serve` listens by default (cli.py's defaults); commands link there too.
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
@@ -53,6 +49,7 @@ class Prepared:
     ctx: AppContext
     app: FastAPI
     sandbox_url: str | None = None
+    admin_token_generated: bool = False
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -60,7 +57,7 @@ class Prepared:
             cleanup()
 
 
-class StartupError(RuntimeError):
+class StartupError(ConfigError):
     """The configuration cannot run; the message says what to set."""
 
 
@@ -97,9 +94,16 @@ def build_context(settings: Settings, client_url: str | None = None) -> AppConte
 def command_context(migrate: bool = False) -> Iterator[AppContext]:
     """The context of a one-shot command (`paydesk reconcile`, `refund`, …): settings from the
     environment (a bad one is a one-line error), optionally migrated, disposed at the end."""
-    settings = settings_or_exit()
+    settings = load_settings()
     if migrate:
         upgrade(settings.database_url)
+    if settings.uses_embedded_sandbox:
+        # Beside a demo shop: its kept key and its sandbox's address.
+        engine = make_engine(settings.database_url)
+        try:
+            settings = demo.command_settings(settings, engine)
+        finally:
+            engine.dispose()
     ctx = build_context(settings)
     try:
         yield ctx
@@ -111,7 +115,7 @@ def command_context(migrate: bool = False) -> Iterator[AppContext]:
 def command_database() -> Iterator[tuple[Settings, Engine]]:
     """`command_context` for the commands that need only the database (`paydesk worker`,
     `events retry`): they run without a Stripe key."""
-    settings = settings_or_exit()
+    settings = load_settings()
     engine = make_engine(settings.database_url)
     try:
         yield settings, engine
@@ -123,64 +127,67 @@ def prepare(
     settings: Settings, host: str, port: int, sandbox_port: int = 12111
 ) -> Prepared:
     """Build the running shop: migrate, connect Stripe or start the sandbox, build the app."""
-    problems = settings.production_problems()
-    if problems:
-        raise StartupError("PAYDESK_ENV=production, but " + "; ".join(problems) + ".")
+    _refuse_unrunnable(settings)
     cleanups: list[Callable[[], None]] = []
     client_url = shop_url(settings, host, port)
     sandbox_url = None
-    embedded = settings.uses_embedded_sandbox
-    if embedded:
-        handle = start_in_thread(host="127.0.0.1", port=sandbox_port, db_path=None)
-        cleanups.append(handle.stop)
-        sandbox_url = handle.url
-        key = demo_key()
-        settings = settings.model_copy(
-            update={
-                "stripe_secret_key": key,
-                # The sandbox account's own: Stripe.js on the shop's pages reaches this account.
-                "stripe_publishable_key": publishable_key(key),
-                "stripe_api_base": sandbox_url,
-            }
-        )
-    elif settings.paydesk_test_clocks and (settings.stripe_secret_key or "").startswith("sk_live"):
-        raise StartupError("PAYDESK_TEST_CLOCKS=true needs a test-mode key (sk_test_…): "
-                           "test clocks do not exist in live mode.")
-    elif not settings.webhook_secrets:
-        raise StartupError(
-            "STRIPE_WEBHOOK_SECRET is not set: the shop cannot verify Stripe's webhooks. "
-            "Copy the endpoint's signing secret (whsec_…) into the environment."
-        )
     try:
         upgrade(settings.database_url)
+        engine = make_engine(settings.database_url)
+        cleanups.append(engine.dispose)
+        if settings.uses_embedded_sandbox:
+            handle = demo.start_sandbox(settings, engine, sandbox_port, settings.shop_name)
+            cleanups.append(handle.stop)
+            sandbox_url = handle.url
+            settings = _demo_settings(settings, engine, sandbox_url)
+        generated = not settings.paydesk_admin_token and settings.paydesk_env == "development"
+        if generated:
+            settings = settings.model_copy(
+                update={"paydesk_admin_token": demo.admin_token(engine)}
+            )
         ctx = build_context(settings, client_url)
         cleanups.append(ctx.engine.dispose)
-        if embedded:
+        if sandbox_url:
             # The embedded sandbox: each new customer on a test clock of its own.
-            ctx = replace(ctx, webhook_secrets=[_register_webhook(ctx.stripe, client_url)],
+            ctx = replace(ctx, webhook_secrets=[demo.register_webhook(ctx.stripe, client_url)],
                           test_clocks=True)
         # A shop with no products yet gets the demo catalog, so a first run against any Stripe
         # can be clicked through; `paydesk catalog sync` puts a real catalog in its place.
-        if embedded or settings.catalog_file or not _has_products(ctx.engine):
-            _load_catalog(ctx, sync=embedded)
+        if sandbox_url or settings.catalog_file or not _has_products(ctx.engine):
+            _load_catalog(ctx, sync=sandbox_url is not None)
         app = create_app(ctx)
     except BaseException:
         for cleanup in reversed(cleanups):
             cleanup()
         raise
-    return Prepared(ctx=ctx, app=app, sandbox_url=sandbox_url, cleanups=cleanups)
+    return Prepared(ctx=ctx, app=app, sandbox_url=sandbox_url, cleanups=cleanups,
+                    admin_token_generated=generated)
 
 
-def demo_key() -> str:
-    return DEMO_KEY_PREFIX + secrets.token_hex(16)
+def _demo_settings(settings: Settings, engine: Engine, sandbox_url: str) -> Settings:
+    key = demo.secret_key(engine)
+    return settings.model_copy(update={
+        "stripe_secret_key": key,
+        # The sandbox account's own: Stripe.js on the shop's pages reaches this account.
+        "stripe_publishable_key": publishable_key(key),
+        "stripe_api_base": sandbox_url,
+    })
 
 
-def _register_webhook(stripe: StripeClient, client_url: str) -> str:
-    # The sandbox is in memory, so a fresh endpoint each start is the whole story.
-    endpoint = stripe.v1.webhook_endpoints.create(
-        {"url": client_url + "/api/webhook", "enabled_events": ["*"]}
-    )
-    return str(endpoint.secret)
+def _refuse_unrunnable(settings: Settings) -> None:
+    # Every problem at once: fixing them one start at a time is a slow way to deploy.
+    problems = settings.production_problems()
+    if problems:
+        raise StartupError("PAYDESK_ENV=production, but:\n  " + "\n  ".join(problems))
+    if (not settings.uses_embedded_sandbox and settings.paydesk_test_clocks
+            and (settings.stripe_secret_key or "").startswith("sk_live")):
+        raise StartupError("PAYDESK_TEST_CLOCKS=true needs a test-mode key (sk_test_…): "
+                           "test clocks do not exist in live mode.")
+    if not settings.uses_embedded_sandbox and not settings.webhook_secrets:
+        raise StartupError(
+            "STRIPE_WEBHOOK_SECRET is not set: the shop cannot verify Stripe's webhooks. "
+            "Copy the endpoint's signing secret (whsec_…) into the environment."
+        )
 
 
 def _has_products(engine: Engine) -> bool:
@@ -204,59 +211,52 @@ def signing_key(engine: Engine, configured: str | None) -> bytes:
     """PAYDESK_SIGNING_KEY, else one made on first start and kept (so links survive restarts)."""
     if configured:
         return configured.encode()
-    with engine.begin() as conn:
-        found = conn.execute(select(kv.c.value).where(kv.c.key == SIGNING_KEY_NAME)).scalar()
-    if found is not None:
-        return str(found).encode()
-    try:
-        with engine.begin() as conn:
-            conn.execute(kv.insert().values(key=SIGNING_KEY_NAME, value=secrets.token_urlsafe(32)))
-    except IntegrityError:
-        pass  # another instance made it first: use theirs
-    with engine.begin() as conn:
-        value = conn.execute(select(kv.c.value).where(kv.c.key == SIGNING_KEY_NAME)).scalar_one()
-    return str(value).encode()
+    return kept(engine, SIGNING_KEY_NAME, lambda: secrets.token_urlsafe(32)).encode()
 
 
 def serve(host: str, port: int, sandbox_port: int) -> None:
-    """`paydesk serve`: run the shop until interrupted."""
+    """`paydesk serve`: run the shop until interrupted.
+
+    The port is bound before anything is started or printed, so a port in use is the one
+    line the user sees."""
     configure_logging()
+    settings = load_settings()
     try:
-        prepared = prepare(settings_or_exit(), host, port, sandbox_port)
-    except StartupError as exc:
-        print(f"paydesk: {exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
-    try:
-        _banner(prepared)
-        # Everything built so far (modules, the app, SQLAlchemy's caches) lives as long as the
-        # process: move it out of the collector's sight, or each full collection scans it all
-        # and stops every thread for ~100 ms, which lands in webhook acknowledgements.
-        gc.collect()
-        gc.freeze()
-        uvicorn.run(prepared.app, host=host, port=port, log_config=None, access_log=False)
-    finally:
-        prepared.close()
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        # One line per bad variable, without pydantic's traceback (or the value: it may be secret).
-        lines = [f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
-        print("paydesk: invalid settings\n  " + "\n  ".join(lines), file=sys.stderr)
-        raise SystemExit(2) from None
+        sock = bind(host, port)
+    except PortInUse:
+        raise port_in_use(port, "the shop", "--port") from None
+    with contextlib.closing(sock):
+        prepared = prepare(settings, host, port, sandbox_port)
+        try:
+            _banner(prepared)
+            # Everything built so far (modules, the app, SQLAlchemy's caches) lives as long as
+            # the process: move it out of the collector's sight, or each full collection scans
+            # it all and stops every thread for ~100 ms, which lands in webhook acknowledgements.
+            gc.collect()
+            gc.freeze()
+            config = uvicorn.Config(prepared.app, log_config=None, access_log=False)
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            prepared.close()
 
 
 def _banner(prepared: Prepared) -> None:
     url = prepared.ctx.client_url
-    lines = ["", "  paydesk shop is starting", f"    Shop:       {url}/"]
+    settings = prepared.ctx.settings
+    lines = ["", "  paydesk shop is running", f"    Shop:       {url}/"]
     if prepared.sandbox_url:
+        kept_in = settings.sandbox_db if settings.sandbox_db != "memory" else "memory"
         lines += [
-            f"    Sandbox:    {prepared.sandbox_url}  (Stripe API, in memory; no network used)",
+            f"    Sandbox:    {prepared.sandbox_url}  (Stripe API, state in {kept_in}; "
+            "no network used)",
             "    Test card:  4242 4242 4242 4242, any future expiry (12/34), any CVC",
         ]
     else:
-        lines.append(f"    Stripe:     {prepared.ctx.settings.stripe_api_base}")
+        lines.append(f"    Stripe:     {settings.stripe_api_base}")
+    if prepared.admin_token_generated:
+        # Made for this shop and kept in its database: printing it puts the admin in reach.
+        lines.append(f"    Admin:      {url}/admin?token={settings.paydesk_admin_token}")
+    elif settings.paydesk_admin_token:
+        lines.append(f"    Admin:      {url}/admin  (sign in with PAYDESK_ADMIN_TOKEN)")
     lines += [f"    Health:     {url}/healthz", ""]
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 STRIPE_API = "https://api.stripe.com"
 # Values copied from an example file rather than set: refused in production.
@@ -14,6 +16,9 @@ _PLACEHOLDERS = {"changeme", "change-me", "change_me", "changethis", "secret", "
                  "placeholder", "todo", "xxx", "example", "test"}
 # PAYDESK_SIGNING_KEY signs access links (HMAC): a short one can be guessed.
 MIN_SIGNING_KEY = 32
+# The databases paydesk is written and tested for (URL schemes before any "+driver").
+_DATABASES = ("sqlite", "postgresql", "postgres")
+_DATABASE_HINT = "use sqlite:///var/paydesk.db or postgresql://user@host:5432/dbname"
 
 
 class Settings(BaseSettings):
@@ -35,6 +40,8 @@ class Settings(BaseSettings):
     paydesk_access_link_days: int = Field(default=30, ge=1)
     paydesk_env: Literal["development", "production"] = "development"
     catalog_file: str | None = None
+    # The shop's name on its pages, and where Stripe's hosted checkout shows the business name.
+    shop_name: str = Field(default="Paydesk Coffee", min_length=1, max_length=100)
     reconcile_interval_seconds: int = 300
     # Run the outbox worker inside `paydesk serve` (set false when `paydesk worker` runs apart).
     inline_worker: bool = True
@@ -46,6 +53,26 @@ class Settings(BaseSettings):
     # Put each new Stripe customer on a test clock of its own (always so with the embedded
     # sandbox; test-mode keys only).
     paydesk_test_clocks: bool = False
+    # How long a Checkout Session (and the stock it holds) stays open; Stripe's range is 30 min
+    # to 24 h, and an abandoned checkout gives its stock back when it expires.
+    checkout_session_minutes: int = Field(default=30, ge=30, le=24 * 60)
+    # Where the demo's embedded sandbox keeps its state, so a restart keeps orders payable and
+    # refundable; "memory" keeps nothing.
+    sandbox_db: str = "var/sandbox.db"
+    # Folder of the files digital products deliver (the catalog's "file" names one inside it).
+    catalog_files: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"cannot be parsed as a database URL: {_DATABASE_HINT}") from None
+        if backend not in _DATABASES:
+            raise ValueError(f"{backend} is not supported (SQLite and PostgreSQL are): "
+                             f"{_DATABASE_HINT}")
+        return value
 
     @field_validator("stripe_secret_key")
     @classmethod
@@ -66,6 +93,9 @@ class Settings(BaseSettings):
         if not self.stripe_secret_key:
             problems.append("STRIPE_SECRET_KEY is not set (production never starts the demo "
                             "sandbox): set the account's secret key")
+        elif not self.webhook_secrets:
+            problems.append("STRIPE_WEBHOOK_SECRET is not set: copy the webhook endpoint's "
+                            "signing secret (whsec_…)")
         if not self.paydesk_signing_key:
             problems.append("PAYDESK_SIGNING_KEY is not set: set a random value of at least "
                             f"{MIN_SIGNING_KEY} characters, the same on every instance")

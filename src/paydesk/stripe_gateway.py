@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from stripe import StripeClient
 
+from paydesk.cli_errors import UserError
 from paydesk.settings import Settings
 
 
 def make_stripe_client(settings: Settings, api_key: str | None = None) -> StripeClient:
     key = api_key or settings.stripe_secret_key
     if not key:
-        raise RuntimeError("STRIPE_SECRET_KEY is not set")
+        raise UserError("STRIPE_SECRET_KEY is not set: set the account's secret key (sk_…); "
+                        "the demo (`paydesk serve` without a key) runs its own sandbox")
     base = settings.stripe_api_base.rstrip("/")
     # The SDK retries network failures itself, re-sending the same idempotency key.
     return StripeClient(key, base_addresses={"api": base}, max_network_retries=2)

@@ -23,16 +23,6 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    with playwright_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 def test_a_buyer_pays_and_gets_the_download(  # type: ignore[no-untyped-def]
     browser, sqlite_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path
 ) -> None:
@@ -48,6 +38,14 @@ def test_a_buyer_pays_and_gets_the_download(  # type: ignore[no-untyped-def]
         assert page.locator("#cart-count").inner_text() == "3"
         assert page.locator("#cart-total").inner_text() == "$53.00"
         page.locator("#email").fill("buyer@example.com")
+        page.get_by_role("button", name="Pay now").click()
+
+        # Changing their mind on the payment page, the buyer finds the cart as they left it.
+        page.wait_for_url(re.compile("^" + re.escape(sandbox_url)))
+        page.locator("#cancel").click()
+        page.wait_for_url(re.compile("^" + re.escape(shop.url) + "/payment/cancel"))
+        page.get_by_role("link", name="Back to the shop").click()
+        assert page.locator("#cart-count").inner_text() == "3"
         page.get_by_role("button", name="Pay now").click()
 
         page.wait_for_url(re.compile("^" + re.escape(sandbox_url)))
@@ -66,11 +64,13 @@ def test_a_buyer_pays_and_gets_the_download(  # type: ignore[no-untyped-def]
         page.wait_for_url(re.compile("^" + re.escape(shop.url) + "/payment/success"))
         link = page.get_by_test_id("access-link")
         link.wait_for(state="visible")
-        assert page.get_by_test_id("order-status").inner_text() == "fulfilled"
+        assert page.get_by_test_id("order-status").inner_text() == "Confirmed"
         assert link.inner_text() == "Brewing Guide"
         href = link.get_attribute("href")
         assert href and href.startswith(shop.url + "/access/")
         assert httpx.get(href).status_code == 200
+        page.goto(shop.url + "/")  # paid: the cart is done with
+        assert page.locator("#cart-count").inner_text() == "0"
 
 
 def test_asking_for_more_than_is_left_shows_why(  # type: ignore[no-untyped-def]

@@ -235,6 +235,8 @@ def test_payload_and_error_are_escaped_and_no_secret_is_shown(ctx: AppContext, b
     assert "&lt;img src=x onerror=alert(2)&gt;" in detail
     assert "&lt;b&gt;hi&lt;/b&gt;" in pages[f"/admin/orders/{order_id}"]
     for path, html in pages.items():
+        # The admin's own script (confirmations) is the only one, and from our static folder.
+        html = re.sub(r'<script src="[^"]*/static/admin\.js" defer></script>', "", html)
         assert "<script" not in html and "<img" not in html, path
         for secret in (ADMIN_TOKEN, STRIPE_KEY, "sk_test_unused", SECRET, OLD_SECRET, "k" * 32):
             assert secret not in html, (path, secret)

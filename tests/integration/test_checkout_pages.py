@@ -47,7 +47,7 @@ def test_success_page_fulfils_from_the_session_it_reads_from_stripe(shop: Shop) 
     page = httpx.get(back)
     assert page.status_code == 200
     assert "Thank you for your order" in page.text
-    assert 'data-testid="order-status">fulfilled<' in page.text
+    assert 'data-testid="order-status">Confirmed<' in page.text
     order = httpx.get(f"{shop.url}/api/orders/{created['order_id']}").json()
     assert order["status"] == "fulfilled"
     assert [a["product_id"] for a in order["access"]] == ["guide"]

@@ -21,6 +21,7 @@ from test_webhook_support import (
     wait_until,
 )
 
+from paydesk.app import create_app
 from paydesk.context import AppContext
 from paydesk.fulfilment.service import fulfil_checkout
 from paydesk.notify.outbox import queue_email
@@ -111,7 +112,7 @@ def test_unreachable_smtp_keeps_message_pending_with_error(ctx: AppContext) -> N
 
 def test_without_smtp_mail_lands_in_admin_mailbox(ctx: AppContext) -> None:
     order_id = seed_order(ctx.engine)
-    with serve_pipeline(ctx) as base:
+    with serve_pipeline(ctx, create_app) as base:  # the mailbox is one of the admin's pages
         fulfil_checkout(ctx, checkout_session(order_id))
         wait_until(lambda: mailbox_count(ctx.engine) == 1)  # the in-process worker
         assert httpx.get(f"{base}/admin/mailbox").status_code == 401

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import stripe
-from sqlalchemy import select
+from sqlalchemy import select, update
 from test_webhook_support import make_ctx, order_row, seed_order, seed_product, stock_of
 
 from paydesk.context import AppContext
+from paydesk.orders.tables import orders
 from paydesk.reconcile.service import parse_since, reconcile
 from paydesk.webhooks.tables import inbox_events
 
@@ -150,12 +151,6 @@ def test_only_handled_event_types_are_listed(
 
 def _age(ctx: AppContext, order_id: str, session_id: str) -> None:
     """Make the order look placed long ago, through this real session."""
-    from datetime import UTC, datetime
-
-    from sqlalchemy import update
-
-    from paydesk.orders.tables import orders
-
     with ctx.engine.begin() as conn:
         conn.execute(update(orders).where(orders.c.id == order_id).values(
             checkout_session_id=session_id, created_at=datetime.now(UTC) - timedelta(hours=2)))
@@ -204,3 +199,45 @@ def test_server_reconciles_once_at_start_up(
             wait_until(lambda: order_row(context.engine, order_id).status == "fulfilled", 15)
     finally:
         context.engine.dispose()
+
+
+def test_sweep_releases_an_order_whose_session_stripe_no_longer_has_and_goes_on(
+    ctx: AppContext, stripe_client: stripe.StripeClient
+) -> None:
+    """A session Stripe does not know (a wiped demo sandbox, another account) can never be
+    paid: its order gives the stock back, and the orders after it are still swept."""
+    from paydesk.reconcile.service import sweep_pending
+
+    lost, abandoned = (seed_order(ctx.engine, quantity=2) for _ in range(2))
+    _age(ctx, lost, "cs_test_nobody_has_this_one")
+    session = stripe_client.v1.checkout.sessions.create({
+        "mode": "payment", "client_reference_id": abandoned,
+        "metadata": {"order_id": abandoned},
+        "success_url": "http://shop.test/ok", "cancel_url": "http://shop.test/no",
+        "line_items": [{"quantity": 2, "price_data": {
+            "currency": "usd", "unit_amount": 1500, "product_data": {"name": "The ebook"}}}],
+    })
+    stripe_client.v1.checkout.sessions.expire(session.id)
+    _age(ctx, abandoned, session.id)
+    with ctx.engine.begin() as conn:  # the missing one is the oldest: swept first
+        conn.execute(update(orders).where(orders.c.id == lost).values(
+            created_at=datetime.now(UTC) - timedelta(hours=3)))
+    assert stock_of(ctx.engine) == 6
+    assert sorted(sweep_pending(ctx)) == sorted([lost, abandoned])
+    assert order_row(ctx.engine, lost).status == "expired"
+    assert order_row(ctx.engine, abandoned).status == "expired"
+    assert stock_of(ctx.engine) == 10
+
+
+def test_the_sweep_waits_as_long_as_checkout_session_minutes(
+    ctx: AppContext, stripe_client: stripe.StripeClient
+) -> None:
+    from paydesk.reconcile.service import sweep_pending
+
+    order_id = seed_order(ctx.engine, quantity=2)
+    _age(ctx, order_id, "cs_test_nobody_has_this_one")  # two hours old
+    patient = dataclasses.replace(
+        ctx, settings=ctx.settings.model_copy(update={"checkout_session_minutes": 180})
+    )
+    assert sweep_pending(patient) == []  # its session could still be paid for an hour
+    assert sweep_pending(ctx) == [order_id]

@@ -1,5 +1,5 @@
 """Start-up checks: production refuses the demo fallbacks and placeholder secrets, naming the
-variable; the embedded demo sandbox's key is random per start and never printed."""
+variable; the embedded demo sandbox's key is random per shop, kept, and never printed."""
 
 from __future__ import annotations
 
@@ -19,10 +19,14 @@ from tests.support import free_port
 GOOD_SIGNING_KEY = "k" * 40
 
 
-def test_the_embedded_sandbox_key_is_random_per_start(sqlite_url: str) -> None:
+def test_the_embedded_sandbox_key_is_random_per_shop_and_kept_across_starts(
+    tmp_path: Path,
+) -> None:
     keys = []
-    for _ in range(2):
-        prepared = prepare(load_settings(_env_file=None, database_url=sqlite_url),
+    for shop in ("a", "a", "b"):
+        prepared = prepare(load_settings(_env_file=None,
+                                         database_url=f"sqlite:///{tmp_path}/{shop}.db",
+                                         sandbox_db=str(tmp_path / f"{shop}-sandbox.db")),
                            "127.0.0.1", free_port(), sandbox_port=0)
         try:
             keys.append(prepared.ctx.settings.stripe_secret_key)
@@ -30,7 +34,8 @@ def test_the_embedded_sandbox_key_is_random_per_start(sqlite_url: str) -> None:
             prepared.close()
     assert all(k.startswith("sk_test_paydesk_") and len(k) >= 40 for k in keys)
     assert "sk_test_paydesk_demo" not in keys
-    assert keys[0] != keys[1]
+    assert keys[0] == keys[1]  # the sandbox's accounts are keyed by it: kept, or all is lost
+    assert keys[0] != keys[2]
 
 
 def test_the_embedded_demo_knows_its_publishable_key(sqlite_url: str) -> None:

@@ -176,6 +176,9 @@ def test_listen_reports_an_unreachable_target_and_lets_the_sandbox_retry(
             f"two failed forwards in {listen.lines}",
         )
         assert client.v1.events.retrieve(event.id).pending_webhooks == 1
+        failed = next(line for line in listen.lines if f"[{event.id}] → error" in line)
+        assert "connection refused" in failed
+        assert "ssl:default" not in failed and "ClientConnectorError" not in failed
     finally:
         listen.stop()
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from pydantic import ValidationError
 
 from paydesk.checkout.errors import InvalidCart, OutOfStock
-from paydesk.checkout.service import Line, _merge, _session_params
+from paydesk.checkout.service import Line, _merge, _session_params, session_lifetime
+from paydesk.settings import load_settings
 
 SYNCED = Line("mug", "Mug", "350 ml", 2200, "usd", 2, "price_123")
 UNSYNCED = Line("guide", "Guide", "", 900, "usd", 1, None)
@@ -55,3 +57,23 @@ def test_empty_or_oversized_carts_are_refused(items: list[tuple[str, int]]) -> N
 def test_out_of_stock_names_the_product_and_what_is_left() -> None:
     assert "'Mug' (mug): asked for 4, only 3 left" in str(OutOfStock("mug", "Mug", 4, 3))
     assert "sold out" in str(OutOfStock("mug", "Mug", 1, 0))
+
+
+@pytest.mark.parametrize(
+    ("minutes", "low", "high"),
+    [(30, 31 * 60, 31 * 60), (45, 45 * 60, 45 * 60), (1440, 0, 24 * 3600 - 60)],
+)
+def test_session_lifetime_follows_the_setting_inside_stripes_range(
+    minutes: int, low: int, high: int
+) -> None:
+    lifetime = session_lifetime(minutes)
+    assert low <= lifetime <= high
+    assert 30 * 60 < lifetime < 24 * 3600  # Stripe refuses anything outside, on its own clock
+    params = _session_params("https://s", "ord_abc", [SYNCED], None, lifetime)
+    assert abs(params["expires_at"] - time.time() - lifetime) <= 2
+
+
+@pytest.mark.parametrize("minutes", ["29", "1441", "soon"])
+def test_checkout_session_minutes_outside_stripes_range_is_refused(minutes: str) -> None:
+    with pytest.raises(ValidationError, match="checkout_session_minutes"):
+        load_settings(_env_file=None, checkout_session_minutes=minutes)

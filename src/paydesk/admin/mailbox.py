@@ -1,9 +1,10 @@
-"""GET /admin/mailbox: the mail kept when no SMTP server is configured (admin bearer token, or
-the admin pages' sign-in cookie — the admin nav links here)."""
+"""The mail kept when no SMTP server is configured, as JSON for scripts (admin bearer token, or
+the admin pages' sign-in cookie); the admin's HTML page reads the same `messages`."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -13,18 +14,31 @@ from starlette.responses import JSONResponse, Response
 from paydesk.admin.auth import AdminDisabled, NotSignedIn, authenticate
 from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox
+from paydesk.store.engine import aware
 
 
 def _messages(ctx: AppContext, limit: int) -> list[dict[str, object]]:
+    return [m | {"created_at": m["created_at"].isoformat()} for m in messages(ctx, limit)]
+
+
+def messages(ctx: AppContext, limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` messages kept in the mailbox, newest first."""
     with ctx.engine.connect() as conn:
         rows = conn.execute(select(mailbox).order_by(mailbox.c.id.desc()).limit(limit)).all()
     return [
-        {
-            "id": r.id, "to": r.to_addr, "subject": r.subject, "body": r.body,
-            "created_at": r.created_at.isoformat(),
-        }
+        {"id": r.id, "to": r.to_addr, "subject": r.subject, "body": r.body,
+         "created_at": aware(r.created_at)}
         for r in rows
     ]
+
+
+def message(ctx: AppContext, message_id: int) -> dict[str, Any] | None:
+    with ctx.engine.connect() as conn:
+        r = conn.execute(select(mailbox).where(mailbox.c.id == message_id)).one_or_none()
+    if r is None:
+        return None
+    return {"id": r.id, "to": r.to_addr, "subject": r.subject, "body": r.body,
+            "created_at": aware(r.created_at)}
 
 
 def mailbox_endpoint(ctx: AppContext) -> Callable[[Request], Awaitable[Response]]:

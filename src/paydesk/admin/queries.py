@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
+from paydesk.admin.timeline import timeline
 from paydesk.catalog.tables import products
 from paydesk.core.money import format_money
 from paydesk.notify.tables import mailbox, outbox
@@ -110,9 +111,10 @@ def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
     return _order_summary(row) | {
         "currency": cur.upper(), "stock_state": row.stock_state,
         "session_id": row.checkout_session_id, "payment_intent_id": row.payment_intent_id,
-        "net": format_money(row.amount_total - row.amount_refunded, cur),
+        # Nothing was received until the order is paid: a pending order has no net.
+        "net": format_money(row.amount_total - row.amount_refunded, cur) if row.paid_at else None,
         "items": items, "events": events, "emails": emails,
-        "timeline": _timeline(row, events),
+        "timeline": timeline(conn, row, [e["id"] for e in events]),
     }
 
 
@@ -149,23 +151,6 @@ def _order_emails(conn: Connection, order_id: str) -> list[dict[str, Any]]:
             "in_mailbox": r.mailbox_id is not None,
         })
     return emails
-
-
-def _timeline(order: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    steps: list[dict[str, Any]] = [{"at": aware(order.created_at), "what": "Order created"}]
-    if order.paid_at:
-        steps.append({"at": aware(order.paid_at), "what": "Paid"})
-    if order.fulfilled_at:
-        steps.append({"at": aware(order.fulfilled_at), "what": "Fulfilled"})
-    for evt in events:
-        if evt["type"].startswith("charge.refund"):
-            steps.append({"at": evt["stripe_created"], "what": f"Refund event {evt['type']}"})
-    if order.amount_refunded:
-        steps.append({"at": None, "what": "Refunded in total: "
-                      + format_money(order.amount_refunded, order.currency)})
-    if order.status == "expired":
-        steps.append({"at": aware(order.updated_at), "what": "Checkout expired"})
-    return steps
 
 
 def _event_summary(row: Any) -> dict[str, Any]:

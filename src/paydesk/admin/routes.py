@@ -10,7 +10,8 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.templating import Jinja2Templates
 
 from paydesk.admin import queries
 from paydesk.admin.auth import (
@@ -23,22 +24,26 @@ from paydesk.admin.auth import (
     set_session_cookie,
     token_matches,
 )
+from paydesk.admin.mailbox import mailbox_endpoint, message, messages
 from paydesk.admin.retry import retry_event
+from paydesk.checkout.release import NotReleasable, release_pending
 from paydesk.context import AppContext
 from paydesk.refunds.admin import refund_panel, submit_refund_form
 from paydesk.refunds.service import RefundRefused
 from paydesk.web.deps import CtxDep
+from paydesk.web.templating import shop_templates
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
 
 TEMPLATES = Path(__file__).parent.parent / "web" / "templates"
 # Admin pages hold customer data: never cached, never framed, never leaked through Referer.
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+MAILBOX_LIMIT = 200
 
 
 @cache
 def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates = shop_templates(TEMPLATES)
     templates.env.filters["when"] = _when
     templates.env.filters["age"] = _age
     return templates
@@ -155,17 +160,20 @@ def admin_orders(request: Request, ctx: CtxDep, status: str = "", page: str = "1
 
 
 @router.get("/admin/orders/{order_id}", response_class=HTMLResponse)
-def admin_order(request: Request, ctx: CtxDep, order_id: str, refund: str = "") -> Response:
+def admin_order(
+    request: Request, ctx: CtxDep, order_id: str, refund: str = "", released: str = ""
+) -> Response:
     session = _guard(request, ctx)
     if isinstance(session, Response):
         return session
-    return _order_page(request, ctx, session, order_id, flash_id=refund)
+    return _order_page(request, ctx, session, order_id, flash_id=refund,
+                       released=released == "1")
 
 
 def _order_page(
     request: Request, ctx: AppContext, session: AdminSession, order_id: str, code: int = 200,
     flash_id: str | None = None, refund_error: str | None = None,
-    form: dict[str, str] | None = None,
+    form: dict[str, str] | None = None, released: bool = False, release_error: str | None = None,
 ) -> Response:
     with ctx.engine.connect() as conn:
         order = queries.order_detail(conn, order_id)
@@ -174,7 +182,25 @@ def _order_page(
         return _render(request, "missing.html", code=404, session=session, nav="orders",
                        what="order", id=order_id)
     return _render(request, "order.html", code=code, session=session, nav="orders", order=order,
-                   refunds=refunds, refund_error=refund_error)
+                   refunds=refunds, refund_error=refund_error, released=released,
+                   release_error=release_error)
+
+
+@router.post("/admin/orders/{order_id}/release", response_class=HTMLResponse)
+def admin_release_order(
+    request: Request, ctx: CtxDep, order_id: str, csrf: Annotated[str | None, Form()] = None
+) -> Response:
+    """End a pending order's checkout now, so its stock is for sale again."""
+    session = _guard_form(request, ctx, csrf)
+    if isinstance(session, Response):
+        return session
+    try:
+        release_pending(ctx, order_id)
+    except NotReleasable as exc:
+        return _order_page(request, ctx, session, order_id, code=409, release_error=str(exc))
+    return RedirectResponse(
+        f"/admin/orders/{quote(order_id, safe='')}?released=1", status_code=303, headers=HEADERS
+    )
 
 
 @router.post("/admin/orders/{order_id}/refunds", response_class=HTMLResponse)
@@ -242,3 +268,29 @@ def admin_retry_event(
     return RedirectResponse(
         f"/admin/events/{quote(event_id, safe='')}?retried=1", status_code=303, headers=HEADERS
     )
+
+
+@router.get("/admin/mailbox", response_class=HTMLResponse)
+async def admin_mailbox(request: Request, ctx: CtxDep) -> Response:
+    """The mail kept without SMTP: a page for a browser, JSON for anything else (scripts)."""
+    if "text/html" not in request.headers.get("accept", ""):
+        return await mailbox_endpoint(ctx)(request)
+    return await run_in_threadpool(_mailbox_page, request, ctx, None)
+
+
+@router.get("/admin/mailbox/{message_id}", response_class=HTMLResponse)
+def admin_mail(request: Request, ctx: CtxDep, message_id: int) -> Response:
+    return _mailbox_page(request, ctx, message_id)
+
+
+def _mailbox_page(request: Request, ctx: AppContext, message_id: int | None) -> Response:
+    session = _guard(request, ctx)
+    if isinstance(session, Response):
+        return session
+    listed = messages(ctx, MAILBOX_LIMIT)
+    shown = message(ctx, message_id) if message_id is not None else None
+    if message_id is not None and shown is None:
+        return _render(request, "missing.html", code=404, session=session, nav="mailbox",
+                       what="email", id=str(message_id))
+    return _render(request, "mailbox.html", session=session, nav="mailbox", messages=listed,
+                   shown=shown, smtp=bool(ctx.settings.smtp_url))

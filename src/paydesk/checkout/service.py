@@ -31,9 +31,18 @@ __all__ = ["Checkout", "Line", "create_checkout"]
 
 log = structlog.get_logger(__name__)
 
-# Stripe's minimum session lifetime is 30 minutes from its own clock; a minute of margin keeps a
-# slightly slow request (or clock) from being refused.
-SESSION_LIFETIME_SECONDS = 30 * 60 + 60
+# Stripe accepts expires_at from 30 minutes to 24 hours after creation, measured on its own clock:
+# a minute of margin at either end keeps a slightly slow request (or clock) from being refused.
+_STRIPE_MIN_SECONDS, _STRIPE_MAX_SECONDS, _MARGIN = 30 * 60, 24 * 3600, 60
+
+
+def session_lifetime(minutes: int) -> int:
+    """Seconds a Checkout Session (and the stock it holds) stays open: CHECKOUT_SESSION_MINUTES,
+    kept inside what Stripe accepts."""
+    return min(max(minutes * 60, _STRIPE_MIN_SECONDS + _MARGIN), _STRIPE_MAX_SECONDS - _MARGIN)
+
+
+SESSION_LIFETIME_SECONDS = session_lifetime(30)
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,10 @@ def create_checkout(
         lines = _place_order(conn, order_id, cart, email)
     try:
         session = ctx.stripe.v1.checkout.sessions.create(
-            _session_params(ctx.client_url, order_id, lines, email),  # type: ignore[arg-type]
+            _session_params(  # type: ignore[arg-type]
+                ctx.client_url, order_id, lines, email,
+                session_lifetime(ctx.settings.checkout_session_minutes),
+            ),
             {"idempotency_key": checkout_idempotency_key(order_id)},
         )
     except Exception as exc:
@@ -166,7 +178,8 @@ def _abandon(conn: Connection, order_id: str) -> None:
 
 
 def _session_params(
-    client_url: str, order_id: str, lines: list[Line], email: str | None
+    client_url: str, order_id: str, lines: list[Line], email: str | None,
+    lifetime_seconds: int = SESSION_LIFETIME_SECONDS,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {
         "mode": "payment",
@@ -177,7 +190,7 @@ def _session_params(
         "client_reference_id": order_id,
         "metadata": {"order_id": order_id},
         "payment_intent_data": {"metadata": {"order_id": order_id}},
-        "expires_at": int(time.time()) + SESSION_LIFETIME_SECONDS,
+        "expires_at": int(time.time()) + lifetime_seconds,
     }
     if email:
         params["customer_email"] = email

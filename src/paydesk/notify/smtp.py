@@ -10,19 +10,28 @@ FROM_ADDR = "paydesk <no-reply@paydesk.local>"
 
 
 def send_email(smtp_url: str, to: str, subject: str, body: str) -> None:
-    url = urlsplit(smtp_url)
     message = EmailMessage()
     message["From"] = FROM_ADDR
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    with connect(smtp_url) as client:
+        client.send_message(message)
+
+
+def connect(smtp_url: str, timeout: float = 30) -> smtplib.SMTP:
+    """A connected (and logged-in, when the URL names a user) SMTP client."""
+    url = urlsplit(smtp_url)
     host = url.hostname or "127.0.0.1"
     client: smtplib.SMTP
     if url.scheme == "smtps":
-        client = smtplib.SMTP_SSL(host, url.port or 465, timeout=30)
+        client = smtplib.SMTP_SSL(host, url.port or 465, timeout=timeout)
     else:
-        client = smtplib.SMTP(host, url.port or 25, timeout=30)
-    with client:
+        client = smtplib.SMTP(host, url.port or 25, timeout=timeout)
+    try:
         if url.username:
             client.login(unquote(url.username), unquote(url.password or ""))
-        client.send_message(message)
+    except BaseException:
+        client.close()
+        raise
+    return client

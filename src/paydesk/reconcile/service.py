@@ -14,10 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import stripe as stripe_sdk
 import structlog
 from sqlalchemy import select
 
-from paydesk.checkout.service import SESSION_LIFETIME_SECONDS
+from paydesk.checkout.release import release_abandoned
+from paydesk.checkout.service import session_lifetime
 from paydesk.context import AppContext
 from paydesk.fulfilment.service import fulfil_session
 from paydesk.orders.model import OrderStatus
@@ -101,7 +103,8 @@ def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
     same code as its event would (expired → release the stock; complete and paid → fulfil).
     Returns the orders this pass moved."""
     gate = gate or WriteGate(ctx.engine)
-    cutoff = datetime.now(UTC) - timedelta(seconds=SESSION_LIFETIME_SECONDS)
+    lifetime = session_lifetime(ctx.settings.checkout_session_minutes)
+    cutoff = datetime.now(UTC) - timedelta(seconds=lifetime)
     with ctx.engine.connect() as conn:
         stale = conn.execute(
             select(orders.c.id, orders.c.checkout_session_id)
@@ -112,9 +115,21 @@ def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
         ).all()
     moved = []
     for order_id, session_id in stale:
-        session = CheckoutSession.parse(
-            ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
-        )
+        try:
+            found = ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
+        except stripe_sdk.InvalidRequestError as exc:
+            if exc.code != "resource_missing":
+                raise
+            # Stripe no longer has it (another account, a wiped sandbox): nobody can pay it,
+            # so its stock comes back, and the pass goes on to the next order.
+            with gate.hold(), ctx.engine.begin() as conn:
+                done = release_abandoned(conn, order_id, session_id)
+            if done:
+                moved.append(order_id)
+                log.warning("pending_order_released", order_id=order_id,
+                            checkout_session=session_id, reason="session missing at Stripe")
+            continue
+        session = CheckoutSession.parse(found)
         if session is None:
             continue
         with gate.hold(), ctx.engine.begin() as conn:

@@ -44,6 +44,24 @@ def _fail(message: str, code: int) -> None:
     raise SystemExit(code)
 
 
+def _no_sandbox(api_base: str) -> str:
+    return (f"No sandbox answers at {api_base}: start one with `paydesk sandbox` (or "
+            "`paydesk serve`, which runs one inside), or point --api-base / STRIPE_API_BASE "
+            "at the one you run.")
+
+
+def _forward_error(exc: BaseException) -> str:
+    """What went wrong reaching the target, in words (aiohttp's own text names `ssl:default`
+    even for a plain http URL)."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return "connection refused (is the target running?)"
+        return f"cannot connect ({exc.os_error.strerror or exc.os_error})"
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {_FORWARD_TIMEOUT:.0f} s"
+    return f"{type(exc).__name__}: {exc}"
+
+
 # -- listen ------------------------------------------------------------------------------------
 
 
@@ -80,9 +98,13 @@ def listen(
                 },
             )
         )
+    except stripe.APIConnectionError:
+        sock.close()
+        _fail(_no_sandbox(api_base), 1)
+        return
     except stripe.StripeError as exc:
         sock.close()
-        _fail(f"Could not create a webhook endpoint at {api_base}: {exc}", 1)
+        _fail(f"Could not create a webhook endpoint at {api_base}: {exc.user_message}", 1)
         return
     _say(f"Ready! Your webhook signing secret is {endpoint.secret} (^C to quit)")
     if replay_seconds is not None:
@@ -146,7 +168,8 @@ def _forwarder(
                 status = resp.status
                 await resp.read()
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            _say(f"{stamp}  {event_type} [{event_id}] → error: {type(exc).__name__} {exc}")
+            _say(f"{stamp}  {event_type} [{event_id}] → error: {_forward_error(exc)} "
+                 f"POST {target}")
             return web.Response(status=502, text="forward failed")
         _say(f"{stamp}  {event_type} [{event_id}] → {status} POST {target}")
         return web.Response(status=status, text="forwarded")
@@ -173,7 +196,13 @@ def trigger(event: str, api_base: str, api_key: str) -> None:
     client = _client(api_base, api_key)
     try:
         made = run_fixture(event, client)
-    except (stripe.StripeError, TriggerFailed, httpx.HTTPError) as exc:
+    except (stripe.APIConnectionError, httpx.ConnectError):
+        _fail(_no_sandbox(api_base), 1)
+        return
+    except stripe.StripeError as exc:
+        _fail(f"Trigger failed: {exc.user_message}", 1)
+        return
+    except (TriggerFailed, httpx.HTTPError) as exc:
         _fail(f"Trigger failed: {exc}", 1)
         return
     for line in made.lines:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +24,7 @@ from paydesk.sandbox import pages, timers
 from paydesk.sandbox.api import ApiApp
 from paydesk.sandbox.chaos import Chaos
 from paydesk.sandbox.delivery import Deliverer, parse_delays
+from paydesk.sandbox.headers import NoSniff, favicon
 from paydesk.sandbox.limits import BodySizeLimit
 from paydesk.sandbox.operations.balance import schedule_pending_funds
 from paydesk.sandbox.operations.dunning import Dunning, configure
@@ -38,7 +41,10 @@ FREEZE_SECONDS = 0.1
 class SandboxApp:
     """`/v1/…` goes straight to the API; everything else to the Starlette page app."""
 
-    def __init__(self, store: Store, deliverer: Deliverer, freeze_gc: bool = False) -> None:
+    def __init__(
+        self, store: Store, deliverer: Deliverer, freeze_gc: bool = False,
+        business_name: str = pages.BUSINESS_NAME,
+    ) -> None:
         load_all()
         self.store = store
         if store.timers_are_new:  # a database from before the timer queue: schedule its work
@@ -49,10 +55,12 @@ class SandboxApp:
         self.deliverer = deliverer
         self.freeze_gc = freeze_gc
         self.api = ApiApp(store, api)
-        self.pages = Starlette(routes=pages.routes(store), lifespan=self._lifespan)
+        self.pages = Starlette(routes=pages.routes(store, business_name), lifespan=self._lifespan)
         self.pages.add_route("/", self._index)
+        self.pages.add_route("/favicon.ico", favicon((pages.STATIC / "favicon.svg").read_text()))
         # /v1 parses its own form bodies; the hosted pages' forms get the size cap.
         self.pages.add_middleware(BodySizeLimit)
+        self.pages.add_middleware(NoSniff)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):
@@ -98,10 +106,12 @@ def create_app(
     retry_delays: str | None = None,
     dunning: Dunning | None = None,
     chaos: Chaos | None = None,
+    business_name: str = pages.BUSINESS_NAME,
 ) -> SandboxApp:
     store = Store(db_path)
     configure(store, dunning or Dunning())
-    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos))
+    return SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos),
+                      business_name=business_name)
 
 
 async def _freeze_loop() -> None:
@@ -119,6 +129,27 @@ async def _freeze_loop() -> None:
         await asyncio.sleep(FREEZE_SECONDS)
 
 
+class PortInUse(OSError):
+    """The port is taken; the message names it (the caller knows which option moves it)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port), bound before anything says "listening"; connections
+    made before the server runs wait in its backlog rather than being refused."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(exc.errno, f"port {port} is already in use") from exc
+        raise
+    sock.listen(2048)
+    return sock
+
+
 def run(
     host: str,
     port: int,
@@ -126,25 +157,29 @@ def run(
     retry_delays: str | None,
     dunning: Dunning | None = None,
     chaos: Chaos | None = None,
+    business_name: str = pages.BUSINESS_NAME,
 ) -> None:
+    try:
+        sock = bind(host, port)
+    except PortInUse:
+        print(f"paydesk sandbox: port {port} is already in use: stop what listens there or "
+              "pick another with --port", file=sys.stderr)
+        raise SystemExit(1) from None
     store = Store(db_path)
     store.base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     configure(store, dunning or Dunning())
-    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos), freeze_gc=True)
-    print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})")
+    app = SandboxApp(store, Deliverer(store, parse_delays(retry_delays), chaos), freeze_gc=True,
+                     business_name=business_name)
+    print(f"paydesk sandbox listening on http://{host}:{port}  (state: {db_path or 'memory'})",
+          flush=True)
     if chaos is not None:
         print(f"webhook chaos for every account: {chaos.describe()}")
     # uvloop and httptools (uvicorn[standard]) named outright: "auto" would quietly fall back
     # to the pure-Python loop and parser, at a fraction of the throughput.
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, loop="uvloop", http="httptools"
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @dataclass
@@ -178,12 +213,13 @@ def start_in_thread(
     retry_delays: str | None = None,
     dunning: Dunning | None = None,
     chaos: Chaos | None = None,
+    business_name: str = pages.BUSINESS_NAME,
 ) -> SandboxHandle:
-    """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests)."""
-    app = create_app(db_path, retry_delays, dunning, chaos)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    """Run a sandbox on a background thread (embedded in `paydesk serve`, and in tests).
+
+    Raises PortInUse before anything else is started."""
+    sock = bind(host, port)
+    app = create_app(db_path, retry_delays, dunning, chaos, business_name)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)

@@ -11,8 +11,8 @@ import stripe as stripe_sdk
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from starlette.templating import Jinja2Templates
 
 from paydesk.billing.model import billing_terms
 from paydesk.catalog.service import list_products
@@ -26,17 +26,27 @@ from paydesk.orders.model import OrderStatus
 from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.tables import orders
 from paydesk.web.deps import CtxDep
+from paydesk.web.templating import shop_templates
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 log = structlog.get_logger(__name__)
 
 _SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 _ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
+# What a buyer reads for each order status (the page's script keeps it up to date with these).
+BUYER_STATUS = {
+    "pending": "Waiting for your payment",
+    "paid": "Paid, preparing your order",
+    "fulfilled": "Confirmed",
+    "expired": "Not paid: the checkout closed",
+    "partially_refunded": "Partly refunded",
+    "refunded": "Refunded",
+}
 
 
 @cache
 def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+    templates = shop_templates(Path(__file__).parent / "templates")
     templates.env.filters["money"] = lambda amount, currency: format_money(int(amount), currency)
     return templates
 
@@ -87,7 +97,7 @@ def payment_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTML
                         "This payment does not belong to an order of this shop.")
     _fulfil(ctx, facts)
     order = get_order(ctx, order_id)
-    return _render(request, "success.html", order=order, paid=facts.paid)
+    return _render(request, "success.html", order=order, labels=BUYER_STATUS, paid=facts.paid)
 
 
 def _order_for(ctx: AppContext, session: CheckoutSession) -> str | None:

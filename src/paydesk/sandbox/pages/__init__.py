@@ -1,5 +1,5 @@
 """Hosted pages (Checkout, the 3DS challenge): each module in this package that defines
-`routes(store) -> list[BaseRoute]` contributes its pages."""
+`routes(store, business_name) -> list[BaseRoute]` contributes its pages."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from paydesk.sandbox.store import Store
 
 STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
+# Shown where Stripe shows the account's business name (`paydesk sandbox --business-name`).
+BUSINESS_NAME = "paydesk sandbox"
 
 
-def routes(store: Store) -> list[BaseRoute]:
+def routes(store: Store, business_name: str = BUSINESS_NAME) -> list[BaseRoute]:
     found: list[BaseRoute] = [Mount("/static", StaticFiles(directory=STATIC), name="static")]
     for module in pkgutil.iter_modules(__path__):
         loaded = importlib.import_module(f"{__name__}.{module.name}")
         if hasattr(loaded, "routes"):
-            found.extend(loaded.routes(store))
+            found.extend(loaded.routes(store, business_name))
     return found

@@ -25,7 +25,7 @@ from paydesk.sandbox.resources.payment_intents import finish_authentication
 from paydesk.sandbox.store import Store
 
 
-def routes(store: Store) -> list[BaseRoute]:
+def routes(store: Store, _business_name: str) -> list[BaseRoute]:
     page = ChallengePage(store)
     return [
         Route("/pay/3ds/{pi_id}", page.show, methods=["GET"]),

@@ -23,6 +23,7 @@ from paydesk.sandbox.operations import checkout_async, checkout_subscriptions
 from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
 from paydesk.sandbox.operations.setup_intents import confirm_setup_intent
 from paydesk.sandbox.pages import TEMPLATES
+from paydesk.sandbox.pages.test_cards import card_groups
 from paydesk.sandbox.resources.checkout_sessions import (
     buyer_customer,
     complete_session,
@@ -34,18 +35,21 @@ from paydesk.sandbox.resources.checkout_sessions import (
 from paydesk.sandbox.resources.payment_intents import confirm_intent, create_intent
 from paydesk.sandbox.store import Store
 
-BUSINESS_NAME = "paydesk sandbox"
 AUTH_FAILED = (
     "We are unable to authenticate your payment method. Please choose a different payment "
     "method and try again."
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
+# "12/34", "12 / 34", "12/2034", and "1234" as typed without the slash.
+_EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*$")
+# What the server shows again after an error. The card number and CVC are never echoed: the
+# page's script keeps them in the tab (sessionStorage) and puts them back itself.
+_KEPT = ("email", "cardholder_name", "card_expiry")
 
 
-def routes(store: Store) -> list[BaseRoute]:
+def routes(store: Store, business_name: str) -> list[BaseRoute]:
     checkout_async.install()
-    page = CheckoutPage(store)
+    page = CheckoutPage(store, business_name)
     return [
         Route("/c/pay/{session_id}", page.show, methods=["GET"]),
         Route("/c/pay/{session_id}", page.submit, methods=["POST"]),
@@ -54,8 +58,9 @@ def routes(store: Store) -> list[BaseRoute]:
 
 
 class CheckoutPage:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, business_name: str) -> None:
         self.store = store
+        self.business = business_name
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
         self.templates.env.filters["money"] = format_money
 
@@ -102,7 +107,7 @@ class CheckoutPage:
             return _see_other(success_redirect(session))
         if session["status"] != "open":
             return self._page(request, account, session)
-        kept = {k: form.get(k, "").strip() for k in ("email", "cardholder_name", "card_expiry")}
+        kept = {k: form.get(k, "").strip()[:64] for k in _KEPT}
         if session["mode"] == "setup":
             return self._save_card(request, account, session, form, kept)
         if session["amount_total"] == 0:
@@ -270,12 +275,13 @@ class CheckoutPage:
         values = dict(kept or {})
         values.setdefault("email", _prefill_email(account, session))
         context: dict[str, Any] = {
-            "business": BUSINESS_NAME,
+            "business": self.business,
             "session": session,
             "items": line_items(account, session),
             "errors": errors or [],
             "values": values,
             "email_locked": bool(session.get("customer_email")),
+            "card_groups": card_groups(),
             "recurring": checkout_subscriptions.recurring_note(
                 account, state_of(account, session), session["currency"]
             )
@@ -291,7 +297,7 @@ class CheckoutPage:
 
     def _notice(self, request: Request, session: Obj) -> Response:
         context = {
-            "business": BUSINESS_NAME,
+            "business": self.business,
             "session": session,
             "success_url": success_redirect(session) if session["status"] == "complete" else None,
         }
@@ -301,7 +307,7 @@ class CheckoutPage:
         )
 
     def _not_found(self, request: Request) -> Response:
-        context = {"business": BUSINESS_NAME, "session": None, "success_url": None}
+        context = {"business": self.business, "session": None, "success_url": None}
         return self.templates.TemplateResponse(
             request, "checkout_notice.html", context, status_code=404
         )

@@ -17,7 +17,7 @@ from paydesk.sandbox.pages import TEMPLATES
 from paydesk.sandbox.store import Store
 
 
-def routes(store: Store) -> list[BaseRoute]:
+def routes(store: Store, _business_name: str) -> list[BaseRoute]:
     templates = Jinja2Templates(directory=str(TEMPLATES))
 
     async def show(request: Request) -> Response:

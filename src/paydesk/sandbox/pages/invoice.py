@@ -18,14 +18,14 @@ from paydesk.sandbox.errors import CardError, StripeError
 from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import invoices
 from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
-from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.pages.checkout import AUTH_FAILED, BUSINESS_NAME
+from paydesk.sandbox.pages import BUSINESS_NAME, TEMPLATES
+from paydesk.sandbox.pages.checkout import AUTH_FAILED
 from paydesk.sandbox.pages.checkout import _read_card as read_card
 from paydesk.sandbox.resources.payment_intents import confirm_intent
 from paydesk.sandbox.store import Store
 
 
-def routes(store: Store) -> list[BaseRoute]:
+def routes(store: Store, _business_name: str) -> list[BaseRoute]:
     page = InvoicePage(store)
     return [
         Route("/invoice/{invoice_id}", page.show, methods=["GET"]),

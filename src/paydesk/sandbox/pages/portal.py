@@ -18,15 +18,14 @@ from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import renewals, subscription_updates
 from paydesk.sandbox.operations.payment_methods import attach, card_payment_method
 from paydesk.sandbox.operations.subscriptions import current_period
-from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.pages.checkout import BUSINESS_NAME
+from paydesk.sandbox.pages import BUSINESS_NAME, TEMPLATES
 from paydesk.sandbox.pages.checkout import _read_card as read_card
 from paydesk.sandbox.store import Store
 
 LIVE = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
 
 
-def routes(store: Store) -> list[BaseRoute]:
+def routes(store: Store, _business_name: str) -> list[BaseRoute]:
     page = PortalPage(store)
     return [
         Route("/p/session/{session_id}", page.show, methods=["GET"]),

@@ -29,7 +29,7 @@ _FILES = {
 }
 
 
-def routes(_store: Store) -> list[BaseRoute]:
+def routes(_store: Store, _business_name: str) -> list[BaseRoute]:
     return [
         Route("/v3", _script, methods=["GET", "HEAD"]),
         Route("/v3/", _script, methods=["GET", "HEAD"]),

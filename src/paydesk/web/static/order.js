@@ -3,13 +3,16 @@
   "use strict";
   const box = document.getElementById("order");
   const orderId = box.dataset.orderId;
+  const labels = JSON.parse(box.dataset.labels || "{}");
   const done = (s) => s === "fulfilled" || s === "refunded" || s === "expired";
   let delay = 1000;
 
   function show(order) {
-    document.getElementById("status").textContent = order.status;
+    document.getElementById("status").textContent = labels[order.status] || order.status;
     box.dataset.status = order.status;
     const paid = ["paid", "fulfilled", "partially_refunded", "refunded"].includes(order.status);
+    // The cart was kept while the buyer might come back to it; paid, it is done with.
+    if (paid) localStorage.removeItem("paydesk-cart");
     document.getElementById("step-paid").classList.toggle("done", paid);
     document.getElementById("step-fulfilled").classList.toggle("done", order.status === "fulfilled");
     if (order.access.length) {
@@ -41,5 +44,6 @@
     setTimeout(poll, delay);
   }
 
+  if (["paid", "fulfilled"].includes(box.dataset.status)) localStorage.removeItem("paydesk-cart");
   if (!done(box.dataset.status)) setTimeout(poll, 500);
 })();

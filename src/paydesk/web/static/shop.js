@@ -34,7 +34,7 @@
         '<button class="icon" data-act="dec" aria-label="One less">−</button>' +
         '<span class="line-q"></span>' +
         '<button class="icon" data-act="inc" aria-label="One more">+</button>' +
-        '<button class="icon" data-act="del" aria-label="Remove">✕</button></span>';
+        '<button class="icon" data-act="del" aria-label="Remove"><svg width="12" height="12" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="3" stroke-linecap="round" aria-hidden="true"><path d="m6 6 12 12M18 6 6 18"/></svg></button></span>';
       li.querySelector(".line-name").textContent = p.name;
       li.querySelector(".line-q").textContent = q;
       list.appendChild(li);
@@ -102,7 +102,8 @@
         headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
       const data = await res.json();
       if (res.status === 201) {
-        cart = {}; save();
+        // The cart stays until the payment succeeds (the success page empties it), so "Back"
+        // from the payment page finds it as it was.
         window.location.assign(data.url);
         return;
       }

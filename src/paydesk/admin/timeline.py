@@ -1,0 +1,74 @@
+"""An order's history as sentences a shop owner reads ("Refunded $5.00"), not event names.
+
+Built from the order's own dates and from the payloads of the inbox events about it, so a
+declined card (payment_intent.payment_failed, which changes no order) is on it too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from paydesk.core.money import format_money
+from paydesk.store.engine import aware
+from paydesk.webhooks.tables import inbox_events
+
+# The event types whose payload adds a sentence; the rest repeat what the order's dates say.
+TOLD = ("payment_intent.payment_failed", "charge.refunded")
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def timeline(conn: Connection, order: Any, event_ids: list[str]) -> list[dict[str, Any]]:
+    def money(amount: int) -> str:
+        return format_money(amount, order.currency)
+
+    steps: list[dict[str, Any]] = [{
+        "at": aware(order.created_at),
+        "what": f"Checkout opened for {money(order.amount_total)}"
+        + (f" by {order.email}" if order.email else ""),
+    }]
+    refunded = 0
+    for at, kind, obj in _told(conn, event_ids):
+        if kind == "payment_intent.payment_failed":
+            error = obj.get("last_payment_error") or {}
+            reason = error.get("message") or "the card was declined"
+            steps.append({"at": at, "what": f"Payment failed: {reason}"})
+        elif kind == "charge.refunded" and int(obj.get("amount_refunded") or 0) > refunded:
+            total = int(obj["amount_refunded"])
+            steps.append({"at": at, "what": f"Refunded {money(total - refunded)}"})
+            refunded = total
+    if order.paid_at:
+        steps.append({"at": aware(order.paid_at), "what": f"Paid {money(order.amount_total)}"})
+    if order.fulfilled_at:
+        steps.append({"at": aware(order.fulfilled_at),
+                      "what": "Fulfilled: stock taken, access and receipt sent"})
+    if order.amount_refunded > refunded:  # refunds whose events are not in the inbox
+        steps.append({"at": None, "what": f"Refunded {money(order.amount_refunded)} in all"})
+    if order.status == "expired":
+        steps.append({"at": aware(order.updated_at),
+                      "what": "Checkout closed unpaid: the items are back in stock"})
+    # Stripe's times are whole seconds and ours are not: the opening stays first whatever.
+    return steps[:1] + sorted(steps[1:], key=lambda s: (s["at"] is None, s["at"] or _EARLIEST))
+
+
+def _told(conn: Connection, event_ids: list[str]) -> list[tuple[datetime, str, dict[str, Any]]]:
+    if not event_ids:
+        return []
+    e = inbox_events.c
+    rows = conn.execute(
+        select(e.type, e.stripe_created, e.payload)
+        .where(e.id.in_(event_ids), e.type.in_(TOLD))
+        .order_by(e.stripe_created, e.received_at)
+    ).all()
+    told = []
+    for row in rows:
+        try:
+            obj = json.loads(row.payload)["data"]["object"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(obj, dict):
+            told.append((datetime.fromtimestamp(row.stripe_created, UTC), row.type, obj))
+    return told
