@@ -46,11 +46,18 @@ class Fulfilment:
 
 
 def mismatch(session: CheckoutSession, amount_total: int, currency: str) -> str | None:
-    """Why the session's payment does not pay for this order, or None when it does. A session
-    without an amount (none is sent for setup-mode sessions) is not checked."""
+    """Why the session's payment does not pay for this order, or None when it does.
+
+    A paid session of ours always carries its amount (our checkout is payment mode): one
+    without it is held for the admin rather than fulfilled unchecked."""
     paid, paid_currency = session.amount_total, session.currency
     if paid is None:
-        return None
+        expected = f"{format_money(amount_total, currency)} ({currency.upper()})"
+        return (
+            f"payment unverified: session {session.id} carries no amount_total, so "
+            f"the payment cannot be checked against the order's {expected}; kept paid, not "
+            "fulfilled — check the payment in Stripe"
+        )
     if paid != amount_total or (paid_currency or "").lower() != currency.lower():
         shown = format_money(paid, paid_currency or currency)
         return (
