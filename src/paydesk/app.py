@@ -62,6 +62,9 @@ def create_app(ctx: AppContext) -> FastAPI:
         app.state.checkout_limiter = TokenBucket(
             settings.checkout_rate_burst, settings.checkout_rate_per_minute
         )
+    app.state.admin_login_limiter = TokenBucket(
+        settings.paydesk_admin_login_burst, settings.paydesk_admin_login_per_minute
+    )
     install_error_handlers(app)
     # The webhook endpoint caps its raw body itself (1 MB: Stripe's events can be large).
     app.add_middleware(BodySizeLimit, exempt=("/api/webhook",))

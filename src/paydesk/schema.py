@@ -1,6 +1,7 @@
 """The schema: every table of the shop, for Alembic and tests. The store imports no domain;
 this module sits above them all and imports each one's tables."""
 
+from paydesk.admin.tables import admin_sessions
 from paydesk.catalog.tables import products
 from paydesk.fulfilment.tables import access_grants
 from paydesk.notify.tables import mailbox, outbox
@@ -11,6 +12,6 @@ from paydesk.store.metadata import metadata
 from paydesk.webhooks.tables import inbox_events
 
 __all__ = [
-    "access_grants", "inbox_events", "kv", "mailbox", "metadata", "order_items", "orders",
-    "outbox", "products", "refund_requests",
+    "access_grants", "admin_sessions", "inbox_events", "kv", "mailbox", "metadata",
+    "order_items", "orders", "outbox", "products", "refund_requests",
 ]

@@ -31,7 +31,7 @@ from tests.support import free_port, stripe_signature, wait_for
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"
-ADMIN_TOKEN = "admin-token-for-tests"
+ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # production wants 32+
 # What each seeded order costs, so its sessions carry the amount Stripe would send.
 _SEEDED_TOTALS: dict[str, int] = {}
 
