@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from paydesk.admin.mailbox import mailbox_endpoint
+from paydesk.admin.private import ADMIN_IN_PRODUCTION, openapi_router
 from paydesk.admin.routes import router as admin_router
 from paydesk.context import AppContext
 from paydesk.notify.worker import OutboxWorker
@@ -24,6 +25,7 @@ from paydesk.web.access import access_endpoint
 from paydesk.web.catalog import router as catalog_router
 from paydesk.web.checkout import router as checkout_router
 from paydesk.web.errors import install_error_handlers
+from paydesk.web.health import metrics_router
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
 from paydesk.web.pages import router as pages_router
@@ -55,9 +57,15 @@ def create_app(ctx: AppContext) -> FastAPI:
             for service in reversed(started):
                 await service.stop()
 
-    app = FastAPI(title="paydesk", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
-    app.state.ctx = ctx
     settings = ctx.settings
+    production = settings.paydesk_env == "production"
+    # Production: no interactive docs, and the API description only for the admin.
+    app = FastAPI(
+        title="paydesk", lifespan=lifespan, redoc_url=None,
+        docs_url=None if production else "/api/docs",
+        openapi_url=None if production else "/openapi.json",
+    )
+    app.state.ctx = ctx
     if settings.checkout_rate_burst > 0:
         app.state.checkout_limiter = TokenBucket(
             settings.checkout_rate_burst, settings.checkout_rate_per_minute
@@ -70,12 +78,15 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_middleware(BodySizeLimit, exempt=("/api/webhook",))
     app.add_middleware(RequestIdMiddleware)  # outermost: a 413 still gets its request id
     app.include_router(health_router)
+    app.include_router(metrics_router, dependencies=ADMIN_IN_PRODUCTION)
     app.include_router(catalog_router)
     app.include_router(checkout_router)
     app.include_router(pages_router)
     app.include_router(admin_router)
     app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
     app.router.add_route("/admin/mailbox", mailbox_endpoint(ctx), methods=["GET"])
+    if production:
+        app.include_router(openapi_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     services.extend(_pipeline(app, ctx))
     return app
