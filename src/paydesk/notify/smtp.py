@@ -6,10 +6,15 @@ import smtplib
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from paydesk.core.address import one_address
+
 FROM_ADDR = "paydesk <no-reply@paydesk.local>"
 
 
 def send_email(smtp_url: str, to: str, subject: str, body: str) -> None:
+    """Send to exactly one recipient: `to` is validated as one address (InvalidAddress
+    otherwise) and given to SMTP explicitly, never re-parsed from the To header."""
+    to = one_address(to)
     url = urlsplit(smtp_url)
     message = EmailMessage()
     message["From"] = FROM_ADDR
@@ -25,4 +30,4 @@ def send_email(smtp_url: str, to: str, subject: str, body: str) -> None:
     with client:
         if url.username:
             client.login(unquote(url.username), unquote(url.password or ""))
-        client.send_message(message)
+        client.send_message(message, to_addrs=[to])
