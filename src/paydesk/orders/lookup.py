@@ -8,6 +8,7 @@ from sqlalchemy import Connection, select
 
 from paydesk.orders.payments import CheckoutSession, RefundedCharge
 from paydesk.orders.tables import orders
+from paydesk.store.sets import among
 
 
 class UnknownOrder(LookupError):
@@ -33,12 +34,13 @@ def orders_for_sessions(
             row.checkout_session_id: row.id
             for row in conn.execute(
                 select(orders.c.checkout_session_id, orders.c.id)
-                .where(orders.c.checkout_session_id.in_(session_ids))
+                .where(among(conn, orders.c.checkout_session_id, session_ids))
             )
         }
     known: set[str] = set()
     if claimed:
-        known = set(conn.execute(select(orders.c.id).where(orders.c.id.in_(claimed))).scalars())
+        found = conn.execute(select(orders.c.id).where(among(conn, orders.c.id, claimed)))
+        known = set(found.scalars())
     return [_order_of(s, owners, known) for s in sessions]
 
 
