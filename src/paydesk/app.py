@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from paydesk.admin.billing import router as billing_admin_pages_router
+from paydesk.admin.private import ADMIN_IN_PRODUCTION, openapi_router
 from paydesk.admin.routes import router as admin_router
 from paydesk.context import AppContext
 from paydesk.notify.worker import OutboxWorker
@@ -29,6 +30,7 @@ from paydesk.web.checkout import router as checkout_router
 from paydesk.web.entitlements import EntitlementsRoute
 from paydesk.web.errors import install_error_handlers
 from paydesk.web.headers import NoSniff, favicon
+from paydesk.web.health import metrics_router
 from paydesk.web.health import router as health_router
 from paydesk.web.limits import BodySizeLimit
 from paydesk.web.pages import router as pages_router
@@ -61,18 +63,28 @@ def create_app(ctx: AppContext) -> FastAPI:
             for service in reversed(started):
                 await service.stop()
 
-    app = FastAPI(title="paydesk", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
-    app.state.ctx = ctx
     settings = ctx.settings
+    production = settings.paydesk_env == "production"
+    # Production: no interactive docs, and the API description only for the admin.
+    app = FastAPI(
+        title="paydesk", lifespan=lifespan, redoc_url=None,
+        docs_url=None if production else "/api/docs",
+        openapi_url=None if production else "/openapi.json",
+    )
+    app.state.ctx = ctx
     if settings.checkout_rate_burst > 0:
         app.state.checkout_limiter = TokenBucket(
             settings.checkout_rate_burst, settings.checkout_rate_per_minute
         )
+    app.state.admin_login_limiter = TokenBucket(
+        settings.paydesk_admin_login_burst, settings.paydesk_admin_login_per_minute
+    )
     install_error_handlers(app)
     # The webhook endpoint caps its raw body itself (1 MB: Stripe's events can be large).
     app.add_middleware(BodySizeLimit, exempt=("/api/webhook",))
     app.add_middleware(RequestIdMiddleware)  # outermost: a 413 still gets its request id
     app.include_router(health_router)
+    app.include_router(metrics_router, dependencies=ADMIN_IN_PRODUCTION)
     app.include_router(catalog_router)
     app.include_router(checkout_router)
     app.include_router(payments_router)
@@ -84,6 +96,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(billing_admin_pages_router)
     app.router.add_route("/access/{token}", access_endpoint(ctx), methods=["GET"])
     app.router.add_route("/access/{token}/file", access_endpoint(ctx, file=True), methods=["GET"])
+    if production:
+        app.include_router(openapi_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_route("/favicon.ico", favicon((STATIC / "favicon.svg").read_text()),
                   include_in_schema=False)

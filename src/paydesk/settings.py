@@ -19,6 +19,8 @@ MIN_SIGNING_KEY = 32
 # The databases paydesk is written and tested for (URL schemes before any "+driver").
 _DATABASES = ("sqlite", "postgresql", "postgres")
 _DATABASE_HINT = "use sqlite:///var/paydesk.db or postgresql://user@host:5432/dbname"
+# PAYDESK_ADMIN_TOKEN opens every order and refund: in production as long as the signing key.
+MIN_ADMIN_TOKEN = 32
 
 
 class Settings(BaseSettings):
@@ -33,6 +35,12 @@ class Settings(BaseSettings):
     client_url: str | None = None
     smtp_url: str | None = None
     paydesk_admin_token: str | None = None
+    # An admin session ends after this long unused, and after this long in all.
+    paydesk_admin_idle_minutes: int = Field(default=30, ge=1)
+    paydesk_admin_session_hours: int = Field(default=12, ge=1)
+    # Wrong admin tokens per client address: this many at once, then this many a minute.
+    paydesk_admin_login_burst: int = Field(default=10, ge=1)
+    paydesk_admin_login_per_minute: float = Field(default=5, gt=0)
     # Signs access links; when unset one is generated once and kept in the database.
     # Comma-separated during a rotation: the first signs, the others still verify.
     paydesk_signing_key: str | None = None
@@ -101,6 +109,10 @@ class Settings(BaseSettings):
                             f"{MIN_SIGNING_KEY} characters, the same on every instance")
         elif any(len(key) < MIN_SIGNING_KEY for key in self.signing_keys):
             problems.append(f"PAYDESK_SIGNING_KEY is shorter than {MIN_SIGNING_KEY} characters")
+        if self.paydesk_admin_token and len(self.paydesk_admin_token) < MIN_ADMIN_TOKEN:
+            problems.append(f"PAYDESK_ADMIN_TOKEN is shorter than {MIN_ADMIN_TOKEN} characters: "
+                            "set a random value of at least that length (or unset it to close "
+                            "the admin)")
         named: dict[str, Sequence[str | None]] = {
             "STRIPE_SECRET_KEY": [self.stripe_secret_key],
             "STRIPE_WEBHOOK_SECRET": self.webhook_secrets,

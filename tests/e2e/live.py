@@ -64,7 +64,7 @@ def run_shop(
         "database_url": database_url, "stripe_secret_key": stripe_key,
         "stripe_api_base": sandbox_url, "stripe_webhook_secret": endpoint.secret,
         "client_url": url, "catalog_file": str(catalog_file), "reconcile_interval_seconds": 0,
-        "paydesk_admin_token": "admin-token-for-tests",
+        "paydesk_admin_token": "admin-token-for-tests-0123456789abcdef",  # 32+ for production
     }
     values.update(settings)
     prepared = prepare(load_settings(_env_file=None, **values), "127.0.0.1", port)

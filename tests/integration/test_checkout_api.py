@@ -108,6 +108,10 @@ def test_a_cart_is_all_or_nothing(shop: Shop) -> None:
         ({"items": []}, 422, "items"),
         ({}, 422, "items"),
         ({"items": [{"product_id": "mug"}], "email": "not-an-email"}, 422, "email"),
+        # Two SMTP recipients in one field, and header injection: one address only.
+        ({"items": [{"product_id": "mug"}], "email": "a@b.c,postmaster"}, 422, "email"),
+        ({"items": [{"product_id": "mug"}], "email": "a@b.co\r\nBcc: x@y.co"}, 422, "email"),
+        ({"items": [{"product_id": "mug"}], "email": "Eve <a@b.co>"}, 422, "email"),
         ({"items": [{"product_id": "mug"}, {"product_id": "matcha"}]}, 422, "currency"),
     ],
 )

@@ -77,7 +77,9 @@ def _fulfil_in_process(args: tuple[str, str, Any]) -> bool:
     context = make_ctx(database_url)
     barrier.wait()
     try:
-        return fulfil_checkout(context, checkout_session(order_id))
+        # (A spawned process did not seed the order: its amount comes from the database.)
+        amount = order_row(context.engine, order_id).amount_total
+        return fulfil_checkout(context, checkout_session(order_id, amount_total=amount))
     finally:
         context.engine.dispose()
 
@@ -87,7 +89,11 @@ def _deliver_and_process_in_process(args: tuple[str, list[str], Any]) -> int:
     database_url, order_ids, barrier = args
     context = make_ctx(database_url)
     try:
-        evts = [event("checkout.session.completed", session_obj(o)) for o in order_ids]
+        evts = [
+            event("checkout.session.completed",
+                  session_obj(o, amount_total=order_row(context.engine, o).amount_total))
+            for o in order_ids
+        ]
         barrier.wait()
         with context.engine.begin() as conn:
             store_events(conn, [inbox_row(e, orjson.dumps(e).decode()) for e in evts])

@@ -78,6 +78,9 @@ def test_sandbox_keys_prints_the_pair() -> None:
         ({"stripe_secret_key": "sk_live_changeme", "stripe_webhook_secret": "whsec_abc",
           "paydesk_signing_key": GOOD_SIGNING_KEY, "paydesk_admin_token": "changeme"},
          ["STRIPE_SECRET_KEY is a placeholder", "PAYDESK_ADMIN_TOKEN is a placeholder"]),
+        ({"stripe_secret_key": "sk_live_abc", "stripe_webhook_secret": "whsec_abc",
+          "paydesk_signing_key": GOOD_SIGNING_KEY, "paydesk_admin_token": "abc"},
+         ["PAYDESK_ADMIN_TOKEN is shorter than 32 characters"]),
     ],
 )
 def test_production_refuses_missing_and_placeholder_settings(

@@ -25,7 +25,7 @@ from paydesk.refunds.tables import refund_requests
 from tests.e2e.live import Shop, run_shop
 from tests.support import wait_for
 
-ADMIN_TOKEN = "admin-token-for-tests"  # what run_shop configures
+ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # what run_shop configures
 PAYDESK = str(Path(sys.executable).with_name("paydesk"))
 
 

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import orjson
@@ -31,7 +31,9 @@ from tests.support import free_port, stripe_signature, wait_for
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"
-ADMIN_TOKEN = "admin-token-for-tests"
+ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # production wants 32+
+# What each seeded order costs, so its sessions carry the amount Stripe would send.
+_SEEDED_TOTALS: dict[str, int] = {}
 
 
 def make_ctx(database_url: str, **settings: Any) -> AppContext:
@@ -65,6 +67,7 @@ def seed_order(engine: Engine, product_id: str = "ebook", quantity: int = 2,
                email: str | None = "buyer@example.com") -> str:
     """A pending order whose stock is reserved, as checkout leaves it."""
     order_id = "ord_" + uuid.uuid4().hex
+    _SEEDED_TOTALS[order_id] = 1500 * quantity
     now = datetime.now(UTC)
     with engine.begin() as conn:
         conn.execute(
@@ -83,10 +86,13 @@ def seed_order(engine: Engine, product_id: str = "ebook", quantity: int = 2,
     return order_id
 
 
-def session_obj(order_id: str, payment_status: str = "paid", amount_total: int | None = None,
+def session_obj(order_id: str, payment_status: str = "paid",
+                amount_total: int | None | Literal["order"] = "order",
                 currency: str = "usd", email: str | None = None) -> dict[str, Any]:
-    """A Checkout Session; without `amount_total` it carries no amount, so fulfilment does not
-    compare it with the order (tests that are about the amount pass one)."""
+    """A Checkout Session; by default it carries the seeded order's amount, as Stripe's do
+    (`amount_total=None` leaves it out: such a paid session is held, not fulfilled)."""
+    if amount_total == "order":
+        amount_total = _SEEDED_TOTALS.get(order_id)
     session: dict[str, Any] = {
         "id": "cs_" + order_id, "object": "checkout.session", "payment_status": payment_status,
         "status": "complete", "client_reference_id": order_id,

@@ -4,7 +4,6 @@ sandbox mode the time control."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -19,7 +18,7 @@ from paydesk.billing.idempotency import Answer, run_once
 from paydesk.billing.invoicing import InvoiceLine, create_one_off_invoice
 from paydesk.billing.metrics import overview
 from paydesk.billing.tables import invoices, subscriptions
-from paydesk.checkout.schemas import EMAIL_PATTERN
+from paydesk.core.address import address_or_none
 from paydesk.core.money import AmountError, parse_major
 from paydesk.refunds.service import new_request_token
 from paydesk.web.deps import CtxDep
@@ -111,7 +110,7 @@ def admin_invoice(
     session = _guard_form(request, ctx, csrf)
     if isinstance(session, Response):
         return session
-    if not re.match(EMAIL_PATTERN, email.strip()) or not description.strip():
+    if address_or_none(email.strip()) is None or not description.strip():
         return _back("error=email")
     cur = currency.strip().lower()[:3]
     try:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from paydesk.admin.auth import AdminDisabled, NotSignedIn, authenticate
+from paydesk.admin.throttle import Throttled
 from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox
 from paydesk.store.engine import aware
@@ -44,7 +45,10 @@ def message(ctx: AppContext, message_id: int) -> dict[str, Any] | None:
 def mailbox_endpoint(ctx: AppContext) -> Callable[[Request], Awaitable[Response]]:
     async def read_mailbox(request: Request) -> Response:
         try:
-            authenticate(request, ctx.settings.paydesk_admin_token)
+            await run_in_threadpool(authenticate, request, ctx)
+        except Throttled as exc:
+            return JSONResponse({"error": str(exc)}, status_code=429,
+                                headers={"Retry-After": str(exc.retry_after)})
         except AdminDisabled:
             return JSONResponse({"error": "set PAYDESK_ADMIN_TOKEN to open the admin pages"},
                                 status_code=404)

@@ -13,15 +13,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.templating import Jinja2Templates
 
-from paydesk.admin import queries
+from paydesk.admin import queries, throttle
 from paydesk.admin.auth import (
-    COOKIE,
     AdminDisabled,
     AdminSession,
     NotSignedIn,
     authenticate,
     check_csrf,
     set_session_cookie,
+    sign_out,
     token_matches,
 )
 from paydesk.admin.mailbox import mailbox_endpoint, message, messages
@@ -39,6 +39,8 @@ TEMPLATES = Path(__file__).parent.parent / "web" / "templates"
 # Admin pages hold customer data: never cached, never framed, never leaked through Referer.
 HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 MAILBOX_LIMIT = 200
+# Past any real inbox (50 a page), and small enough that OFFSET stays a 64-bit integer.
+MAX_PAGE = 1_000_000
 
 
 @cache
@@ -46,6 +48,8 @@ def _templates() -> Jinja2Templates:
     templates = shop_templates(TEMPLATES)
     templates.env.filters["when"] = _when
     templates.env.filters["age"] = _age
+    # Jinja's urlencode keeps "/": an id in a path must be one segment whatever it holds.
+    templates.env.filters["segment"] = lambda value: quote(str(value), safe="")
     return templates
 
 
@@ -70,8 +74,14 @@ def _render(request: Request, name: str, code: int = 200, **context: Any) -> HTM
     return response
 
 
-def _closed(request: Request, status: int, reason: str) -> HTMLResponse:
-    return _render(request, "closed.html", code=status, reason=reason)
+def _closed(request: Request, status: int, reason: str, **context: Any) -> HTMLResponse:
+    return _render(request, "closed.html", code=status, reason=reason, **context)
+
+
+def _throttled(request: Request, exc: throttle.Throttled) -> HTMLResponse:
+    response = _closed(request, 429, "throttled", retry_after=exc.retry_after)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _guard_form(
@@ -84,30 +94,44 @@ def _guard_form(
     return _closed(request, 403, "csrf")
 
 
+def _sign_in(request: Request, ctx: AppContext, given: str, target: str) -> Response:
+    """Trade a token (form or `?token=`) for a session cookie and a redirect to `target`;
+    wrong tokens are counted per address (429 once there are too many)."""
+    expected = str(ctx.settings.paydesk_admin_token)
+    try:
+        throttle.check(request)
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
+    if not token_matches(expected, given):
+        throttle.failed(request)
+        return _closed(request, 403, "wrong")
+    redirect = RedirectResponse(target, status_code=303, headers=HEADERS)
+    set_session_cookie(redirect, request, ctx)
+    return redirect
+
+
 def _guard(request: Request, ctx: AppContext) -> AdminSession | Response:
     """The caller's session, or the page to answer instead (disabled, sign in, redirect)."""
     token = ctx.settings.paydesk_admin_token
     given = request.query_params.get("token")
     if token and given is not None and request.method == "GET":
-        if not token_matches(token, given):
-            return _closed(request, 403, "wrong")
-        # Trade the token for a cookie, and drop it from the address bar.
+        # Drop the token from the address bar.
         rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-        target = request.url.path + ("?" + urlencode(rest) if rest else "")
-        redirect = RedirectResponse(target, status_code=303, headers=HEADERS)
-        set_session_cookie(redirect, request, token)
-        return redirect
+        return _sign_in(request, ctx, given,
+                        request.url.path + ("?" + urlencode(rest) if rest else ""))
     try:
-        return authenticate(request, token)
+        return authenticate(request, ctx)
     except AdminDisabled:
         return _closed(request, 404, "disabled")
+    except throttle.Throttled as exc:
+        return _throttled(request, exc)
     except NotSignedIn as exc:
         return _closed(request, 403 if exc.wrong else 401, "wrong" if exc.wrong else "sign-in")
 
 
 def _page(value: str | None) -> int:
     try:
-        return max(1, int(value or 1))
+        return min(MAX_PAGE, max(1, int(value or 1)))
     except ValueError:
         return 1
 
@@ -129,20 +153,15 @@ def admin_overview(request: Request, ctx: CtxDep) -> Response:
 
 @router.post("/admin/login", response_class=HTMLResponse)
 def admin_login(request: Request, ctx: CtxDep, token: Annotated[str, Form()] = "") -> Response:
-    expected = ctx.settings.paydesk_admin_token
-    if not expected:
+    if not ctx.settings.paydesk_admin_token:
         return _closed(request, 404, "disabled")
-    if not token_matches(expected, token):
-        return _closed(request, 403, "wrong")
-    response = RedirectResponse("/admin", status_code=303, headers=HEADERS)
-    set_session_cookie(response, request, expected)
-    return response
+    return _sign_in(request, ctx, token, "/admin")
 
 
 @router.post("/admin/logout")
-def admin_logout() -> Response:
+def admin_logout(request: Request, ctx: CtxDep) -> Response:
     response = RedirectResponse("/admin", status_code=303, headers=HEADERS)
-    response.delete_cookie(COOKIE, path="/admin")
+    sign_out(request, response, ctx)
     return response
 
 
@@ -241,7 +260,7 @@ def admin_events(
     )
 
 
-@router.get("/admin/events/{event_id}", response_class=HTMLResponse)
+@router.get("/admin/events/{event_id:path}", response_class=HTMLResponse)
 def admin_event(request: Request, ctx: CtxDep, event_id: str, retried: str = "") -> Response:
     session = _guard(request, ctx)
     if isinstance(session, Response):
@@ -255,7 +274,7 @@ def admin_event(request: Request, ctx: CtxDep, event_id: str, retried: str = "")
                    retried=retried == "1")
 
 
-@router.post("/admin/events/{event_id}/retry", response_class=HTMLResponse)
+@router.post("/admin/events/{event_id:path}/retry", response_class=HTMLResponse)
 def admin_retry_event(
     request: Request, ctx: CtxDep, event_id: str, csrf: Annotated[str | None, Form()] = None
 ) -> Response:

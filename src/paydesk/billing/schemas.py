@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-# The checkout's rule, restated: billing and checkout are independent of each other.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+from paydesk.core.address import MAX_LENGTH, one_address
+
+# One mailbox (not a list, no display name, no CR/LF): it becomes an SMTP recipient.
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=EMAIL_PATTERN)
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_LENGTH),
+    AfterValidator(one_address),
 ]
 PlanId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from paydesk.checkout.limits import MAX_LINES, MAX_QUANTITY
+from paydesk.core.address import MAX_LENGTH, one_address
 
 ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# One mailbox (not a list, no display name, no CR/LF): it becomes an SMTP recipient.
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=EMAIL_PATTERN)
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_LENGTH),
+    AfterValidator(one_address),
 ]
 
 

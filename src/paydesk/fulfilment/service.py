@@ -29,6 +29,7 @@ from paydesk.orders.lookup import UnknownOrder, orders_for_sessions
 from paydesk.orders.model import OrderStatus
 from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.tables import order_items, orders
+from paydesk.store.sets import among
 from paydesk.store.upsert import insert_ignore
 
 log = structlog.get_logger()
@@ -46,11 +47,18 @@ class Fulfilment:
 
 
 def mismatch(session: CheckoutSession, amount_total: int, currency: str) -> str | None:
-    """Why the session's payment does not pay for this order, or None when it does. A session
-    without an amount (none is sent for setup-mode sessions) is not checked."""
+    """Why the session's payment does not pay for this order, or None when it does.
+
+    A paid session of ours always carries its amount (our checkout is payment mode): one
+    without it is held for the admin rather than fulfilled unchecked."""
     paid, paid_currency = session.amount_total, session.currency
     if paid is None:
-        return None
+        expected = f"{format_money(amount_total, currency)} ({currency.upper()})"
+        return (
+            f"payment unverified: session {session.id} carries no amount_total, so "
+            f"the payment cannot be checked against the order's {expected}; kept paid, not "
+            "fulfilled — check the payment in Stripe"
+        )
     if paid != amount_total or (paid_currency or "").lower() != currency.lower():
         shown = format_money(paid, paid_currency or currency)
         return (
@@ -102,7 +110,7 @@ def fulfil_sessions(
     won = moves.pay(conn, by_order, now)
     rows = {
         row.id: row
-        for row in conn.execute(select(orders).where(orders.c.id.in_(list(by_order))))
+        for row in conn.execute(select(orders).where(among(conn, orders.c.id, by_order)))
     }
     # Held: paid (now or earlier) with a payment that does not match. Told on every event about
     # them, so the admin sees the reason on the event that paid the order.
@@ -151,7 +159,7 @@ def _items(conn: Connection, order_ids: set[str]) -> dict[str, list[Any]]:
         select(order_items.c.order_id, order_items.c.product_id, order_items.c.name,
                order_items.c.quantity, products.c.type)
         .join(products, products.c.id == order_items.c.product_id)
-        .where(order_items.c.order_id.in_(order_ids))
+        .where(among(conn, order_items.c.order_id, order_ids))
         .order_by(order_items.c.id)
     ):
         found[row.order_id].append(row)

@@ -6,17 +6,22 @@ import smtplib
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from paydesk.core.address import one_address
+
 FROM_ADDR = "paydesk <no-reply@paydesk.local>"
 
 
 def send_email(smtp_url: str, to: str, subject: str, body: str) -> None:
+    """Send to exactly one recipient: `to` is validated as one address (InvalidAddress
+    otherwise) and given to SMTP explicitly, never re-parsed from the To header."""
+    to = one_address(to)
     message = EmailMessage()
     message["From"] = FROM_ADDR
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
     with connect(smtp_url) as client:
-        client.send_message(message)
+        client.send_message(message, to_addrs=[to])
 
 
 def connect(smtp_url: str, timeout: float = 30) -> smtplib.SMTP:

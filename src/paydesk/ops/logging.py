@@ -18,6 +18,22 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _SECRET_KEY = re.compile(r"secret|password|token|api_key|authorization|signature", re.I)
 _SECRET_VALUE = re.compile(r"\b(sk|rk)_(test|live)_[A-Za-z0-9_]+|\bwhsec_[A-Za-z0-9_]+")
+# Paths whose next segment is a capability: whoever holds it sees an order (the buyer's email,
+# download links), a download or an account. Logs are read by more people than the admin.
+CAPABILITY_PREFIXES = ("/access/", "/api/orders/", "/pay/", "/account/", "/download/")
+# An order id anywhere in a path (the admin's order pages too) opens /api/orders/<id>.
+_ORDER_ID = re.compile(r"(?<=/)ord_[^/]*")
+REDACTED = "[redacted]"
+
+
+def redact_path(path: str) -> str:
+    """The path with its capability segments replaced by [redacted]."""
+    for prefix in CAPABILITY_PREFIXES:
+        if path.startswith(prefix):
+            _, slash, rest = path[len(prefix):].partition("/")
+            path = prefix + REDACTED + slash + rest
+            break
+    return _ORDER_ID.sub(REDACTED, path)
 
 
 def redact_secrets(
@@ -27,6 +43,8 @@ def redact_secrets(
     for key, value in list(event_dict.items()):
         if _SECRET_KEY.search(key):
             event_dict[key] = "[redacted]"
+        elif key == "path" and isinstance(value, str):
+            event_dict[key] = redact_path(_SECRET_VALUE.sub("[redacted]", value))
         elif isinstance(value, str):
             event_dict[key] = _SECRET_VALUE.sub("[redacted]", value)
     return event_dict
@@ -101,10 +119,11 @@ class RequestIdMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                # The path only: query strings may carry ids a log reader should not collect.
+                # The path only (query strings may carry ids a log reader should not collect),
+                # without its capability segments.
                 elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
                 self.log.info(
-                    "http.request", method=scope["method"], path=scope["path"],
+                    "http.request", method=scope["method"], path=redact_path(scope["path"]),
                     status=status_code, duration_ms=elapsed_ms,
                 )
 

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, select
 
 from paydesk.orders.payments import CheckoutSession, RefundedCharge
 from paydesk.orders.tables import orders
+from paydesk.store.sets import among
 
 
 class UnknownOrder(LookupError):
@@ -18,30 +19,36 @@ class UnknownOrder(LookupError):
 def orders_for_sessions(
     conn: Connection, sessions: Sequence[CheckoutSession]
 ) -> list[str | None]:
-    """The order of each session (same positions), or None when it names no order of ours:
-    first the order id our checkout put in its metadata, else the session id we stored. Two
-    statements whatever the number of sessions (the batch path takes up to a hundred)."""
+    """The order of each session (same positions), or None when it names no order of ours.
+
+    The order id our checkout put in the session's metadata, else the order that stored the
+    session's id. A session whose metadata names one order while another order holds its id
+    is not ours to act on (recording it would break the unique session id on every retry):
+    None, decided once. Two statements whatever the number of sessions (the batch path takes
+    up to a hundred)."""
+    session_ids = {s.id for s in sessions}
     claimed = {s.claimed_order_id for s in sessions if s.claimed_order_id}
-    known: set[str] = set()
-    if claimed:
-        known = set(conn.execute(select(orders.c.id).where(orders.c.id.in_(claimed))).scalars())
-    found: list[str | None] = [
-        s.claimed_order_id if s.claimed_order_id in known else None for s in sessions
-    ]
-    missing = {s.id for s, f in zip(sessions, found, strict=True) if f is None}
-    if missing:
-        by_session = {
+    owners: dict[str, str] = {}
+    if session_ids:
+        owners = {
             row.checkout_session_id: row.id
             for row in conn.execute(
                 select(orders.c.checkout_session_id, orders.c.id)
-                .where(orders.c.checkout_session_id.in_(missing))
+                .where(among(conn, orders.c.checkout_session_id, session_ids))
             )
         }
-        found = [
-            f if f is not None else by_session.get(s.id)
-            for s, f in zip(sessions, found, strict=True)
-        ]
-    return found
+    known: set[str] = set()
+    if claimed:
+        found = conn.execute(select(orders.c.id).where(among(conn, orders.c.id, claimed)))
+        known = set(found.scalars())
+    return [_order_of(s, owners, known) for s in sessions]
+
+
+def _order_of(session: CheckoutSession, owners: dict[str, str], known: set[str]) -> str | None:
+    owner, claimed = owners.get(session.id), session.claimed_order_id
+    if claimed is None or claimed not in known:
+        return owner
+    return claimed if owner in (None, claimed) else None
 
 
 def order_for_session(conn: Connection, session: CheckoutSession) -> str | None:

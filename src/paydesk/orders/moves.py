@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, String, bindparam, column, func, select, update, values
 
 from paydesk.orders.model import TRANSITIONS, OrderStatus, Trigger, next_status, refund_trigger
 from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.stock import commit_stock, release_stock
 from paydesk.orders.tables import orders
+from paydesk.store.sets import among
 
 
 def from_states(trigger: Trigger) -> list[str]:
@@ -35,12 +36,13 @@ def pay(conn: Connection, sessions: Mapping[str, CheckoutSession], now: datetime
         # Lock the batch's orders in one order (by id), so two processes paying overlapping
         # batches queue behind each other instead of deadlocking.
         conn.execute(
-            select(orders.c.id).where(orders.c.id.in_(ids)).order_by(orders.c.id).with_for_update()
+            select(orders.c.id).where(among(conn, orders.c.id, ids))
+            .order_by(orders.c.id).with_for_update()
         ).all()
     won = set(
         conn.execute(
             update(orders)
-            .where(orders.c.id.in_(ids), orders.c.status.in_(from_states(Trigger.PAY)))
+            .where(among(conn, orders.c.id, ids), orders.c.status.in_(from_states(Trigger.PAY)))
             .values(status=OrderStatus.PAID.value, paid_at=now, updated_at=now)
             .returning(orders.c.id)
         ).scalars()
@@ -48,19 +50,10 @@ def pay(conn: Connection, sessions: Mapping[str, CheckoutSession], now: datetime
     if not won:
         return won
     # The buyer's address Stripe collected, unless checkout was given one.
-    conn.execute(
-        update(orders)
-        .where(orders.c.id == bindparam("oid"))
-        .values(
-            payment_intent_id=bindparam("pi"), checkout_session_id=bindparam("cs"),
-            email=func.coalesce(orders.c.email, bindparam("em")),
-        ),
-        [
-            {"oid": o, "pi": sessions[o].payment_intent_id, "cs": _session_id(sessions[o]),
-             "em": sessions[o].email}
-            for o in won
-        ],
-    )
+    _record_payment(conn, [
+        (o, sessions[o].payment_intent_id, _session_id(sessions[o]), sessions[o].email)
+        for o in sorted(won)
+    ])
     _commit_stock(conn, won)
     return won
 
@@ -71,16 +64,41 @@ def _session_id(session: CheckoutSession) -> str | None:
     return None if session.id == session.payment_intent_id else session.id
 
 
+def _record_payment(
+    conn: Connection, paid: list[tuple[str, str | None, str | None, str | None]]
+) -> None:
+    """Store (order, payment intent, session, email-if-none-yet) for each paid order."""
+    t = orders.c
+    if conn.dialect.name == "postgresql":
+        # One UPDATE … FROM (VALUES …) instead of a statement per order: on PostgreSQL each
+        # statement is a round trip (SQLite, in-process, does not support this form).
+        v = values(column("oid", String), column("pi", String), column("cs", String),
+                   column("em", String), name="paid").data(paid)
+        conn.execute(update(orders).where(t.id == v.c.oid).values(
+            payment_intent_id=v.c.pi, checkout_session_id=v.c.cs,
+            email=func.coalesce(t.email, v.c.em),
+        ))
+        return
+    conn.execute(
+        update(orders).where(t.id == bindparam("oid")).values(
+            payment_intent_id=bindparam("pi"), checkout_session_id=bindparam("cs"),
+            email=func.coalesce(t.email, bindparam("em")),
+        ),
+        [{"oid": o, "pi": pi, "cs": cs, "em": em} for o, pi, cs, em in paid],
+    )
+
+
 def _commit_stock(conn: Connection, won: set[str]) -> None:
     # Reserved units only change their state when paid for (stock was taken at checkout), so
     # that move is one statement for the batch; the rare released order takes the slow path.
     conn.execute(
         update(orders)
-        .where(orders.c.id.in_(won), orders.c.stock_state == "reserved")
+        .where(among(conn, orders.c.id, won), orders.c.stock_state == "reserved")
         .values(stock_state="committed")
     )
     leftover = conn.execute(
-        select(orders.c.id).where(orders.c.id.in_(won), orders.c.stock_state != "committed")
+        select(orders.c.id)
+        .where(among(conn, orders.c.id, won), orders.c.stock_state != "committed")
     ).scalars()
     for order_id in leftover:
         commit_stock(conn, order_id)
@@ -90,7 +108,8 @@ def fulfil(conn: Connection, order_ids: set[str], now: datetime) -> None:
     """Paid → fulfilled (access granted and email queued by the caller, same transaction)."""
     conn.execute(
         update(orders)
-        .where(orders.c.id.in_(order_ids), orders.c.status.in_(from_states(Trigger.FULFIL)))
+        .where(among(conn, orders.c.id, order_ids),
+               orders.c.status.in_(from_states(Trigger.FULFIL)))
         .values(status=OrderStatus.FULFILLED.value, fulfilled_at=now, updated_at=now)
     )
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from paydesk.core.address import address_or_none
+
 # Checkout Session payment_status values that mean the money is received.
 PAID_SESSION = frozenset({"paid", "no_payment_required"})
 
@@ -77,7 +79,8 @@ class CheckoutSession:
             payment_status=_str(obj.get("payment_status")),
             claimed_order_id=_str(metadata.get("order_id")) or _str(obj.get("client_reference_id")),
             payment_intent_id=_id(obj.get("payment_intent")),
-            email=_str(_mapping(obj.get("customer_details")).get("email")),
+            # Only one valid address becomes a recipient, whatever the event carries.
+            email=address_or_none(_mapping(obj.get("customer_details")).get("email")),
             amount_total=_int(obj, "amount_total"),
             currency=_str(obj.get("currency")),
         )

@@ -1,4 +1,5 @@
-"""GET /healthz (the database answers) and GET /metrics (Prometheus text format)."""
+"""GET /healthz (the database answers) and GET /metrics (Prometheus text format; the admin's
+in production: app.py mounts `metrics_router` behind admin/private.py's guard)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from paydesk.ops.metrics import metrics
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(tags=["ops"])
+metrics_router = APIRouter(tags=["ops"])
 log = structlog.get_logger(__name__)
 
 
@@ -26,7 +28,7 @@ def healthz(ctx: CtxDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@router.get("/metrics")
+@metrics_router.get("/metrics")
 def prometheus_metrics() -> Response:
     metrics()  # registers the pipeline's metrics, so they show even before their first event
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

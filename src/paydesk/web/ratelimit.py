@@ -51,6 +51,14 @@ class TokenBucket:
 
     def take(self, key: str) -> float:
         """Take a token for `key`: 0.0 when granted, else the seconds until one is free."""
+        return self._visit(key, take=True)
+
+    def wait(self, key: str) -> float:
+        """Seconds until `key` has a token (0.0 now), taking none: for limits that charge
+        only failures (admin sign-in), checked before the attempt."""
+        return self._visit(key, take=False)
+
+    def _visit(self, key: str, take: bool) -> float:
         now = self.clock()
         with self._lock:
             bucket = self._buckets.pop(key, None) or _Bucket(float(self.burst), now)
@@ -60,7 +68,7 @@ class TokenBucket:
             if len(self._buckets) > MAX_CLIENTS:
                 self._buckets.popitem(last=False)
             if bucket.tokens >= 1:
-                bucket.tokens -= 1
+                bucket.tokens -= 1 if take else 0
                 return 0.0
             if self.rate <= 0:
                 return math.inf

@@ -20,21 +20,53 @@ from paydesk.webhooks.tables import inbox_events
 
 
 class MalformedEvent(ValueError):
-    """A signed body that is not a Stripe event (no id/type/created)."""
+    """A signed body that is not a Stripe event, or one the inbox could never store."""
+
+
+# The inbox's columns (webhooks/tables.py): an event that does not fit them could never be
+# stored, so it is refused with a 400 before it can fail a group commit shared with others.
+_MAX_ID = 255
+_MAX_TYPE = 128
+_BIGINT = (-(2**63), 2**63 - 1)
+
+
+def _text(value: object, limit: int, what: str) -> str:
+    # PostgreSQL's text types cannot hold NUL, so such an id could never be stored either.
+    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
+        raise MalformedEvent(f"{what} must be a string of 1 to {limit} characters")
+    return value
+
+
+def _object_id(event: dict[str, Any]) -> str | None:
+    data = event.get("data")
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise MalformedEvent("event data must be an object")
+    obj = data.get("object")
+    if obj is None:
+        return None
+    if not isinstance(obj, dict):
+        raise MalformedEvent("event data.object must be an object")
+    oid = obj.get("id")
+    return None if oid is None else _text(oid, _MAX_ID, "data.object.id")
 
 
 def inbox_row(event: dict[str, Any], payload: str, source: str = "webhook") -> dict[str, Any]:
-    try:
-        event_id, event_type, created = event["id"], event["type"], int(event["created"])
-    except (KeyError, TypeError, ValueError):
-        raise MalformedEvent("event needs id, type and created") from None
-    if not isinstance(event_id, str) or not isinstance(event_type, str):
-        raise MalformedEvent("event id and type must be strings")
-    obj = (event.get("data") or {}).get("object") or {}
+    """The inbox row of a verified event; raises MalformedEvent for one that could not be
+    stored (so the caller answers 400 rather than failing a commit shared with others)."""
+    if "id" not in event or "type" not in event or "created" not in event:
+        raise MalformedEvent("event needs id, type and created")
+    created = event["created"]
+    # bool is an int to Python; a float or a string is not Stripe's integer timestamp.
+    if not isinstance(created, int) or isinstance(created, bool) or not (
+        _BIGINT[0] <= created <= _BIGINT[1]
+    ):
+        raise MalformedEvent("event created must be an integer timestamp")
     return {
-        "id": event_id,
-        "type": event_type,
-        "object_id": obj.get("id") if isinstance(obj, dict) else None,
+        "id": _text(event["id"], _MAX_ID, "event id"),
+        "type": _text(event["type"], _MAX_TYPE, "event type"),
+        "object_id": _object_id(event),
         "stripe_created": created,
         "payload": payload,
         "status": "received",
@@ -107,19 +139,38 @@ class InboxWriter:
     async def _commit(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
         # The same event twice in one batch would make PostgreSQL's ON CONFLICT see it twice.
         rows = list({row["id"]: row for row, _ in batch}.values())
+        failed: dict[str, Exception] = {}
         try:
             await asyncio.to_thread(self._write, rows)
         except Exception as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for _, future in batch:
-            if not future.done():
+            if len(rows) == 1:
+                failed[rows[0]["id"]] = exc
+            else:
+                # One member the database refuses must not fail its neighbours: store each
+                # on its own, so only the bad one is answered with an error.
+                failed = await asyncio.to_thread(self._write_each, rows)
+        for row, future in batch:
+            if future.done():
+                continue
+            error = failed.get(row["id"])
+            if error is None:
                 future.set_result(None)
-        self._on_commit()
+            else:
+                future.set_exception(error)
+        if len(failed) < len(rows):
+            self._on_commit()
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         with self._gate.hold(), self._engine.begin() as conn:
             store_events(conn, rows)
         self._gate.mark_ingest()
+
+    def _write_each(self, rows: list[dict[str, Any]]) -> dict[str, Exception]:
+        """Store rows one transaction each; returns the errors of those that failed."""
+        failed: dict[str, Exception] = {}
+        for row in rows:
+            try:
+                self._write([row])
+            except Exception as exc:
+                failed[row["id"]] = exc
+        return failed
