@@ -11,7 +11,7 @@ import httpx
 
 from tests.e2e.live import run_shop
 
-TOKEN = "admin-token-for-tests"
+TOKEN = "admin-token-for-tests-0123456789abcdef"  # as tests/e2e/live.py sets it
 CARD = {"email": "buyer@example.com", "card_number": "4242424242424242",
         "card_expiry": "12/34", "card_cvc": "123", "cardholder_name": "Ada Buyer"}
 
@@ -46,6 +46,10 @@ def test_the_mailbox_is_a_page_with_the_list_and_one_email(
         page.wait_for_url("**/admin/mailbox/*")
         body = page.inner_text("#message")
         assert order_id in body and "buyer@example.com" in body
+        # The HTML part, rendered by the browser inside its sandboxed frame.
+        frame = page.locator("iframe.mail-html")
+        assert frame.get_attribute("sandbox") == ""
+        assert order_id in page.frame_locator("iframe.mail-html").locator("body").inner_text()
         page.screenshot(path=str(tmp_path / "mailbox.png"), full_page=True)
         # Scripts still get JSON from the same address.
         data = httpx.get(shop.url + "/admin/mailbox", headers=bearer).json()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -25,7 +29,7 @@ from paydesk.app import create_app
 from paydesk.context import AppContext
 from paydesk.fulfilment.service import fulfil_checkout
 from paydesk.notify.outbox import queue_email
-from paydesk.notify.tables import outbox
+from paydesk.notify.tables import mailbox, outbox
 from paydesk.notify.worker import drain_all, drain_once
 from tests.support import free_port
 
@@ -268,3 +272,69 @@ def test_expired_lease_is_sent_again_but_sent_mail_never(
     assert [m.rcpt_tos for m in inbox.messages] == [["leased@example.com"]]
     assert _statuses(ctx) == ["sent", "sent"]
     assert drain_once(ctx.engine, url, now=later + timedelta(hours=1)) == 0
+
+
+HOSTILE = 'Dear <script>alert("x")</script> & co,\n\nYour link: https://shop.test/a?b=1&c=2\n'
+
+
+def test_smtp_message_is_multipart_with_text_and_escaped_html(
+    ctx: AppContext, smtp: tuple[str, Inbox]
+) -> None:
+    url, inbox = smtp
+    with ctx.engine.begin() as conn:
+        queue_email(conn, "email:test:html", "buyer@example.com", "Hi <b>you</b>", HOSTILE)
+    assert drain_all(ctx.engine, url) == 1
+    [envelope] = inbox.messages
+    assert envelope.rcpt_tos == ["buyer@example.com"]
+    parsed = message_from_bytes(envelope.content, policy=default_policy)
+    assert isinstance(parsed, EmailMessage)
+    assert parsed.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in parsed.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    text = parsed.get_body(("plain",))
+    html = parsed.get_body(("html",))
+    assert text is not None and html is not None
+    assert text.get_content().replace("\r\n", "\n") == HOSTILE  # SMTP lines end in CRLF
+    markup = html.get_content()
+    assert "<script>" not in markup and "<b>you</b>" not in markup
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in markup
+    assert "Hi &lt;b&gt;you&lt;/b&gt;" in markup
+    assert '<a href="https://shop.test/a?b=1&amp;c=2">' in markup
+
+
+class _Frames(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[dict[str, str | None]] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "iframe":
+            self.frames.append(dict(attrs))
+        if tag == "script":
+            self.scripts += 1
+
+
+def test_mailbox_page_shows_text_and_sandboxed_html(ctx: AppContext) -> None:
+    with ctx.engine.begin() as conn:
+        queue_email(conn, "email:test:page", "buyer@example.com", "Hi <b>you</b>", HOSTILE)
+    assert drain_all(ctx.engine, None) == 1
+    with ctx.engine.connect() as conn:
+        message_id, kept_html = conn.execute(select(mailbox.c.id, mailbox.c.html)).one()
+    assert "&lt;script&gt;" in kept_html and "<script>" not in kept_html
+    with serve_pipeline(ctx, create_app) as base, httpx.Client(
+        base_url=base, follow_redirects=True, timeout=10
+    ) as browser:
+        assert browser.get("/admin", params={"token": ADMIN_TOKEN}).status_code == 200
+        page = browser.get(f"/admin/mailbox/{message_id}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    # The text part, escaped into the page; never the raw markup.
+    assert "Dear &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co" in page.text
+    assert '<script>alert("x")' not in page.text
+    parser = _Frames()
+    parser.feed(page.text)
+    [frame] = parser.frames
+    assert frame["sandbox"] == ""  # every restriction: no scripts, no same origin
+    assert frame["srcdoc"] == kept_html  # the HTML part, only ever inside the iframe
+    before = page.text.split("<iframe", 1)[0]
+    assert "<h1 style=" not in before and "<a href=\"https://shop.test" not in page.text

@@ -28,7 +28,7 @@ def messages(ctx: AppContext, limit: int) -> list[dict[str, Any]]:
         rows = conn.execute(select(mailbox).order_by(mailbox.c.id.desc()).limit(limit)).all()
     return [
         {"id": r.id, "to": r.to_addr, "subject": r.subject, "body": r.body,
-         "created_at": aware(r.created_at)}
+         "html": r.html, "created_at": aware(r.created_at)}
         for r in rows
     ]
 
@@ -39,7 +39,7 @@ def message(ctx: AppContext, message_id: int) -> dict[str, Any] | None:
     if r is None:
         return None
     return {"id": r.id, "to": r.to_addr, "subject": r.subject, "body": r.body,
-            "created_at": aware(r.created_at)}
+            "html": r.html, "created_at": aware(r.created_at)}
 
 
 def mailbox_endpoint(ctx: AppContext) -> Callable[[Request], Awaitable[Response]]:

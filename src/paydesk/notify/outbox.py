@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import orjson
 from sqlalchemy import Connection
 
+from paydesk.notify.html import render_html
 from paydesk.notify.tables import outbox
 from paydesk.store.upsert import insert_ignore, insert_ignore_one
 
@@ -25,8 +26,10 @@ def _row(mail: Email, now: datetime) -> dict[str, object]:
     return {
         "kind": "email",
         "dedupe_key": mail.dedupe_key,
-        "payload": orjson.dumps({"to": mail.to, "subject": mail.subject, "body": mail.body})
-        .decode(),
+        "payload": orjson.dumps({
+            "to": mail.to, "subject": mail.subject, "body": mail.body,
+            "html": render_html(mail.subject, mail.body),  # the same content, as HTML
+        }).decode(),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

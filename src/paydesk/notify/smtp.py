@@ -11,15 +11,18 @@ from paydesk.core.address import one_address
 FROM_ADDR = "paydesk <no-reply@paydesk.local>"
 
 
-def send_email(smtp_url: str, to: str, subject: str, body: str) -> None:
+def send_email(smtp_url: str, to: str, subject: str, body: str, html: str | None = None) -> None:
     """Send to exactly one recipient: `to` is validated as one address (InvalidAddress
-    otherwise) and given to SMTP explicitly, never re-parsed from the To header."""
+    otherwise) and given to SMTP explicitly, never re-parsed from the To header. With `html`
+    the message is multipart/alternative: the text first, the HTML as the preferred part."""
     to = one_address(to)
     message = EmailMessage()
     message["From"] = FROM_ADDR
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     with connect(smtp_url) as client:
         client.send_message(message, to_addrs=[to])
 

@@ -27,6 +27,7 @@ mailbox = Table(
     Column("outbox_id", Integer, nullable=False, unique=True),
     Column("to_addr", String(320), nullable=False),
     Column("subject", String(300), nullable=False),
-    Column("body", Text, nullable=False),
+    Column("body", Text, nullable=False),  # the text/plain part
+    Column("html", Text, nullable=True),  # the text/html part (NULL: kept before it existed)
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -23,6 +23,7 @@ import orjson
 import structlog
 from sqlalchemy import Connection, Engine, or_, select, update
 
+from paydesk.notify.html import render_html
 from paydesk.notify.smtp import send_email
 from paydesk.notify.tables import mailbox, outbox
 from paydesk.ops.metrics import metrics
@@ -78,6 +79,12 @@ def drain_once(
     return len(rows)
 
 
+def _html(mail: dict[str, Any]) -> str:
+    """The HTML part queued with the message; rows queued before there was one get it now."""
+    html = mail.get("html")
+    return html if isinstance(html, str) else render_html(mail["subject"], mail["body"])
+
+
 def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
     """No SMTP: file the whole batch in the mailbox and mark it sent, in this transaction."""
     if not rows:
@@ -85,7 +92,7 @@ def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
     mails = [(row.id, orjson.loads(row.payload)) for row in rows]
     insert_ignore(conn, mailbox, [
         {"outbox_id": oid, "to_addr": m["to"], "subject": m["subject"], "body": m["body"],
-         "created_at": now}
+         "html": _html(m), "created_at": now}
         for oid, m in mails
     ])
     conn.execute(
@@ -101,7 +108,7 @@ def _deliver(engine: Engine, gate: WriteGate, row: Any, smtp_url: str) -> None:
     mail = orjson.loads(row.payload)
     attempts = row.attempts + 1
     try:
-        send_email(smtp_url, mail["to"], mail["subject"], mail["body"])
+        send_email(smtp_url, mail["to"], mail["subject"], mail["body"], _html(mail))
     except Exception as exc:
         now = datetime.now(UTC)
         dead = attempts >= MAX_ATTEMPTS
