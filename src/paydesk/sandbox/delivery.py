@@ -135,7 +135,7 @@ def _deliver_due(account: Account, key: str, now: int) -> None:
     if deliverer is None:  # nobody to send it now: keep it for whoever starts next
         schedule(account, TIMER, key, now + LEASE_MARGIN)
         return
-    deliverer.begin(account, job)
+    deliverer.begin(account, job, now)
 
 
 class Deliverer:
@@ -177,10 +177,15 @@ class Deliverer:
             for each in self.chaos.apply(account, job, partial(_copy, job)):
                 schedule(account, TIMER, cast(Job, each).key, self.chaos.due(each, due))
 
-    def begin(self, account: Account, job: Job) -> None:
+    def begin(self, account: Account, job: Job, now: float) -> None:
         """Start an attempt. Its timer stays, pushed past the attempt's timeout, so a crash
-        mid-attempt makes it again after a restart; the outcome replaces or cancels it."""
-        schedule(account, TIMER, job.key, wall_seconds() + self.timeout + LEASE_MARGIN)
+        mid-attempt makes it again after a restart; the outcome replaces or cancels it.
+
+        The lease counts from the later of `now` (the moment the timers are fired for, which
+        tests set ahead) and the wall clock: a lease ending before that moment would be due
+        again in the same drain, and the drain would take it over and over, forever."""
+        lease = max(now, wall_seconds()) + self.timeout + LEASE_MARGIN
+        schedule(account, TIMER, job.key, lease)
         running = (account.id, job.key)
         if running in self._inflight:
             return  # still waiting for a free connection: the lease was all it needed
