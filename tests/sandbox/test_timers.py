@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sqlite3
 import time
 import uuid
@@ -255,3 +256,22 @@ def test_a_timers_table_keyed_by_object_is_kept_when_upgraded(tmp_path: Path) ->
         assert timers.drain_clock(account, "c", 900) == 1
     finally:
         store.close()
+
+
+def test_firing_timers_ahead_with_a_webhook_pending_takes_its_delivery_once() -> None:
+    """A delivery's lease counts from the moment fired for, not the wall clock: otherwise the
+    lease is already due in that drain and the drain takes the delivery again, forever."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: every attempt is refused
+    handle = start_in_thread(retry_delays="60")
+    try:
+        client = stripe.StripeClient("sk_test_" + uuid.uuid4().hex,
+                                     base_addresses={"api": handle.url})
+        client.v1.webhook_endpoints.create({
+            "url": f"http://127.0.0.1:{closed.getsockname()[1]}/hook", "enabled_events": ["*"],
+        })
+        client.v1.customers.create({"email": "a@example.com"})  # one event, one delivery
+        assert handle.fire_timers(time.time() + 3600) <= 2  # returns: the delivery, at most twice
+    finally:
+        handle.stop()
+        closed.close()
