@@ -15,7 +15,6 @@ from paydesk.billing.tables import invoices
 from paydesk.catalog.service import sync_to_stripe
 from paydesk.notify.tables import mailbox
 from tests.e2e.live import CATALOG, run_shop
-from tests.e2e.test_browser_checkout import browser  # noqa: F401  (the fixture)
 
 PLAN = {"id": "club", "name": "The Club", "description": "A bag a month", "unit_amount": 4900,
         "currency": "eur", "type": "recurring", "interval": "month", "trial_days": 14}
