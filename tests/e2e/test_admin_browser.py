@@ -13,7 +13,7 @@ import httpx
 
 from tests.e2e.live import Shop, run_shop
 
-TOKEN = "admin-token-for-tests"
+TOKEN = "admin-token-for-tests-0123456789abcdef"
 CARD = {"email": "buyer@example.com", "card_expiry": "12/34", "card_cvc": "123",
         "cardholder_name": "Ada Buyer"}
 

@@ -79,7 +79,7 @@ def test_subscribe_then_account_page_pdf_and_portal(  # type: ignore[no-untyped-
 
         # Fifteen days on (the sandbox's time control): the trial converts, a real invoice.
         moved = httpx.post(f"{shop.url}/api/admin/clock/advance", timeout=60,
-                           headers={"Authorization": "Bearer admin-token-for-tests"},
+                           headers={"Authorization": "Bearer admin-token-for-tests-0123456789abcdef"},
                            json={"days": 15, "email": "member@example.com"})
         assert moved.status_code == 200, moved.text
         _wait_paid(shop.ctx.engine)

@@ -12,7 +12,7 @@ from test_shop_refunds import _order, _paid_order, _sandbox_refunds, _wait_until
 
 from tests.e2e.live import Shop, run_shop
 
-AUTH = {"Authorization": "Bearer admin-token-for-tests"}
+AUTH = {"Authorization": "Bearer admin-token-for-tests-0123456789abcdef"}
 
 
 @pytest.fixture
