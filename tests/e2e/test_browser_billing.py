@@ -19,6 +19,8 @@ from tests.e2e.live import CATALOG, run_shop
 PLAN = {"id": "club", "name": "The Club", "description": "A bag a month", "unit_amount": 4900,
         "currency": "eur", "type": "recurring", "interval": "month", "trial_days": 14}
 
+ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # what run_shop configures
+
 
 def _emailed_link(engine, to: str) -> str:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + 20
@@ -79,7 +81,7 @@ def test_subscribe_then_account_page_pdf_and_portal(  # type: ignore[no-untyped-
 
         # Fifteen days on (the sandbox's time control): the trial converts, a real invoice.
         moved = httpx.post(f"{shop.url}/api/admin/clock/advance", timeout=60,
-                           headers={"Authorization": "Bearer admin-token-for-tests-0123456789abcdef"},
+                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
                            json={"days": 15, "email": "member@example.com"})
         assert moved.status_code == 200, moved.text
         _wait_paid(shop.ctx.engine)

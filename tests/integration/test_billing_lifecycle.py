@@ -308,7 +308,7 @@ def test_the_admin_billing_overview_and_its_time_button(shop: Shop) -> None:
     use_card(shop, email, "pm_card_visa")
     wait_for(lambda: entitlement(shop, email).get("status") == "active", "the subscription")
     with httpx.Client(base_url=shop.url, timeout=60) as admin:
-        assert admin.get("/admin", params={"token": "admin-token-for-tests-0123456789abcdef"}).status_code == 303
+        assert admin.get("/admin", params={"token": AUTH["Authorization"][7:]}).status_code == 303
         page = admin.get("/admin/billing")
         assert page.status_code == 200
         assert "€49.00" in page.text and "<svg" in page.text and sub_id in page.text
