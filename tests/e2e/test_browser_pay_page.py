@@ -87,7 +87,7 @@ def _status(shop: Shop, order_id: str) -> str:
 
 def _expect_fulfilled(page: Any, shop: Shop, order_id: str) -> None:
     page.wait_for_url(re.compile(re.escape(f"{shop.url}/pay/{order_id}?") + ".*redirect_status"))
-    page.get_by_test_id("order-status").filter(has_text="fulfilled").wait_for()
+    page.get_by_test_id("order-status").filter(has_text="Confirmed").wait_for()
     link = page.get_by_test_id("access-link")
     link.wait_for(state="visible")
     href = link.get_attribute("href")

@@ -30,6 +30,7 @@ from paydesk.payments.schemas import PaymentIntentOut
 from paydesk.payments.service import create_payment, fulfil_intent
 from paydesk.web.checkout import RATE_LIMITED
 from paydesk.web.deps import CtxDep
+from paydesk.web.pages import BUYER_STATUS
 
 router = APIRouter(tags=["payments"])
 log = structlog.get_logger(__name__)
@@ -89,7 +90,8 @@ def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
     payable = order.status == "pending" and pi.get("status") in _PAYABLE
     if not canceled and not payable:
         return _render(
-            request, "success.html", 200, order=order, paid=pi.get("status") == "succeeded"
+            request, "success.html", 200, order=order, labels=BUYER_STATUS,
+            paid=pi.get("status") == "succeeded",
         )
     return _render(
         request,
