@@ -3,34 +3,20 @@ watches every attempt appear, with what chaos did to it, without reloading."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from paydesk.sandbox.testing import Sandbox, Webhooks
 from tests.sandbox.webhook_receiver import Receiver
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
-
 
 @pytest.fixture
-def page() -> Iterator:  # type: ignore[type-arg]
-    with playwright_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        try:
-            tab = browser.new_page(viewport={"width": 1200, "height": 700})
-            tab.set_default_timeout(15_000)
-            yield tab
-        finally:
-            browser.close()
+def page(browser):  # type: ignore[no-untyped-def]
+    tab = browser.new_page(viewport={"width": 1200, "height": 700})
+    tab.set_default_timeout(15_000)
+    return tab
 
 
 def test_the_timeline_shows_attempts_live_with_chaos(
@@ -55,7 +41,7 @@ def test_the_timeline_shows_attempts_live_with_chaos(
         assert "failed first attempt" in rows.nth(1).inner_text()
         assert "200" in rows.nth(0).inner_text()
         page.select_option("#outcome", "chaos")
-        playwright_api.expect(page.locator("#timeline tbody tr")).to_have_count(1)
+        expect(page.locator("#timeline tbody tr")).to_have_count(1)
         page.screenshot(path=str(tmp_path / "deliveries.png"), full_page=True)
     finally:
         receiver.close()
