@@ -20,7 +20,7 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
-from paydesk.sandbox.resources.tokens import card_for_source, card_from_hash
+from paydesk.sandbox.operations.tokens import card_for_source, card_from_hash
 from paydesk.sandbox.routing import Call, api
 
 _APPROVED = {
