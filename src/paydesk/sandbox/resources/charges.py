@@ -11,6 +11,7 @@ from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.objects.charge import charge as charge_skeleton
 from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.operations.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
+from paydesk.sandbox.operations.tokens import card_for_source, card_from_hash
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -20,7 +21,6 @@ from paydesk.sandbox.params import (
     get_str,
     req_int,
 )
-from paydesk.sandbox.operations.tokens import card_for_source, card_from_hash
 from paydesk.sandbox.routing import Call, api
 
 _APPROVED = {

@@ -10,8 +10,8 @@ from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.objects.customer import customer as customer_skeleton
 from paydesk.sandbox.operations.payment_methods import refuse_declining
+from paydesk.sandbox.operations.sources import add_source, check_source
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
-from paydesk.sandbox.operations.tokens import add_source, check_source
 from paydesk.sandbox.routing import Call, api
 
 _FIELDS = {
