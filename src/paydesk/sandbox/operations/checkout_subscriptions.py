@@ -12,8 +12,8 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.operations import invoices, subscriptions
+from paydesk.sandbox.operations.customers import new_customer
 from paydesk.sandbox.operations.payment_methods import attach
-from paydesk.sandbox.resources.customers import new_customer
 from paydesk.sandbox.resources.payment_intents import confirm_intent
 
 

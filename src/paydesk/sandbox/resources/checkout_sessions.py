@@ -21,6 +21,7 @@ from paydesk.sandbox.objects.checkout_session import (
     checkout_session,
     saved_payment_method_options,
 )
+from paydesk.sandbox.operations.customers import new_customer
 from paydesk.sandbox.operations.prices import inline_price
 from paydesk.sandbox.operations.setup_intents import create_setup_intent
 from paydesk.sandbox.params import (
@@ -35,7 +36,6 @@ from paydesk.sandbox.params import (
     get_list,
     get_str,
 )
-from paydesk.sandbox.resources.customers import new_customer
 from paydesk.sandbox.resources.payment_intents import cancel_intent
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
