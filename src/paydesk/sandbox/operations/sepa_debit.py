@@ -11,9 +11,9 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC
 from paydesk.sandbox.objects import sepa
 from paydesk.sandbox.operations.balance import record_charge
+from paydesk.sandbox.operations.charges import new_charge
 from paydesk.sandbox.operations.payment_methods import fingerprint as keyed_fingerprint
 from paydesk.sandbox.payment_hooks import settled
-from paydesk.sandbox.resources.charges import new_charge
 
 SETTLE = "sepa_debit.settle"
 _MESSAGES = {

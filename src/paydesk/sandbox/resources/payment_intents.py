@@ -21,6 +21,7 @@ from paydesk.sandbox.objects.payment_method_options import (
 )
 from paydesk.sandbox.operations import sepa_debit
 from paydesk.sandbox.operations.balance import record_charge
+from paydesk.sandbox.operations.charges import card_view, new_charge
 from paydesk.sandbox.operations.payment_methods import (
     AUTH_REQUIRED,
     Decline,
@@ -44,7 +45,6 @@ from paydesk.sandbox.params import (
     req_int,
 )
 from paydesk.sandbox.payment_hooks import settled
-from paydesk.sandbox.resources.charges import card_view, new_charge
 from paydesk.sandbox.routing import Call, api
 
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
