@@ -13,6 +13,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC, CardError, InvalidRequest, ResourceMissing
 from paydesk.sandbox.ids import secret
 from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.objects.card import card_view
 from paydesk.sandbox.objects.payment_intent import payment_intent
 from paydesk.sandbox.objects.payment_method_options import (
     check_types,
@@ -21,7 +22,7 @@ from paydesk.sandbox.objects.payment_method_options import (
 )
 from paydesk.sandbox.operations import sepa_debit
 from paydesk.sandbox.operations.balance import record_charge
-from paydesk.sandbox.operations.charges import card_view, new_charge
+from paydesk.sandbox.operations.charges import new_charge
 from paydesk.sandbox.operations.payment_methods import (
     AUTH_REQUIRED,
     Decline,
