@@ -13,8 +13,8 @@ from typing import Any
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.operations import invoices, subscriptions
 from paydesk.sandbox.operations.customers import new_customer
+from paydesk.sandbox.operations.payment_intents import confirm_intent
 from paydesk.sandbox.operations.payment_methods import attach
-from paydesk.sandbox.resources.payment_intents import confirm_intent
 
 
 def _customer(account: Account, session: Obj, email: str, name: str, now: int) -> Obj:

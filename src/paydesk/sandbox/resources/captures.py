@@ -9,9 +9,9 @@ from typing import Any
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.operations.balance import record_charge
+from paydesk.sandbox.operations.payment_intents import capture_intent
 from paydesk.sandbox.operations.refunds import refund_uncaptured
 from paydesk.sandbox.params import check_known, get_int, get_str
-from paydesk.sandbox.resources.payment_intents import capture_intent
 from paydesk.sandbox.routing import Call, api
 
 

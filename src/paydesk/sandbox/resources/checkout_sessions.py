@@ -22,6 +22,7 @@ from paydesk.sandbox.objects.checkout_session import (
     saved_payment_method_options,
 )
 from paydesk.sandbox.operations.customers import new_customer
+from paydesk.sandbox.operations.payment_intents import cancel_intent
 from paydesk.sandbox.operations.prices import inline_price
 from paydesk.sandbox.operations.setup_intents import create_setup_intent
 from paydesk.sandbox.params import (
@@ -36,7 +37,6 @@ from paydesk.sandbox.params import (
     get_list,
     get_str,
 )
-from paydesk.sandbox.resources.payment_intents import cancel_intent
 from paydesk.sandbox.routing import Call, api
 from paydesk.sandbox.store import Store
 from paydesk.sandbox.timers import cancel, on_timer, schedule

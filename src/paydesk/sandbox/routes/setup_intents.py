@@ -10,6 +10,7 @@ from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.objects import setup_intent as model
 from paydesk.sandbox.objects.payment_method_options import check_types, parse_options
 from paydesk.sandbox.operations import setup_intents as ops
+from paydesk.sandbox.operations.payment_intents import _payment_method_from_data, _return_url
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
@@ -18,7 +19,6 @@ from paydesk.sandbox.params import (
     get_list,
     get_str,
 )
-from paydesk.sandbox.resources.payment_intents import _payment_method_from_data, _return_url
 from paydesk.sandbox.routing import Call, api
 
 # Accepted as Stripe does; the sandbox has no use for them.
