@@ -9,12 +9,14 @@ from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.listing import both, paginate
 from paydesk.sandbox.operations import charges as ops
+from paydesk.sandbox.operations.captures import capture_charge as capture
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
     get_bool,
     get_currency,
     get_dict,
+    get_int,
     get_str,
     req_int,
 )
@@ -37,6 +39,16 @@ _CREATE_FIELDS = {
     "on_behalf_of",
     "transfer_data",
     "radar_options",
+}
+_CAPTURE_FIELDS = {
+    "amount",
+    "receipt_email",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+    "application_fee",
+    "application_fee_amount",
+    "transfer_data",
+    "transfer_group",
 }
 _UPDATABLE = {
     "description",
@@ -122,3 +134,13 @@ def list_charges(call: Call) -> Obj:
         (lambda c: c.get("customer") == customer) if customer else None,
     )
     return paginate(call.account, "charge", p, "/v1/charges", keep)
+
+
+@api.route("POST", "/v1/charges/{id}/capture")
+def capture_charge(call: Call) -> Obj:
+    p = call.params
+    check_known(p, _CAPTURE_FIELDS)
+    charge = call.account.get(call.args[0], "charge")
+    amount = get_int(p, "amount", minimum=1)
+    receipt_email = (get_str(p, "receipt_email") or "") if "receipt_email" in p else None
+    return capture(call.account, call.now, charge, amount, receipt_email=receipt_email)
