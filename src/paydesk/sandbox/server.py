@@ -29,7 +29,7 @@ from paydesk.sandbox.limits import BodySizeLimit
 from paydesk.sandbox.operations.balance import schedule_pending_funds
 from paydesk.sandbox.operations.checkout_sessions import schedule_open_sessions
 from paydesk.sandbox.operations.dunning import Dunning, configure
-from paydesk.sandbox.resources import load_all
+from paydesk.sandbox.routes import load_all
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.store import Store
 
