@@ -111,9 +111,11 @@ def new_charge(
     *,
     decline: Decline | None = None,
     captured: bool = True,
+    pending: bool = False,
     now: int,
 ) -> Obj:
-    """A charge for one payment attempt of `pi` with `pm`: succeeded, or failed with `decline`."""
+    """A charge for one payment attempt of `pi` with `pm`: succeeded, or failed with `decline`,
+    or `pending` until an asynchronous payment (a SEPA debit) settles."""
     return _insert_charge(
         account,
         pi,
@@ -122,7 +124,8 @@ def new_charge(
         payment_intent=pi["id"],
         source=None,
         decline=decline,
-        captured=captured,
+        captured=captured and not pending,
+        pending=pending,
         now=now,
     )
 
@@ -137,6 +140,7 @@ def _insert_charge(
     source: Obj | None,
     decline: Decline | None,
     captured: bool,
+    pending: bool = False,
     now: int,
 ) -> Obj:
     """`fields` gives amount, currency, customer, description, metadata, receipt_email,
@@ -156,7 +160,7 @@ def _insert_charge(
         failure_message=decline.message if decline else None,
         metadata=dict(fields.get("metadata") or {}),
         outcome=_outcome(account, pm, decline),
-        paid=ok,
+        paid=ok and not pending,
         payment_intent=payment_intent,
         payment_method=pm["id"],
         payment_method_details=_card_details(pm, amount, decline),
@@ -165,7 +169,8 @@ def _insert_charge(
         source=source,
         statement_descriptor=fields.get("statement_descriptor"),
         statement_descriptor_suffix=fields.get("statement_descriptor_suffix"),
-        status="succeeded" if ok else "failed",
+        # Born pending, never moved there: the transition table has no way back to it.
+        status="pending" if pending else "succeeded" if ok else "failed",
         transfer_group=fields.get("transfer_group"),
     )
     if ok and captured:

@@ -12,11 +12,10 @@ from urllib.parse import urlencode
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC, CardError, InvalidRequest, ResourceMissing
 from paydesk.sandbox.ids import secret
+from paydesk.sandbox.objects import check_transition
 from paydesk.sandbox.objects.card import card_view
-from paydesk.sandbox.objects.payment_intent import payment_intent
-from paydesk.sandbox.objects.payment_method_options import (
-    forces_challenge,
-)
+from paydesk.sandbox.objects.payment_intent import TRANSITIONS, payment_intent
+from paydesk.sandbox.objects.payment_method_options import forces_challenge
 from paydesk.sandbox.operations import sepa_debit
 from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.operations.charges import new_charge
@@ -57,6 +56,12 @@ def unexpected_state(pi: Obj, action: str, allowed: tuple[str, ...]) -> InvalidR
         code="payment_intent_unexpected_state",
         extra={"payment_intent": pi},
     )
+
+
+def moved(pi: Obj, status: str) -> str:
+    """`status`, once the transition table allows `pi` to move there (else a sandbox bug)."""
+    check_transition(TRANSITIONS, "payment_intent", pi["status"], status)
+    return status
 
 
 def create_intent(
@@ -159,7 +164,7 @@ def _require_action(
     account.update(
         pi,
         {
-            "status": "requires_action",
+            "status": moved(pi, "requires_action"),
             "next_action": {
                 "type": "redirect_to_url",
                 "redirect_to_url": {
@@ -178,9 +183,9 @@ def _succeed(account: Account, pi: Obj, pm: Obj, base_url: str, *, now: int) -> 
     charge = new_charge(account, pi, pm, base_url, captured=not manual, now=now)
     changes: dict[str, Any] = {"latest_charge": charge["id"], "next_action": None}
     if manual:
-        changes.update(status="requires_capture", amount_capturable=pi["amount"])
+        changes.update(status=moved(pi, "requires_capture"), amount_capturable=pi["amount"])
     else:
-        changes.update(status="succeeded", amount_received=pi["amount"])
+        changes.update(status=moved(pi, "succeeded"), amount_received=pi["amount"])
     account.update(pi, changes)
     if pi.get("setup_future_usage") and pi.get("customer") and not pm.get("customer"):
         attach(account, pm, pi["customer"], now=now)
@@ -215,7 +220,7 @@ def _decline(
     account.update(
         pi,
         {
-            "status": "requires_payment_method",
+            "status": moved(pi, "requires_payment_method"),
             "latest_charge": charge["id"],
             "payment_method": None,
             "next_action": None,
@@ -246,7 +251,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool, *, now: int)
     account.update(
         pi,
         {
-            "status": "requires_payment_method",
+            "status": moved(pi, "requires_payment_method"),
             "payment_method": None,
             "next_action": None,
             "last_payment_error": {
@@ -300,7 +305,10 @@ def capture_intent(
             "balance_transaction": record_charge(account, charge, amount, now=now),
         },
     )
-    account.update(pi, {"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
+    account.update(
+        pi,
+        {"status": moved(pi, "succeeded"), "amount_received": amount, "amount_capturable": 0},
+    )
     account.emit("charge.captured", charge, previous, now=now)
     if amount < int(charge["amount"]):
         refund_uncaptured(account, charge, int(charge["amount"]) - amount, now=now)
@@ -319,7 +327,7 @@ def cancel_intent(account: Account, pi: Obj, reason: str | None = None, *, now: 
     account.update(
         pi,
         {
-            "status": "canceled",
+            "status": moved(pi, "canceled"),
             "canceled_at": now,
             "cancellation_reason": reason,
             "amount_capturable": 0,
@@ -379,7 +387,8 @@ def create_payment_intent(
     pi = create_intent(account, now, amount, currency, fields)
     if pm_id and not confirm:
         pm = payment_method_for(account, pi, pm_id, now=now)
-        account.update(pi, {"payment_method": pm["id"], "status": "requires_confirmation"})
+        status = moved(pi, "requires_confirmation")
+        account.update(pi, {"payment_method": pm["id"], "status": status})
     if not confirm:
         return pi
     if not pm_id:
@@ -396,7 +405,7 @@ def update_intent(
     if payment_method:
         changes["payment_method"] = payment_method_for(account, pi, payment_method, now=now)["id"]
         if pi["status"] == "requires_payment_method":
-            changes["status"] = "requires_confirmation"
+            changes["status"] = moved(pi, "requires_confirmation")
     account.update(pi, changes)
     return pi
 
