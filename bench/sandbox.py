@@ -110,7 +110,7 @@ def seed_customers(db: str, count: int) -> int:
     """Create `count` customers in the bench account with the sandbox's own create handler (so
     each is exactly what `POST /v1/customers` makes, with its `customer.created` event), written
     through the store's normal flush. Returns the account's object count."""
-    from paydesk.sandbox.resources import load_all
+    from paydesk.sandbox.routes import load_all
     from paydesk.sandbox.routing import Call, api
     from paydesk.sandbox.store import Store
 

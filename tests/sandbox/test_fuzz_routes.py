@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paydesk.sandbox.api import ApiApp
-from paydesk.sandbox.resources import load_all
+from paydesk.sandbox.routes import load_all
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.store import Store
 

@@ -20,7 +20,7 @@ import stripe
 
 from paydesk.sandbox.account import IdempotencyRecord
 from paydesk.sandbox.api import ApiApp
-from paydesk.sandbox.resources import load_all
+from paydesk.sandbox.routes import load_all
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.server import start_in_thread
 from paydesk.sandbox.store import PersistError, Store

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from paydesk.sandbox.errors import InvalidRequest, invalid_param, missing_param
 
@@ -180,3 +181,30 @@ def check_known(params: dict[str, Any], allowed: set[str]) -> None:
             from paydesk.sandbox.errors import unknown_param
 
             raise unknown_param(key)
+
+
+def get_return_url(params: dict[str, Any]) -> str | None:
+    """`return_url` of a PaymentIntent or SetupIntent confirmation."""
+    # The 3DS page sends the buyer's browser there: only a web address, never `javascript:`
+    # or `data:` (the same rule as Checkout's success_url).
+    value = get_str(params, "return_url") or None
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise InvalidRequest(
+                "Not a valid URL: return_url must be an absolute http(s) URL.",
+                param="return_url",
+                code="url_invalid",
+            )
+    return value
+
+
+def get_payment_method_data(params: dict[str, Any]) -> dict[str, Any] | None:
+    """`payment_method_data[card|billing_details]`: a card PaymentMethod to make on the way."""
+    data = get_dict(params, "payment_method_data")
+    if data is None:
+        return None
+    return {
+        "card": get_dict(data, "card") or {},
+        "billing_details": get_dict(data, "billing_details"),
+    }

@@ -27,9 +27,9 @@ from paydesk.sandbox.delivery import Deliverer, parse_delays
 from paydesk.sandbox.headers import NoSniff, favicon
 from paydesk.sandbox.limits import BodySizeLimit
 from paydesk.sandbox.operations.balance import schedule_pending_funds
+from paydesk.sandbox.operations.checkout_sessions import schedule_open_sessions
 from paydesk.sandbox.operations.dunning import Dunning, configure
-from paydesk.sandbox.resources import load_all
-from paydesk.sandbox.resources.checkout_sessions import schedule_open_sessions
+from paydesk.sandbox.routes import load_all
 from paydesk.sandbox.routing import api
 from paydesk.sandbox.store import Store
 

@@ -1,8 +1,17 @@
-"""A charge as Stripe shapes it."""
+"""A charge as Stripe shapes it, and its statuses: `pending` (an asynchronous payment such as
+a SEPA debit, until the bank answers) ends `succeeded` or `failed`; a card charge is born
+`succeeded` or `failed`. Both are final: capturing and refunding set the `captured` and
+`refunded` flags and amounts, never the status."""
 
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"succeeded", "failed"}),
+    "succeeded": frozenset(),
+    "failed": frozenset(),
+}
 
 
 def charge(obj_id: str, created: int, amount: int, currency: str, receipt_url: str) -> Obj:

@@ -1,4 +1,4 @@
-"""A customer as Stripe shapes it."""
+"""A customer and its tax ids as Stripe shapes them."""
 
 from __future__ import annotations
 
@@ -35,4 +35,20 @@ def customer(obj_id: str, created: int, invoice_prefix: str) -> Obj:
         "tax_exempt": "none",
         "test_clock": None,
         "customer_account": None,
+    }
+
+
+def tax_id(obj_id: str, created: int, customer: str, kind: str, value: str, country: str) -> Obj:
+    return {
+        "id": obj_id,
+        "object": "tax_id",
+        "country": country,
+        "created": created,
+        "customer": customer,
+        "customer_account": None,
+        "livemode": False,
+        "owner": {"customer": customer, "customer_account": None, "type": "customer"},
+        "type": kind,
+        "value": value,
+        "verification": {"status": "pending", "verified_address": None, "verified_name": None},
     }

@@ -1,8 +1,35 @@
-"""A PaymentIntent as Stripe shapes it, new (`requires_payment_method`)."""
+"""A PaymentIntent as Stripe shapes it, new (`requires_payment_method`), and its statuses.
+
+Stripe's lifecycle (docs: "How PaymentIntents work"): a payment method makes it
+`requires_confirmation`; confirming leads to `requires_action` (3D Secure), `processing`
+(asynchronous methods such as SEPA debits), `requires_capture` (manual capture) or
+`succeeded`, and a failed attempt (a decline, failed authentication, a bounced debit) returns
+it to `requires_payment_method` — also from there, or from `requires_action` when confirmed
+again; a new payment method makes a `requires_action` one `requires_confirmation`. Capturing
+may pass through `processing`. It can be canceled from any status but
+`succeeded` (from `processing` only in rare cases, as Stripe says); `succeeded` and `canceled`
+are final.
+"""
 
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
+
+# Where confirming leads, from any status that can be confirmed.
+_CONFIRMED = {"requires_action", "processing", "requires_capture", "succeeded"}
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "requires_payment_method": frozenset(
+        {"requires_payment_method", "requires_confirmation", *_CONFIRMED, "canceled"}
+    ),
+    "requires_confirmation": frozenset({"requires_payment_method", *_CONFIRMED, "canceled"}),
+    "requires_action": frozenset(
+        {"requires_payment_method", "requires_confirmation", *_CONFIRMED, "canceled"}
+    ),
+    "processing": frozenset({"requires_payment_method", "succeeded", "canceled"}),
+    "requires_capture": frozenset({"processing", "succeeded", "canceled"}),
+    "succeeded": frozenset(),
+    "canceled": frozenset(),
+}
 
 
 def payment_intent(

@@ -12,9 +12,9 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.operations import invoices, subscriptions
+from paydesk.sandbox.operations.customers import new_customer
+from paydesk.sandbox.operations.payment_intents import confirm_intent
 from paydesk.sandbox.operations.payment_methods import attach
-from paydesk.sandbox.resources.customers import new_customer
-from paydesk.sandbox.resources.payment_intents import confirm_intent
 
 
 def _customer(account: Account, session: Obj, email: str, name: str, now: int) -> Obj:

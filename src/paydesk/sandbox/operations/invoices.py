@@ -17,8 +17,8 @@ from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.objects import check_transition
 from paydesk.sandbox.objects import invoice as shapes
 from paydesk.sandbox.operations.invoice_math import recompute, tax_slots
+from paydesk.sandbox.operations.payment_intents import confirm_intent, create_intent
 from paydesk.sandbox.payment_hooks import PAYMENT_HOOKS
-from paydesk.sandbox.resources.payment_intents import confirm_intent, create_intent
 
 FINALIZE_AFTER = 3600  # Stripe finalises an auto_advance draft an hour after creating it
 InvoiceHook = Callable[[Account, int, Obj], None]

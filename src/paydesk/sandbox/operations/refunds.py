@@ -7,6 +7,7 @@ from typing import Any
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import InvalidRequest
 from paydesk.sandbox.money import format_money as _money
+from paydesk.sandbox.objects import refund as model
 from paydesk.sandbox.operations.balance import record_refund
 from paydesk.sandbox.params import apply_metadata
 
@@ -71,34 +72,9 @@ def _new_refund(
     *,
     now: int,
 ) -> Obj:
-    return {
-        "id": account.new_id("re"),
-        "object": "refund",
-        "amount": amount,
-        "balance_transaction": None,
-        "charge": charge["id"],
-        "created": now,
-        "currency": charge["currency"],
-        "customer": charge.get("customer"),
-        "customer_account": None,
-        "destination_details": {
-            "card": {
-                "reference_status": "pending",
-                "reference_type": "acquirer_reference_number",
-                "type": "refund",
-                "reference": None,
-            },
-            "type": "card",
-        },
-        "metadata": metadata or {},
-        "payment_intent": charge.get("payment_intent"),
-        "payment_method": charge.get("payment_method"),
-        "reason": reason,
-        "receipt_number": None,
-        "source_transfer_reversal": None,
-        "status": "succeeded",
-        "transfer_reversal": None,
-    }
+    refund = model.refund(account.new_id("re"), now, amount, charge)
+    refund.update(metadata=metadata or {}, reason=reason)
+    return refund
 
 
 def _record(account: Account, charge: Obj, refund: Obj, *, now: int) -> Obj:

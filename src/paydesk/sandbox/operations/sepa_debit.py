@@ -9,11 +9,13 @@ from typing import Any
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC
-from paydesk.sandbox.objects import sepa
+from paydesk.sandbox.objects import charge as charge_model
+from paydesk.sandbox.objects import check_transition, sepa
+from paydesk.sandbox.objects import payment_intent as pi_model
 from paydesk.sandbox.operations.balance import record_charge
+from paydesk.sandbox.operations.charges import new_charge
 from paydesk.sandbox.operations.payment_methods import fingerprint as keyed_fingerprint
 from paydesk.sandbox.payment_hooks import settled
-from paydesk.sandbox.resources.charges import new_charge
 
 SETTLE = "sepa_debit.settle"
 _MESSAGES = {
@@ -22,6 +24,16 @@ _MESSAGES = {
     "charge_exceeds_source_limit": "This payment would exceed the account's weekly volume limit.",
     "charge_exceeds_weekly_limit": "This payment exceeds the account's transaction limit.",
 }
+
+
+def _pi_moved(pi: Obj, status: str) -> str:
+    check_transition(pi_model.TRANSITIONS, "payment_intent", pi["status"], status)
+    return status
+
+
+def _charge_moved(charge: Obj, status: str) -> str:
+    check_transition(charge_model.TRANSITIONS, "charge", charge["status"], status)
+    return status
 
 
 def outcome_of(account: Account, pm: Obj) -> sepa.Outcome:
@@ -47,12 +59,10 @@ def start(account: Account, pi: Obj, pm: Obj, base_url: str, *, now: int) -> Obj
         # time, so advancing that clock settles it (a timer firing mid-advance passes its own).
         now = int(test_clock["frozen_time"])
     mandate = _mandate(account, now, pm)
-    charge = new_charge(account, pi, pm, base_url, captured=False, now=now)
+    charge = new_charge(account, pi, pm, base_url, pending=True, now=now)
     account.update(
         charge,
         {
-            "status": "pending",
-            "paid": False,
             "captured": True,
             "amount_captured": charge["amount"],
             "outcome": None,
@@ -61,7 +71,7 @@ def start(account: Account, pi: Obj, pm: Obj, base_url: str, *, now: int) -> Obj
     )
     account.update(
         pi,
-        {"status": "processing", "latest_charge": charge["id"], "next_action": None},
+        {"status": _pi_moved(pi, "processing"), "latest_charge": charge["id"], "next_action": None},
     )
     account.emit("charge.pending", charge, now=now)
     account.emit("payment_intent.processing", pi, now=now)
@@ -106,13 +116,13 @@ def _cleared(account: Account, now: int, pi: Obj, charge: Obj, outcome: sepa.Out
     account.update(
         charge,
         {
-            "status": "succeeded",
+            "status": _charge_moved(charge, "succeeded"),
             "paid": True,
             "balance_transaction": record_charge(account, charge, charge["amount"], now=now),
             "disputed": outcome.disputed,
         },
     )
-    account.update(pi, {"status": "succeeded", "amount_received": pi["amount"]})
+    account.update(pi, {"status": _pi_moved(pi, "succeeded"), "amount_received": pi["amount"]})
     account.emit("charge.succeeded", charge, now=now)
     account.emit("payment_intent.succeeded", pi, now=now)
     if outcome.disputed:
@@ -121,7 +131,8 @@ def _cleared(account: Account, now: int, pi: Obj, charge: Obj, outcome: sepa.Out
 
 def _bounced(account: Account, now: int, pi: Obj, charge: Obj, pm: Obj, code: str) -> None:
     message = _MESSAGES.get(code, _MESSAGES["generic_decline"])
-    account.update(charge, {"status": "failed", "failure_code": code, "failure_message": message})
+    status = _charge_moved(charge, "failed")
+    account.update(charge, {"status": status, "failure_code": code, "failure_message": message})
     error: dict[str, Any] = {
         "charge": charge["id"],
         "code": code,
@@ -133,7 +144,11 @@ def _bounced(account: Account, now: int, pi: Obj, charge: Obj, pm: Obj, code: st
     }
     account.update(
         pi,
-        {"status": "requires_payment_method", "payment_method": None, "last_payment_error": error},
+        {
+            "status": _pi_moved(pi, "requires_payment_method"),
+            "payment_method": None,
+            "last_payment_error": error,
+        },
     )
     account.emit("charge.failed", charge, now=now)
     account.emit("payment_intent.payment_failed", pi, now=now)

@@ -15,6 +15,7 @@ from paydesk.sandbox.objects import catalog, check_transition
 from paydesk.sandbox.objects import subscription as shapes
 from paydesk.sandbox.operations import catalog as coupons
 from paydesk.sandbox.operations import invoices
+from paydesk.sandbox.operations.payment_intents import confirm_intent
 from paydesk.sandbox.operations.periods import DAY, add_interval, period_end
 from paydesk.sandbox.operations.prices import inline_price
 from paydesk.sandbox.params import (
@@ -25,7 +26,6 @@ from paydesk.sandbox.params import (
     get_list,
     get_str,
 )
-from paydesk.sandbox.resources.payment_intents import confirm_intent
 
 PAYMENT_BEHAVIORS = (
     "allow_incomplete",

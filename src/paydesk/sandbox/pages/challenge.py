@@ -19,9 +19,9 @@ from starlette.templating import Jinja2Templates
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.money import format_money
+from paydesk.sandbox.operations.payment_intents import finish_authentication
 from paydesk.sandbox.operations.setup_intents import finish_setup_authentication
 from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.resources.payment_intents import finish_authentication
 from paydesk.sandbox.store import Store
 
 

@@ -20,11 +20,7 @@ from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.errors import CardError, StripeError
 from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import checkout_async, checkout_subscriptions
-from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
-from paydesk.sandbox.operations.setup_intents import confirm_setup_intent
-from paydesk.sandbox.pages import TEMPLATES
-from paydesk.sandbox.pages.test_cards import card_groups
-from paydesk.sandbox.resources.checkout_sessions import (
+from paydesk.sandbox.operations.checkout_sessions import (
     buyer_customer,
     complete_session,
     fresh,
@@ -32,7 +28,11 @@ from paydesk.sandbox.resources.checkout_sessions import (
     state_of,
     success_redirect,
 )
-from paydesk.sandbox.resources.payment_intents import confirm_intent, create_intent
+from paydesk.sandbox.operations.payment_intents import confirm_intent, create_intent
+from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
+from paydesk.sandbox.operations.setup_intents import confirm_setup_intent
+from paydesk.sandbox.pages import TEMPLATES
+from paydesk.sandbox.pages.test_cards import card_groups
 from paydesk.sandbox.store import Store
 
 AUTH_FAILED = (

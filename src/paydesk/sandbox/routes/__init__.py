@@ -1,5 +1,5 @@
-"""HTTP routes in the sandbox's new layout: each module parses a request, calls one
-operation, and registers itself on `routing.api` when imported."""
+"""The `/v1` API's routes: each module parses a request, calls one operation, and registers
+its handlers on `routing.api` when imported; `load_all` imports every one of them."""
 
 import importlib
 import pkgutil

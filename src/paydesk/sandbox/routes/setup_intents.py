@@ -10,15 +10,17 @@ from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.objects import setup_intent as model
 from paydesk.sandbox.objects.payment_method_options import check_types, parse_options
 from paydesk.sandbox.operations import setup_intents as ops
+from paydesk.sandbox.operations.payment_intents import payment_method_from_data
 from paydesk.sandbox.params import (
     apply_metadata,
     check_known,
     get_bool,
     get_enum,
     get_list,
+    get_payment_method_data,
+    get_return_url,
     get_str,
 )
-from paydesk.sandbox.resources.payment_intents import _payment_method_from_data, _return_url
 from paydesk.sandbox.routing import Call, api
 
 # Accepted as Stripe does; the sandbox has no use for them.
@@ -83,10 +85,12 @@ def create_setup_intent(call: Call) -> Obj:
     p = call.params
     check_known(p, _CREATE)
     confirm = get_bool(p, "confirm")
-    return_url = _return_url(p)
+    return_url = get_return_url(p)
     options = parse_options(p.get("payment_method_options"), {}, "setup_intent")
     usage = get_enum(p, "usage", model.USAGES, "off_session") or "off_session"
-    pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
+    pm_id = get_str(p, "payment_method") or payment_method_from_data(
+        call.account, get_payment_method_data(p), now=call.now
+    )
     si = ops.create_setup_intent(
         call.account,
         call.now,
@@ -146,7 +150,9 @@ def update_setup_intent(call: Call) -> Obj:
         changes["payment_method_options"] = parse_options(
             p["payment_method_options"], current, "setup_intent"
         )
-    pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
+    pm_id = get_str(p, "payment_method") or payment_method_from_data(
+        call.account, get_payment_method_data(p), now=call.now
+    )
     account.update(si, changes)  # Stripe has no setup_intent.updated event
     if pm_id:
         ops.set_payment_method(account, si, pm_id, now=call.now)
@@ -159,13 +165,15 @@ def confirm_setup_intent(call: Call) -> Obj:
     check_known(p, _CONFIRM)
     account = call.account
     si = account.get(call.args[0], "setup_intent")
-    return_url = _return_url(p)
+    return_url = get_return_url(p)
     if "payment_method_options" in p:
         options = parse_options(
             p["payment_method_options"], si["payment_method_options"], "setup_intent"
         )
         account.update(si, {"payment_method_options": options})
-    pm_id = get_str(p, "payment_method") or _payment_method_from_data(call)
+    pm_id = get_str(p, "payment_method") or payment_method_from_data(
+        call.account, get_payment_method_data(p), now=call.now
+    )
     pm_id = pm_id or si.get("payment_method")
     if not pm_id:
         model.next_status(si, "succeed")

@@ -1,5 +1,6 @@
-"""Charges: made by PaymentIntents (one per attempt) or directly with a `source` (the legacy
-Charges API); retrieve, update, list, capture."""
+"""Charges: one per PaymentIntent attempt (`new_charge`), or made directly from a `source` (the
+legacy Charges API, `create_charge`); updates. Capturing lives in captures.py (it builds on
+PaymentIntents, which build on charges)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,11 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.errors import CardError, InvalidRequest
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.objects.card import card_view
 from paydesk.sandbox.objects.charge import charge as charge_skeleton
 from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.operations.payment_methods import AUTH_REQUIRED, Decline, card_behaviour
-from paydesk.sandbox.params import (
-    apply_metadata,
-    check_known,
-    get_bool,
-    get_currency,
-    get_dict,
-    get_str,
-    req_int,
-)
-from paydesk.sandbox.resources.tokens import card_for_source, card_from_hash
-from paydesk.sandbox.routing import Call, api
+from paydesk.sandbox.operations.tokens import card_for_source, card_from_hash
 
 _APPROVED = {
     "advice_code": None,
@@ -120,9 +111,11 @@ def new_charge(
     *,
     decline: Decline | None = None,
     captured: bool = True,
+    pending: bool = False,
     now: int,
 ) -> Obj:
-    """A charge for one payment attempt of `pi` with `pm`: succeeded, or failed with `decline`."""
+    """A charge for one payment attempt of `pi` with `pm`: succeeded, or failed with `decline`,
+    or `pending` until an asynchronous payment (a SEPA debit) settles."""
     return _insert_charge(
         account,
         pi,
@@ -131,7 +124,8 @@ def new_charge(
         payment_intent=pi["id"],
         source=None,
         decline=decline,
-        captured=captured,
+        captured=captured and not pending,
+        pending=pending,
         now=now,
     )
 
@@ -146,6 +140,7 @@ def _insert_charge(
     source: Obj | None,
     decline: Decline | None,
     captured: bool,
+    pending: bool = False,
     now: int,
 ) -> Obj:
     """`fields` gives amount, currency, customer, description, metadata, receipt_email,
@@ -165,7 +160,7 @@ def _insert_charge(
         failure_message=decline.message if decline else None,
         metadata=dict(fields.get("metadata") or {}),
         outcome=_outcome(account, pm, decline),
-        paid=ok,
+        paid=ok and not pending,
         payment_intent=payment_intent,
         payment_method=pm["id"],
         payment_method_details=_card_details(pm, amount, decline),
@@ -174,7 +169,8 @@ def _insert_charge(
         source=source,
         statement_descriptor=fields.get("statement_descriptor"),
         statement_descriptor_suffix=fields.get("statement_descriptor_suffix"),
-        status="succeeded" if ok else "failed",
+        # Born pending, never moved there: the transition table has no way back to it.
+        status="pending" if pending else "succeeded" if ok else "failed",
         transfer_group=fields.get("transfer_group"),
     )
     if ok and captured:
@@ -182,130 +178,14 @@ def _insert_charge(
     return account.insert(charge)
 
 
-@api.route("GET", "/v1/charges/{id}")
-def retrieve_charge(call: Call) -> Obj:
-    return call.account.get(call.args[0], "charge")
-
-
-_UPDATABLE = {
-    "description",
-    "metadata",
-    "receipt_email",
-    "shipping",
-    "fraud_details",
-    "transfer_group",
-    "customer",
-}
-
-
-@api.route("POST", "/v1/charges/{id}")
-def update_charge(call: Call) -> Obj:
-    p = call.params
-    check_known(p, _UPDATABLE)
-    account = call.account
-    charge = account.get(call.args[0], "charge")
-    changes: dict[str, Any] = {}
-    for name in ("description", "receipt_email", "transfer_group"):
-        if name in p:
-            changes[name] = get_str(p, name) or None
-    if "metadata" in p:
-        changes["metadata"] = apply_metadata(charge["metadata"], p)
-    if "customer" in p:
-        changes["customer"] = account.get(get_str(p, "customer"), "customer", "customer")["id"]
-    fraud = get_dict(p, "fraud_details")
-    if fraud is not None:
-        changes["fraud_details"] = {"user_report": fraud.get("user_report")}
-    if "shipping" in p:
-        changes["shipping"] = get_dict(p, "shipping")
-    previous = account.update(charge, changes)
-    if previous:
-        account.emit("charge.updated", charge, previous, now=call.now)
-    return charge
-
-
-@api.route("GET", "/v1/charges")
-def list_charges(call: Call) -> Obj:
-    p = call.params
-    pi_id = get_str(p, "payment_intent")
-    customer = get_str(p, "customer")
-    keep = both(
-        (lambda c: c.get("payment_intent") == pi_id) if pi_id else None,
-        (lambda c: c.get("customer") == customer) if customer else None,
-    )
-    return paginate(call.account, "charge", p, "/v1/charges", keep)
-
-
-# -- the Charges API (`POST /v1/charges` with a source) ---------------------------------------
-
-_CREATE_FIELDS = {
-    "amount",
-    "currency",
-    "source",
-    "customer",
-    "capture",
-    "description",
-    "metadata",
-    "receipt_email",
-    "shipping",
-    "statement_descriptor",
-    "statement_descriptor_suffix",
-    "transfer_group",
-    "application_fee_amount",
-    "on_behalf_of",
-    "transfer_data",
-    "radar_options",
-}
-
 _NO_CARD = "Cannot charge a customer that has no active card"
 
 
-def card_view(card: Obj) -> Obj:
-    """A saved card seen the way charge details read a PaymentMethod's card."""
-    address = {
-        "city": card.get("address_city"),
-        "country": card.get("address_country"),
-        "line1": card.get("address_line1"),
-        "line2": card.get("address_line2"),
-        "postal_code": card.get("address_zip"),
-        "state": card.get("address_state"),
-    }
-    return {
-        "id": card["id"],
-        "billing_details": {
-            "address": address,
-            "email": None,
-            "name": card.get("name"),
-            "phone": None,
-            "tax_id": None,
-        },
-        "card": {
-            "brand": _NETWORKS.get(str(card.get("brand")), "unknown"),
-            "checks": {"cvc_check": card.get("cvc_check")},
-            "country": card.get("country"),
-            "exp_month": card.get("exp_month"),
-            "exp_year": card.get("exp_year"),
-            "fingerprint": card.get("fingerprint"),
-            "funding": card.get("funding"),
-            "last4": card.get("last4"),
-        },
-    }
-
-
-_NETWORKS = {
-    "Visa": "visa",
-    "MasterCard": "mastercard",
-    "American Express": "amex",
-    "Discover": "discover",
-    "JCB": "jcb",
-    "Diners Club": "diners",
-    "UnionPay": "unionpay",
-}
-
-
-def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None, *, now: int) -> Obj:
-    if isinstance(p.get("source"), dict):
-        return card_from_hash(account, p["source"], "source", now=now)
-    source = get_str(p, "source")
+def _paying_card(
+    account: Account, source: dict[str, Any] | str | None, customer: Obj | None, *, now: int
+) -> Obj:
+    if isinstance(source, dict):
+        return card_from_hash(account, source, "source", now=now)
     if source and customer is not None:
         # With a customer, Stripe charges only a card saved on that customer, never a token.
         card = account.find(source)
@@ -327,36 +207,20 @@ def _paying_card(account: Account, p: dict[str, Any], customer: Obj | None, *, n
     return card
 
 
-@api.route("POST", "/v1/charges")
-def create_charge(call: Call) -> Obj:
-    p = call.params
-    check_known(p, _CREATE_FIELDS)
-    account = call.account
-    amount = req_int(p, "amount", minimum=1)
-    if amount > 99999999:
-        raise InvalidRequest(
-            "Amount must be no more than 999,999.99", param="amount", code="amount_too_large"
-        )
-    currency = get_currency(p)
-    customer_id = get_str(p, "customer")
-    customer = account.get(customer_id, "customer", "customer") if customer_id else None
-    capture = get_bool(p, "capture", default=True)
-    fields: Obj = {
-        "amount": amount,
-        "currency": currency,
-        "customer": customer["id"] if customer else None,
-        "metadata": apply_metadata({}, p),
-        "shipping": get_dict(p, "shipping"),
-    }
-    for name in (
-        "description",
-        "receipt_email",
-        "statement_descriptor",
-        "statement_descriptor_suffix",
-        "transfer_group",
-    ):
-        fields[name] = get_str(p, name) or None
-    card = _paying_card(account, p, customer, now=call.now)
+def create_charge(
+    account: Account,
+    now: int,
+    base_url: str,
+    fields: Obj,
+    *,
+    source: dict[str, Any] | str | None,
+    customer: Obj | None,
+    capture: bool,
+) -> Obj:
+    """`POST /v1/charges`: charge `source` (a card hash, a token, a saved card) or the
+    customer's default card. `fields`: amount, currency, customer, description, metadata,
+    receipt_email, shipping, statement descriptors, transfer_group."""
+    card = _paying_card(account, source, customer, now=now)
     behave = card_behaviour(account, str(card.get("fingerprint")))
     # Without a PaymentIntent there is no way to authenticate: 3DS cards decline, as on Stripe.
     decline = AUTH_REQUIRED if behave.needs_3ds else behave.decline
@@ -366,15 +230,15 @@ def create_charge(call: Call) -> Obj:
         account,
         fields,
         card_view(card),
-        call.base_url,
+        base_url,
         payment_intent=None,
         source=snapshot(card),
         decline=decline,
         captured=capture,
-        now=call.now,
+        now=now,
     )
     if decline is not None:
-        account.emit("charge.failed", charge, now=call.now)
+        account.emit("charge.failed", charge, now=now)
         raise CardError(
             decline.message,
             code=decline.code,
@@ -382,5 +246,12 @@ def create_charge(call: Call) -> Obj:
             param=decline.param,
             extra={"charge": charge["id"]},
         )
-    account.emit("charge.succeeded", charge, now=call.now)
+    account.emit("charge.succeeded", charge, now=now)
+    return charge
+
+
+def update_charge(account: Account, now: int, charge: Obj, changes: dict[str, Any]) -> Obj:
+    previous = account.update(charge, changes)
+    if previous:
+        account.emit("charge.updated", charge, previous, now=now)
     return charge

@@ -1,38 +1,20 @@
-"""Customers: create, retrieve, update, delete, list (with `email`)."""
+"""Customers: create (with a card or source, tax ids, a test clock), update, delete.
+
+The create and update parameters are read here, not in the route: Checkout creates a buyer's
+customer with the same parameters (`new_customer`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.errors import InvalidRequest, ResourceMissing, missing_param
-from paydesk.sandbox.expand import VIRTUAL
-from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.errors import InvalidRequest, missing_param
 from paydesk.sandbox.objects.customer import customer as customer_skeleton
+from paydesk.sandbox.objects.customer import tax_id as tax_id_skeleton
 from paydesk.sandbox.operations.payment_methods import refuse_declining
-from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
-from paydesk.sandbox.resources.tokens import add_source, check_source
-from paydesk.sandbox.routing import Call, api
+from paydesk.sandbox.operations.sources import add_source, check_source
+from paydesk.sandbox.params import apply_metadata, get_dict, get_str
 
-_FIELDS = {
-    "email",
-    "name",
-    "description",
-    "phone",
-    "metadata",
-    "address",
-    "shipping",
-    "payment_method",
-    "invoice_settings",
-    "preferred_locales",
-    "tax_exempt",
-    "test_clock",
-    "balance",
-    "source",
-    "invoice_prefix",
-    "next_invoice_sequence",
-    "tax_id_data",
-}
 # Stripe's tax ID types (the common ones) and the country each belongs to ("" for several).
 _TAX_ID_TYPES = {
     "eu_vat": "", "gb_vat": "GB", "us_ein": "US", "ca_bn": "CA", "ca_gst_hst": "CA",
@@ -41,8 +23,6 @@ _TAX_ID_TYPES = {
     "br_cnpj": "BR", "br_cpf": "BR", "mx_rfc": "MX", "za_vat": "ZA", "ae_trn": "AE",
     "kr_brn": "KR", "eu_oss_vat": "", "is_vat": "IS", "li_uid": "LI", "tr_tin": "TR",
 }  # fmt: skip
-# Stripe takes these on create only (a customer is born on its test clock, never moved).
-_UPDATE_ONLY_AT_CREATE = {"tax_id_data", "test_clock"}
 _ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
 
 
@@ -120,25 +100,14 @@ def _tax_ids(params: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _new_tax_id(account: Account, customer: Obj, kind: str, value: str, *, now: int) -> Obj:
     country = _TAX_ID_TYPES[kind] or value[:2].upper()
-    tax_id: Obj = {
-        "id": account.new_id("txi"),
-        "object": "tax_id",
-        "country": country,
-        "created": now,
-        "customer": customer["id"],
-        "customer_account": None,
-        "livemode": False,
-        "owner": {"customer": customer["id"], "customer_account": None, "type": "customer"},
-        "type": kind,
-        "value": value,
-        "verification": {"status": "pending", "verified_address": None, "verified_name": None},
-    }
+    tax_id = tax_id_skeleton(account.new_id("txi"), now, customer["id"], kind, value, country)
     account.insert(tax_id)
     account.emit("customer.tax_id.created", tax_id, now=now)
     return tax_id
 
 
-def _tax_id_list(account: Account, customer: Obj) -> Obj:
+def tax_id_list(account: Account, customer: Obj) -> Obj:
+    """The customer's tax ids as a list (`expand[]=tax_ids`)."""
     found = list(account.newest("tax_id", lambda t: t.get("customer") == customer["id"]))
     return {
         "object": "list",
@@ -146,32 +115,6 @@ def _tax_id_list(account: Account, customer: Obj) -> Obj:
         "has_more": False,
         "url": f"/v1/customers/{customer['id']}/tax_ids",
     }
-
-
-# `expand[]=tax_ids` on a customer, as Stripe offers it.
-VIRTUAL[("customer", "tax_ids")] = _tax_id_list
-
-
-@api.route("GET", "/v1/customers/{id}/tax_ids")
-def list_customer_tax_ids(call: Call) -> Obj:
-    customer = call.account.get(call.args[0], "customer")
-    keep = lambda t: t.get("customer") == customer["id"]  # noqa: E731
-    return paginate(call.account, "tax_id", call.params, call.path, keep)
-
-
-@api.route("GET", "/v1/customers/{id}/tax_ids/{tax_id}")
-def retrieve_customer_tax_id(call: Call) -> Obj:
-    customer = call.account.get(call.args[0], "customer")
-    tax_id = call.account.get(call.args[1], "tax_id")
-    if tax_id.get("customer") != customer["id"]:
-        raise ResourceMissing("tax_id", call.args[1])
-    return tax_id
-
-
-@api.route("POST", "/v1/customers")
-def create_customer(call: Call) -> Obj:
-    check_known(call.params, _FIELDS)
-    return new_customer(call.account, call.now, call.params)
 
 
 def _test_clock(account: Account, params: dict[str, Any]) -> Obj | None:
@@ -211,36 +154,17 @@ def new_customer(account: Account, now: int, params: dict[str, Any]) -> Obj:
     return customer
 
 
-@api.route("GET", "/v1/customers/{id}")
-def retrieve_customer(call: Call) -> Obj:
-    obj = call.account.find(call.args[0])
-    if obj is not None and obj.get("object") == "customer" and obj.get("deleted"):
-        return obj  # Stripe answers a deleted customer with its stub, not a 404
-    return call.account.get(call.args[0], "customer")
-
-
-@api.route("POST", "/v1/customers/{id}")
-def update_customer(call: Call) -> Obj:
-    check_known(call.params, _FIELDS - _UPDATE_ONLY_AT_CREATE)
-    customer = call.account.get(call.args[0], "customer")
-    previous = call.account.update(customer, _apply(call.account, call.params, customer))
+def update_customer(account: Account, now: int, customer: Obj, params: dict[str, Any]) -> Obj:
+    """Apply update parameters; a `source` is saved and becomes the default source."""
+    previous = account.update(customer, _apply(account, params, customer))
     if previous:
-        call.account.emit("customer.updated", customer, previous, now=call.now)
-    source = get_str(call.params, "source")
+        account.emit("customer.updated", customer, previous, now=now)
+    source = get_str(params, "source")
     if source:
-        add_source(call.account, customer, source, make_default=True, now=call.now)
+        add_source(account, customer, source, make_default=True, now=now)
     return customer
 
 
-@api.route("DELETE", "/v1/customers/{id}")
-def delete_customer(call: Call) -> Obj:
-    customer = call.account.get(call.args[0], "customer")
-    call.account.emit("customer.deleted", customer, now=call.now)
-    return call.account.delete(customer)
-
-
-@api.route("GET", "/v1/customers")
-def list_customers(call: Call) -> Obj:
-    email = get_str(call.params, "email")
-    keep = (lambda c: c.get("email") == email) if email else None
-    return paginate(call.account, "customer", call.params, "/v1/customers", keep)
+def delete_customer(account: Account, now: int, customer: Obj) -> Obj:
+    account.emit("customer.deleted", customer, now=now)
+    return account.delete(customer)
