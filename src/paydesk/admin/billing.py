@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import desc, or_, select
 
+from paydesk.admin import customers
 from paydesk.admin.routes import HEADERS, _guard, _guard_form, _render
 from paydesk.billing.clock import advance_clocks
 from paydesk.billing.errors import BillingError
@@ -25,6 +26,7 @@ from paydesk.web.deps import CtxDep
 from paydesk.webhooks.tables import inbox_events
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
+router.include_router(customers.router)
 LIST_LIMIT = 200
 
 
