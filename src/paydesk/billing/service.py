@@ -143,7 +143,8 @@ def on_invoice(
         sub = records.subscription_row(conn, sub["id"])
     if sub is not None and sub["grace_until"] is not None:
         # Only a grace period ends by time alone: the event says how far its world has come.
-        _move_time(conn, ctx, sub, when(event_created) or datetime.now(UTC))
+        wall = datetime.now(UTC)
+        move_time(conn, ctx, sub, when(event_created) or wall, wall)
         sub = records.subscription_row(conn, sub["id"])
     mails = _invoice_emails(ctx, kind, info, email, sub, before, was_past_due)
     if kind == "paid" and any(m.dedupe_key.startswith("email:recovered:") for m in mails):
@@ -204,17 +205,27 @@ def on_clock_ready(conn: Connection, ctx: AppContext, clock_id: str, frozen: dat
     rows = conn.execute(
         select(subscriptions).where(subscriptions.c.test_clock_id == clock_id)
     ).mappings().all()
+    wall = datetime.now(UTC)
     for row in rows:
-        _move_time(conn, ctx, row, frozen)
+        move_time(conn, ctx, row, frozen, wall)
 
 
-def _move_time(conn: Connection, ctx: AppContext, row: RowMapping, moment: datetime) -> None:
-    """The subscription's world has reached `moment`: re-judge its access by it."""
+def move_time(
+    conn: Connection, ctx: AppContext, row: RowMapping, moment: datetime, now: datetime
+) -> bool:
+    """The subscription's world has reached `moment` (ours is at `now`): re-judge its access by
+    the later of the two; True when that ended its access (the suspension email is queued)."""
     clock = max(filter(None, [aware(row["clock_time"]), moment]))
-    access = has_access(Status(row["status"]), aware(row["grace_until"]),
-                        max(clock, datetime.now(UTC)))
-    conn.execute(update(subscriptions).where(subscriptions.c.id == row["id"])
-                 .values(clock_time=clock, access=access))
-    if row["access"] and not access:
-        queue_emails(conn, [emails.suspended(row["email"], row["id"], "grace-ended",
-                                             _manage_url(ctx, row["email"]))])
+    grace = aware(row["grace_until"])
+    access = has_access(Status(row["status"]), grace, max(clock, now))
+    # Only from the access read: when another process got there first, it sent the email.
+    changed = conn.execute(update(subscriptions).where(
+        subscriptions.c.id == row["id"], subscriptions.c.access.is_(bool(row["access"]))
+    ).values(clock_time=clock, access=access)).rowcount
+    if not (changed and row["access"] and not access):
+        return False
+    # One suspension per grace period: a later dunning episode has a grace of its own.
+    since = f"grace-ended-{int(grace.timestamp())}" if grace else "grace-ended"
+    queue_emails(conn, [emails.suspended(row["email"], row["id"], since,
+                                         _manage_url(ctx, row["email"]))])
+    return True
