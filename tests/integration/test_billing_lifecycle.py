@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import select, update
 from test_webhook_support import count, make_ctx, post, serve_pipeline, signed
 
-from paydesk.billing.customers import ensure_customer
 from paydesk.billing.tables import billing_customers, invoices, subscriptions
 from paydesk.catalog.service import sync_to_stripe
 from paydesk.catalog.tables import products
@@ -85,6 +84,7 @@ def subscribe_and_pay(shop: Shop, email: str, plan: str = "club") -> str:
     body = started.json()
     assert body["publishable_key"].startswith("pk_test_")
     secret = body["client_secret"]
+    assert body["intent_type"] == ("payment" if secret.startswith("pi_") else "setup")
     stripe = shop.ctx.stripe
     if secret.startswith("pi_"):
         stripe.v1.payment_intents.confirm(secret.split("_secret_")[0],
@@ -173,17 +173,25 @@ def account_token(shop: Shop, email: str) -> str:
 
 def test_a_trial_converts_then_cancel_at_period_end_from_the_account_page(shop: Shop) -> None:
     email = "trial@example.com"
-    # The elements flow saves a trial's card through a SetupIntent, which the sandbox does not
-    # serve yet: the trial starts as a shop's own back end would start it, on the customer the
-    # shop made (its test clock included), marked with the plan.
-    customer = ensure_customer(shop.ctx, email)
-    use_card(shop, email, "pm_card_visa")
-    price = shop.ctx.stripe.v1.prices.list({"limit": 100}).data
-    trial_price = next(p for p in price if p.unit_amount == 4900 and p.recurring)
-    sub_id = shop.ctx.stripe.v1.subscriptions.create({
-        "customer": customer, "items": [{"price": trial_price.id}], "trial_period_days": 14,
-        "metadata": {"plan_id": "club-trial"},
-    }).id
+    # The elements flow: nothing to pay now, so the answer is the subscription's pending
+    # SetupIntent, which the page confirms (here the SDK, as confirmCardSetup would).
+    started = httpx.post(f"{shop.url}/api/subscribe", timeout=30,
+                         json={"plan_id": "club-trial", "email": email, "flow": "elements"})
+    assert started.status_code == 201, started.text
+    body = started.json()
+    assert body["intent_type"] == "setup" and body["client_secret"].startswith("seti_")
+    assert body["publishable_key"].startswith("pk_test_")
+    sub_id = body["subscription_id"]
+    stripe = shop.ctx.stripe
+    pending = stripe.v1.subscriptions.retrieve(sub_id)
+    assert pending.status == "trialing" and pending.default_payment_method is None
+    assert body["client_secret"].startswith(str(pending.pending_setup_intent) + "_secret_")
+    setup = stripe.v1.setup_intents.confirm(body["client_secret"].split("_secret_")[0],
+                                            {"payment_method": "pm_card_visa"})
+    assert setup.status == "succeeded"
+    saved = stripe.v1.subscriptions.retrieve(sub_id)
+    assert saved.default_payment_method == setup.payment_method
+    assert saved.pending_setup_intent is None
     trial = wait_for(lambda: entitlement(shop, email).get("status") == "trialing"
                      and entitlement(shop, email), "the trial")
     assert trial["access"] is True and trial["plan_id"] == "club-trial"
