@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy.exc import IntegrityError
 
 from paydesk.billing import emails, records
 from paydesk.billing.errors import NotOurs
@@ -41,10 +42,24 @@ def reread_subscription(ctx: AppContext, sub_id: str) -> SubscriptionInfo:
     return parse_subscription(found.to_dict())
 
 
+class _InsertRaced(Exception):
+    """Another process recorded this subscription between our read and our insert."""
+
+
 def on_subscription(
     conn: Connection, ctx: AppContext, info: SubscriptionInfo, event_created: int
 ) -> str | None:
     """customer.subscription.created / .updated / .deleted (and re-reads): the entitlement."""
+    try:
+        return _apply_subscription(conn, ctx, info, event_created)
+    except _InsertRaced:
+        # Its row exists now (committed: the insert waited for it): judge the event against it.
+        return _apply_subscription(conn, ctx, info, event_created)
+
+
+def _apply_subscription(
+    conn: Connection, ctx: AppContext, info: SubscriptionInfo, event_created: int
+) -> str | None:
     row = records.subscription_row(conn, info.id)
     move = decide(records.held_of(row), info.snapshot, event_created)
     if move is Move.REREAD:
@@ -90,7 +105,11 @@ def _write(
         "updated_at": wall,
     }
     if row is None:
-        conn.execute(subscriptions.insert().values(id=info.id, created_at=wall, **values))
+        try:
+            with conn.begin_nested():
+                conn.execute(subscriptions.insert().values(id=info.id, created_at=wall, **values))
+        except IntegrityError as exc:
+            raise _InsertRaced(info.id) from exc
     else:
         conn.execute(update(subscriptions).where(subscriptions.c.id == info.id).values(**values))
     if row is not None and row["access"] and not access:
