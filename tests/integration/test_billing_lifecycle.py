@@ -148,11 +148,23 @@ def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
     dunning = [k for k in mail_keys(shop) if k.startswith("email:dunning:")]
     assert len(dunning) == len(set(dunning)) >= 2  # one per failed attempt, never two
 
-    card = use_card(shop, email, "pm_card_visa")  # what the customer does in the portal
+    # The customer opens the account page from its emailed link, updates the card in the
+    # portal, then pays the open invoice on its hosted page (the dunning email's link).
+    portal = httpx.post(f"{shop.url}/account/{account_token(shop, email)}/portal")
+    assert portal.status_code == 303
+    saved = httpx.post(portal.headers["location"] + "/card", follow_redirects=True, data={
+        "card_number": "4242 4242 4242 4242", "card_expiry": "12/34", "card_cvc": "123",
+        "cardholder_name": "Ada Lovelace"})
+    assert saved.status_code == 200 and "ending in 4242 saved" in saved.text
     stripe = shop.ctx.stripe
-    customer = stripe.v1.customers.list({"email": email, "limit": 1}).data[0]
+    customer = stripe.v1.customers.retrieve(
+        stripe.v1.customers.list({"email": email, "limit": 1}).data[0].id)
+    assert customer.invoice_settings.default_payment_method  # the portal's card
     [open_invoice] = stripe.v1.invoices.list({"customer": customer.id, "status": "open"}).data
-    stripe.v1.invoices.pay(open_invoice.id, {"payment_method": card})
+    paid = httpx.post(open_invoice.hosted_invoice_url, follow_redirects=True, timeout=30, data={
+        "email": email, "card_number": "4242 4242 4242 4242", "card_expiry": "12/34",
+        "card_cvc": "123", "cardholder_name": "Ada Lovelace"})
+    assert paid.status_code == 200, paid.text[:300]
     back = wait_for(lambda: entitlement(shop, email).get("access") is True
                     and entitlement(shop, email), "access restored")
     assert back["status"] == "active" and back["grace_until"] is None
