@@ -63,7 +63,7 @@ def test_the_reminder_then_the_suspension_by_time_alone_once_each(ctx: AppContex
     t = int(time.time())
     grace = _past_due(ctx, t)
     soon = f"email:suspension-soon:sub_1:{int(grace.timestamp())}"
-    suspended = f"email:suspended:sub_1:grace-ended-{int(grace.timestamp())}"
+    suspended = f"email:suspended:sub_1:grace-{int(grace.timestamp())}"
     before = _keys(ctx)
     assert soon not in before and not any(k.startswith("email:suspended:") for k in before)
 

@@ -228,6 +228,8 @@ def test_a_trial_converts_then_cancel_at_period_end_from_the_account_page(shop: 
     ended = wait_for(lambda: entitlement(shop, email).get("status") == "canceled"
                      and entitlement(shop, email), "the end of the period")
     assert ended["access"] is False
+    # The customer's own cancellation: no "we could not collect your payment" email.
+    assert not any(k.startswith(f"email:suspended:{sub_id}") for k in mail_keys(shop))
     assert httpx.get(f"{shop.url}/account/{token[:-2]}xx").status_code == 404  # forged link
 
 

@@ -34,6 +34,7 @@ log = structlog.get_logger(__name__)
 # A failed attempt this close to the end of the grace period also sends the "access ends soon"
 # reminder.
 REMINDER_DAYS = 3
+DUNNING = (Status.PAST_DUE, Status.UNPAID)
 
 
 def reread_subscription(ctx: AppContext, sub_id: str) -> SubscriptionInfo:
@@ -112,11 +113,22 @@ def _write(
             raise _InsertRaced(info.id) from exc
     else:
         conn.execute(update(subscriptions).where(subscriptions.c.id == info.id).values(**values))
-    if row is not None and row["access"] and not access:
-        queue_emails(conn, [emails.suspended(email, info.id, info.status.value,
-                                             _manage_url(ctx, email))])
+    if row is not None and row["access"] and not access and _for_non_payment(row, info.status):
+        episode = _episode(aware(row["grace_until"]), info.status.value)
+        queue_emails(conn, [emails.suspended(email, info.id, episode, _manage_url(ctx, email))])
     log.info("billing.subscription", subscription=info.id, status=info.status.value,
              access=access)
+
+
+def _for_non_payment(row: RowMapping, status: Status) -> bool:
+    """Access lost because payment failed (not a cancellation the customer asked for)."""
+    return Status(row["status"]) in DUNNING or status in (*DUNNING, Status.PAUSED)
+
+
+def _episode(grace: datetime | None, fallback: str) -> str:
+    """What a suspension email is once per: the grace period it ended (whether time or an event
+    ended it), else the status that took access away."""
+    return f"grace-{int(grace.timestamp())}" if grace is not None else fallback
 
 
 def _email_for(conn: Connection, ctx: AppContext, customer_id: str) -> str | None:
@@ -243,8 +255,6 @@ def move_time(
     ).values(clock_time=clock, access=access)).rowcount
     if not (changed and row["access"] and not access):
         return False
-    # One suspension per grace period: a later dunning episode has a grace of its own.
-    since = f"grace-ended-{int(grace.timestamp())}" if grace else "grace-ended"
-    queue_emails(conn, [emails.suspended(row["email"], row["id"], since,
+    queue_emails(conn, [emails.suspended(row["email"], row["id"], _episode(grace, "grace-ended"),
                                          _manage_url(ctx, row["email"]))])
     return True
