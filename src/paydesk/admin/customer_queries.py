@@ -43,7 +43,8 @@ def list_customers(
         select(invoices.c.id, invoices.c.email).where(invoices.c.email.in_(emails))
     ).mappings().all())
     last = _last_events(conn, [row["id"] for rows_of in (*subs.values(), *bills.values())
-                               for row in rows_of])
+                               for row in rows_of]
+                        + [r["stripe_customer_id"] for r in rows if r["stripe_customer_id"]])
     return [_summary(r, subs.get(r["email"], []), bills.get(r["email"], []), last, now)
             for r in rows], total
 
@@ -70,7 +71,8 @@ def _summary(
     last: dict[str, int], now: datetime,
 ) -> dict[str, Any]:
     chosen = best([_entitlement(s) for s in subs], now)
-    seen = [last[row["id"]] for row in (*subs, *bills) if row["id"] in last]
+    ids = [row["id"] for row in (*subs, *bills)] + [customer["stripe_customer_id"]]
+    seen = [last[i] for i in ids if i in last]
     return {
         "id": customer["id"], "email": customer["email"],
         "stripe_customer_id": customer["stripe_customer_id"],
