@@ -5,10 +5,12 @@ is over, each once, with no event arriving; the shop's background schedule runs 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import stripe
 from billing_support import JAN, invoice_obj, seed_customer, seed_plan, sub_obj
 from sqlalchemy import select, update
 from test_webhook_support import event, make_ctx, post, serve_pipeline, signed, wait_until
@@ -20,6 +22,7 @@ from paydesk.notify.tables import outbox
 from paydesk.reconcile.service import ReconcileSchedule
 from paydesk.store.gate import WriteGate
 from paydesk.webhooks.tables import inbox_events
+from tests.support import free_port
 
 EMAIL = "ada@example.com"
 
@@ -103,7 +106,11 @@ def test_a_subscription_in_grace_keeps_its_access_until_grace_ends(ctx: AppConte
 
 
 def test_the_background_schedule_runs_the_sweep(database_url: str) -> None:
-    ctx = make_ctx(database_url, reconcile_interval_seconds=1)
+    # Reconcile finds no Stripe there (a closed loopback port): the sweep runs all the same.
+    nowhere = stripe.StripeClient("sk_test_unused",
+                                  base_addresses={"api": f"http://127.0.0.1:{free_port()}"})
+    ctx = dataclasses.replace(make_ctx(database_url, reconcile_interval_seconds=1),
+                              stripe=nowhere)
     try:
         grace = _past_due(ctx, int(time.time()))
         with ctx.engine.begin() as conn:  # a grace period that ended a minute ago
