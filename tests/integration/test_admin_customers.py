@@ -94,6 +94,11 @@ def test_the_customers_list_and_a_customers_page(ctx: AppContext) -> None:
         ours = text.split('href="/admin/billing/subscriptions/')[1].split('"')[0]
         assert ours == "sub_ada"
 
+        sub_page = httpx.get(f"{base}/admin/billing/subscriptions/sub_ada", headers=AUTH).text
+        assert "in grace until" in sub_page and "N-0002" in sub_page
+        assert "Payment of €49.00 failed (attempt 1)" in sub_page
+        assert 'href="/admin/billing/customers/cus_ada"' in sub_page
+
         bob_page = httpx.get(f"{base}/admin/billing/customers/cus_bob", headers=AUTH).text
         assert "Subscription to club ended" in bob_page and ">none<" in bob_page
         missing = httpx.get(f"{base}/admin/billing/customers/cus_nobody", headers=AUTH)

@@ -350,7 +350,10 @@ def test_the_admin_billing_overview_and_its_time_button(shop: Shop) -> None:
         wait_for(lambda: paid_invoices(shop, email) == 2, "the renewal")
         detail = admin.get(f"/admin/billing/subscriptions/{sub_id}")
         assert detail.status_code == 200
-        assert "invoice.paid" in detail.text and "customer.subscription.created" in detail.text
+        timeline = detail.text.split('data-testid="subscription-timeline"')[1]
+        assert "Subscribed to club" in timeline and "paid: €49.00" in timeline
+        assert "invoice.paid" not in timeline  # sentences, not event names
+        assert ">granted<" in detail.text
 
         page = admin.get("/admin/billing").text
         form = {"csrf": csrf, "token": page.split('name="token" value="')[1].split('"')[0],

@@ -70,7 +70,7 @@ def _summary(
     customer: RowMapping, subs: list[RowMapping], bills: list[RowMapping],
     last: dict[str, int], now: datetime,
 ) -> dict[str, Any]:
-    chosen = best([_entitlement(s) for s in subs], now)
+    chosen = best([entitlement_from(s) for s in subs], now)
     ids = [row["id"] for row in (*subs, *bills)] + [customer["stripe_customer_id"]]
     seen = [last[i] for i in ids if i in last]
     return {
@@ -93,7 +93,7 @@ def mrr_of(subs: Iterable[RowMapping]) -> str | None:
     return " · ".join(format_money(round(v), c) for c, v in sorted(totals.items())) or None
 
 
-def _entitlement(sub: RowMapping) -> Entitlement:
+def entitlement_from(sub: RowMapping) -> Entitlement:
     return Entitlement(
         subscription_id=sub["id"], plan_id=sub["plan_id"], status=Status(sub["status"]),
         current_period_end=aware(sub["current_period_end"]),
@@ -124,7 +124,7 @@ def customer_detail(conn: Connection, key: str, now: datetime) -> dict[str, Any]
         "id": customer["id"], "email": email, "stripe_customer_id": cus,
         "created_at": aware(customer["created_at"]), "mrr": mrr_of(subs),
         "subscriptions": [_subscription(s, bills, now) for s in subs],
-        "other_invoices": [_invoice(b) for b in bills if b["subscription_id"] not in
+        "other_invoices": [invoice_view(b) for b in bills if b["subscription_id"] not in
                            {s["id"] for s in subs}],
         "timeline": billing_timeline(conn, ids, {s["id"]: s["plan_id"] for s in subs}),
     }
@@ -133,15 +133,15 @@ def customer_detail(conn: Connection, key: str, now: datetime) -> dict[str, Any]
 def _subscription(sub: RowMapping, bills: Sequence[RowMapping], now: datetime) -> dict[str, Any]:
     return {
         "id": sub["id"], "plan_id": sub["plan_id"], "status": sub["status"],
-        "access": access_now(_entitlement(sub), now),
+        "access": access_now(entitlement_from(sub), now),
         "grace_until": aware(sub["grace_until"]),
         "current_period_end": aware(sub["current_period_end"]),
         "cancel_at_period_end": bool(sub["cancel_at_period_end"]),
-        "invoices": [_invoice(b) for b in bills if b["subscription_id"] == sub["id"]],
+        "invoices": [invoice_view(b) for b in bills if b["subscription_id"] == sub["id"]],
     }
 
 
-def _invoice(bill: RowMapping) -> dict[str, Any]:
+def invoice_view(bill: RowMapping) -> dict[str, Any]:
     amount = bill["amount_paid"] if bill["status"] == "paid" else bill["amount_due"]
     return {
         "id": bill["id"], "number": bill["number"], "created": aware(bill["created"]),
