@@ -1,6 +1,6 @@
 """The shop owner in a real browser (Chromium) on an order's admin page: the timeline reads as
 sentences (a declined card included), a pending order has no net and can be released, and a
-refund or a release asks for confirmation first."""
+refund or a release asks for confirmation first; and on the billing customers pages."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.live import Shop, run_shop
+from paydesk.catalog.service import sync_to_stripe
+from tests.e2e.live import CATALOG, Shop, run_shop
 
 TOKEN = "admin-token-for-tests-0123456789abcdef"
+PLAN = {"id": "club", "name": "The Club", "description": "A bag a month", "unit_amount": 4900,
+        "currency": "eur", "type": "recurring", "interval": "month"}
 CARD = {"email": "buyer@example.com", "card_expiry": "12/34", "card_cvc": "123",
         "cardholder_name": "Ada Buyer"}
 
@@ -111,3 +114,37 @@ def test_releasing_a_paid_order_is_refused(sqlite_url: str, sandbox_url: str, st
         assert res.status_code == 409
         assert "not pending" in res.text
         assert _stock(shop) == held and _status(shop, paid["order_id"]) == "fulfilled"
+
+
+def _subscribed(shop: Shop, email: str) -> None:
+    started = httpx.post(shop.url + "/api/subscribe", json={"plan_id": "club", "email": email})
+    assert started.status_code == 201, started.text
+    paid = httpx.post(started.json()["url"], data={**CARD, "email": email,
+                                                   "card_number": "4242424242424242"})
+    assert paid.status_code == 303, paid.text[:300]
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    _wait(lambda: httpx.get(f"{shop.url}/api/entitlements/{email}", headers=auth)
+          .json().get("status") == "active", "the subscription is not active")
+
+
+def test_the_customers_pages(
+    browser: Any, sqlite_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path
+) -> None:
+    catalog = {"products": [*CATALOG["products"], PLAN]}
+    with run_shop(sqlite_url, sandbox_url, stripe_key, tmp_path, catalog=catalog) as shop:
+        sync_to_stripe(shop.ctx.engine, shop.ctx.stripe)
+        _subscribed(shop, "member@example.com")
+        page = _signed_in_page(browser, shop)
+        page.click("nav.admin-nav >> text=Customers")
+        page.wait_for_url("**/admin/billing/customers")
+        row = page.inner_text("[data-testid=customers] tr:has-text('member@example.com')")
+        assert "granted" in row and "€49.00" in row and "cus_" in row
+        page.click("text=member@example.com")
+        page.wait_for_url("**/admin/billing/customers/bcu_*")
+        assert page.inner_text("[data-testid=access]") == "granted"
+        _wait(lambda: "paid: €49.00" in (page.reload() and page.inner_text(".timeline")),
+              "the paid invoice is not on the customer's timeline")
+        timeline = page.inner_text(".timeline")
+        assert "Subscribed to club" in timeline and "invoice." not in timeline
+        assert page.locator("[data-testid=invoices] a", has_text="PDF").count() == 1
+        page.screenshot(path=str(tmp_path / "admin-customer.png"), full_page=True)

@@ -5,16 +5,22 @@ the emailed link, an invoice PDF downloaded, and "Manage billing" into the porta
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
+from paydesk.billing.subscribe import publishable_key
 from paydesk.billing.tables import invoices
 from paydesk.catalog.service import sync_to_stripe
 from paydesk.notify.tables import mailbox
 from tests.e2e.live import CATALOG, run_shop
+from tests.support import free_port
 
 PLAN = {"id": "club", "name": "The Club", "description": "A bag a month", "unit_amount": 4900,
         "currency": "eur", "type": "recurring", "interval": "month", "trial_days": 14}
@@ -101,3 +107,101 @@ def test_subscribe_then_account_page_pdf_and_portal(  # type: ignore[no-untyped-
         assert "Billing for member@example.com" in page.locator("h1").inner_text()
         page.locator("#return").click()
         page.wait_for_url(re.compile("^" + re.escape(shop.url) + "/account/"))
+
+
+# A merchant's own card form for a trial, written against Stripe's documentation ("Subscriptions
+# with a trial: collect the card with the pending SetupIntent"): served at the shop's origin, so
+# it calls the shop's POST /api/subscribe as a shop's page would.
+ELEMENTS_TRIAL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Start your trial</title>
+<script src="{sandbox}/v3/"></script></head>
+<body>
+  <div id="card-element"></div>
+  <button id="start" type="button">Start my free trial</button>
+  <p id="result"></p>
+  <script>
+    const stripe = Stripe('{publishable_key}');
+    const card = stripe.elements().create('card', {{hidePostalCode: true}});
+    card.mount('#card-element');
+    document.getElementById('start').addEventListener('click', async () => {{
+      const res = await fetch('/api/subscribe', {{method: 'POST',
+        headers: {{'Content-Type': 'application/json'}},
+        body: JSON.stringify({{plan_id: 'club', email: 'trial@example.com', flow: 'elements'}})}});
+      const started = await res.json();
+      const confirm = started.intent_type === 'setup'
+        ? stripe.confirmCardSetup(started.client_secret, {{payment_method: {{card}}}})
+        : stripe.confirmCardPayment(started.client_secret, {{payment_method: {{card}}}});
+      const {{error, setupIntent, paymentIntent}} = await confirm;
+      const intent = setupIntent || paymentIntent;
+      document.getElementById('result').textContent = error
+        ? 'error ' + error.message
+        : [started.intent_type, intent.status, started.subscription_id].join(' ');
+    }});
+  </script>
+</body></html>"""
+
+
+def test_a_trial_started_on_the_shops_own_card_form_saves_the_card(  # type: ignore[no-untyped-def]
+    browser, sqlite_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path
+) -> None:
+    catalog = {"products": [*CATALOG["products"], PLAN]}
+    with run_shop(sqlite_url, sandbox_url, stripe_key, tmp_path, catalog=catalog,
+                  paydesk_test_clocks=True) as shop:
+        sync_to_stripe(shop.ctx.engine, shop.ctx.stripe)
+        html = ELEMENTS_TRIAL_PAGE.format(sandbox=sandbox_url,
+                                          publishable_key=publishable_key(shop.ctx))
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        with merchant_site(html, shop.url) as site:
+            page.goto(site)
+            _start_trial(page)
+        kind, status, sub_id = page.inner_text("#result").split(" ")
+        assert (kind, status) == ("setup", "succeeded"), page.inner_text("#result")
+        sub = shop.ctx.stripe.v1.subscriptions.retrieve(sub_id)
+        assert sub.status == "trialing" and sub.pending_setup_intent is None
+        card = shop.ctx.stripe.v1.payment_methods.retrieve(str(sub.default_payment_method))
+        assert card.card.last4 == "4242"
+
+
+def _start_trial(page) -> None:  # type: ignore[no-untyped-def]
+    frame = page.frame_locator("#card-element iframe[name^='__privateStripeFrame']")
+    frame.locator("[name=cardnumber]").fill("4242424242424242")
+    frame.locator("[name=exp-date]").fill("12/34")
+    frame.locator("[name=cvc]").fill("123")
+    page.click("#start")
+    page.wait_for_function("document.getElementById('result').textContent !== ''")
+
+
+@contextmanager
+def merchant_site(html: str, shop_url: str) -> Iterator[str]:
+    """The merchant's page on a loopback origin of its own (Chromium lets only a loopback page
+    load the loopback sandbox's Stripe.js), its POST /api/subscribe passed on to the shop."""
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer(200, "text/html", html.encode())
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            res = httpx.post(shop_url + self.path, content=body, timeout=30,
+                             headers={"Content-Type": "application/json"})
+            self._answer(res.status_code, "application/json", res.content)
+
+        def _answer(self, code: int, kind: str, body: bytes) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

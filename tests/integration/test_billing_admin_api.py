@@ -4,6 +4,7 @@ with the same Idempotency-Key, refund exactly once each; the token is required."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -43,6 +44,17 @@ def test_partial_then_full_refund_each_sent_twice(shop: Shop) -> None:
 
     too_much = _refund(shop, order_id, "r-3", amount=1)
     assert too_much.status_code == 409 and "is refunded" in too_much.json()["detail"]
+
+
+def test_the_same_refund_request_four_times_at_once_refunds_once(shop: Shop) -> None:
+    order_id = _paid_order(shop)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: _refund(shop, order_id, "same", amount=700),
+                                range(4)))
+    assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+    assert {a.json()["refund_number"] for a in answers} == {1}
+    _wait_until(lambda: _order(shop, order_id).status == "partially_refunded", "the webhook")
+    assert [r.amount for r in _sandbox_refunds(shop, order_id)] == [700]
 
 
 def test_refunds_need_the_token_and_a_real_order(shop: Shop) -> None:

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from paydesk.billing.model import (
+    AccessNow,
     Entitlement,
     Held,
     Move,
     Snapshot,
     Status,
+    access_now,
     best,
     billing_terms,
     decide,
@@ -112,6 +114,23 @@ def test_a_test_clock_ahead_of_us_ends_the_grace_in_its_own_time() -> None:
     ahead = Entitlement("sub_a", "plan", Status.PAST_DUE, FEB, grace, clock_time=grace)
     assert ahead.access_at(NOW) is False
     assert _ent("sub_b", Status.PAST_DUE, FEB, grace).access_at(NOW) is True
+
+
+@pytest.mark.parametrize(
+    ("status", "grace", "said"),
+    [
+        (Status.ACTIVE, None, AccessNow("granted")),
+        (Status.TRIALING, None, AccessNow("granted")),
+        (Status.PAST_DUE, NOW + timedelta(days=2), AccessNow("grace", NOW + timedelta(days=2))),
+        (Status.PAST_DUE, NOW, AccessNow("none")),  # the grace's last instant is past
+        (Status.UNPAID, None, AccessNow("none")),
+        (Status.CANCELED, None, AccessNow("none")),
+    ],
+)
+def test_access_now_says_granted_in_grace_until_or_none(
+    status: Status, grace: datetime | None, said: AccessNow
+) -> None:
+    assert access_now(_ent("sub_a", status, FEB, grace), NOW) == said
 
 
 @pytest.mark.parametrize(

@@ -9,22 +9,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import desc, or_, select
+from sqlalchemy import desc, select
 
+from paydesk.admin import customers
+from paydesk.admin.customer_queries import entitlement_from, invoice_view
+from paydesk.admin.customer_timeline import billing_timeline
 from paydesk.admin.routes import HEADERS, _guard, _guard_form, _render
 from paydesk.billing.clock import advance_clocks
 from paydesk.billing.errors import BillingError
 from paydesk.billing.idempotency import Answer, run_once
 from paydesk.billing.invoicing import InvoiceLine, create_one_off_invoice
 from paydesk.billing.metrics import overview
+from paydesk.billing.model import access_now
 from paydesk.billing.tables import invoices, subscriptions
 from paydesk.core.address import address_or_none
 from paydesk.core.money import AmountError, parse_major
 from paydesk.refunds.service import new_request_token
 from paydesk.web.deps import CtxDep
-from paydesk.webhooks.tables import inbox_events
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
+router.include_router(customers.router)
 LIST_LIMIT = 200
 
 
@@ -60,17 +64,11 @@ def admin_subscription(request: Request, ctx: CtxDep, sub_id: str) -> Response:
             select(invoices).where(invoices.c.subscription_id == sub_id)
             .order_by(desc(invoices.c.created))
         ).mappings().all()
-        ids = [sub_id, *(b["id"] for b in bills)]
-        timeline = conn.execute(
-            select(inbox_events.c.id, inbox_events.c.type, inbox_events.c.stripe_created,
-                   inbox_events.c.status)
-            .where(or_(inbox_events.c.object_id.in_(ids)))
-            .order_by(inbox_events.c.stripe_created, inbox_events.c.received_at)
-        ).all()
+        steps = billing_timeline(conn, [sub_id, *(b["id"] for b in bills)],
+                                 {sub_id: sub["plan_id"]})
     return _render(request, "subscription.html", session=session, nav="billing", sub=sub,
-                   invoices=bills, timeline=[
-                       (t.id, t.type, datetime.fromtimestamp(t.stripe_created, UTC), t.status)
-                       for t in timeline])
+                   access=access_now(entitlement_from(sub), datetime.now(UTC)),
+                   bills=[invoice_view(b) for b in bills], timeline=steps)
 
 
 @router.post("/admin/billing/clock")

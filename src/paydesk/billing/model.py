@@ -130,6 +130,22 @@ class Entitlement:
         return has_access(self.status, self.grace_until, now)
 
 
+@dataclass(frozen=True)
+class AccessNow:
+    """What an entitlement gives at a moment: "granted", "grace" (until `until`) or "none"."""
+
+    state: str
+    until: datetime | None = None
+
+
+def access_now(e: Entitlement, now: datetime) -> AccessNow:
+    if not e.access_at(now):
+        return AccessNow("none")
+    if e.status is Status.PAST_DUE:
+        return AccessNow("grace", e.grace_until)
+    return AccessNow("granted")
+
+
 def best(entitlements: Iterable[Entitlement], now: datetime) -> Entitlement | None:
     """The subscription that answers for an email: the best access, then the latest period."""
     def key(e: Entitlement) -> tuple[bool, int, float]:

@@ -33,6 +33,9 @@ class SubscribeElementsOut(BaseModel):
     subscription_id: str
     client_secret: str
     publishable_key: str
+    # Which confirm the client calls: "payment" (confirmPayment / confirmCardPayment, the first
+    # invoice) or "setup" (confirmSetup / confirmCardSetup, a trial's card saved for later).
+    intent_type: Literal["payment", "setup"]
 
 
 class AccountLinkIn(BaseModel):

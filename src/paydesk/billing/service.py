@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy.exc import IntegrityError
 
 from paydesk.billing import emails, records
 from paydesk.billing.errors import NotOurs
@@ -33,6 +34,7 @@ log = structlog.get_logger(__name__)
 # A failed attempt this close to the end of the grace period also sends the "access ends soon"
 # reminder.
 REMINDER_DAYS = 3
+DUNNING = (Status.PAST_DUE, Status.UNPAID)
 
 
 def reread_subscription(ctx: AppContext, sub_id: str) -> SubscriptionInfo:
@@ -41,10 +43,24 @@ def reread_subscription(ctx: AppContext, sub_id: str) -> SubscriptionInfo:
     return parse_subscription(found.to_dict())
 
 
+class _InsertRaced(Exception):
+    """Another process recorded this subscription between our read and our insert."""
+
+
 def on_subscription(
     conn: Connection, ctx: AppContext, info: SubscriptionInfo, event_created: int
 ) -> str | None:
     """customer.subscription.created / .updated / .deleted (and re-reads): the entitlement."""
+    try:
+        return _apply_subscription(conn, ctx, info, event_created)
+    except _InsertRaced:
+        # Its row exists now (committed: the insert waited for it): judge the event against it.
+        return _apply_subscription(conn, ctx, info, event_created)
+
+
+def _apply_subscription(
+    conn: Connection, ctx: AppContext, info: SubscriptionInfo, event_created: int
+) -> str | None:
     row = records.subscription_row(conn, info.id)
     move = decide(records.held_of(row), info.snapshot, event_created)
     if move is Move.REREAD:
@@ -90,14 +106,29 @@ def _write(
         "updated_at": wall,
     }
     if row is None:
-        conn.execute(subscriptions.insert().values(id=info.id, created_at=wall, **values))
+        try:
+            with conn.begin_nested():
+                conn.execute(subscriptions.insert().values(id=info.id, created_at=wall, **values))
+        except IntegrityError as exc:
+            raise _InsertRaced(info.id) from exc
     else:
         conn.execute(update(subscriptions).where(subscriptions.c.id == info.id).values(**values))
-    if row is not None and row["access"] and not access:
-        queue_emails(conn, [emails.suspended(email, info.id, info.status.value,
-                                             _manage_url(ctx, email))])
+    if row is not None and row["access"] and not access and _for_non_payment(row, info.status):
+        episode = _episode(aware(row["grace_until"]), info.status.value)
+        queue_emails(conn, [emails.suspended(email, info.id, episode, _manage_url(ctx, email))])
     log.info("billing.subscription", subscription=info.id, status=info.status.value,
              access=access)
+
+
+def _for_non_payment(row: RowMapping, status: Status) -> bool:
+    """Access lost because payment failed (not a cancellation the customer asked for)."""
+    return Status(row["status"]) in DUNNING or status in (*DUNNING, Status.PAUSED)
+
+
+def _episode(grace: datetime | None, fallback: str) -> str:
+    """What a suspension email is once per: the grace period it ended (whether time or an event
+    ended it), else the status that took access away."""
+    return f"grace-{int(grace.timestamp())}" if grace is not None else fallback
 
 
 def _email_for(conn: Connection, ctx: AppContext, customer_id: str) -> str | None:
@@ -143,7 +174,8 @@ def on_invoice(
         sub = records.subscription_row(conn, sub["id"])
     if sub is not None and sub["grace_until"] is not None:
         # Only a grace period ends by time alone: the event says how far its world has come.
-        _move_time(conn, ctx, sub, when(event_created) or datetime.now(UTC))
+        wall = datetime.now(UTC)
+        move_time(conn, ctx, sub, when(event_created) or wall, wall)
         sub = records.subscription_row(conn, sub["id"])
     mails = _invoice_emails(ctx, kind, info, email, sub, before, was_past_due)
     if kind == "paid" and any(m.dedupe_key.startswith("email:recovered:") for m in mails):
@@ -204,17 +236,25 @@ def on_clock_ready(conn: Connection, ctx: AppContext, clock_id: str, frozen: dat
     rows = conn.execute(
         select(subscriptions).where(subscriptions.c.test_clock_id == clock_id)
     ).mappings().all()
+    wall = datetime.now(UTC)
     for row in rows:
-        _move_time(conn, ctx, row, frozen)
+        move_time(conn, ctx, row, frozen, wall)
 
 
-def _move_time(conn: Connection, ctx: AppContext, row: RowMapping, moment: datetime) -> None:
-    """The subscription's world has reached `moment`: re-judge its access by it."""
+def move_time(
+    conn: Connection, ctx: AppContext, row: RowMapping, moment: datetime, now: datetime
+) -> bool:
+    """The subscription's world has reached `moment` (ours is at `now`): re-judge its access by
+    the later of the two; True when that ended its access (the suspension email is queued)."""
     clock = max(filter(None, [aware(row["clock_time"]), moment]))
-    access = has_access(Status(row["status"]), aware(row["grace_until"]),
-                        max(clock, datetime.now(UTC)))
-    conn.execute(update(subscriptions).where(subscriptions.c.id == row["id"])
-                 .values(clock_time=clock, access=access))
-    if row["access"] and not access:
-        queue_emails(conn, [emails.suspended(row["email"], row["id"], "grace-ended",
-                                             _manage_url(ctx, row["email"]))])
+    grace = aware(row["grace_until"])
+    access = has_access(Status(row["status"]), grace, max(clock, now))
+    # Only from the access read: when another process got there first, it sent the email.
+    changed = conn.execute(update(subscriptions).where(
+        subscriptions.c.id == row["id"], subscriptions.c.access.is_(bool(row["access"]))
+    ).values(clock_time=clock, access=access)).rowcount
+    if not (changed and row["access"] and not access):
+        return False
+    queue_emails(conn, [emails.suspended(row["email"], row["id"], _episode(grace, "grace-ended"),
+                                         _manage_url(ctx, row["email"]))])
+    return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import stripe as stripe_sdk
 import structlog
@@ -28,6 +28,7 @@ class ElementsStart:
     subscription_id: str
     client_secret: str
     publishable_key: str
+    intent_type: Literal["payment", "setup"]
 
 
 def _plan(ctx: AppContext, plan_id: str) -> RowMapping:
@@ -84,7 +85,9 @@ def subscribe_elements(
     ctx: AppContext, plan_id: str, email: str, quantity: int = 1
 ) -> ElementsStart:
     """A subscription waiting for its first payment, confirmed in the browser with the first
-    invoice's `confirmation_secret` (a trial's card is saved through its SetupIntent)."""
+    invoice's `confirmation_secret`; a trial charges nothing now, so its card is saved through
+    the subscription's `pending_setup_intent` instead (which, with
+    save_default_payment_method=on_subscription, makes it the card the trial converts with)."""
     plan = _plan(ctx, plan_id)
     attempt = "sbs_" + secrets.token_urlsafe(12)
     params: dict[str, Any] = {
@@ -102,31 +105,35 @@ def subscribe_elements(
             params,  # type: ignore[arg-type]
             {"idempotency_key": f"subscribe:{attempt}"},
         )
-        secret = _client_secret(sub.to_dict())
-        if secret is None:
-            # A trial charges nothing now; the card is saved through a SetupIntent (Stripe's
-            # pending_setup_intent, made here when the answer carries none).
-            setup = ctx.stripe.v1.setup_intents.create(
-                {"customer": params["customer"], "usage": "off_session",
-                 "metadata": {"subscription": sub.id, "plan_id": plan_id}},
-                {"idempotency_key": f"subscribe:{attempt}:setup"},
-            )
-            secret = str(setup.client_secret)
+        secret, kind = _client_secret(sub.to_dict()) or _own_setup(ctx, sub.id, params, attempt)
     except stripe_sdk.StripeError as exc:
         raise _provider_failed(exc, "start the subscription") from exc
-    return ElementsStart(sub.id, secret, publishable_key(ctx))
+    return ElementsStart(sub.id, secret, publishable_key(ctx), kind)
 
 
-def _client_secret(sub: dict[str, Any]) -> str | None:
+def _own_setup(
+    ctx: AppContext, sub_id: str, params: dict[str, Any], attempt: str
+) -> tuple[str, Literal["setup"]]:
+    """Nothing to pay and no pending SetupIntent: Stripe had a card on file for this customer
+    already. A SetupIntent of our own still lets the page take a card."""
+    setup = ctx.stripe.v1.setup_intents.create(
+        {"customer": params["customer"], "usage": "off_session",
+         "metadata": {"subscription": sub_id, "plan_id": params["metadata"]["plan_id"]}},
+        {"idempotency_key": f"subscribe:{attempt}:setup"},
+    )
+    return str(setup.client_secret), "setup"
+
+
+def _client_secret(sub: dict[str, Any]) -> tuple[str, Literal["payment", "setup"]] | None:
     """The first invoice's payment to confirm, else the trial's SetupIntent (None: neither)."""
     invoice = sub.get("latest_invoice") or {}
-    secret = None
     if isinstance(invoice, dict) and invoice.get("amount_due"):
         secret = (invoice.get("confirmation_secret") or {}).get("client_secret")
-    if not secret:
-        setup = sub.get("pending_setup_intent") or {}
-        secret = setup.get("client_secret") if isinstance(setup, dict) else None
-    return secret if isinstance(secret, str) else None
+        if isinstance(secret, str) and secret:
+            return secret, "payment"
+    setup = sub.get("pending_setup_intent") or {}
+    secret = setup.get("client_secret") if isinstance(setup, dict) else None
+    return (secret, "setup") if isinstance(secret, str) and secret else None
 
 
 def publishable_key(ctx: AppContext) -> str:

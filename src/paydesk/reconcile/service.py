@@ -18,6 +18,7 @@ import stripe as stripe_sdk
 import structlog
 from sqlalchemy import select
 
+from paydesk.billing.grace import sweep_grace
 from paydesk.checkout.release import release_abandoned
 from paydesk.checkout.service import session_lifetime
 from paydesk.context import AppContext
@@ -148,7 +149,8 @@ def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
 
 class ReconcileSchedule:
     """Runs `reconcile` once at start-up (whatever happened while the shop was down), then every
-    settings.reconcile_interval_seconds, inside the server."""
+    settings.reconcile_interval_seconds, inside the server; each pass also ends the grace
+    periods that time has ended (`billing.grace.sweep_grace`)."""
 
     def __init__(self, ctx: AppContext, gate: WriteGate) -> None:
         self._ctx = ctx
@@ -175,4 +177,8 @@ class ReconcileSchedule:
                 await asyncio.to_thread(reconcile, self._ctx, window, self._gate)
             except Exception as exc:  # Stripe unreachable: try again next interval
                 log.warning("reconcile_failed", error=repr(exc))
+            try:  # needs no Stripe: runs whether or not reconcile could
+                await asyncio.to_thread(sweep_grace, self._ctx, datetime.now(UTC), self._gate)
+            except Exception as exc:
+                log.warning("grace_sweep_failed", error=repr(exc))
             await asyncio.sleep(self._interval)

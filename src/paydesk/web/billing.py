@@ -28,7 +28,7 @@ def post_subscribe(body: SubscribeIn, ctx: CtxDep) -> SubscribeOut | SubscribeEl
         started = subscribe_elements(ctx, body.plan_id, body.email, body.quantity)
         return SubscribeElementsOut(
             subscription_id=started.subscription_id, client_secret=started.client_secret,
-            publishable_key=started.publishable_key,
+            publishable_key=started.publishable_key, intent_type=started.intent_type,
         )
     return SubscribeOut(url=subscribe_checkout(ctx, body.plan_id, body.email, body.quantity))
 

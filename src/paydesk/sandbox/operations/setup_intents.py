@@ -17,6 +17,7 @@ from paydesk.sandbox.errors import DOC, CardError
 from paydesk.sandbox.objects import setup_intent as model
 from paydesk.sandbox.objects.payment_method_options import forces_challenge
 from paydesk.sandbox.operations.payment_methods import Decline, attach, behaviour, resolve
+from paydesk.sandbox.payment_hooks import set_up
 
 AUTH_FAILED_MESSAGE = (
     "The latest attempt to set up the payment method has failed because authentication failed."
@@ -111,6 +112,7 @@ def _succeed(account: Account, si: Obj, pm: Obj, *, now: int) -> Obj:
         attach(account, pm, si["customer"], now=now)
     account.update(si, {"status": model.next_status(si, "succeed"), "next_action": None})
     account.emit("setup_intent.succeeded", si, now=now)
+    set_up(account, si, now=now)
     return si
 
 

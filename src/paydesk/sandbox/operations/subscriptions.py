@@ -18,6 +18,7 @@ from paydesk.sandbox.operations import invoices
 from paydesk.sandbox.operations.payment_intents import confirm_intent
 from paydesk.sandbox.operations.periods import DAY, add_interval, period_end
 from paydesk.sandbox.operations.prices import inline_price
+from paydesk.sandbox.operations.subscription_setup import open_pending
 from paydesk.sandbox.params import (
     apply_metadata,
     get_dict,
@@ -254,6 +255,7 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     account.emit("customer.subscription.created", sub, now=now)
     invoice = first_invoice(account, now, sub, "subscription_create")
     settle_first(account, now, sub, invoice, behavior or "allow_incomplete")
+    open_pending(account, now, sub, invoice)
     if trial_end:
         schedule_trial(account, sub)
     return sub
@@ -283,6 +285,9 @@ def settings_from(account: Account, p: dict[str, Any], sub: Obj) -> dict[str, An
             **sub["payment_settings"],
             "payment_method_types": [str(t) for t in types] if types else None,
         }
+        save = get_enum(settings, "save_default_payment_method", ("off", "on_subscription"))
+        if save is not None:
+            changes["payment_settings"]["save_default_payment_method"] = save
     trial = get_dict(p, "trial_settings")
     if trial is not None:
         behaviour = (get_dict(trial, "end_behavior") or {}).get("missing_payment_method")

@@ -1,0 +1,134 @@
+"""Grace periods end by time alone (SQLite and PostgreSQL): the sweep, given `now`, sends the
+"access ends soon" reminder near the end of the grace period and the suspension email when it
+is over, each once, with no event arriving; the shop's background schedule runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import stripe
+from billing_support import JAN, invoice_obj, seed_customer, seed_plan, sub_obj
+from sqlalchemy import select, update
+from test_webhook_support import event, make_ctx, post, serve_pipeline, signed, wait_until
+
+from paydesk.billing.grace import sweep_grace
+from paydesk.billing.tables import subscriptions
+from paydesk.context import AppContext
+from paydesk.notify.tables import outbox
+from paydesk.reconcile.service import ReconcileSchedule
+from paydesk.store.gate import WriteGate
+from paydesk.webhooks.tables import inbox_events
+from tests.support import free_port
+
+EMAIL = "ada@example.com"
+
+
+def _keys(ctx: AppContext) -> list[str]:
+    with ctx.engine.connect() as conn:
+        return sorted(conn.execute(select(outbox.c.dedupe_key)).scalars())
+
+
+def _past_due(ctx: AppContext, t: int) -> datetime:
+    """sub_1 active, then past_due after one failed payment at `t`; returns its grace_until."""
+    seed_plan(ctx.engine)
+    seed_customer(ctx.engine, EMAIL, "cus_ada")
+    evts = [
+        event("customer.subscription.created", sub_obj("sub_1", "cus_ada", "active", JAN),
+              created=t - 60),
+        event("customer.subscription.updated", sub_obj("sub_1", "cus_ada", "past_due", JAN),
+              created=t),
+        event("invoice.payment_failed", invoice_obj("in_0001", "cus_ada", "sub_1", "open", 1),
+              created=t),
+    ]
+    with serve_pipeline(ctx) as base:
+        for evt in evts:
+            assert post(base, *signed(evt)).status_code == 200
+        wait_until(lambda: _handled(ctx) == len(evts))
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(subscriptions).where(subscriptions.c.id == "sub_1")).one()
+    assert row.status == "past_due" and row.access is True
+    grace = row.grace_until.replace(tzinfo=UTC)
+    assert grace == datetime.fromtimestamp(t, UTC) + timedelta(days=7)
+    return grace
+
+
+def _handled(ctx: AppContext) -> int:
+    with ctx.engine.connect() as conn:
+        return len(conn.execute(select(inbox_events.c.id).where(
+            inbox_events.c.status.in_(("processed", "ignored")))).all())
+
+
+def test_the_reminder_then_the_suspension_by_time_alone_once_each(ctx: AppContext) -> None:
+    t = int(time.time())
+    grace = _past_due(ctx, t)
+    soon = f"email:suspension-soon:sub_1:{int(grace.timestamp())}"
+    suspended = f"email:suspended:sub_1:grace-{int(grace.timestamp())}"
+    before = _keys(ctx)
+    assert soon not in before and not any(k.startswith("email:suspended:") for k in before)
+
+    early = sweep_grace(ctx, grace - timedelta(days=5))
+    assert (early.reminded, early.suspended) == ([], [])
+    assert _keys(ctx) == before
+
+    near = sweep_grace(ctx, grace - timedelta(days=2))
+    assert near.reminded == ["sub_1"] and near.suspended == []
+    sweep_grace(ctx, grace - timedelta(days=1))
+    assert _keys(ctx).count(soon) == 1
+
+    # Four sweeps at once, each with a gate of its own as separate processes would have.
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: sweep_grace(ctx, grace + timedelta(seconds=1),
+                                                      WriteGate(ctx.engine)), range(4)))
+    assert sum(len(r.suspended) for r in results) == 1
+    assert _keys(ctx).count(suspended) == 1
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(subscriptions.c.access)).scalar() is False
+    assert sweep_grace(ctx, grace + timedelta(days=1)).suspended == []
+
+    # The subscription's own event comes later: its access had ended already, no second email.
+    with serve_pipeline(ctx) as base:
+        late = event("customer.subscription.updated",
+                     sub_obj("sub_1", "cus_ada", "unpaid", JAN), created=t + 9 * 86400)
+        assert post(base, *signed(late)).status_code == 200
+        wait_until(lambda: _handled(ctx) == 4)
+    assert sum(k.startswith("email:suspended:") for k in _keys(ctx)) == 1
+
+
+def test_a_subscription_in_grace_keeps_its_access_until_grace_ends(ctx: AppContext) -> None:
+    grace = _past_due(ctx, int(time.time()))
+    assert sweep_grace(ctx, grace - timedelta(seconds=1)).suspended == []
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(subscriptions.c.access)).scalar() is True
+
+
+def test_the_background_schedule_runs_the_sweep(database_url: str) -> None:
+    # Reconcile finds no Stripe there (a closed loopback port): the sweep runs all the same.
+    nowhere = stripe.StripeClient("sk_test_unused",
+                                  base_addresses={"api": f"http://127.0.0.1:{free_port()}"})
+    ctx = dataclasses.replace(make_ctx(database_url, reconcile_interval_seconds=1),
+                              stripe=nowhere)
+    try:
+        grace = _past_due(ctx, int(time.time()))
+        with ctx.engine.begin() as conn:  # a grace period that ended a minute ago
+            conn.execute(update(subscriptions).values(
+                grace_until=datetime.now(UTC) - timedelta(minutes=1)))
+
+        async def run() -> None:
+            schedule = ReconcileSchedule(ctx, WriteGate(ctx.engine))
+            await schedule.start()
+            try:
+                deadline = time.monotonic() + 30
+                while not any(k.startswith("email:suspended:") for k in _keys(ctx)):
+                    assert time.monotonic() < deadline, "the schedule never swept"
+                    await asyncio.sleep(0.1)
+            finally:
+                await schedule.stop()
+
+        asyncio.run(run())
+        assert grace > datetime.now(UTC)  # time alone could not have done it
+    finally:
+        ctx.engine.dispose()
