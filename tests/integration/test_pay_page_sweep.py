@@ -1,7 +1,7 @@
 """Orders left pending on the pay page (/pay/{order_id}): their PaymentIntent never expires by
 itself, so the stale-orders sweep cancels it at Stripe after CHECKOUT_SESSION_MINUTES and the
 order gives its stock back; a PaymentIntent that is processing or paid is left to the normal
-path. Time is the sweep's `now` parameter, never patched."""
+path; the admin's "Release" cancels it the same way. Time is a parameter, never patched."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ import stripe
 from sqlalchemy import update
 from test_webhook_support import make_ctx, order_row, seed_product, stock_of
 
+from paydesk.checkout.release import NotReleasable
 from paydesk.checkout.service import session_lifetime
 from paydesk.context import AppContext
 from paydesk.orders.tables import orders
 from paydesk.payments.service import create_payment
-from paydesk.payments.stale import cancel_idempotency_key
+from paydesk.payments.stale import cancel_idempotency_key, release_order
 from paydesk.reconcile.service import sweep_pending
 
 
@@ -125,3 +126,28 @@ def test_checkout_orders_are_not_the_intent_sweeps_to_cancel(
             checkout_session_id="cs_test_nobody_has_this_one"))
     assert sweep_pending(ctx, now=_later(ctx)) == [order_id]  # released as a lost session
     assert _intent_of(ctx, stripe_client, order_id).status == "requires_payment_method"
+
+
+def test_releasing_a_pay_page_order_by_hand_cancels_its_payment_intent(
+    ctx: AppContext, stripe_client: stripe.StripeClient
+) -> None:
+    """The admin's "Release": the stock goes back on sale only once nobody can pay the order."""
+    order_id = create_payment(ctx, [("ebook", 2)]).order_id
+    release_order(ctx, order_id, datetime.now(UTC))
+    assert order_row(ctx.engine, order_id).status == "expired"
+    assert _intent_of(ctx, stripe_client, order_id).status == "canceled"
+    assert stock_of(ctx.engine) == 10
+    with pytest.raises(NotReleasable, match="not pending"):
+        release_order(ctx, order_id, datetime.now(UTC))
+
+
+def test_a_pay_page_order_the_buyer_paid_is_not_released(
+    ctx: AppContext, stripe_client: stripe.StripeClient
+) -> None:
+    order_id = create_payment(ctx, [("ebook", 2)]).order_id
+    pi = _intent_of(ctx, stripe_client, order_id)
+    stripe_client.v1.payment_intents.confirm(pi.id, {"payment_method": "pm_card_visa"})
+    with pytest.raises(NotReleasable, match="went through"):
+        release_order(ctx, order_id, datetime.now(UTC))
+    assert order_row(ctx.engine, order_id).status == "fulfilled"
+    assert stock_of(ctx.engine) == 8

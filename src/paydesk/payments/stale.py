@@ -9,11 +9,15 @@ from datetime import datetime
 
 import stripe as stripe_sdk
 import structlog
+from sqlalchemy import select
 
+from paydesk.checkout.release import NotReleasable, release_pending
 from paydesk.context import AppContext
 from paydesk.orders import moves
 from paydesk.orders.lookup import UnknownOrder
+from paydesk.orders.model import OrderStatus
 from paydesk.orders.payments import PaymentIntent
+from paydesk.orders.tables import orders
 from paydesk.payments.service import fulfil_intent
 from paydesk.store.gate import WriteGate
 
@@ -50,6 +54,30 @@ def settle_stale_intent(
             except UnknownOrder:
                 log.warning("stale_intent_not_ours", order_id=order_id, payment_intent=pi_id)
     return False
+
+
+def release_order(ctx: AppContext, order_id: str, now: datetime) -> None:
+    """The admin's "Release" button: a Checkout order's session is ended (checkout/release.py);
+    a pay-page order's PaymentIntent is canceled first, so nobody can pay an order whose stock
+    went back on sale. Raises NotReleasable when the order is not pending or the buyer paid."""
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            select(orders.c.status, orders.c.checkout_session_id, orders.c.payment_intent_id)
+            .where(orders.c.id == order_id)
+        ).first()
+    if row is None or row.checkout_session_id or not row.payment_intent_id or (
+        row.status != OrderStatus.PENDING.value
+    ):
+        release_pending(ctx, order_id)  # ends the session, or says why nothing is released
+        return
+    settle_stale_intent(ctx, WriteGate(ctx.engine), order_id, row.payment_intent_id, now)
+    with ctx.engine.connect() as conn:
+        status = conn.execute(select(orders.c.status).where(orders.c.id == order_id)).scalar()
+    if status != OrderStatus.EXPIRED.value:
+        raise NotReleasable(
+            f"The buyer's payment for order {order_id} is processing or went through "
+            f"(the order is {status}): nothing to release."
+        )
 
 
 def _read(ctx: AppContext, pi_id: str) -> PaymentIntent | None:
