@@ -240,3 +240,28 @@ def test_without_the_script_a_decline_shows_the_page_with_the_field_at_fault(
     assert "4000000000000069" not in answer.text
     expiry = re.search(r'<input id="card_expiry"[^>]*>', answer.text)
     assert expiry is not None and 'autofocus aria-invalid="true"' in expiry.group(0)
+
+
+def test_the_debit_form_also_shows_its_refusal_in_place(browser: Any, named_sandbox: str) -> None:
+    client = stripe.StripeClient("sk_test_hosted_page", base_addresses={"api": named_sandbox})
+    session = client.v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "http://shop.test/ok?session_id={CHECKOUT_SESSION_ID}",
+        "payment_method_types": ["card", "sepa_debit"],
+        "line_items": [{"quantity": 1, "price_data": {
+            "currency": "eur", "unit_amount": 2200, "product_data": {"name": "Mug"}}}],
+    })
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(str(session.url))
+    page.fill("#sepa_email", "buyer@example.com")
+    page.fill("#account_holder", "Jenny Rosen")
+    page.fill("#iban", "DE00123")
+    page.click("#submit-sepa")
+    page.wait_for_selector(".alert.error")
+    assert "IBAN" in page.inner_text("#errors")
+    assert page.evaluate("() => document.activeElement.id") == "iban"
+    assert page.input_value("#account_holder") == "Jenny Rosen"
+    page.fill("#iban", "DE89 3704 0044 0532 0130 00")
+    page.route("http://shop.test/**", lambda route: route.fulfill(body="back at the shop"))
+    page.click("#submit-sepa")
+    page.wait_for_url("http://shop.test/ok**")
