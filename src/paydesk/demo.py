@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from stripe import StripeClient
@@ -17,6 +18,7 @@ from paydesk.cli_errors import UserError, port_in_use
 from paydesk.sandbox.server import PortInUse, SandboxHandle, start_in_thread
 from paydesk.settings import Settings
 from paydesk.store.kv import kept, read, write
+from paydesk.webhooks.dispatch import EVENT_TYPES
 
 # Random, never shown: the sandbox answers any web origin, so a well-known key would let any
 # page the shop owner visits drive it.
@@ -57,14 +59,17 @@ def start_sandbox(
 
 def register_webhook(stripe: StripeClient, client_url: str) -> str:
     """A fresh endpoint for this start; the previous start's is deleted (its secret is gone:
-    Stripe shows an endpoint's secret only when it is created)."""
+    Stripe shows an endpoint's secret only when it is created). It asks for the events the shop
+    handles, as a production endpoint should, not every event (the admin listed dozens of
+    `product.created`, `charge.succeeded`… as ignored)."""
     for endpoint in stripe.v1.webhook_endpoints.list({"limit": 100}).auto_paging_iter():
         if endpoint.to_dict().get("metadata", {}).get(_ENDPOINT_MARK):
             stripe.v1.webhook_endpoints.delete(endpoint.id)
-    created = stripe.v1.webhook_endpoints.create(
-        {"url": client_url + "/api/webhook", "enabled_events": ["*"],
-         "metadata": {_ENDPOINT_MARK: "1"}}
-    )
+    params: dict[str, Any] = {
+        "url": client_url + "/api/webhook", "enabled_events": sorted(EVENT_TYPES),
+        "metadata": {_ENDPOINT_MARK: "1"},
+    }
+    created = stripe.v1.webhook_endpoints.create(params)  # type: ignore[arg-type]
     return str(created.secret)
 
 

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         if not self.stripe_secret_key:
             problems.append("STRIPE_SECRET_KEY is not set (production never starts the demo "
                             "sandbox): set the account's secret key")
-        elif not self.webhook_secrets:
+        if not self.webhook_secrets:
             problems.append("STRIPE_WEBHOOK_SECRET is not set: copy the webhook endpoint's "
                             "signing secret (whsec_…)")
         if not self.paydesk_signing_key:

@@ -50,6 +50,8 @@ def test_the_mailbox_is_a_page_with_the_list_and_one_email(
         frame = page.locator("iframe.mail-html")
         assert frame.get_attribute("sandbox") == ""
         assert order_id in page.frame_locator("iframe.mail-html").locator("body").inner_text()
+        html_body = page.frame_locator("iframe.mail-html").locator("body")
+        assert html_body.evaluate("b => b.scrollWidth <= b.clientWidth")  # long links wrap
         page.screenshot(path=str(tmp_path / "mailbox.png"), full_page=True)
         # Scripts still get JSON from the same address.
         data = httpx.get(shop.url + "/admin/mailbox", headers=bearer).json()

@@ -120,6 +120,7 @@ def test_production_reports_every_missing_setting_at_once(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "STRIPE_SECRET_KEY is not set" in proc.stderr
+    assert "STRIPE_WEBHOOK_SECRET is not set" in proc.stderr  # not only on the next run
     assert "PAYDESK_SIGNING_KEY is not set" in proc.stderr
 
 

@@ -13,7 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import stripe
 
+from paydesk.demo import command_settings
+from paydesk.settings import load_settings
+from paydesk.store.engine import make_engine
+from paydesk.webhooks.dispatch import EVENT_TYPES
 from tests.integration.test_serve_cli import PAYDESK, _env
 from tests.support import free_port as _free_port
 
@@ -89,3 +94,17 @@ def test_a_restart_changes_nothing(tmp_path: Path) -> None:
                               headers={"Authorization": f"Bearer {admin.group(2)}"})
         assert released.status_code == 303, released.text
         assert _stock(base, "house-blend") == held + 1
+        assert _endpoint_events(tmp_path) == [sorted(EVENT_TYPES)]
+
+
+def _endpoint_events(tmp_path: Path) -> list[list[str]]:
+    """The events each webhook endpoint of the demo's sandbox account asks for."""
+    engine = make_engine(f"sqlite:///{tmp_path}/var/paydesk.db")
+    try:
+        settings = command_settings(load_settings(_env_file=None), engine)
+    finally:
+        engine.dispose()
+    key = settings.stripe_secret_key  # a str, or a SecretStr (shop-structure)
+    secret = key.get_secret_value() if hasattr(key, "get_secret_value") else str(key)
+    client = stripe.StripeClient(secret, base_addresses={"api": settings.stripe_api_base})
+    return [list(e.enabled_events) for e in client.v1.webhook_endpoints.list().data]

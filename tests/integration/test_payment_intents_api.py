@@ -69,6 +69,8 @@ def test_the_order_gets_a_payment_intent_priced_from_the_catalog(
     assert pi.receipt_email == "buyer@example.com"
     with shop.ctx.engine.connect() as conn:
         assert conn.execute(select(products.c.stock).where(products.c.id == "mug")).scalar() == 1
+    page = httpx.get(f"{shop.url}/pay/{body['order_id']}").text
+    assert f"</svg> {shop.ctx.settings.shop_name}</a>" in page  # the header names the shop
 
 
 def test_refusals_name_the_problem_and_leave_nothing(shop: Shop) -> None:

@@ -175,12 +175,12 @@ def test_sweep_settles_pending_orders_whose_events_were_lost(
     stripe_client.v1.checkout.sessions.expire(session.id)
     _age(ctx, abandoned, session.id)
     _age(ctx, paid, _pay(stripe_client, paid).id)
-    assert sorted(sweep_pending(ctx)) == sorted([abandoned, paid])
+    assert sorted(sweep_pending(ctx, now=datetime.now(UTC))) == sorted([abandoned, paid])
     assert order_row(ctx.engine, abandoned).status == "expired"
     assert order_row(ctx.engine, paid).status == "fulfilled"
     assert order_row(ctx.engine, fresh).status == "pending"  # its session may still be paid
     assert stock_of(ctx.engine) == 6  # the abandoned order's two units came back
-    assert sweep_pending(ctx) == []
+    assert sweep_pending(ctx, now=datetime.now(UTC)) == []
 
 
 def test_server_reconciles_once_at_start_up(
@@ -223,7 +223,7 @@ def test_sweep_releases_an_order_whose_session_stripe_no_longer_has_and_goes_on(
         conn.execute(update(orders).where(orders.c.id == lost).values(
             created_at=datetime.now(UTC) - timedelta(hours=3)))
     assert stock_of(ctx.engine) == 6
-    assert sorted(sweep_pending(ctx)) == sorted([lost, abandoned])
+    assert sorted(sweep_pending(ctx, now=datetime.now(UTC))) == sorted([lost, abandoned])
     assert order_row(ctx.engine, lost).status == "expired"
     assert order_row(ctx.engine, abandoned).status == "expired"
     assert stock_of(ctx.engine) == 10
@@ -239,5 +239,6 @@ def test_the_sweep_waits_as_long_as_checkout_session_minutes(
     patient = dataclasses.replace(
         ctx, settings=ctx.settings.model_copy(update={"checkout_session_minutes": 180})
     )
-    assert sweep_pending(patient) == []  # its session could still be paid for an hour
-    assert sweep_pending(ctx) == [order_id]
+    # Its session could still be paid for an hour.
+    assert sweep_pending(patient, now=datetime.now(UTC)) == []
+    assert sweep_pending(ctx, now=datetime.now(UTC)) == [order_id]

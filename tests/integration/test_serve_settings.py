@@ -68,7 +68,7 @@ def test_sandbox_keys_prints_the_pair() -> None:
 @pytest.mark.parametrize(
     ("settings", "named"),
     [
-        ({}, ["STRIPE_SECRET_KEY", "PAYDESK_SIGNING_KEY"]),
+        ({}, ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "PAYDESK_SIGNING_KEY"]),
         ({"stripe_secret_key": "sk_live_abc", "stripe_webhook_secret": "whsec_abc"},
          ["PAYDESK_SIGNING_KEY"]),
         ({"stripe_secret_key": "sk_live_abc", "stripe_webhook_secret": "whsec_abc",

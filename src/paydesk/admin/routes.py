@@ -26,8 +26,9 @@ from paydesk.admin.auth import (
 )
 from paydesk.admin.mailbox import mailbox_endpoint, message, messages
 from paydesk.admin.retry import retry_event
-from paydesk.checkout.release import NotReleasable, release_pending
+from paydesk.checkout.release import NotReleasable
 from paydesk.context import AppContext
+from paydesk.payments.stale import release_order
 from paydesk.refunds.admin import refund_panel, submit_refund_form
 from paydesk.refunds.service import RefundRefused
 from paydesk.web.deps import CtxDep
@@ -214,7 +215,7 @@ def admin_release_order(
     if isinstance(session, Response):
         return session
     try:
-        release_pending(ctx, order_id)
+        release_order(ctx, order_id, datetime.now(UTC))
     except NotReleasable as exc:
         return _order_page(request, ctx, session, order_id, code=409, release_error=str(exc))
     return RedirectResponse(

@@ -29,7 +29,8 @@ def _line(text: str) -> str:
 
 def render_html(subject: str, body: str) -> str:
     """A small standalone HTML document: the subject as a heading, each paragraph of the text
-    (blank-line separated) as <p>, its lines kept with <br>."""
+    (blank-line separated) as <p>, its lines kept with <br>. Long links wrap rather than run
+    off the side (access links are ~120 characters)."""
     paragraphs = [p for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
     rendered = "\n".join(
         "<p>" + "<br>\n".join(_line(line) for line in p.splitlines()) + "</p>"
@@ -38,6 +39,6 @@ def render_html(subject: str, body: str) -> str:
     return (
         '<!doctype html>\n<html><head><meta charset="utf-8">'
         f"<title>{escape(subject)}</title></head>\n"
-        '<body style="font-family:sans-serif;line-height:1.5">\n'
+        '<body style="font-family:sans-serif;line-height:1.5;overflow-wrap:anywhere">\n'
         f"<h1 style=\"font-size:1.2em\">{escape(subject)}</h1>\n{rendered}\n</body></html>\n"
     )

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import stripe as stripe_sdk
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Column, ColumnElement, select
 
 from paydesk.billing.grace import sweep_grace
 from paydesk.checkout.release import release_abandoned
@@ -27,6 +27,7 @@ from paydesk.orders.model import OrderStatus
 from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.service import expire_session
 from paydesk.orders.tables import orders
+from paydesk.payments.stale import settle_stale_intent
 from paydesk.store.gate import WriteGate
 from paydesk.webhooks.dispatch import EVENT_TYPES
 from paydesk.webhooks.inbox import inbox_row, known_ids, store_events
@@ -94,28 +95,53 @@ def reconcile(
         log.info("event_recovered", event_id=item["id"], type=item["type"],
                  object_id=item["object_id"])
     log.info("reconcile_done", listed=len(events), recovered=len(recovered))
-    sweep_pending(ctx, gate)
+    sweep_pending(ctx, gate, now=datetime.now(UTC))
     return recovered
 
 
-def sweep_pending(ctx: AppContext, gate: WriteGate | None = None) -> list[str]:
-    """Pending orders whose session must have expired by now (an expired event that was lost,
-    or older than the events window): read each session from Stripe and run it through the
-    same code as its event would (expired → release the stock; complete and paid → fulfil).
-    Returns the orders this pass moved."""
+def sweep_pending(
+    ctx: AppContext, gate: WriteGate | None = None, *, now: datetime
+) -> list[str]:
+    """Pending orders older than CHECKOUT_SESSION_MINUTES at `now`: a Checkout order's session
+    must have expired (its expired event was lost, or is older than the events window), so it
+    is read from Stripe and run through the same code as its event would (expired → release
+    the stock; complete and paid → fulfil); a pay-page order's PaymentIntent, which never
+    expires by itself, is canceled (payments/stale.py). Returns the orders this pass moved."""
     gate = gate or WriteGate(ctx.engine)
     lifetime = session_lifetime(ctx.settings.checkout_session_minutes)
-    cutoff = datetime.now(UTC) - timedelta(seconds=lifetime)
+    cutoff = now - timedelta(seconds=lifetime)
+    return _sweep_sessions(ctx, gate, cutoff) + _sweep_intents(ctx, gate, cutoff, now)
+
+
+def _stale(
+    ctx: AppContext, cutoff: datetime, paid_by: Column[Any], *also: ColumnElement[bool]
+) -> list[tuple[str, str]]:
+    """(order id, `paid_by`) of pending orders created before `cutoff`, oldest first."""
     with ctx.engine.connect() as conn:
-        stale = conn.execute(
-            select(orders.c.id, orders.c.checkout_session_id)
+        rows = conn.execute(
+            select(orders.c.id, paid_by)
             .where(orders.c.status == OrderStatus.PENDING.value, orders.c.created_at < cutoff,
-                   orders.c.checkout_session_id.is_not(None))
+                   paid_by.is_not(None), *also)
             .order_by(orders.c.created_at)
             .limit(SWEEP_LIMIT)
         ).all()
+    return [(str(order_id), str(ref)) for order_id, ref in rows]
+
+
+def _sweep_intents(
+    ctx: AppContext, gate: WriteGate, cutoff: datetime, now: datetime
+) -> list[str]:
+    # A Checkout order's PaymentIntent is the session's to end: only session-less orders here.
+    stale = _stale(ctx, cutoff, orders.c.payment_intent_id, orders.c.checkout_session_id.is_(None))
+    return [
+        order_id for order_id, pi_id in stale
+        if settle_stale_intent(ctx, gate, order_id, pi_id, now)
+    ]
+
+
+def _sweep_sessions(ctx: AppContext, gate: WriteGate, cutoff: datetime) -> list[str]:
     moved = []
-    for order_id, session_id in stale:
+    for order_id, session_id in _stale(ctx, cutoff, orders.c.checkout_session_id):
         try:
             found = ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
         except stripe_sdk.InvalidRequestError as exc:

@@ -31,6 +31,7 @@ from paydesk.payments.service import create_payment, fulfil_intent
 from paydesk.web.checkout import RATE_LIMITED
 from paydesk.web.deps import CtxDep
 from paydesk.web.pages import BUYER_STATUS
+from paydesk.web.templating import shop_templates
 
 router = APIRouter(tags=["payments"])
 log = structlog.get_logger(__name__)
@@ -43,7 +44,7 @@ _TEMPLATES = Path(__file__).parent / "templates"
 
 @cache
 def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(_TEMPLATES))
+    templates = shop_templates(_TEMPLATES)  # the shop's name in the header, as on every page
     templates.env.filters["money"] = lambda amount, currency: format_money(int(amount), currency)
     return templates
 

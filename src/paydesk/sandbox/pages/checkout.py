@@ -3,6 +3,11 @@
 Form contract (DESIGN.md): `email`, `card_number`, `card_expiry` (MM/YY), `card_cvc`,
 `cardholder_name`. Every handler reads the form first and then works without awaiting, so a
 double submit is decided by the session's status: once complete, a POST only redirects.
+
+The page's script posts the same form with `Accept: application/json` and gets the outcome as
+data (`{"redirect": url}` or `{"error": {"messages", "field"}}`), so after a decline the page
+stays as typed; without the script the form posts and the page is shown again, without the
+card number and CVC (never echoed, never stored).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import re
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
@@ -40,11 +45,30 @@ AUTH_FAILED = (
     "method and try again."
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_INCOMPLETE = ("email", "Your email address is incomplete.")
 # "12/34", "12 / 34", "12/2034", and "1234" as typed without the slash.
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/?\s*(\d{2}|\d{4})\s*$")
-# What the server shows again after an error. The card number and CVC are never echoed: the
-# page's script keeps them in the tab (sessionStorage) and puts them back itself.
+# What the server shows again after an error. The card number and CVC are never echoed.
 _KEPT = ("email", "cardholder_name", "card_expiry")
+# A problem: the form field at fault (focused on the page) and the buyer's message.
+Problem = tuple[str, str]
+# The field a card error is about: Stripe's error code first, then the parameter it names.
+_FIELD_OF_CODE = {
+    "incorrect_number": "card_number",
+    "invalid_number": "card_number",
+    "incorrect_cvc": "card_cvc",
+    "invalid_cvc": "card_cvc",
+    "expired_card": "card_expiry",
+    "invalid_expiry_month": "card_expiry",
+    "invalid_expiry_year": "card_expiry",
+}
+_FIELD_OF_PARAM = {
+    "number": "card_number",
+    "cvc": "card_cvc",
+    "exp_month": "card_expiry",
+    "exp_year": "card_expiry",
+    "iban": "iban",
+}
 
 
 def routes(store: Store, business_name: str) -> list[BaseRoute]:
@@ -83,9 +107,12 @@ class CheckoutPage:
             return self._not_found(request)
         account, session = found
         try:
-            return self._pay(request, account, session, form)
+            response = self._pay(request, account, session, form)
         finally:
             self.store.flush()
+        if _wants_data(request) and isinstance(response, RedirectResponse):
+            return JSONResponse({"redirect": response.headers["location"]})
+        return response
 
     async def back_from_challenge(self, request: Request) -> Response:
         found = self._session(request)
@@ -111,7 +138,7 @@ class CheckoutPage:
         if session["mode"] == "setup":
             return self._save_card(request, account, session, form, kept)
         if session["amount_total"] == 0:
-            problems = [] if _EMAIL.match(kept["email"]) else ["Your email address is incomplete."]
+            problems = [] if _EMAIL.match(kept["email"]) else [_EMAIL_INCOMPLETE]
             if problems:
                 return self._page(request, account, session, problems, kept, status=400)
             complete_session(
@@ -140,9 +167,9 @@ class CheckoutPage:
                 return_url = f"{base_url}/c/pay/{session['id']}/return"
                 pi = confirm_intent(account, pi, pm["id"], base_url, return_url, now=now)
         except CardError as error:
-            return self._page(request, account, session, [error.message], kept, status=402)
+            return self._page(request, account, session, [_problem(error)], kept, status=402)
         except StripeError as error:
-            return self._page(request, account, session, [error.message], kept, status=400)
+            return self._page(request, account, session, [_problem(error)], kept, status=400)
         state["buyer"] = kept
         account.save(state)
         if pi is not None and pi["status"] == "requires_action":
@@ -163,7 +190,7 @@ class CheckoutPage:
         si = account.get(session["setup_intent"], "setup_intent")
         if si["status"] == "succeeded":  # another tab saved it already
             return self._finish(account, session, None, kept)
-        problems, card = _read_card(form, kept)
+        problems, card = _check_card(form, kept)
         if card is None:
             return self._page(request, account, session, problems, kept, status=400)
         number, exp_month, exp_year, cvc = card
@@ -186,9 +213,9 @@ class CheckoutPage:
             return_url = f"{base_url}/c/pay/{session['id']}/return"
             si = confirm_setup_intent(account, si, pm["id"], base_url, return_url, now=wall_now())
         except CardError as error:
-            return self._page(request, account, session, [error.message], kept, status=402)
+            return self._page(request, account, session, [_problem(error)], kept, status=402)
         except StripeError as error:
-            return self._page(request, account, session, [error.message], kept, status=400)
+            return self._page(request, account, session, [_problem(error)], kept, status=400)
         state = state_of(account, session)
         state["buyer"] = kept
         account.save(state)
@@ -233,7 +260,7 @@ class CheckoutPage:
             message = "Authentication was not completed. Please try again."
         else:
             message = AUTH_FAILED  # the buyer's wording; the API's error speaks to developers
-        return self._page(request, account, session, [message], kept, status=402)
+        return self._page(request, account, session, [("card_number", message)], kept, 402)
 
     def _finish(
         self, account: Account, session: Obj, pi: Obj | None, kept: dict[str, str]
@@ -266,10 +293,16 @@ class CheckoutPage:
         request: Request,
         account: Account,
         session: Obj,
-        errors: list[str] | None = None,
+        problems: list[Problem] | None = None,
         kept: dict[str, str] | None = None,
         status: int = 200,
     ) -> Response:
+        if _wants_data(request):
+            if session["status"] != "open" or not problems:
+                return JSONResponse({"redirect": str(request.url)})  # the page says what now
+            messages = [message for _, message in problems]
+            fault = {"messages": messages, "field": problems[0][0]}
+            return JSONResponse({"error": fault}, status_code=status)
         if session["status"] != "open":
             return self._notice(request, session)
         values = dict(kept or {})
@@ -278,7 +311,8 @@ class CheckoutPage:
             "business": self.business,
             "session": session,
             "items": line_items(account, session),
-            "errors": errors or [],
+            "errors": [message for _, message in problems or []],
+            "fault": problems[0][0] if problems else None,
             "values": values,
             "email_locked": bool(session.get("customer_email")),
             "card_groups": card_groups(),
@@ -322,14 +356,14 @@ def _prefill_email(account: Account, session: Obj) -> str:
 
 def _read_method(
     session: Obj, form: dict[str, str], kept: dict[str, str]
-) -> tuple[list[str], tuple[str, int, int, str] | None]:
+) -> tuple[list[Problem], tuple[str, int, int, str] | None]:
     """The buyer's card (checked like a payment page would), or nothing for a SEPA debit
     (`method=sepa_debit` with `iban` and `account_holder`) when the session takes one."""
     if form.get("method") == "sepa_debit" and "sepa_debit" in session["payment_method_types"]:
         kept["cardholder_name"] = form.get("account_holder", "").strip()
         ok = _EMAIL.match(kept["email"])
-        return ([] if ok else ["Your email address is incomplete."]), None
-    return _read_card(form, kept)
+        return ([] if ok else [_EMAIL_INCOMPLETE]), None
+    return _check_card(form, kept)
 
 
 def _new_method(
@@ -357,31 +391,50 @@ def _new_method(
 def _read_card(
     form: dict[str, str], kept: dict[str, str]
 ) -> tuple[list[str], tuple[str, int, int, str] | None]:
+    """The card's problems as messages only (the invoice and portal pages' form)."""
+    problems, card = _check_card(form, kept)
+    return [message for _, message in problems], card
+
+
+def _check_card(
+    form: dict[str, str], kept: dict[str, str]
+) -> tuple[list[Problem], tuple[str, int, int, str] | None]:
     """Check the form like a payment page would before anything reaches the card network."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     if not _EMAIL.match(kept["email"]):
-        problems.append("Your email address is incomplete.")
+        problems.append(_EMAIL_INCOMPLETE)
     number = re.sub(r"[\s-]", "", form.get("card_number", ""))
     if not number:
-        problems.append("Your card number is incomplete.")
+        problems.append(("card_number", "Your card number is incomplete."))
     elif not number.isdigit():
-        problems.append("Your card number is invalid.")
+        problems.append(("card_number", "Your card number is invalid."))
     expiry = _EXPIRY.match(kept["card_expiry"])
     if not kept["card_expiry"]:
-        problems.append("Your card's expiration date is incomplete.")
+        problems.append(("card_expiry", "Your card's expiration date is incomplete."))
     elif expiry is None or not 1 <= int(expiry.group(1)) <= 12:
-        problems.append("Your card's expiration date is invalid. Use MM/YY.")
+        problems.append(("card_expiry", "Your card's expiration date is invalid. Use MM/YY."))
     cvc = form.get("card_cvc", "").strip()
     if not cvc:
-        problems.append("Your card's security code is incomplete.")
+        problems.append(("card_cvc", "Your card's security code is incomplete."))
     elif not (cvc.isdigit() and 3 <= len(cvc) <= 4):
-        problems.append("Your card's security code is invalid.")
+        problems.append(("card_cvc", "Your card's security code is invalid."))
     if not kept["cardholder_name"]:
-        problems.append("Please enter the name on your card.")
+        problems.append(("cardholder_name", "Please enter the name on your card."))
     if problems or expiry is None:
         return problems, None
     year = int(expiry.group(2))
     return [], (number, int(expiry.group(1)), year + 2000 if year < 100 else year, cvc)
+
+
+def _problem(error: StripeError) -> Problem:
+    param = (error.param or "").rsplit("[", 1)[-1].rstrip("]")
+    field = _FIELD_OF_CODE.get(error.code or "") or _FIELD_OF_PARAM.get(param, "card_number")
+    return field, error.message
+
+
+def _wants_data(request: Request) -> bool:
+    """The page's own script asking for the outcome as JSON rather than a page."""
+    return "application/json" in request.headers.get("accept", "")
 
 
 def _see_other(url: str) -> Response:

@@ -58,19 +58,62 @@
     });
   });
   cvc.addEventListener("input", () => { cvc.value = cvc.value.replace(/\D/g, ""); });
-  // After a decline or a mistake the server shows the page again without the card number and
-  // CVC (it never echoes them); this tab kept them, so the buyer corrects rather than retypes.
-  const form = document.getElementById("payment-form");
-  const key = "paydesk-card:" + form.dataset.session;
-  const kept = JSON.parse(sessionStorage.getItem(key) || "null");
-  sessionStorage.removeItem(key);
-  if (kept && form.dataset.failed) {
-    number.value = groupNumber(kept.number, brand(kept.number));
-    cvc.value = kept.cvc;
-    showBrand();
+
+  // Each form posts through fetch and shows a refusal in place, so after a decline every field
+  // still holds what was typed (the server never echoes a card number, and nothing is stored in
+  // the browser). Without this script the form posts as usual and the page comes back.
+  const errors = document.getElementById("errors");
+
+  function showErrors(form, messages, field) {
+    errors.replaceChildren(...messages.map((message) => {
+      const alert = document.createElement("div");
+      alert.className = "alert error";
+      alert.setAttribute("role", "alert");
+      alert.textContent = message;
+      return alert;
+    }));
+    const input = form.elements.namedItem(field) || form.querySelector("input:not([type=hidden])");
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      input.select();
+    }
   }
-  form.addEventListener("submit", () => {
-    sessionStorage.setItem(key, JSON.stringify(
-      { number: number.value.replace(/\D/g, ""), cvc: cvc.value }));
+
+  function clearErrors(form) {
+    errors.replaceChildren();
+    form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+  }
+
+  async function post(form) {
+    const answer = await fetch(form.action, {
+      method: "POST",
+      headers: { Accept: "application/json" },
+      body: new URLSearchParams(new FormData(form)),
+      credentials: "same-origin",
+    });
+    return answer.json();
+  }
+
+  document.querySelectorAll("form[method=post]").forEach((form) => {
+    const button = form.querySelector("button[type=submit]");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (button.disabled) return; // one payment attempt at a time; the server also refuses a second charge
+      button.disabled = true;
+      clearErrors(form);
+      let outcome;
+      try {
+        outcome = await post(form);
+      } catch (failure) {
+        outcome = { error: { messages: ["Something went wrong. Please try again."] } };
+      }
+      if (outcome.redirect) {
+        window.location.assign(outcome.redirect); // 3DS challenge, success page, or this page anew
+        return;
+      }
+      button.disabled = false;
+      showErrors(form, outcome.error.messages, outcome.error.field);
+    });
   });
 })();
