@@ -218,6 +218,9 @@ def test_a_trial_converts_then_cancel_at_period_end_from_the_account_page(shop: 
     page = httpx.get(f"{shop.url}/account/{token}")
     assert page.status_code == 200 and "The Club (trial)" in page.text and "€49.00" in page.text
     assert 'data-testid="invoice-pdf"' in page.text
+    name = shop.ctx.settings.shop_name
+    assert f"<title>Your account — {name}</title>" in page.text  # the shop's name, not ours
+    assert f"</svg> {name}</a>" in page.text  # and in the header
     canceled = httpx.post(f"{shop.url}/account/{token}/cancel",
                           data={"subscription_id": sub_id})
     assert canceled.status_code == 303

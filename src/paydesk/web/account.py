@@ -18,6 +18,7 @@ from paydesk.billing.account import account_view, cancel_at_period_end, portal_u
 from paydesk.billing.links import email_of
 from paydesk.billing.parse import parse_subscription
 from paydesk.web.deps import CtxDep
+from paydesk.web.templating import shop_templates
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -29,7 +30,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
 
 @cache
 def _templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=str(TEMPLATES))
+    return shop_templates(TEMPLATES)  # the shop's name in the header and title
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
