@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -18,6 +19,7 @@ from paydesk.catalog.service import sync_cli
 from paydesk.cli_errors import exit_code, explain
 from paydesk.cli_help import PlainCommand
 from paydesk.notify.worker import run_forever
+from paydesk.ops.logging import configure_logging
 from paydesk.reconcile.cli import reconcile_cli
 from paydesk.reconcile.service import parse_since
 from paydesk.refunds.cli import refund_cli
@@ -81,6 +83,9 @@ def _options(
 ) -> None:
     if debug:
         os.environ[_DEBUG] = "1"
+    # A command's stdout is its result: its warnings go to stderr, its info lines nowhere
+    # (serve and worker, the services, log everything to stdout as a process manager expects).
+    configure_logging(logging.WARNING, stream=sys.stderr)
 
 
 @sandbox_app.callback(invoke_without_command=True)
@@ -205,6 +210,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Drain the outbox (emails) in this process until stopped."""
+    configure_logging()
     with command_database() as (settings, engine):
         run_forever(engine, settings.smtp_url)
 

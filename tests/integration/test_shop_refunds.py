@@ -234,6 +234,7 @@ def test_cli_refunds_an_order(shop: Shop, tmp_path: Path) -> None:
     done = run("--amount", "12.50", "--reason", "requested_by_customer")
     assert done.returncode == 0, done.stderr
     assert "of $12.50 requested" in done.stdout and f"refund:{order_id}:1" in done.stdout
+    assert "[info" not in done.stdout and "{" not in done.stdout  # the result, no log lines
     _wait_until(lambda: _order(shop, order_id).amount_refunded == 1250, "the webhook")
     assert _order(shop, order_id).status == "partially_refunded"
 

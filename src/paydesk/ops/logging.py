@@ -8,7 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,8 +50,10 @@ def redact_secrets(
     return event_dict
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Every log line, ours and the libraries' (uvicorn, alembic), as one JSON object."""
+def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """Every log line, ours and the libraries' (uvicorn, alembic), as one JSON object: on stdout
+    for the services (`serve`, `worker`), on stderr for one-shot commands (`stream`), whose
+    stdout is their result."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -76,7 +78,7 @@ def configure_logging(level: int = logging.INFO) -> None:
             structlog.processors.JSONRenderer(),
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
