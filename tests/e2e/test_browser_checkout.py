@@ -4,23 +4,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.e2e.live import run_shop
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
-
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright (python) is not installed"
-)
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
 
 
 def test_a_buyer_pays_and_gets_the_download(  # type: ignore[no-untyped-def]

@@ -4,43 +4,23 @@ script src pointing at the sandbox's `/v3/`, driven in Chromium as a buyer would
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
 
 from tests.sandbox.stripejs_merchant import run_merchant
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright (python) is not installed"
-)
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium is not installed at {CHROMIUM}", allow_module_level=True)
+from tests.support import chromium
 
 CARD_FRAME = "iframe[name^='__privateStripeFrame']"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as launched:  # one per module: these tests only open pages
+        yield launched
 
 
 @pytest.fixture
@@ -60,6 +40,16 @@ def _fill_card(page: Any, number: str, postal: str = "42424") -> None:
     frame.locator("[name=exp-date]").fill("12/34")
     frame.locator("[name=cvc]").fill("123")
     frame.locator("[name=postal]").fill(postal)
+
+
+def _fill_payment_element(page: Any, number: str, country: str | None = None) -> None:
+    frame = page.frame_locator(f"#payment-element {CARD_FRAME}")
+    frame.locator("#Field-numberInput").fill(number)
+    frame.locator("#Field-expiryInput").fill("12 / 34")
+    frame.locator("#Field-cvcInput").fill("123")
+    if country:
+        frame.locator("#Field-countryInput").select_option(country)
+    frame.locator("#Field-postalCodeInput").fill("94103")
 
 
 def test_the_seeds_confirm_card_payment_pays_with_4242(
@@ -174,12 +164,7 @@ def test_payment_element_confirm_payment_returns_to_the_return_url(
 ) -> None:
     with run_merchant(sandbox_url, stripe_key) as merchant:
         page.goto(merchant.url + "/payment.html")
-        frame = page.frame_locator(f"#payment-element {CARD_FRAME}")
-        frame.locator("#Field-numberInput").fill("4242424242424242")
-        frame.locator("#Field-expiryInput").fill("12 / 34")
-        frame.locator("#Field-cvcInput").fill("123")
-        frame.locator("#Field-countryInput").select_option("US")
-        frame.locator("#Field-postalCodeInput").fill("94103")
+        _fill_payment_element(page, "4242424242424242", country="US")
         page.get_by_role("button", name="Pay now").click()
         page.wait_for_url(re.compile(re.escape(merchant.url) + r"/complete\.html\?"))
         assert "redirect_status=succeeded" in page.url
@@ -193,11 +178,7 @@ def test_payment_element_shows_a_decline_without_leaving(
 ) -> None:
     with run_merchant(sandbox_url, stripe_key) as merchant:
         page.goto(merchant.url + "/payment.html")
-        frame = page.frame_locator(f"#payment-element {CARD_FRAME}")
-        frame.locator("#Field-numberInput").fill("4000000000009995")
-        frame.locator("#Field-expiryInput").fill("12 / 34")
-        frame.locator("#Field-cvcInput").fill("123")
-        frame.locator("#Field-postalCodeInput").fill("94103")
+        _fill_payment_element(page, "4000000000009995")
         page.get_by_role("button", name="Pay now").click()
         page.locator("#error-message").filter(has_text="insufficient funds").wait_for()
         assert page.url == merchant.url + "/payment.html"
@@ -263,10 +244,7 @@ def test_deferred_payment_element_with_redirect_if_required_stays_on_the_page(
             "Your card number is incomplete."
             in frame.locator("#Field-numberInput-error").inner_text()
         )
-        frame.locator("#Field-numberInput").fill("4242424242424242")
-        frame.locator("#Field-expiryInput").fill("12 / 34")
-        frame.locator("#Field-cvcInput").fill("123")
-        frame.locator("#Field-postalCodeInput").fill("94103")
+        _fill_payment_element(page, "4242424242424242")
         page.get_by_role("button", name="Submit").click()
         page.locator("#result").filter(has_text="succeeded /deferred.html").wait_for()
         events = page.locator("#events").inner_text()
@@ -300,11 +278,7 @@ def test_link_authentication_and_address_fill_the_billing_details(
         address.locator("#Field-localityInput").fill("London")
         address.locator("#Field-postalCodeInput").fill("EC1A 1BB")
         page.locator("#address").filter(has_text="Jenny Rosen, London GB").wait_for()
-        card = page.frame_locator(f"#payment-element {CARD_FRAME}")
-        card.locator("#Field-numberInput").fill("4242424242424242")
-        card.locator("#Field-expiryInput").fill("12 / 34")
-        card.locator("#Field-cvcInput").fill("123")
-        card.locator("#Field-postalCodeInput").fill("94103")
+        _fill_payment_element(page, "4242424242424242")
         page.locator("#payment-element.StripeElement--complete").wait_for()
         # From the keyboard: under load Chromium sometimes routed a mouse click here, just
         # below three freshly resized cross-site frames, into one of the frames.
@@ -355,11 +329,7 @@ def test_confirm_setup_with_the_payment_element_returns_to_the_return_url(
 ) -> None:
     with run_merchant(sandbox_url, stripe_key) as merchant:
         page.goto(merchant.url + "/setup_element.html")
-        frame = page.frame_locator(f"#payment-element {CARD_FRAME}")
-        frame.locator("#Field-numberInput").fill("5555555555554444")
-        frame.locator("#Field-expiryInput").fill("12 / 34")
-        frame.locator("#Field-cvcInput").fill("123")
-        frame.locator("#Field-postalCodeInput").fill("94103")
+        _fill_payment_element(page, "5555555555554444")
         page.locator("#payment-element.StripeElement--complete").wait_for()
         page.get_by_role("button", name="Save").click()
         page.wait_for_url(re.compile(r".*setup_intent_client_secret=.*"))
