@@ -10,7 +10,8 @@ from paydesk.settings import Settings
 
 
 def make_stripe_client(settings: Settings, api_key: str | None = None) -> StripeClient:
-    key = api_key or settings.stripe_secret_key
+    configured = settings.stripe_secret_key
+    key = api_key or (configured.get_secret_value() if configured is not None else "")
     if not key:
         raise UserError("STRIPE_SECRET_KEY is not set: set the account's secret key (sk_…); "
                         "the demo (`paydesk serve` without a key) runs its own sandbox")

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 import structlog
+from pydantic import SecretStr
 from sqlalchemy import Connection, Engine, or_, select, update
 
 from paydesk.notify.html import render_html
@@ -55,7 +56,7 @@ def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
 
 
 def drain_once(
-    engine: Engine, smtp_url: str | None, gate: WriteGate | None = None, limit: int = BATCH,
+    engine: Engine, smtp_url: SecretStr | None, gate: WriteGate | None = None, limit: int = BATCH,
     now: datetime | None = None,
 ) -> int:
     """Deliver up to `limit` due messages; returns how many were taken."""
@@ -104,7 +105,7 @@ def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
     log.info("emails_kept_in_mailbox", outbox_ids=[oid for oid, _ in mails])
 
 
-def _deliver(engine: Engine, gate: WriteGate, row: Any, smtp_url: str) -> None:
+def _deliver(engine: Engine, gate: WriteGate, row: Any, smtp_url: SecretStr) -> None:
     mail = orjson.loads(row.payload)
     attempts = row.attempts + 1
     try:
@@ -135,7 +136,7 @@ def _deliver(engine: Engine, gate: WriteGate, row: Any, smtp_url: str) -> None:
     log.info("email_sent", outbox_id=row.id, dedupe_key=row.dedupe_key)
 
 
-def drain_all(engine: Engine, smtp_url: str | None, gate: WriteGate | None = None) -> int:
+def drain_all(engine: Engine, smtp_url: SecretStr | None, gate: WriteGate | None = None) -> int:
     total = 0
     while taken := drain_once(engine, smtp_url, gate):
         total += taken
@@ -146,7 +147,7 @@ class OutboxWorker:
     """Background service inside `paydesk serve` (when settings.inline_worker)."""
 
     def __init__(
-        self, engine: Engine, smtp_url: str | None, gate: WriteGate, poll_seconds: float = 0.5
+        self, engine: Engine, smtp_url: SecretStr | None, gate: WriteGate, poll_seconds: float = 0.5
     ) -> None:
         self._engine = engine
         self._smtp_url = smtp_url
@@ -182,7 +183,7 @@ class OutboxWorker:
                     await asyncio.wait_for(self._stopping.wait(), self._poll)
 
 
-def run_forever(engine: Engine, smtp_url: str | None, poll_seconds: float = 0.5) -> None:
+def run_forever(engine: Engine, smtp_url: SecretStr | None, poll_seconds: float = 0.5) -> None:
     """`paydesk worker`: drain the outbox in this process until SIGINT/SIGTERM.
 
     A signal lets the batch in hand finish (its sends are marked sent) before exiting.

@@ -3,7 +3,6 @@ idempotent on an `Idempotency-Key` header."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
@@ -15,6 +14,7 @@ from paydesk.billing.invoicing import InvoiceLine, create_one_off_invoice
 from paydesk.checkout.schemas import Email
 from paydesk.context import AppContext
 from paydesk.refunds.service import RefundRefused, request_refund
+from paydesk.settings import secret_matches
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -57,9 +57,7 @@ def _bearer(request: Request, ctx: AppContext) -> None:
     if not token:
         raise HTTPException(404, "the admin API is off: set PAYDESK_ADMIN_TOKEN")
     given = request.headers.get("authorization", "")
-    if not (given[:7].lower() == "bearer " and hmac.compare_digest(
-        given[7:].strip().encode(), token.encode()
-    )):
+    if not (given[:7].lower() == "bearer " and secret_matches(token, given[7:].strip())):
         raise HTTPException(401, "send Authorization: Bearer <PAYDESK_ADMIN_TOKEN>")
 
 

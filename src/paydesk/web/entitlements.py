@@ -7,17 +7,18 @@ that answers → orjson. No routing, dependency injection or per-request log lin
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paydesk.billing.model import Entitlement, best, parse_status
+from paydesk.settings import secret_matches
 
 PREFIX = "/api/entitlements/"
 _JSON = (b"content-type", b"application/json")
@@ -110,7 +111,7 @@ def _error(message: str) -> bytes:
 class EntitlementsRoute:
     """ASGI middleware that answers GET /api/entitlements/{email} itself."""
 
-    def __init__(self, app: ASGIApp, engine: Engine, token: Callable[[], str | None]) -> None:
+    def __init__(self, app: ASGIApp, engine: Engine, token: Callable[[], SecretStr | None]) -> None:
         self.app = app
         self.reader = Reader(engine)
         self.token = token
@@ -140,9 +141,8 @@ class EntitlementsRoute:
         for name, value in scope["headers"]:
             if name == b"authorization":
                 given = bytes(value)
-        if not (given[:7].lower() == b"bearer " and hmac.compare_digest(
-            given[7:].strip(), token.encode()
-        )):
+        if not (given[:7].lower() == b"bearer "
+                and secret_matches(token, given[7:].strip().decode("latin-1"))):
             return 401, _error("send Authorization: Bearer <PAYDESK_ADMIN_TOKEN>")
         return 200, b""
 
