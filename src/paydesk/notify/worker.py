@@ -48,10 +48,9 @@ def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
         .order_by(t.id)
         .limit(limit)
     )
+    # SQLite: the transaction holds the write lock from its start (store/engine.py).
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    else:
-        conn.execute(update(outbox).where(t.id == -1).values(status=t.status))
     return list(conn.execute(query).all())
 
 

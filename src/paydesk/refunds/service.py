@@ -101,13 +101,12 @@ def _insert_request(
     conn: Connection, order_id: str, amount: int | None, reason: str | None, token: str
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    # A no-op write first: it locks the order row on PostgreSQL and takes SQLite's write lock,
-    # so two requests for one order cannot both see the same amount left.
-    locked = conn.execute(
-        update(orders).where(orders.c.id == order_id).values(updated_at=orders.c.updated_at)
-    )
-    order = conn.execute(select(orders).where(orders.c.id == order_id)).one_or_none()
-    if not locked.rowcount or order is None:
+    # The order row stays locked until commit (on SQLite the transaction holds the write lock
+    # from its start), so two requests for one order cannot both see the same amount left.
+    order = conn.execute(
+        select(orders).where(orders.c.id == order_id).with_for_update()
+    ).one_or_none()
+    if order is None:
         raise RefundRefused(f"No order {order_id}.")
     if order.status not in REFUNDABLE:
         raise RefundRefused(

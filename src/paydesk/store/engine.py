@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 
 def normalise_url(url: str) -> str:
@@ -34,6 +34,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             hide_parameters=True, **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -41,6 +42,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # SQLAlchemy, not the driver, begins transactions (the driver would begin only before the
+    # first write, leaving the reads before it outside the transaction): see _begin_immediate.
+    dbapi_conn.isolation_level = None
     # WAL lets readers run beside the writer; NORMAL stays durable across app crashes
     # (only an OS crash can lose the last commits); busy_timeout makes writers queue, not fail.
     cur = dbapi_conn.cursor()
@@ -49,6 +53,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """Every transaction takes SQLite's write lock at its start (queuing behind another
+    process's writer for up to busy_timeout), so what it reads stays true until it commits:
+    two processes cannot both claim one inbox event, outbox message or refund amount. (A
+    deferred transaction that read first could not even wait for the lock: SQLite answers
+    "database is locked" at once when its snapshot is stale.) PostgreSQL locks rows instead."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def aware(value: datetime | None) -> datetime | None:

@@ -67,11 +67,9 @@ def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
         select(*columns).where(t.status == "failed", t.next_attempt_at <= now)
         .order_by(t.next_attempt_at).limit(limit)
     )
+    # SQLite: the transaction holds the write lock from its start (store/engine.py).
     if conn.dialect.name == "postgresql":
         new, retry = new.with_for_update(skip_locked=True), retry.with_for_update(skip_locked=True)
-    else:
-        # Take SQLite's write lock before reading, so no other process works on these rows.
-        conn.execute(update(inbox_events).where(t.id == "").values(status=t.status))
     rows = [*conn.execute(new).all(), *conn.execute(retry).all()]
     rows.sort(key=lambda r: (r.stripe_created, r.type not in BATCHABLE_TYPES, aware(r.received_at)))
     return rows[:limit]
