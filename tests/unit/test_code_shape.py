@@ -41,3 +41,28 @@ def test_imports_stay_at_module_level() -> None:
         if isinstance(node, ast.Import | ast.ImportFrom)
     })
     assert len(inner) <= MAX_INNER_IMPORTS, inner
+
+
+# Left until shop-billing's admin pages are merged (they are being edited on that branch):
+# admin/routes.py's page helpers then get a public home (admin/pages.py) and this set empties.
+PRIVATE_IMPORTS_TO_MOVE = {
+    "admin/billing.py paydesk.admin.routes._guard",
+    "admin/billing.py paydesk.admin.routes._guard_form",
+    "admin/billing.py paydesk.admin.routes._render",
+}
+
+
+def test_no_shop_module_imports_another_modules_private_names() -> None:
+    """`from paydesk.x import _name` reaches into x's insides: what two modules share gets a
+    public name in a module of its own (as checkout/cart.py does for checkout and payments)."""
+    private = sorted(
+        f"{path.relative_to(SRC)} {node.module}.{alias.name}"
+        for path, tree in _trees().items()
+        # The sandbox is restructured on its own branches (sandbox-resources, newcomer).
+        if "sandbox" not in path.parts
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("paydesk")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    )
+    assert set(private) <= PRIVATE_IMPORTS_TO_MOVE, sorted(set(private) - PRIVATE_IMPORTS_TO_MOVE)

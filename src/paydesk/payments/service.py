@@ -17,8 +17,8 @@ import stripe as stripe_sdk
 import structlog
 from sqlalchemy import Connection, select, update
 
+from paydesk.checkout.cart import abandon_order, merge_cart, place_order
 from paydesk.checkout.errors import PaymentProviderFailed
-from paydesk.checkout.service import _abandon, _merge, _place_order
 from paydesk.context import AppContext
 from paydesk.core.ids import new_order_id
 from paydesk.fulfilment.service import Fulfilment, fulfil_sessions
@@ -45,10 +45,10 @@ def create_payment(
     ctx: AppContext, items: Iterable[tuple[str, int]], email: str | None = None
 ) -> Payment:
     """Reserve stock for `items` and open a PaymentIntent for the order's total."""
-    cart = _merge(items)
+    cart = merge_cart(items)
     order_id = new_order_id()
     with ctx.engine.begin() as conn:
-        lines = _place_order(conn, order_id, cart, email)
+        lines = place_order(conn, order_id, cart, email)
     params: dict[str, Any] = {
         "amount": sum(line.unit_amount * line.quantity for line in lines),
         "currency": lines[0].currency,
@@ -65,7 +65,7 @@ def create_payment(
         )
     except Exception as exc:
         with ctx.engine.begin() as conn:
-            _abandon(conn, order_id)
+            abandon_order(conn, order_id)
         if isinstance(exc, stripe_sdk.StripeError):
             log.warning(
                 "payment_intent.stripe_failed",
