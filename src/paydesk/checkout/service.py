@@ -11,11 +11,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import stripe as stripe_sdk
 import structlog
 from sqlalchemy import update
+from stripe.params.checkout import (
+    SessionCreateParams,
+    SessionCreateParamsLineItem,
+    SessionCreateParamsLineItemPriceDataProductData,
+)
 
 from paydesk.checkout.cart import Line, abandon_order, merge_cart, place_order
 from paydesk.checkout.errors import PaymentProviderFailed
@@ -58,7 +62,7 @@ def create_checkout(
         lines = place_order(conn, order_id, cart, email)
     try:
         session = ctx.stripe.v1.checkout.sessions.create(
-            _session_params(  # type: ignore[arg-type]
+            _session_params(
                 ctx.client_url, order_id, lines, email,
                 session_lifetime(ctx.settings.checkout_session_minutes),
             ),
@@ -90,10 +94,11 @@ def create_checkout(
 def _session_params(
     client_url: str, order_id: str, lines: list[Line], email: str | None,
     lifetime_seconds: int = SESSION_LIFETIME_SECONDS,
-) -> dict[str, Any]:
-    params: dict[str, Any] = {
+) -> SessionCreateParams:
+    params: SessionCreateParams = {
         "mode": "payment",
-        "payment_method_types": ["card", "link"],
+        # The SDK's types no longer list this parameter; the API version we pin takes it.
+        "payment_method_types": ["card", "link"],  # type: ignore[typeddict-unknown-key]
         "line_items": [_line_item(line) for line in lines],
         "success_url": client_url + "/payment/success?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": f"{client_url}/payment/cancel?order_id={order_id}",
@@ -107,10 +112,12 @@ def _session_params(
     return params
 
 
-def _line_item(line: Line) -> dict[str, Any]:
+def _line_item(line: Line) -> SessionCreateParamsLineItem:
     if line.stripe_price_id:
         return {"price": line.stripe_price_id, "quantity": line.quantity}
-    product_data: dict[str, Any] = {"name": line.name, "metadata": {"product_id": line.product_id}}
+    product_data: SessionCreateParamsLineItemPriceDataProductData = {
+        "name": line.name, "metadata": {"product_id": line.product_id},
+    }
     if line.description:
         product_data["description"] = line.description
     return {

@@ -17,7 +17,7 @@ import contextlib
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import NotRequired, Protocol, TypedDict
 
 import orjson
 import structlog
@@ -40,7 +40,29 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=10)
 
 
-def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
+class Mail(TypedDict):
+    """An outbox row's payload (notify/outbox.py queues it)."""
+
+    to: str
+    subject: str
+    body: str
+    html: NotRequired[str | None]  # rows queued before emails had an HTML part have none
+
+
+class DueMail(Protocol):
+    """An outbox row as `_due` reads it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def dedupe_key(self) -> str | None: ...
+
+
+def _due(conn: Connection, now: datetime, limit: int) -> list[DueMail]:
     t = outbox.c
     query = (
         select(t.id, t.payload, t.attempts, t.dedupe_key)
@@ -79,17 +101,17 @@ def drain_once(
     return len(rows)
 
 
-def _html(mail: dict[str, Any]) -> str:
+def _html(mail: Mail) -> str:
     """The HTML part queued with the message; rows queued before there was one get it now."""
     html = mail.get("html")
     return html if isinstance(html, str) else render_html(mail["subject"], mail["body"])
 
 
-def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
+def _keep_in_mailbox(conn: Connection, rows: list[DueMail], now: datetime) -> None:
     """No SMTP: file the whole batch in the mailbox and mark it sent, in this transaction."""
     if not rows:
         return
-    mails = [(row.id, orjson.loads(row.payload)) for row in rows]
+    mails: list[tuple[int, Mail]] = [(row.id, orjson.loads(row.payload)) for row in rows]
     insert_ignore(conn, mailbox, [
         {"outbox_id": oid, "to_addr": m["to"], "subject": m["subject"], "body": m["body"],
          "html": _html(m), "created_at": now}
@@ -104,8 +126,8 @@ def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
     log.info("emails_kept_in_mailbox", outbox_ids=[oid for oid, _ in mails])
 
 
-def _deliver(engine: Engine, gate: WriteGate, row: Any, smtp_url: SecretStr) -> None:
-    mail = orjson.loads(row.payload)
+def _deliver(engine: Engine, gate: WriteGate, row: DueMail, smtp_url: SecretStr) -> None:
+    mail: Mail = orjson.loads(row.payload)
     attempts = row.attempts + 1
     try:
         send_email(smtp_url, mail["to"], mail["subject"], mail["body"], _html(mail))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from paydesk.billing.errors import NotOurs
 from paydesk.billing.parse import (
@@ -101,11 +101,11 @@ Event = (
 )
 
 
-Parser = Callable[[Mapping[str, Any]], Event | None]
+Parser = Callable[[Mapping[str, object]], Event | None]
 
 
 def _session(kind: Callable[[CheckoutSession], Event]) -> Parser:
-    def parse(obj: Mapping[str, Any]) -> Event | None:
+    def parse(obj: Mapping[str, object]) -> Event | None:
         session = CheckoutSession.parse(obj)
         return None if session is None else kind(session)
 
@@ -113,14 +113,14 @@ def _session(kind: Callable[[CheckoutSession], Event]) -> Parser:
 
 
 def _intent(kind: Callable[[PaymentIntent], Event]) -> Parser:
-    def parse(obj: Mapping[str, Any]) -> Event | None:
+    def parse(obj: Mapping[str, object]) -> Event | None:
         intent = PaymentIntent.parse(obj)
         return None if intent is None else kind(intent)
 
     return parse
 
 
-def _refunded(obj: Mapping[str, Any]) -> Event:
+def _refunded(obj: Mapping[str, object]) -> Event:
     return ChargeRefunded(RefundedCharge.parse(obj))
 
 
@@ -140,25 +140,25 @@ PARSERS: dict[str, Parser] = {
 
 
 def _subscription(kind: Callable[[SubscriptionInfo, int], Event]) -> EventParser:
-    def parse(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event:
+    def parse(event: Mapping[str, object], obj: Mapping[str, object]) -> Event:
         return kind(parse_subscription(dict(obj)), _created(event))
 
     return parse
 
 
 def _invoice(kind: str) -> EventParser:
-    def parse(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event:
+    def parse(event: Mapping[str, object], obj: Mapping[str, object]) -> Event:
         return InvoiceChanged(kind, parse_invoice(dict(obj)), _created(event))
 
     return parse
 
 
-def _clock(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event | None:
+def _clock(event: Mapping[str, object], obj: Mapping[str, object]) -> Event | None:
     frozen, clock_id = when(obj.get("frozen_time")), obj.get("id")
     return ClockReady(clock_id, frozen) if frozen and isinstance(clock_id, str) else None
 
 
-def _created(event: Mapping[str, Any]) -> int:
+def _created(event: Mapping[str, object]) -> int:
     created = event.get("created")
     if not isinstance(created, int) or isinstance(created, bool):
         raise NotASubscription("event without created")
@@ -166,7 +166,7 @@ def _created(event: Mapping[str, Any]) -> int:
 
 
 # Billing events need the event's own `created` besides its object.
-EventParser = Callable[[Mapping[str, Any], Mapping[str, Any]], Event | None]
+EventParser = Callable[[Mapping[str, object], Mapping[str, object]], Event | None]
 BILLING_PARSERS: dict[str, EventParser] = {
     **{f"customer.subscription.{change}": _subscription(SubscriptionChanged)
        for change in ("created", "updated", "deleted", "paused", "resumed")},
@@ -180,7 +180,7 @@ BILLING_PARSERS: dict[str, EventParser] = {
 EVENT_TYPES = frozenset(PARSERS) | frozenset(BILLING_PARSERS)
 
 
-def parse(event: Mapping[str, Any]) -> Event | None:
+def parse(event: Mapping[str, object]) -> Event | None:
     """The typed event, or None when the shop has nothing to do with it (another type, or an
     object without an id)."""
     event_type = str(event.get("type", ""))
