@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -67,14 +67,14 @@ def _age(value: timedelta | None) -> str:
     return f"{max(seconds, 0)} s"
 
 
-def _render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+def _render(request: Request, name: str, code: int = 200, **context: object) -> HTMLResponse:
     response = _templates().TemplateResponse(
         request, "admin/" + name, context, status_code=code, headers=HEADERS
     )
     return response
 
 
-def _closed(request: Request, status: int, reason: str, **context: Any) -> HTMLResponse:
+def _closed(request: Request, status: int, reason: str, **context: object) -> HTMLResponse:
     return _render(request, "closed.html", code=status, reason=reason, **context)
 
 

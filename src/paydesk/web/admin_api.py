@@ -3,7 +3,7 @@ idempotent on an `Idempotency-Key` header."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -82,7 +82,7 @@ def post_refund(
 @router.post("/invoices", status_code=status.HTTP_201_CREATED)
 def post_invoice(
     body: InvoiceIn, request: Request, ctx: CtxDep, key: IdempotencyKey = None
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """A one-off invoice for the customer of `email`: created, finalized and sent."""
     _bearer(request, ctx)
     lines = [InvoiceLine(i.description, i.amount, i.currency) for i in body.items]
@@ -102,7 +102,7 @@ class ClockAdvanceIn(BaseModel):
 
 
 @router.post("/clock/advance")
-def post_clock_advance(body: ClockAdvanceIn, request: Request, ctx: CtxDep) -> dict[str, Any]:
+def post_clock_advance(body: ClockAdvanceIn, request: Request, ctx: CtxDep) -> dict[str, object]:
     """Sandbox mode: move the customers' test clocks forward (`paydesk clock advance`)."""
     _bearer(request, ctx)
     if not ctx.test_clocks:

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import orjson
 from pydantic import SecretStr
 from sqlalchemy import Engine
+from sqlalchemy.pool import PoolProxiedConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paydesk.billing.model import Entitlement, best, parse_status
@@ -28,7 +29,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def answer(email: str, found: Entitlement, now: datetime) -> dict[str, Any]:
+def answer(email: str, found: Entitlement, now: datetime) -> dict[str, object]:
     return {
         "email": email, "access": found.access_at(now), "plan_id": found.plan_id,
         "status": found.status.value, "current_period_end": _iso(found.current_period_end),
@@ -73,13 +74,15 @@ class Reader:
         self.engine = engine
         self.inline = engine.dialect.name == "sqlite"
         self.sql = _SQL.format(mark="?" if self.inline else "%s")
-        self._kept: Any = None
+        self._kept: PoolProxiedConnection | None = None
 
     def read(self, email: str) -> list[Entitlement]:
         if self.inline:
             if self._kept is None:
                 self._kept = self.engine.raw_connection()
-            rows = self._kept.driver_connection.execute(self.sql, (email,)).fetchall()
+            driver = self._kept.driver_connection
+            assert driver is not None  # a pooled connection that is checked out has one
+            rows = driver.execute(self.sql, (email,)).fetchall()
             return _entitlements(rows)
         conn = self.engine.raw_connection()
         try:

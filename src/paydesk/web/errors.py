@@ -27,7 +27,7 @@ async def _billing_error(_request: Request, exc: BillingError) -> JSONResponse:
 
 async def _checkout_error(_request: Request, exc: CheckoutError) -> JSONResponse:
     # "message" too: the seed's clients read that field.
-    body: dict[str, Any] = {"detail": exc.message, "message": exc.message}
+    body: dict[str, object] = {"detail": exc.message, "message": exc.message}
     if isinstance(exc, OutOfStock | UnknownProduct):
         body["product_id"] = exc.product_id
     if isinstance(exc, OutOfStock):
