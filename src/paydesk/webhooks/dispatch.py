@@ -178,6 +178,8 @@ BILLING_PARSERS: dict[str, EventParser] = {
 }
 # What the pipeline asks Stripe for when it recovers missed events (the rest would be ignored).
 EVENT_TYPES = frozenset(PARSERS) | frozenset(BILLING_PARSERS)
+# The events the admin's order timeline tells in words (a declined card, a refund), parsed here.
+TIMELINE_TYPES = frozenset({"payment_intent.payment_failed", "charge.refunded"})
 
 
 def parse(event: Mapping[str, object]) -> Event | None:
