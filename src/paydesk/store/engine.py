@@ -61,7 +61,11 @@ def _begin_immediate(conn: Connection) -> None:
     process's writer for up to busy_timeout), so what it reads stays true until it commits:
     two processes cannot both claim one inbox event, outbox message or refund amount. (A
     deferred transaction that read first could not even wait for the lock: SQLite answers
-    "database is locked" at once when its snapshot is stale.) PostgreSQL locks rows instead."""
+    "database is locked" at once when its snapshot is stale.) PostgreSQL locks rows instead.
+
+    Reads through `engine.connect()` take the lock too, for as long as they stay open: keep
+    them short, and never open a write transaction while one is open in the same thread (it
+    would wait for itself until busy_timeout)."""
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
