@@ -14,6 +14,7 @@ import pytest
 import structlog
 from pydantic import ValidationError
 
+from paydesk.bootstrap import build_context
 from paydesk.cli_errors import explain
 from paydesk.ops.logging import configure_logging
 from paydesk.settings import load_settings
@@ -45,6 +46,21 @@ def test_the_settings_repr_and_json_hold_no_secret() -> None:
         for secret in [*PLAIN, "Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2"]:
             assert secret not in shown
     assert "**********" in repr(settings)
+
+
+def test_the_app_context_repr_holds_no_secret(tmp_path: Path) -> None:
+    settings = load_settings(
+        _env_file=None, database_url=f"sqlite:///{tmp_path / 'shop.db'}",
+        stripe_secret_key="sk_test_Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2",
+        **{name.lower(): value for name, value in SECRETS.items()},
+    )
+    ctx = build_context(settings)
+    try:
+        shown = repr(ctx)
+    finally:
+        ctx.engine.dispose()
+    for secret in [*PLAIN, "Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2"]:
+        assert secret not in shown
 
 
 def test_settings_logged_whole_hold_no_secret(capsys: pytest.CaptureFixture[str]) -> None:
