@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
@@ -22,7 +21,7 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine whose errors never quote bound values: a failed insert would otherwise put a
     whole event payload (names, emails) into the logs."""
     url = normalise_url(url)
