@@ -7,7 +7,7 @@ declined card (payment_intent.payment_failed, which changes no order) is on it t
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol, TypedDict
 
 import orjson
 from sqlalchemy import Connection, select
@@ -20,11 +20,39 @@ from paydesk.webhooks.tables import inbox_events
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
-def timeline(conn: Connection, order: Any, event_ids: list[str]) -> list[dict[str, Any]]:
+class Step(TypedDict):
+    at: datetime | None  # None: known to have happened, not when
+    what: str
+
+
+class OrderDates(Protocol):
+    """What the timeline reads of an `orders` row."""
+
+    @property
+    def currency(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def amount_total(self) -> int: ...
+    @property
+    def amount_refunded(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def paid_at(self) -> datetime | None: ...
+    @property
+    def fulfilled_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def timeline(conn: Connection, order: OrderDates, event_ids: list[str]) -> list[Step]:
     def money(amount: int) -> str:
         return format_money(amount, order.currency)
 
-    steps: list[dict[str, Any]] = [{
+    steps: list[Step] = [{
         "at": aware(order.created_at),
         "what": f"Checkout opened for {money(order.amount_total)}"
         + (f" by {order.email}" if order.email else ""),
