@@ -18,6 +18,7 @@ from paydesk.bootstrap import build_context
 from paydesk.cli_errors import explain
 from paydesk.ops.logging import configure_logging
 from paydesk.settings import load_settings
+from tests.e2e.live import run_shop
 from tests.integration.test_serve_cli import PAYDESK, _env, _healthy
 from tests.support import free_port, wait_for
 
@@ -32,6 +33,7 @@ SECRETS = {
     "SMTP_URL": f"smtp://shop:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
     "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
 }
+SHOP_ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # what run_shop configures
 PLAIN = [ADMIN_TOKEN, SIGNING_KEY, SMTP_PASSWORD, WEBHOOK_SECRET.removeprefix("whsec_")]
 
 
@@ -104,3 +106,17 @@ def test_serve_start_up_output_holds_no_secret(
     assert '"event"' in out + err  # the JSON log lines are there to be read
     for secret in [*PLAIN, stripe_key]:
         assert secret not in out + err
+
+
+def test_clock_advance_sends_the_admin_token_itself(
+    tmp_path: Path, sqlite_url: str, sandbox_url: str, stripe_key: str
+) -> None:
+    """`paydesk clock advance` authenticates with the token's value, not its masked form."""
+    with run_shop(sqlite_url, sandbox_url, stripe_key, tmp_path, paydesk_test_clocks=True) as shop:
+        done = subprocess.run(
+            [PAYDESK, "clock", "advance", "--days", "1", "--url", shop.url], cwd=tmp_path,
+            env=_env(sqlite_url, PAYDESK_ADMIN_TOKEN=SHOP_ADMIN_TOKEN), capture_output=True,
+            text=True, timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "No customer is on a test clock yet" in done.stdout
