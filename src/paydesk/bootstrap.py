@@ -19,6 +19,7 @@ import stripe as stripe_sdk
 import structlog
 import uvicorn
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import Engine, select
 
 from paydesk import demo
@@ -143,7 +144,7 @@ def prepare(
         generated = not settings.paydesk_admin_token and settings.paydesk_env == "development"
         if generated:
             settings = settings.model_copy(
-                update={"paydesk_admin_token": demo.admin_token(engine)}
+                update={"paydesk_admin_token": SecretStr(demo.admin_token(engine))}
             )
         ctx = build_context(settings, client_url)
         cleanups.append(ctx.engine.dispose)
@@ -167,7 +168,7 @@ def prepare(
 def _demo_settings(settings: Settings, engine: Engine, sandbox_url: str) -> Settings:
     key = demo.secret_key(engine)
     return settings.model_copy(update={
-        "stripe_secret_key": key,
+        "stripe_secret_key": SecretStr(key),
         # The sandbox account's own: Stripe.js on the shop's pages reaches this account.
         "stripe_publishable_key": publishable_key(key),
         "stripe_api_base": sandbox_url,
@@ -180,7 +181,8 @@ def _refuse_unrunnable(settings: Settings) -> None:
     if problems:
         raise StartupError("PAYDESK_ENV=production, but:\n  " + "\n  ".join(problems))
     if (not settings.uses_embedded_sandbox and settings.paydesk_test_clocks
-            and (settings.stripe_secret_key or "").startswith("sk_live")):
+            and settings.stripe_secret_key is not None
+            and settings.stripe_secret_key.get_secret_value().startswith("sk_live")):
         raise StartupError("PAYDESK_TEST_CLOCKS=true needs a test-mode key (sk_test_…): "
                            "test clocks do not exist in live mode.")
     if not settings.uses_embedded_sandbox and not settings.webhook_secrets:
@@ -255,8 +257,10 @@ def _banner(prepared: Prepared) -> None:
         lines.append(f"    Stripe:     {settings.stripe_api_base}")
     if prepared.admin_token_generated:
         # Made for this shop and kept in its database: printing it puts the admin in reach.
-        lines.append(f"    Admin:      {url}/admin?token={settings.paydesk_admin_token}")
-    elif settings.paydesk_admin_token:
+        token = settings.paydesk_admin_token
+        shown = token.get_secret_value() if token is not None else ""
+        lines.append(f"    Admin:      {url}/admin?token={shown}")
+    elif settings.paydesk_admin_token is not None:
         lines.append(f"    Admin:      {url}/admin  (sign in with PAYDESK_ADMIN_TOKEN)")
     lines += [f"    Health:     {url}/healthz", ""]
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from stripe import StripeClient
 
@@ -80,4 +81,5 @@ def command_settings(settings: Settings, engine: Engine) -> Settings:
     if key is None or url is None:
         raise UserError("STRIPE_SECRET_KEY is not set and no demo shop has run on this "
                         "DATABASE_URL: set STRIPE_SECRET_KEY, or start `paydesk serve` first")
-    return settings.model_copy(update={"stripe_secret_key": key, "stripe_api_base": url})
+    return settings.model_copy(update={"stripe_secret_key": SecretStr(key),
+                                       "stripe_api_base": url})

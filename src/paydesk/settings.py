@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -26,15 +27,18 @@ MIN_ADMIN_TOKEN = 32
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    stripe_secret_key: str | None = None
+    # Secrets are SecretStr: they print as '**********' in reprs, logs and errors, and are read
+    # with .get_secret_value() only where they are used.
+    stripe_secret_key: SecretStr | None = None
     stripe_publishable_key: str | None = None
     # Comma-separated so that a rotated secret and its successor both verify during the overlap.
-    stripe_webhook_secret: str | None = None
+    stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = STRIPE_API
     database_url: str = "sqlite:///var/paydesk.db"
     client_url: str | None = None
-    smtp_url: str | None = None
-    paydesk_admin_token: str | None = None
+    # May hold the SMTP password (smtp://user:password@host).
+    smtp_url: SecretStr | None = None
+    paydesk_admin_token: SecretStr | None = None
     # An admin session ends after this long unused, and after this long in all.
     paydesk_admin_idle_minutes: int = Field(default=30, ge=1)
     paydesk_admin_session_hours: int = Field(default=12, ge=1)
@@ -43,7 +47,7 @@ class Settings(BaseSettings):
     paydesk_admin_login_per_minute: float = Field(default=5, gt=0)
     # Signs access links; when unset one is generated once and kept in the database.
     # Comma-separated during a rotation: the first signs, the others still verify.
-    paydesk_signing_key: str | None = None
+    paydesk_signing_key: SecretStr | None = None
     # How long an emailed access link opens (the order page always shows fresh ones).
     paydesk_access_link_days: int = Field(default=30, ge=1)
     paydesk_env: Literal["development", "production"] = "development"
@@ -84,8 +88,9 @@ class Settings(BaseSettings):
 
     @field_validator("stripe_secret_key")
     @classmethod
-    def _no_placeholder_key(cls, value: str | None) -> str | None:
-        if value is not None and (value.endswith("...") or "YOUR_KEY" in value):
+    def _no_placeholder_key(cls, value: SecretStr | None) -> SecretStr | None:
+        key = value.get_secret_value() if value is not None else ""
+        if key.endswith("...") or "YOUR_KEY" in key:
             raise ValueError("STRIPE_SECRET_KEY is a placeholder; paste the real key")
         return value
 
@@ -109,15 +114,16 @@ class Settings(BaseSettings):
                             f"{MIN_SIGNING_KEY} characters, the same on every instance")
         elif any(len(key) < MIN_SIGNING_KEY for key in self.signing_keys):
             problems.append(f"PAYDESK_SIGNING_KEY is shorter than {MIN_SIGNING_KEY} characters")
-        if self.paydesk_admin_token and len(self.paydesk_admin_token) < MIN_ADMIN_TOKEN:
+        admin_token = _plain(self.paydesk_admin_token)
+        if admin_token and len(admin_token) < MIN_ADMIN_TOKEN:
             problems.append(f"PAYDESK_ADMIN_TOKEN is shorter than {MIN_ADMIN_TOKEN} characters: "
                             "set a random value of at least that length (or unset it to close "
                             "the admin)")
         named: dict[str, Sequence[str | None]] = {
-            "STRIPE_SECRET_KEY": [self.stripe_secret_key],
+            "STRIPE_SECRET_KEY": [_plain(self.stripe_secret_key)],
             "STRIPE_WEBHOOK_SECRET": self.webhook_secrets,
             "PAYDESK_SIGNING_KEY": self.signing_keys,
-            "PAYDESK_ADMIN_TOKEN": [self.paydesk_admin_token],
+            "PAYDESK_ADMIN_TOKEN": [admin_token],
         }
         for name, values in named.items():
             if any(v is not None and is_placeholder(v) for v in values):
@@ -126,17 +132,29 @@ class Settings(BaseSettings):
 
     @property
     def webhook_secrets(self) -> list[str]:
-        raw = self.stripe_webhook_secret or ""
+        raw = _plain(self.stripe_webhook_secret) or ""
         return [s.strip() for s in raw.split(",") if s.strip()]
 
     @property
     def signing_keys(self) -> list[str]:
-        raw = self.paydesk_signing_key or ""
+        raw = _plain(self.paydesk_signing_key) or ""
         return [s.strip() for s in raw.split(",") if s.strip()]
 
     @property
     def uses_embedded_sandbox(self) -> bool:
         return self.stripe_secret_key is None
+
+
+def _plain(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
+def secret_matches(secret: SecretStr | None, given: str) -> bool:
+    """Constant-time comparison of a caller's credential with a configured secret (False when
+    the secret is unset)."""
+    if secret is None or not secret.get_secret_value():
+        return False
+    return hmac.compare_digest(given.encode(), secret.get_secret_value().encode())
 
 
 def is_placeholder(value: str) -> bool:

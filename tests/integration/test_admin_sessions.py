@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import orjson
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import insert, update
 from test_webhook_support import ADMIN_TOKEN, event, make_ctx, seed_product, serve_pipeline
 
@@ -80,7 +81,7 @@ def test_a_session_in_use_stays_open(ctx: AppContext, base: str) -> None:
 
 def test_rotating_the_token_signs_everybody_out(ctx: AppContext, base: str) -> None:
     cookie = _sign_in(base)
-    ctx.settings.paydesk_admin_token = "a-brand-new-admin-token-0123456789abcdef"
+    ctx.settings.paydesk_admin_token = SecretStr("a-brand-new-admin-token-0123456789abcdef")
     assert _status(base, cookie) in (401, 403)
 
 

@@ -260,9 +260,13 @@ def test_a_one_off_invoice_is_sent_and_paid_on_its_hosted_page(shop: Shop) -> No
         "card_expiry": "12/34", "card_cvc": "123", "cardholder_name": "Client",
     }, follow_redirects=True, timeout=30)
     assert paid.status_code == 200, paid.text[:300]
-    with shop.ctx.engine.connect() as conn:
-        wait_for(lambda: conn.execute(select(invoices.c.status).where(
-            invoices.c.id == made["invoice_id"])).scalar() == "paid", "invoice.paid")
+
+    def status() -> str | None:  # a transaction per look: one kept open would hold SQLite's lock
+        with shop.ctx.engine.connect() as conn:
+            return conn.execute(select(invoices.c.status).where(
+                invoices.c.id == made["invoice_id"])).scalar()
+
+    wait_for(lambda: status() == "paid", "invoice.paid")
     pdf = httpx.get(made["invoice_pdf"], timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 

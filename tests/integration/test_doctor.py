@@ -85,6 +85,9 @@ def test_a_configured_shop_is_checked_against_its_stripe_account(
                     "PAYDESK_SIGNING_KEY is set", "CLIENT_URL is https"):
         assert _line(lines, passing).startswith("✓ "), lines
     assert _line(lines, "the endpoint receives every event").endswith(f"enable {handled[0]}")
+    for secret in (stripe_key, env["STRIPE_WEBHOOK_SECRET"], env["PAYDESK_ADMIN_TOKEN"],
+                   env["PAYDESK_SIGNING_KEY"]):
+        assert secret not in "\n".join(lines)  # doctor judges secrets, never shows them
 
     code, lines = _doctor(tmp_path, **env | {"CLIENT_URL": "http://elsewhere.example",
                                              "SMTP_URL": f"smtp://127.0.0.1:{_free_port()}",

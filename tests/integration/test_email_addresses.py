@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from pydantic import SecretStr
 from test_webhook_support import checkout_session, emails_queued, order_row, seed_order
 
 from paydesk.context import AppContext
@@ -54,9 +55,9 @@ def test_one_address_is_normalised() -> None:
 def test_the_sender_gives_smtp_exactly_one_recipient(smtp: tuple[str, _Recorder]) -> None:
     url, recorder = smtp
     with pytest.raises(InvalidAddress):
-        send_email(url, "a@b.c,postmaster", "Your order", "Thanks")
+        send_email(SecretStr(url), "a@b.c,postmaster", "Your order", "Thanks")
     assert recorder.envelopes == []
-    send_email(url, "buyer@example.com", "Your order", "Thanks")
+    send_email(SecretStr(url), "buyer@example.com", "Your order", "Thanks")
     assert [e.rcpt_tos for e in recorder.envelopes] == [["buyer@example.com"]]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from pydantic import SecretStr
 from sqlalchemy import select
 from test_webhook_support import (
     ADMIN_TOKEN,
@@ -73,8 +74,8 @@ def test_confirmation_goes_over_smtp_once(ctx: AppContext, smtp: tuple[str, Inbo
     order_id = seed_order(ctx.engine)
     fulfil_checkout(ctx, checkout_session(order_id))
     fulfil_checkout(ctx, checkout_session(order_id))
-    assert drain_all(ctx.engine, url) == 1
-    assert drain_all(ctx.engine, url) == 0
+    assert drain_all(ctx.engine, SecretStr(url)) == 1
+    assert drain_all(ctx.engine, SecretStr(url)) == 0
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
     assert message.rcpt_tos == ["buyer@example.com"]
@@ -90,7 +91,7 @@ def test_concurrent_workers_send_each_message_once(
         for i in range(30):
             queue_email(conn, f"email:test:{i}", f"user{i}@example.com", f"hello {i}", "body")
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda _: drain_all(ctx.engine, url), range(4)))
+        list(pool.map(lambda _: drain_all(ctx.engine, SecretStr(url)), range(4)))
     assert sorted(m.rcpt_tos[0] for m in inbox.messages) == sorted(
         f"user{i}@example.com" for i in range(30)
     )
@@ -107,11 +108,11 @@ def test_dedupe_key_queues_once(ctx: AppContext) -> None:
 def test_unreachable_smtp_keeps_message_pending_with_error(ctx: AppContext) -> None:
     with ctx.engine.begin() as conn:
         queue_email(conn, "email:y", "a@example.com", "s", "b")
-    assert drain_once(ctx.engine, f"smtp://127.0.0.1:{free_port()}") == 1
+    assert drain_once(ctx.engine, SecretStr(f"smtp://127.0.0.1:{free_port()}")) == 1
     with ctx.engine.connect() as conn:
         row = conn.execute(select(outbox)).one()
     assert row.status == "pending" and row.attempts == 1 and row.last_error
-    assert drain_once(ctx.engine, "smtp://127.0.0.1:1") == 0  # backoff: not due yet
+    assert drain_once(ctx.engine, SecretStr("smtp://127.0.0.1:1")) == 0  # backoff: not due yet
 
 
 def test_without_smtp_mail_lands_in_admin_mailbox(ctx: AppContext) -> None:
@@ -220,7 +221,7 @@ def test_a_slow_smtp_send_holds_no_transaction_or_gate(ctx: AppContext, database
     with ctx.engine.begin() as conn:
         queue_email(conn, "email:slow", "slow@example.com", "s", "b")
     sender = threading.Thread(target=drain_once, args=(
-        ctx.engine, f"smtp://127.0.0.1:{controller.port}", gate))
+        ctx.engine, SecretStr(f"smtp://127.0.0.1:{controller.port}"), gate))
     other_process = make_engine(database_url)
     try:
         sender.start()
@@ -266,12 +267,12 @@ def test_expired_lease_is_sent_again_but_sent_mail_never(
                              next_attempt_at=datetime.now(UTC) + timedelta(minutes=10)))
         conn.execute(update(outbox).where(outbox.c.dedupe_key == "email:done")
                      .values(status="sent", next_attempt_at=datetime.now(UTC)))
-    assert drain_all(ctx.engine, url) == 0  # still leased to the (dead) worker
+    assert drain_all(ctx.engine, SecretStr(url)) == 0  # still leased to the (dead) worker
     later = datetime.now(UTC) + timedelta(minutes=11)
-    assert drain_once(ctx.engine, url, now=later) == 1
+    assert drain_once(ctx.engine, SecretStr(url), now=later) == 1
     assert [m.rcpt_tos for m in inbox.messages] == [["leased@example.com"]]
     assert _statuses(ctx) == ["sent", "sent"]
-    assert drain_once(ctx.engine, url, now=later + timedelta(hours=1)) == 0
+    assert drain_once(ctx.engine, SecretStr(url), now=later + timedelta(hours=1)) == 0
 
 
 HOSTILE = 'Dear <script>alert("x")</script> & co,\n\nYour link: https://shop.test/a?b=1&c=2\n'
@@ -283,7 +284,7 @@ def test_smtp_message_is_multipart_with_text_and_escaped_html(
     url, inbox = smtp
     with ctx.engine.begin() as conn:
         queue_email(conn, "email:test:html", "buyer@example.com", "Hi <b>you</b>", HOSTILE)
-    assert drain_all(ctx.engine, url) == 1
+    assert drain_all(ctx.engine, SecretStr(url)) == 1
     [envelope] = inbox.messages
     assert envelope.rcpt_tos == ["buyer@example.com"]
     parsed = message_from_bytes(envelope.content, policy=default_policy)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from paydesk.bootstrap import StartupError, prepare
 from paydesk.sandbox.keys import publishable_key
@@ -15,6 +16,10 @@ from paydesk.settings import load_settings
 from tests.e2e.live import run_shop
 from tests.integration.test_serve_cli import PAYDESK, _env
 from tests.support import free_port
+
+
+def _plain(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""
 
 GOOD_SIGNING_KEY = "k" * 40
 
@@ -29,7 +34,7 @@ def test_the_embedded_sandbox_key_is_random_per_shop_and_kept_across_starts(
                                          sandbox_db=str(tmp_path / f"{shop}-sandbox.db")),
                            "127.0.0.1", free_port(), sandbox_port=0)
         try:
-            keys.append(prepared.ctx.settings.stripe_secret_key)
+            keys.append(_plain(prepared.ctx.settings.stripe_secret_key))
         finally:
             prepared.close()
     assert all(k.startswith("sk_test_paydesk_") and len(k) >= 40 for k in keys)
@@ -43,7 +48,8 @@ def test_the_embedded_demo_knows_its_publishable_key(sqlite_url: str) -> None:
                        "127.0.0.1", free_port(), sandbox_port=0)
     try:
         settings = prepared.ctx.settings
-        assert settings.stripe_publishable_key == publishable_key(settings.stripe_secret_key)
+        secret = _plain(settings.stripe_secret_key)
+        assert settings.stripe_publishable_key == publishable_key(secret)
         # Stripe.js's call with it reaches the demo's own account.
         answer = httpx.post(
             f"{prepared.sandbox_url}/v1/payment_methods",

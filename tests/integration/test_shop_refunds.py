@@ -225,7 +225,8 @@ def test_cli_refunds_an_order(shop: Shop, tmp_path: Path) -> None:
     settings = shop.ctx.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "DATABASE_"))}
     env |= {"DATABASE_URL": settings.database_url, "STRIPE_API_BASE": settings.stripe_api_base,
-            "STRIPE_SECRET_KEY": settings.stripe_secret_key or ""}
+            "STRIPE_SECRET_KEY": settings.stripe_secret_key.get_secret_value()
+            if settings.stripe_secret_key else ""}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([PAYDESK, "refund", order_id, *args], cwd=tmp_path, env=env,

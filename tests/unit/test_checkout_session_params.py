@@ -7,8 +7,9 @@ import time
 import pytest
 from pydantic import ValidationError
 
+from paydesk.checkout.cart import Line, merge_cart
 from paydesk.checkout.errors import InvalidCart, OutOfStock
-from paydesk.checkout.service import Line, _merge, _session_params, session_lifetime
+from paydesk.checkout.service import _session_params, session_lifetime
 from paydesk.settings import load_settings
 
 SYNCED = Line("mug", "Mug", "350 ml", 2200, "usd", 2, "price_123")
@@ -45,13 +46,13 @@ def test_synced_products_use_their_price_and_others_price_data() -> None:
 
 
 def test_the_same_product_twice_is_one_line() -> None:
-    assert _merge([("mug", 2), ("beans", 1), ("mug", 3)]) == {"mug": 5, "beans": 1}
+    assert merge_cart([("mug", 2), ("beans", 1), ("mug", 3)]) == {"mug": 5, "beans": 1}
 
 
 @pytest.mark.parametrize("items", [[], [("mug", 0)], [("mug", 60), ("mug", 40)]])
 def test_empty_or_oversized_carts_are_refused(items: list[tuple[str, int]]) -> None:
     with pytest.raises(InvalidCart):
-        _merge(items)
+        merge_cart(items)
 
 
 def test_out_of_stock_names_the_product_and_what_is_left() -> None:

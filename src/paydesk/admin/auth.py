@@ -16,11 +16,13 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import Response
 
 from paydesk.admin import sessions, throttle
 from paydesk.context import AppContext
+from paydesk.settings import secret_matches
 
 COOKIE = "paydesk_admin"
 
@@ -43,8 +45,9 @@ class AdminSession:
     csrf: str | None  # None for bearer requests: they are not forgeable cross-site
 
 
-def _mac(token: str, message: str) -> str:
-    return hmac.new(token.encode(), message.encode(), hashlib.sha256).hexdigest()
+def _mac(token: SecretStr, message: str) -> str:
+    key = token.get_secret_value().encode()
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 def _same(given: str, expected: str) -> bool:
@@ -57,11 +60,11 @@ def _limits(ctx: AppContext) -> tuple[timedelta, timedelta]:
             timedelta(hours=s.paydesk_admin_session_hours))
 
 
-def csrf_for(token: str, cookie_value: str) -> str:
+def csrf_for(token: SecretStr, cookie_value: str) -> str:
     return _mac(token, "csrf:" + cookie_value.split(".", 1)[0])
 
 
-def _signed_nonce(token: str, value: str | None) -> str | None:
+def _signed_nonce(token: SecretStr, value: str | None) -> str | None:
     """The nonce of a cookie signed with the current token, else None."""
     if not value or "." not in value:
         return None
@@ -69,8 +72,8 @@ def _signed_nonce(token: str, value: str | None) -> str | None:
     return nonce if _same(mac, _mac(token, "session:" + nonce)) else None
 
 
-def token_matches(token: str, given: str) -> bool:
-    return _same(given, token)
+def token_matches(token: SecretStr, given: str) -> bool:
+    return secret_matches(token, given)
 
 
 def bearer_of(request: Request) -> str | None:
@@ -114,7 +117,9 @@ def check_csrf(session: AdminSession, submitted: str | None) -> bool:
 
 def set_session_cookie(response: Response, request: Request, ctx: AppContext) -> None:
     """Open a session and hand its cookie to the browser (the token must be set)."""
-    token = str(ctx.settings.paydesk_admin_token)
+    token = ctx.settings.paydesk_admin_token
+    if token is None:
+        raise AdminDisabled()
     idle, lifetime = _limits(ctx)
     nonce = sessions.open_session(ctx.engine, datetime.now(UTC), idle, lifetime)
     response.set_cookie(

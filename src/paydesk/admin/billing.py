@@ -14,7 +14,7 @@ from sqlalchemy import desc, select
 from paydesk.admin import customers
 from paydesk.admin.customer_queries import entitlement_from, invoice_view
 from paydesk.admin.customer_timeline import billing_timeline
-from paydesk.admin.routes import HEADERS, _guard, _guard_form, _render
+from paydesk.admin.routes import HEADERS, guard, guard_form, render
 from paydesk.billing.clock import advance_clocks
 from paydesk.billing.errors import BillingError
 from paydesk.billing.idempotency import Answer, run_once
@@ -36,7 +36,7 @@ LIST_LIMIT = 200
 def admin_billing(
     request: Request, ctx: CtxDep, moved: str = "", invoice: str = "", error: str = ""
 ) -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     with ctx.engine.connect() as conn:
@@ -44,14 +44,14 @@ def admin_billing(
         subs = conn.execute(
             select(subscriptions).order_by(desc(subscriptions.c.updated_at)).limit(LIST_LIMIT)
         ).mappings().all()
-    return _render(request, "billing.html", session=session, nav="billing", subs=subs,
+    return render(request, "billing.html", session=session, nav="billing", subs=subs,
                    test_clocks=ctx.test_clocks, moved=moved, invoice=invoice,
                    error=INVOICE_ERRORS.get(error), form_token=new_request_token(), **data)
 
 
 @router.get("/admin/billing/subscriptions/{sub_id}", response_class=HTMLResponse)
 def admin_subscription(request: Request, ctx: CtxDep, sub_id: str) -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     with ctx.engine.connect() as conn:
@@ -59,14 +59,14 @@ def admin_subscription(request: Request, ctx: CtxDep, sub_id: str) -> Response:
             select(subscriptions).where(subscriptions.c.id == sub_id)
         ).mappings().one_or_none()
         if sub is None:
-            return _render(request, "missing.html", code=404, what="subscription", id=sub_id)
+            return render(request, "missing.html", code=404, what="subscription", id=sub_id)
         bills = conn.execute(
             select(invoices).where(invoices.c.subscription_id == sub_id)
             .order_by(desc(invoices.c.created))
         ).mappings().all()
         steps = billing_timeline(conn, [sub_id, *(b["id"] for b in bills)],
                                  {sub_id: sub["plan_id"]})
-    return _render(request, "subscription.html", session=session, nav="billing", sub=sub,
+    return render(request, "subscription.html", session=session, nav="billing", sub=sub,
                    access=access_now(entitlement_from(sub), datetime.now(UTC)),
                    bills=[invoice_view(b) for b in bills], timeline=steps)
 
@@ -76,7 +76,7 @@ def admin_clock(
     request: Request, ctx: CtxDep, days: Annotated[int, Form(ge=1, le=1098)] = 1,
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
-    session = _guard_form(request, ctx, csrf)
+    session = guard_form(request, ctx, csrf)
     if isinstance(session, Response):
         return session
     if not ctx.test_clocks:
@@ -105,7 +105,7 @@ def admin_invoice(
     token: Annotated[str, Form()] = "", csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """The form of the one-off invoice API: its request token makes a resubmit harmless."""
-    session = _guard_form(request, ctx, csrf)
+    session = guard_form(request, ctx, csrf)
     if isinstance(session, Response):
         return session
     if address_or_none(email.strip()) is None or not description.strip():

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paydesk.admin.customer_queries import customer_detail, list_customers
-from paydesk.admin.routes import _guard, _page, _pages, _render
+from paydesk.admin.routes import guard, page_number, pagination, render
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
@@ -17,26 +17,26 @@ router = APIRouter(tags=["admin"], include_in_schema=False)
 
 @router.get("/admin/billing/customers", response_class=HTMLResponse)
 def admin_customers(request: Request, ctx: CtxDep, q: str = "", page: str = "1") -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     search = q.strip()[:320]
     with ctx.engine.connect() as conn:
-        rows, total = list_customers(conn, search or None, _page(page), datetime.now(UTC))
-    return _render(request, "customers.html", session=session, nav="customers",
-                   customers=rows, q=search, **_pages(total, _page(page)))
+        rows, total = list_customers(conn, search or None, page_number(page), datetime.now(UTC))
+    return render(request, "customers.html", session=session, nav="customers",
+                   customers=rows, q=search, **pagination(total, page_number(page)))
 
 
 @router.get("/admin/billing/customers/{key}", response_class=HTMLResponse)
 def admin_customer(request: Request, ctx: CtxDep, key: str) -> Response:
     """`key`: our customer id (bcu_…) or Stripe's (cus_…), so a subscription links here."""
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     with ctx.engine.connect() as conn:
         customer = customer_detail(conn, key, datetime.now(UTC))
     if customer is None:
-        return _render(request, "missing.html", code=404, session=session, nav="customers",
+        return render(request, "missing.html", code=404, session=session, nav="customers",
                        what="customer", id=key)
-    return _render(request, "customer.html", session=session, nav="customers",
+    return render(request, "customer.html", session=session, nav="customers",
                    customer=customer)

@@ -16,6 +16,7 @@ import stripe
 import typer
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from paydesk.notify.smtp import connect
@@ -59,11 +60,13 @@ def run_checks(settings: Settings) -> Iterator[Check]:
     yield _database_check(settings.database_url)
     yield _smtp_check(settings.smtp_url)
     yield _admin_token_check(settings.paydesk_admin_token)
-    yield _signing_key_check(settings.paydesk_signing_key)
+    yield _signing_key_check(settings)
     yield _client_url_check(settings.client_url)
 
 
-def _mode(key: str | None) -> str | None:
+def _mode(key: SecretStr | str | None) -> str | None:
+    if isinstance(key, SecretStr):
+        key = key.get_secret_value()
     if not key:
         return None
     return "live" if "_live_" in key else "test" if "_test_" in key else None
@@ -143,7 +146,7 @@ def _database_check(url: str) -> Check:
                  f"at revision {current or 'none'}, not {head}: run `paydesk db upgrade`")
 
 
-def _smtp_check(smtp_url: str | None) -> Check:
+def _smtp_check(smtp_url: SecretStr | None) -> Check:
     name = "SMTP_URL reaches a mail server"
     if not smtp_url:
         return Check(name, False, "not set: emails are kept in the admin's mailbox, never "
@@ -152,21 +155,24 @@ def _smtp_check(smtp_url: str | None) -> Check:
         with connect(smtp_url, timeout=10) as client:
             client.noop()
     except (OSError, smtplib.SMTPException) as exc:
-        return Check(name, False, f"{type(exc).__name__} from {urlsplit(smtp_url).hostname}: "
+        host = urlsplit(smtp_url.get_secret_value()).hostname
+        return Check(name, False, f"{type(exc).__name__} from {host}: "
                                   "check the host, port and credentials")
     return Check(name, True)
 
 
-def _admin_token_check(token: str | None) -> Check:
-    strong = bool(token) and len(token or "") >= MIN_ADMIN_TOKEN \
-        and not is_placeholder(token or "")
+def _admin_token_check(secret: SecretStr | None) -> Check:
+    token = secret.get_secret_value() if secret is not None else ""
+    strong = len(token) >= MIN_ADMIN_TOKEN and not is_placeholder(token)
     return Check("PAYDESK_ADMIN_TOKEN is strong", strong,
                  f"set a random value of at least {MIN_ADMIN_TOKEN} characters "
                  "(python -c 'import secrets; print(secrets.token_urlsafe(32))')")
 
 
-def _signing_key_check(key: str | None) -> Check:
-    return Check("PAYDESK_SIGNING_KEY is set", bool(key) and len(key or "") >= MIN_SIGNING_KEY,
+def _signing_key_check(settings: Settings) -> Check:
+    keys = settings.signing_keys
+    strong = bool(keys) and all(len(k) >= MIN_SIGNING_KEY for k in keys)
+    return Check("PAYDESK_SIGNING_KEY is set", strong,
                  f"set a random value of at least {MIN_SIGNING_KEY} characters, the same on "
                  "every instance (access links are signed with it)")
 

@@ -5,8 +5,6 @@ as `Authorization: Bearer …`), and answer 404 when no admin token is set."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
@@ -40,5 +38,5 @@ openapi_router = APIRouter(include_in_schema=False)
 
 @openapi_router.get("/openapi.json", dependencies=ADMIN_IN_PRODUCTION)
 def openapi_document(request: Request) -> JSONResponse:
-    document: dict[str, Any] = request.app.openapi()
+    document: dict[str, object] = request.app.openapi()
     return JSONResponse(document)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -68,15 +68,15 @@ def _age(value: timedelta | None) -> str:
     return f"{max(seconds, 0)} s"
 
 
-def _render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, code: int = 200, **context: object) -> HTMLResponse:
     response = _templates().TemplateResponse(
         request, "admin/" + name, context, status_code=code, headers=HEADERS
     )
     return response
 
 
-def _closed(request: Request, status: int, reason: str, **context: Any) -> HTMLResponse:
-    return _render(request, "closed.html", code=status, reason=reason, **context)
+def _closed(request: Request, status: int, reason: str, **context: object) -> HTMLResponse:
+    return render(request, "closed.html", code=status, reason=reason, **context)
 
 
 def _throttled(request: Request, exc: throttle.Throttled) -> HTMLResponse:
@@ -85,11 +85,11 @@ def _throttled(request: Request, exc: throttle.Throttled) -> HTMLResponse:
     return response
 
 
-def _guard_form(
+def guard_form(
     request: Request, ctx: AppContext, csrf: str | None
 ) -> AdminSession | Response:
-    """`_guard` for a form post: the session only with its CSRF field."""
-    session = _guard(request, ctx)
+    """`guard` for a form post: the session only with its CSRF field."""
+    session = guard(request, ctx)
     if isinstance(session, Response) or check_csrf(session, csrf):
         return session
     return _closed(request, 403, "csrf")
@@ -98,12 +98,12 @@ def _guard_form(
 def _sign_in(request: Request, ctx: AppContext, given: str, target: str) -> Response:
     """Trade a token (form or `?token=`) for a session cookie and a redirect to `target`;
     wrong tokens are counted per address (429 once there are too many)."""
-    expected = str(ctx.settings.paydesk_admin_token)
+    expected = ctx.settings.paydesk_admin_token
     try:
         throttle.check(request)
     except throttle.Throttled as exc:
         return _throttled(request, exc)
-    if not token_matches(expected, given):
+    if expected is None or not token_matches(expected, given):
         throttle.failed(request)
         return _closed(request, 403, "wrong")
     redirect = RedirectResponse(target, status_code=303, headers=HEADERS)
@@ -111,7 +111,7 @@ def _sign_in(request: Request, ctx: AppContext, given: str, target: str) -> Resp
     return redirect
 
 
-def _guard(request: Request, ctx: AppContext) -> AdminSession | Response:
+def guard(request: Request, ctx: AppContext) -> AdminSession | Response:
     """The caller's session, or the page to answer instead (disabled, sign in, redirect)."""
     token = ctx.settings.paydesk_admin_token
     given = request.query_params.get("token")
@@ -130,26 +130,26 @@ def _guard(request: Request, ctx: AppContext) -> AdminSession | Response:
         return _closed(request, 403 if exc.wrong else 401, "wrong" if exc.wrong else "sign-in")
 
 
-def _page(value: str | None) -> int:
+def page_number(value: str | None) -> int:
     try:
         return min(MAX_PAGE, max(1, int(value or 1)))
     except ValueError:
         return 1
 
 
-def _pages(total: int, page: int) -> dict[str, int]:
+def pagination(total: int, page: int) -> dict[str, int]:
     last = max(1, -(-total // queries.PAGE_SIZE))
     return {"page": min(page, last), "last": last, "total": total}
 
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_overview(request: Request, ctx: CtxDep) -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     with ctx.engine.connect() as conn:
         data = queries.overview(conn, datetime.now(UTC))
-    return _render(request, "overview.html", session=session, nav="overview", **data)
+    return render(request, "overview.html", session=session, nav="overview", **data)
 
 
 @router.post("/admin/login", response_class=HTMLResponse)
@@ -168,14 +168,14 @@ def admin_logout(request: Request, ctx: CtxDep) -> Response:
 
 @router.get("/admin/orders", response_class=HTMLResponse)
 def admin_orders(request: Request, ctx: CtxDep, status: str = "", page: str = "1") -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     with ctx.engine.connect() as conn:
-        rows, total = queries.list_orders(conn, status or None, _page(page))
-    return _render(
+        rows, total = queries.list_orders(conn, status or None, page_number(page))
+    return render(
         request, "orders.html", session=session, nav="orders", orders=rows, status=status,
-        statuses=queries.ORDER_STATUSES, **_pages(total, _page(page)),
+        statuses=queries.ORDER_STATUSES, **pagination(total, page_number(page)),
     )
 
 
@@ -183,7 +183,7 @@ def admin_orders(request: Request, ctx: CtxDep, status: str = "", page: str = "1
 def admin_order(
     request: Request, ctx: CtxDep, order_id: str, refund: str = "", released: str = ""
 ) -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     return _order_page(request, ctx, session, order_id, flash_id=refund,
@@ -199,9 +199,9 @@ def _order_page(
         order = queries.order_detail(conn, order_id)
         refunds = refund_panel(conn, order_id, flash_id, form) if order else None
     if order is None:
-        return _render(request, "missing.html", code=404, session=session, nav="orders",
+        return render(request, "missing.html", code=404, session=session, nav="orders",
                        what="order", id=order_id)
-    return _render(request, "order.html", code=code, session=session, nav="orders", order=order,
+    return render(request, "order.html", code=code, session=session, nav="orders", order=order,
                    refunds=refunds, refund_error=refund_error, released=released,
                    release_error=release_error)
 
@@ -211,7 +211,7 @@ def admin_release_order(
     request: Request, ctx: CtxDep, order_id: str, csrf: Annotated[str | None, Form()] = None
 ) -> Response:
     """End a pending order's checkout now, so its stock is for sale again."""
-    session = _guard_form(request, ctx, csrf)
+    session = guard_form(request, ctx, csrf)
     if isinstance(session, Response):
         return session
     try:
@@ -229,7 +229,7 @@ def admin_refund_order(
     csrf: Annotated[str | None, Form()] = None, amount: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
 ) -> Response:
-    session = _guard_form(request, ctx, csrf)
+    session = guard_form(request, ctx, csrf)
     if isinstance(session, Response):
         return session
     try:
@@ -249,29 +249,30 @@ def admin_refund_order(
 def admin_events(
     request: Request, ctx: CtxDep, status: str = "", type: str = "", page: str = "1"
 ) -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     with ctx.engine.connect() as conn:
-        rows, total = queries.list_events(conn, status or None, type or None, _page(page))
+        rows, total = queries.list_events(conn, status or None, type or None, page_number(page))
         types = queries.event_types(conn)
-    return _render(
+    return render(
         request, "events.html", session=session, nav="events", events=rows, status=status,
-        type=type, types=types, statuses=queries.EVENT_STATUSES, **_pages(total, _page(page)),
+        type=type, types=types, statuses=queries.EVENT_STATUSES,
+        **pagination(total, page_number(page)),
     )
 
 
 @router.get("/admin/events/{event_id:path}", response_class=HTMLResponse)
 def admin_event(request: Request, ctx: CtxDep, event_id: str, retried: str = "") -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     with ctx.engine.connect() as conn:
         evt = queries.event_detail(conn, event_id)
     if evt is None:
-        return _render(request, "missing.html", code=404, session=session, nav="events",
+        return render(request, "missing.html", code=404, session=session, nav="events",
                        what="event", id=event_id)
-    return _render(request, "event.html", session=session, nav="events", event=evt,
+    return render(request, "event.html", session=session, nav="events", event=evt,
                    retried=retried == "1")
 
 
@@ -279,11 +280,11 @@ def admin_event(request: Request, ctx: CtxDep, event_id: str, retried: str = "")
 def admin_retry_event(
     request: Request, ctx: CtxDep, event_id: str, csrf: Annotated[str | None, Form()] = None
 ) -> Response:
-    session = _guard_form(request, ctx, csrf)
+    session = guard_form(request, ctx, csrf)
     if isinstance(session, Response):
         return session
     if not retry_event(ctx.engine, event_id):
-        return _render(request, "missing.html", code=409, session=session, nav="events",
+        return render(request, "missing.html", code=409, session=session, nav="events",
                        what="failed event", id=event_id)
     return RedirectResponse(
         f"/admin/events/{quote(event_id, safe='')}?retried=1", status_code=303, headers=HEADERS
@@ -304,13 +305,13 @@ def admin_mail(request: Request, ctx: CtxDep, message_id: int) -> Response:
 
 
 def _mailbox_page(request: Request, ctx: AppContext, message_id: int | None) -> Response:
-    session = _guard(request, ctx)
+    session = guard(request, ctx)
     if isinstance(session, Response):
         return session
     listed = messages(ctx, MAILBOX_LIMIT)
     shown = message(ctx, message_id) if message_id is not None else None
     if message_id is not None and shown is None:
-        return _render(request, "missing.html", code=404, session=session, nav="mailbox",
+        return render(request, "missing.html", code=404, session=session, nav="mailbox",
                        what="email", id=str(message_id))
-    return _render(request, "mailbox.html", session=session, nav="mailbox", messages=listed,
+    return render(request, "mailbox.html", session=session, nav="mailbox", messages=listed,
                    shown=shown, smtp=bool(ctx.settings.smtp_url))

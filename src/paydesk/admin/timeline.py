@@ -6,38 +6,64 @@ declined card (payment_intent.payment_failed, which changes no order) is on it t
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol, TypedDict
 
+import orjson
 from sqlalchemy import Connection, select
 
 from paydesk.core.money import format_money
 from paydesk.store.engine import aware
+from paydesk.webhooks.dispatch import TIMELINE_TYPES, ChargeRefunded, Event, IntentFailed, parse
 from paydesk.webhooks.tables import inbox_events
 
-# The event types whose payload adds a sentence; the rest repeat what the order's dates say.
-TOLD = ("payment_intent.payment_failed", "charge.refunded")
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
-def timeline(conn: Connection, order: Any, event_ids: list[str]) -> list[dict[str, Any]]:
+class Step(TypedDict):
+    at: datetime | None  # None: known to have happened, not when
+    what: str
+
+
+class OrderDates(Protocol):
+    """What the timeline reads of an `orders` row."""
+
+    @property
+    def currency(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def amount_total(self) -> int: ...
+    @property
+    def amount_refunded(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def paid_at(self) -> datetime | None: ...
+    @property
+    def fulfilled_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def timeline(conn: Connection, order: OrderDates, event_ids: list[str]) -> list[Step]:
     def money(amount: int) -> str:
         return format_money(amount, order.currency)
 
-    steps: list[dict[str, Any]] = [{
+    steps: list[Step] = [{
         "at": aware(order.created_at),
         "what": f"Checkout opened for {money(order.amount_total)}"
         + (f" by {order.email}" if order.email else ""),
     }]
     refunded = 0
-    for at, kind, obj in _told(conn, event_ids):
-        if kind == "payment_intent.payment_failed":
-            error = obj.get("last_payment_error") or {}
-            reason = error.get("message") or "the card was declined"
+    for at, event in _told(conn, event_ids):
+        if isinstance(event, IntentFailed):
+            reason = event.intent.failure_message or "the card was declined"
             steps.append({"at": at, "what": f"Payment failed: {reason}"})
-        elif kind == "charge.refunded" and int(obj.get("amount_refunded") or 0) > refunded:
-            total = int(obj["amount_refunded"])
+        elif isinstance(event, ChargeRefunded) and event.charge.amount_refunded > refunded:
+            total = event.charge.amount_refunded
             steps.append({"at": at, "what": f"Refunded {money(total - refunded)}"})
             refunded = total
     if order.paid_at:
@@ -54,21 +80,23 @@ def timeline(conn: Connection, order: Any, event_ids: list[str]) -> list[dict[st
     return steps[:1] + sorted(steps[1:], key=lambda s: (s["at"] is None, s["at"] or _EARLIEST))
 
 
-def _told(conn: Connection, event_ids: list[str]) -> list[tuple[datetime, str, dict[str, Any]]]:
+def _told(conn: Connection, event_ids: list[str]) -> list[tuple[datetime, Event]]:
+    """The timeline's events about the order (TIMELINE_TYPES), parsed, in Stripe's order; a
+    payload that does not parse adds no sentence."""
     if not event_ids:
         return []
     e = inbox_events.c
     rows = conn.execute(
         select(e.type, e.stripe_created, e.payload)
-        .where(e.id.in_(event_ids), e.type.in_(TOLD))
+        .where(e.id.in_(event_ids), e.type.in_(TIMELINE_TYPES))
         .order_by(e.stripe_created, e.received_at)
     ).all()
     told = []
     for row in rows:
         try:
-            obj = json.loads(row.payload)["data"]["object"]
-        except (ValueError, KeyError, TypeError):
+            event = parse(orjson.loads(row.payload))
+        except ValueError:  # not JSON, or a field of the wrong type (MalformedObject)
             continue
-        if isinstance(obj, dict):
-            told.append((datetime.fromtimestamp(row.stripe_created, UTC), row.type, obj))
+        if event is not None:
+            told.append((datetime.fromtimestamp(row.stripe_created, UTC), event))
     return told

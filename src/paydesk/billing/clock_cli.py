@@ -14,7 +14,8 @@ from paydesk.settings import load_settings
 
 def advance_cli(days: int, email: str | None, url: str | None) -> None:
     settings = load_settings()
-    token = settings.paydesk_admin_token
+    secret = settings.paydesk_admin_token
+    token = secret.get_secret_value() if secret is not None else ""
     if not token:
         raise typer.BadParameter("PAYDESK_ADMIN_TOKEN is not set: set the shop's admin token "
                                  "(the command calls the running shop's admin API)")

@@ -5,7 +5,6 @@ of its own so its time can be moved forward."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import stripe as stripe_sdk
 from sqlalchemy import update
@@ -47,7 +46,7 @@ def _our_id(ctx: AppContext, email: str) -> str:
 
 
 def _create(ctx: AppContext, our_id: str, email: str) -> str:
-    params: dict[str, Any] = {"email": email, "metadata": {"paydesk_customer_id": our_id}}
+    params: dict[str, object] = {"email": email, "metadata": {"paydesk_customer_id": our_id}}
     clock_id = None
     if ctx.test_clocks:
         clock = ctx.stripe.v1.test_helpers.test_clocks.create(

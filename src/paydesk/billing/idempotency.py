@@ -10,7 +10,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 from sqlalchemy import select, update
@@ -30,11 +29,11 @@ class KeyReused(BillingError):
 @dataclass(frozen=True)
 class Answer:
     status_code: int
-    body: dict[str, Any]
+    body: dict[str, object]
 
 
 def run_once(
-    ctx: AppContext, scope: str, key: str | None, body: dict[str, Any],
+    ctx: AppContext, scope: str, key: str | None, body: dict[str, object],
     work: Callable[[str], Answer],
 ) -> Answer:
     if key is not None and not 1 <= len(key) <= MAX_KEY:

@@ -6,7 +6,6 @@ from our request id, so a retry (ours or the SDK's) never bills twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import stripe as stripe_sdk
 import structlog
@@ -27,7 +26,7 @@ class InvoiceLine:
 
 def create_one_off_invoice(
     ctx: AppContext, request_id: str, email: str, lines: list[InvoiceLine], days_until_due: int
-) -> dict[str, Any]:
+) -> dict[str, object]:
     currencies = {line.currency for line in lines}
     if len(currencies) != 1:
         raise BillingError(f"one invoice takes one currency; these items mix {sorted(currencies)}")

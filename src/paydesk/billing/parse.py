@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from paydesk.billing.model import Snapshot, Status, parse_status
 
@@ -74,16 +73,16 @@ def _id(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _dict(value: object) -> dict[str, Any]:
+def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
-def _first_item(obj: dict[str, Any]) -> dict[str, Any]:
+def _first_item(obj: dict[str, object]) -> dict[str, object]:
     data = _dict(obj.get("items")).get("data")
     return _dict(data[0]) if isinstance(data, list) and data else {}
 
 
-def parse_subscription(obj: dict[str, Any]) -> SubscriptionInfo:
+def parse_subscription(obj: dict[str, object]) -> SubscriptionInfo:
     sub_id, customer = _id(obj.get("id")), _id(obj.get("customer"))
     if not sub_id or not sub_id.startswith("sub_") or not customer:
         raise NotASubscription("not a Stripe subscription (no sub_ id or customer)")
@@ -116,7 +115,7 @@ def parse_subscription(obj: dict[str, Any]) -> SubscriptionInfo:
     )
 
 
-def parse_invoice(obj: dict[str, Any]) -> InvoiceInfo:
+def parse_invoice(obj: dict[str, object]) -> InvoiceInfo:
     inv_id, customer = _id(obj.get("id")), _id(obj.get("customer"))
     created = when(obj.get("created"))
     if not inv_id or not inv_id.startswith("in_") or not customer or created is None:

@@ -96,7 +96,7 @@ def save_invoice(
     before = conn.execute(
         select(invoices).where(invoices.c.id == info.id)
     ).mappings().one_or_none()
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "customer_id": info.customer_id, "email": email, "subscription_id": info.subscription_id,
         "number": info.number, "status": info.status, "currency": info.currency,
         "amount_due": info.amount_due, "amount_paid": info.amount_paid,

@@ -5,7 +5,6 @@ follow, through the outbox, in the same transaction."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 from sqlalchemy import Connection, RowMapping, select, update
@@ -93,7 +92,7 @@ def _write(
     grace = grace_until(info.status, aware(row["grace_until"]) if row else None, clock,
                         ctx.settings.paydesk_grace_days)
     access = has_access(info.status, grace, max(wall, clock))
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "customer_id": info.customer_id, "email": email, "plan_id": plan_id,
         "status": info.status.value, "quantity": info.quantity, "unit_amount": info.unit_amount,
         "currency": info.currency, "interval": info.interval,

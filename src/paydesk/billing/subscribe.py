@@ -141,5 +141,6 @@ def publishable_key(ctx: AppContext) -> str:
     configured = ctx.settings.stripe_publishable_key
     if configured:
         return configured
-    secret = ctx.settings.stripe_secret_key or ""
-    return "pk_test_" + hashlib.sha256(secret.encode()).hexdigest()[:32]
+    secret = ctx.settings.stripe_secret_key
+    plain = secret.get_secret_value() if secret is not None else ""
+    return "pk_test_" + hashlib.sha256(plain.encode()).hexdigest()[:32]

@@ -6,18 +6,21 @@ already exists; it only sets the stock of products seen for the first time.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 
 import stripe as stripe_sdk
 import structlog
 from sqlalchemy import Connection, Engine, RowMapping, select, update
-from stripe import StripeClient
+from stripe import Price, StripeClient
+from stripe.params import PriceCreateParams, ProductCreateParams, ProductUpdateParams
 
 from paydesk.catalog.model import CatalogFile, ProductSpec, read_catalog
 from paydesk.catalog.tables import products
 from paydesk.context import AppContext
 
+T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 
@@ -32,7 +35,7 @@ def load_catalog(conn: Connection, catalog: CatalogFile) -> None:
                 products.insert().values(**_columns(spec), stock=spec.stock, updated_at=now)
             )
             continue
-        values: dict[str, Any] = {**_columns(spec), "active": True, "updated_at": now}
+        values: dict[str, object] = {**_columns(spec), "active": True, "updated_at": now}
         # A Stripe price is immutable: a new amount, currency or billing period needs a new one.
         if _price_terms(row) != _price_terms(spec.model_dump()):
             values["stripe_price_id"] = None
@@ -43,7 +46,7 @@ def load_catalog(conn: Connection, catalog: CatalogFile) -> None:
         conn.execute(update(products).where(products.c.id.in_(gone)).values(active=False))
 
 
-def _columns(spec: ProductSpec) -> dict[str, Any]:
+def _columns(spec: ProductSpec) -> dict[str, object]:
     return {
         "id": spec.id,
         "name": spec.name,
@@ -59,7 +62,7 @@ def _columns(spec: ProductSpec) -> dict[str, Any]:
     }
 
 
-def _price_terms(row: Any) -> tuple[object, ...]:
+def _price_terms(row: RowMapping | Mapping[str, object]) -> tuple[object, ...]:
     count = (row["interval_count"] or 1) if row["interval"] else None
     return row["unit_amount"], row["currency"], row["interval"], count
 
@@ -90,7 +93,7 @@ def sync_to_stripe(engine: Engine, client: StripeClient) -> int:
     return len(rows)
 
 
-def _exists(retrieve: Any, object_id: str | None) -> Any:
+def _exists(retrieve: Callable[[str], T], object_id: str | None) -> T | None:
     if not object_id:
         return None
     try:
@@ -102,15 +105,20 @@ def _exists(retrieve: Any, object_id: str | None) -> Any:
 
 def _ensure_product(client: StripeClient, row: RowMapping) -> str:
     found = _exists(client.v1.products.retrieve, row["stripe_product_id"])
-    fields: dict[str, Any] = {"name": row["name"]}
+    fields: ProductUpdateParams = {"name": row["name"]}
     if row["description"]:  # Stripe refuses an empty description
         fields["description"] = row["description"]
     if found is not None:
         if found.name != row["name"] or (found.description or "") != row["description"]:
-            client.v1.products.update(found.id, fields)  # type: ignore[arg-type]
+            client.v1.products.update(found.id, fields)
         return str(found.id)
+    params: ProductCreateParams = {
+        "name": row["name"], "metadata": {"paydesk_product_id": row["id"]},
+    }
+    if "description" in fields:
+        params["description"] = fields["description"]
     created = client.v1.products.create(
-        {**fields, "metadata": {"paydesk_product_id": row["id"]}},  # type: ignore[typeddict-item]
+        params,
         {"idempotency_key": f"catalog:product:{row['id']}"},
     )
     return str(created.id)
@@ -126,7 +134,7 @@ def _ensure_price(client: StripeClient, row: RowMapping, product_id: str) -> str
         and _recurring_of(found) == _recurring_wanted(row)
     ):
         return str(found.id)
-    params: dict[str, Any] = {
+    params: PriceCreateParams = {
         "product": product_id, "unit_amount": row["unit_amount"], "currency": row["currency"],
     }
     key = f"catalog:price:{product_id}:{row['currency']}:{row['unit_amount']}"
@@ -135,7 +143,7 @@ def _ensure_price(client: StripeClient, row: RowMapping, product_id: str) -> str
         # A plan's price bills every interval; its free trial is set per subscription.
         params["recurring"] = {"interval": recurring[0], "interval_count": recurring[1]}
         key += f":{recurring[0]}:{recurring[1]}"
-    created = client.v1.prices.create(params, {"idempotency_key": key})  # type: ignore[arg-type]
+    created = client.v1.prices.create(params, {"idempotency_key": key})
     return str(created.id)
 
 
@@ -145,8 +153,8 @@ def _recurring_wanted(row: RowMapping) -> tuple[str, int] | None:
     return str(row["interval"]), int(row["interval_count"] or 1)
 
 
-def _recurring_of(price: Any) -> tuple[str, int] | None:
-    recurring = getattr(price, "recurring", None)
+def _recurring_of(price: Price) -> tuple[str, int] | None:
+    recurring = getattr(price, "recurring", None)  # absent on one-time prices of some accounts
     if not recurring:
         return None
     return str(recurring.interval), int(recurring.interval_count or 1)

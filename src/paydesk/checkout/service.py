@@ -8,24 +8,24 @@ remains. Stock after checkout moves with the order (orders.moves).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import stripe as stripe_sdk
 import structlog
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import update
+from stripe.params.checkout import (
+    SessionCreateParams,
+    SessionCreateParamsLineItem,
+    SessionCreateParamsLineItemPriceDataProductData,
+)
 
-from paydesk.catalog.tables import products
-from paydesk.checkout.errors import InvalidCart, OutOfStock, PaymentProviderFailed, UnknownProduct
-from paydesk.checkout.limits import MAX_QUANTITY, MAX_UNITS
+from paydesk.checkout.cart import Line, abandon_order, merge_cart, place_order
+from paydesk.checkout.errors import PaymentProviderFailed
 from paydesk.context import AppContext
 from paydesk.core.ids import checkout_idempotency_key, new_order_id
-from paydesk.orders.model import OrderStatus
-from paydesk.orders.stock import release_stock, reserve
-from paydesk.orders.tables import order_items, orders
+from paydesk.orders.tables import orders
 
 __all__ = ["Checkout", "Line", "create_checkout"]
 
@@ -46,17 +46,6 @@ SESSION_LIFETIME_SECONDS = session_lifetime(30)
 
 
 @dataclass(frozen=True)
-class Line:
-    product_id: str
-    name: str
-    description: str
-    unit_amount: int
-    currency: str
-    quantity: int
-    stripe_price_id: str | None
-
-
-@dataclass(frozen=True)
 class Checkout:
     order_id: str
     url: str
@@ -67,13 +56,13 @@ def create_checkout(
     ctx: AppContext, items: Iterable[tuple[str, int]], email: str | None = None
 ) -> Checkout:
     """Reserve stock for `items` (product id, quantity) and open a Checkout Session for them."""
-    cart = _merge(items)
+    cart = merge_cart(items)
     order_id = new_order_id()
     with ctx.engine.begin() as conn:
-        lines = _place_order(conn, order_id, cart, email)
+        lines = place_order(conn, order_id, cart, email)
     try:
         session = ctx.stripe.v1.checkout.sessions.create(
-            _session_params(  # type: ignore[arg-type]
+            _session_params(
                 ctx.client_url, order_id, lines, email,
                 session_lifetime(ctx.settings.checkout_session_minutes),
             ),
@@ -81,7 +70,7 @@ def create_checkout(
         )
     except Exception as exc:
         with ctx.engine.begin() as conn:
-            _abandon(conn, order_id)
+            abandon_order(conn, order_id)
         if isinstance(exc, stripe_sdk.StripeError):
             log.warning(
                 "checkout.stripe_failed", order_id=order_id, error=type(exc).__name__,
@@ -102,88 +91,14 @@ def create_checkout(
     return Checkout(order_id=order_id, url=str(session.url), session_id=session.id)
 
 
-def _merge(items: Iterable[tuple[str, int]]) -> dict[str, int]:
-    cart: Counter[str] = Counter()
-    for product_id, quantity in items:
-        cart[product_id] += quantity
-    if not cart:
-        raise InvalidCart("the cart is empty")
-    for product_id, quantity in cart.items():
-        if not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidCart(
-                f"quantity of {product_id!r} must be 1..{MAX_QUANTITY}, not {quantity}"
-            )
-    units = sum(cart.values())
-    if units > MAX_UNITS:
-        raise InvalidCart(f"a cart holds at most {MAX_UNITS} units in all, not {units}")
-    return dict(cart)
-
-
-def _place_order(
-    conn: Connection, order_id: str, cart: dict[str, int], email: str | None
-) -> list[Line]:
-    rows = {
-        r["id"]: r
-        for r in conn.execute(
-            select(products).where(products.c.id.in_(cart), products.c.active.is_(True))
-        ).mappings()
-    }
-    for product_id in cart:
-        if product_id not in rows:
-            raise UnknownProduct(product_id)
-        if rows[product_id]["type"] == "recurring":
-            raise InvalidCart(f"{product_id!r} is a subscription plan: subscribe to it with "
-                              "POST /api/subscribe {\"plan_id\", \"email\"}")
-    currencies = {r["currency"] for r in rows.values()}
-    if len(currencies) > 1:
-        raise InvalidCart(f"one order takes one currency; this cart mixes {sorted(currencies)}")
-    lines = [
-        Line(
-            product_id=pid, name=rows[pid]["name"], description=rows[pid]["description"],
-            unit_amount=rows[pid]["unit_amount"], currency=rows[pid]["currency"],
-            quantity=cart[pid], stripe_price_id=rows[pid]["stripe_price_id"],
-        )
-        for pid in sorted(cart)  # one lock order everywhere: no deadlocks between checkouts
-    ]
-    for line in lines:
-        if not reserve(conn, line.product_id, line.quantity):
-            left = conn.execute(
-                select(products.c.stock).where(products.c.id == line.product_id)
-            ).scalar_one()
-            raise OutOfStock(line.product_id, line.name, line.quantity, left or 0)
-    now = datetime.now(UTC)
-    conn.execute(
-        orders.insert().values(
-            id=order_id, status=OrderStatus.PENDING.value, email=email,
-            currency=lines[0].currency,
-            amount_total=sum(line.unit_amount * line.quantity for line in lines),
-            amount_refunded=0, stock_state="reserved", created_at=now, updated_at=now,
-        )
-    )
-    conn.execute(
-        order_items.insert(),
-        [
-            {"order_id": order_id, "product_id": line.product_id, "name": line.name,
-             "unit_amount": line.unit_amount, "quantity": line.quantity}
-            for line in lines
-        ],
-    )
-    return lines
-
-
-def _abandon(conn: Connection, order_id: str) -> None:
-    release_stock(conn, order_id)
-    conn.execute(delete(order_items).where(order_items.c.order_id == order_id))
-    conn.execute(delete(orders).where(orders.c.id == order_id))
-
-
 def _session_params(
     client_url: str, order_id: str, lines: list[Line], email: str | None,
     lifetime_seconds: int = SESSION_LIFETIME_SECONDS,
-) -> dict[str, Any]:
-    params: dict[str, Any] = {
+) -> SessionCreateParams:
+    params: SessionCreateParams = {
         "mode": "payment",
-        "payment_method_types": ["card", "link"],
+        # The SDK's types no longer list this parameter; the API version we pin takes it.
+        "payment_method_types": ["card", "link"],  # type: ignore[typeddict-unknown-key]
         "line_items": [_line_item(line) for line in lines],
         "success_url": client_url + "/payment/success?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": f"{client_url}/payment/cancel?order_id={order_id}",
@@ -197,10 +112,12 @@ def _session_params(
     return params
 
 
-def _line_item(line: Line) -> dict[str, Any]:
+def _line_item(line: Line) -> SessionCreateParamsLineItem:
     if line.stripe_price_id:
         return {"price": line.stripe_price_id, "quantity": line.quantity}
-    product_data: dict[str, Any] = {"name": line.name, "metadata": {"product_id": line.product_id}}
+    product_data: SessionCreateParamsLineItemPriceDataProductData = {
+        "name": line.name, "metadata": {"product_id": line.product_id},
+    }
     if line.description:
         product_data["description"] = line.description
     return {

@@ -9,7 +9,6 @@ Keys rotate: the first signs, the previous ones still verify until they are drop
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Connection, select
@@ -47,7 +46,7 @@ def read_token(keys: Sequence[bytes], token: str, max_age_seconds: int) -> tuple
     return ids[0], ids[1]
 
 
-def access_links(ctx: AppContext, conn: Connection, order_id: str) -> list[dict[str, Any]]:
+def access_links(ctx: AppContext, conn: Connection, order_id: str) -> list[dict[str, object]]:
     """The order's granted resources with their signed links (empty before fulfilment)."""
     rows = conn.execute(
         select(access_grants.c.product_id, products.c.name)

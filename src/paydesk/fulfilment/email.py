@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Protocol
 
 from paydesk.context import AppContext
 from paydesk.core.money import format_money
 from paydesk.fulfilment.access import make_token
 
 
-def confirmation(ctx: AppContext, order: Any, items: Sequence[Any]) -> dict[str, str]:
-    """`order` has id, email, amount_total, currency; each item name, quantity, product_id, type."""
+class PaidOrder(Protocol):
+    """What the email reads of an order (an `orders` row)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def amount_total(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+
+
+class OrderedItem(Protocol):
+    """What the email reads of an order item (joined with its product's type)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...  # physical | digital
+
+
+def confirmation(
+    ctx: AppContext, order: PaidOrder, items: Sequence[OrderedItem]
+) -> dict[str, str]:
     lines = [f"Thank you for your order {order.id}.", ""]
     lines += [f"  {item.quantity} x {item.name}" for item in items]
     lines += ["", f"Total: {format_money(order.amount_total, order.currency)}"]
@@ -24,7 +51,7 @@ def confirmation(ctx: AppContext, order: Any, items: Sequence[Any]) -> dict[str,
             for item in digital
         ]
     return {
-        "to": order.email,
+        "to": order.email or "",
         "subject": f"Your order {order.id} is confirmed",
         "body": "\n".join(lines) + "\n",
     }

@@ -10,9 +10,9 @@ to one event at a time if anything here fails; the success page and reconcile ta
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 from sqlalchemy import Connection, select
@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from paydesk.catalog.tables import products
 from paydesk.context import AppContext
 from paydesk.core.money import format_money
-from paydesk.fulfilment.email import confirmation
+from paydesk.fulfilment.email import OrderedItem, PaidOrder, confirmation
 from paydesk.fulfilment.tables import access_grants
 from paydesk.notify.outbox import Email, queue_emails
 from paydesk.ops.metrics import metrics
@@ -140,7 +140,9 @@ def fulfil_sessions(
     return result
 
 
-def _deliver(conn: Connection, ctx: AppContext, rows: dict[str, Any], now: datetime) -> None:
+def _deliver(
+    conn: Connection, ctx: AppContext, rows: Mapping[str, PaidOrder], now: datetime
+) -> None:
     """Grant the digital resources and queue the confirmation emails of these orders."""
     items = _items(conn, set(rows))
     insert_ignore(conn, access_grants, [
@@ -153,8 +155,8 @@ def _deliver(conn: Connection, ctx: AppContext, rows: dict[str, Any], now: datet
     ])
 
 
-def _items(conn: Connection, order_ids: set[str]) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = defaultdict(list)
+def _items(conn: Connection, order_ids: set[str]) -> dict[str, list[OrderedItem]]:
+    found: dict[str, list[OrderedItem]] = defaultdict(list)
     for row in conn.execute(
         select(order_items.c.order_id, order_items.c.product_id, order_items.c.name,
                order_items.c.quantity, products.c.type)

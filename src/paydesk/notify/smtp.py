@@ -6,12 +6,16 @@ import smtplib
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from pydantic import SecretStr
+
 from paydesk.core.address import one_address
 
 FROM_ADDR = "paydesk <no-reply@paydesk.local>"
 
 
-def send_email(smtp_url: str, to: str, subject: str, body: str, html: str | None = None) -> None:
+def send_email(
+    smtp_url: SecretStr, to: str, subject: str, body: str, html: str | None = None
+) -> None:
     """Send to exactly one recipient: `to` is validated as one address (InvalidAddress
     otherwise) and given to SMTP explicitly, never re-parsed from the To header. With `html`
     the message is multipart/alternative: the text first, the HTML as the preferred part."""
@@ -27,9 +31,9 @@ def send_email(smtp_url: str, to: str, subject: str, body: str, html: str | None
         client.send_message(message, to_addrs=[to])
 
 
-def connect(smtp_url: str, timeout: float = 30) -> smtplib.SMTP:
+def connect(smtp_url: SecretStr, timeout: float = 30) -> smtplib.SMTP:
     """A connected (and logged-in, when the URL names a user) SMTP client."""
-    url = urlsplit(smtp_url)
+    url = urlsplit(smtp_url.get_secret_value())
     host = url.hostname or "127.0.0.1"
     client: smtplib.SMTP
     if url.scheme == "smtps":

@@ -17,10 +17,11 @@ import contextlib
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import NotRequired, Protocol, TypedDict
 
 import orjson
 import structlog
+from pydantic import SecretStr
 from sqlalchemy import Connection, Engine, or_, select, update
 
 from paydesk.notify.html import render_html
@@ -39,7 +40,29 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=10)
 
 
-def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
+class Mail(TypedDict):
+    """An outbox row's payload (notify/outbox.py queues it)."""
+
+    to: str
+    subject: str
+    body: str
+    html: NotRequired[str | None]  # rows queued before emails had an HTML part have none
+
+
+class DueMail(Protocol):
+    """An outbox row as `_due` reads it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def dedupe_key(self) -> str | None: ...
+
+
+def _due(conn: Connection, now: datetime, limit: int) -> list[DueMail]:
     t = outbox.c
     query = (
         select(t.id, t.payload, t.attempts, t.dedupe_key)
@@ -47,15 +70,14 @@ def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
         .order_by(t.id)
         .limit(limit)
     )
+    # SQLite: the transaction holds the write lock from its start (store/engine.py).
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    else:
-        conn.execute(update(outbox).where(t.id == -1).values(status=t.status))
     return list(conn.execute(query).all())
 
 
 def drain_once(
-    engine: Engine, smtp_url: str | None, gate: WriteGate | None = None, limit: int = BATCH,
+    engine: Engine, smtp_url: SecretStr | None, gate: WriteGate | None = None, limit: int = BATCH,
     now: datetime | None = None,
 ) -> int:
     """Deliver up to `limit` due messages; returns how many were taken."""
@@ -79,17 +101,17 @@ def drain_once(
     return len(rows)
 
 
-def _html(mail: dict[str, Any]) -> str:
+def _html(mail: Mail) -> str:
     """The HTML part queued with the message; rows queued before there was one get it now."""
     html = mail.get("html")
     return html if isinstance(html, str) else render_html(mail["subject"], mail["body"])
 
 
-def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
+def _keep_in_mailbox(conn: Connection, rows: list[DueMail], now: datetime) -> None:
     """No SMTP: file the whole batch in the mailbox and mark it sent, in this transaction."""
     if not rows:
         return
-    mails = [(row.id, orjson.loads(row.payload)) for row in rows]
+    mails: list[tuple[int, Mail]] = [(row.id, orjson.loads(row.payload)) for row in rows]
     insert_ignore(conn, mailbox, [
         {"outbox_id": oid, "to_addr": m["to"], "subject": m["subject"], "body": m["body"],
          "html": _html(m), "created_at": now}
@@ -104,8 +126,8 @@ def _keep_in_mailbox(conn: Connection, rows: list[Any], now: datetime) -> None:
     log.info("emails_kept_in_mailbox", outbox_ids=[oid for oid, _ in mails])
 
 
-def _deliver(engine: Engine, gate: WriteGate, row: Any, smtp_url: str) -> None:
-    mail = orjson.loads(row.payload)
+def _deliver(engine: Engine, gate: WriteGate, row: DueMail, smtp_url: SecretStr) -> None:
+    mail: Mail = orjson.loads(row.payload)
     attempts = row.attempts + 1
     try:
         send_email(smtp_url, mail["to"], mail["subject"], mail["body"], _html(mail))
@@ -135,7 +157,7 @@ def _deliver(engine: Engine, gate: WriteGate, row: Any, smtp_url: str) -> None:
     log.info("email_sent", outbox_id=row.id, dedupe_key=row.dedupe_key)
 
 
-def drain_all(engine: Engine, smtp_url: str | None, gate: WriteGate | None = None) -> int:
+def drain_all(engine: Engine, smtp_url: SecretStr | None, gate: WriteGate | None = None) -> int:
     total = 0
     while taken := drain_once(engine, smtp_url, gate):
         total += taken
@@ -146,7 +168,7 @@ class OutboxWorker:
     """Background service inside `paydesk serve` (when settings.inline_worker)."""
 
     def __init__(
-        self, engine: Engine, smtp_url: str | None, gate: WriteGate, poll_seconds: float = 0.5
+        self, engine: Engine, smtp_url: SecretStr | None, gate: WriteGate, poll_seconds: float = 0.5
     ) -> None:
         self._engine = engine
         self._smtp_url = smtp_url
@@ -182,7 +204,7 @@ class OutboxWorker:
                     await asyncio.wait_for(self._stopping.wait(), self._poll)
 
 
-def run_forever(engine: Engine, smtp_url: str | None, poll_seconds: float = 0.5) -> None:
+def run_forever(engine: Engine, smtp_url: SecretStr | None, poll_seconds: float = 0.5) -> None:
     """`paydesk worker`: drain the outbox in this process until SIGINT/SIGTERM.
 
     A signal lets the batch in hand finish (its sends are marked sent) before exiting.

@@ -7,11 +7,11 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import TextIO
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 REQUEST_ID_HEADER = "x-request-id"
 # A caller's id is kept only if it is short and plain, so it cannot forge log lines.
@@ -37,8 +37,8 @@ def redact_path(path: str) -> str:
 
 
 def redact_secrets(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
+    _logger: WrappedLogger, _method: str, event_dict: EventDict
+) -> EventDict:
     """Drop values under secret-sounding keys and mask anything shaped like a Stripe secret."""
     for key, value in list(event_dict.items()):
         if _SECRET_KEY.search(key):
@@ -54,7 +54,7 @@ def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -
     """Every log line, ours and the libraries' (uvicorn, alembic), as one JSON object: on stdout
     for the services (`serve`, `worker`), on stderr for one-shot commands (`stream`), whose
     stdout is their result."""
-    shared: list[Any] = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from paydesk.core.address import address_or_none
 
@@ -26,7 +25,7 @@ class MalformedObject(ValueError):
     then dead) with this message, rather than being half-applied."""
 
 
-def _int(obj: Mapping[str, Any], key: str) -> int | None:
+def _int(obj: Mapping[str, object], key: str) -> int | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -45,7 +44,7 @@ def _id(value: object) -> str | None:
     return _str(value)
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
+def _mapping(value: object) -> Mapping[str, object]:
     return value if isinstance(value, Mapping) else {}
 
 
@@ -67,7 +66,7 @@ class CheckoutSession:
         return self.payment_status in PAID_SESSION
 
     @classmethod
-    def parse(cls, obj: Mapping[str, Any]) -> CheckoutSession | None:
+    def parse(cls, obj: Mapping[str, object]) -> CheckoutSession | None:
         """None when the object is not a session (no id)."""
         session_id = _str(obj.get("id"))
         if session_id is None:
@@ -96,7 +95,7 @@ class RefundedCharge:
     amount_refunded: int
 
     @classmethod
-    def parse(cls, obj: Mapping[str, Any]) -> RefundedCharge:
+    def parse(cls, obj: Mapping[str, object]) -> RefundedCharge:
         return cls(
             id=_str(obj.get("id")),
             payment_intent_id=_id(obj.get("payment_intent")),
@@ -119,7 +118,7 @@ class PaymentIntent:
     failure_message: str | None
 
     @classmethod
-    def parse(cls, obj: Mapping[str, Any]) -> PaymentIntent | None:
+    def parse(cls, obj: Mapping[str, object]) -> PaymentIntent | None:
         """None when the object is not a PaymentIntent (no id)."""
         pi_id = _str(obj.get("id"))
         if pi_id is None:

@@ -34,7 +34,7 @@ def publishable_key(settings: Settings) -> str:
         return settings.stripe_publishable_key
     secret = settings.stripe_secret_key
     if uses_sandbox(settings) and secret:
-        return "pk_test_" + hashlib.sha256(secret.encode()).hexdigest()[:32]
+        return "pk_test_" + hashlib.sha256(secret.get_secret_value().encode()).hexdigest()[:32]
     raise MissingPublishableKey(
         "STRIPE_PUBLISHABLE_KEY is not set: the payment page needs it for Stripe.js. Copy the "
         "pk_… key from the Stripe Dashboard (Developers → API keys) into the environment."

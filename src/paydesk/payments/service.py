@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import stripe as stripe_sdk
 import structlog
 from sqlalchemy import Connection, select, update
+from stripe.params import PaymentIntentCreateParams
 
+from paydesk.checkout.cart import abandon_order, merge_cart, place_order
 from paydesk.checkout.errors import PaymentProviderFailed
-from paydesk.checkout.service import _abandon, _merge, _place_order
 from paydesk.context import AppContext
 from paydesk.core.ids import new_order_id
 from paydesk.fulfilment.service import Fulfilment, fulfil_sessions
@@ -45,11 +45,11 @@ def create_payment(
     ctx: AppContext, items: Iterable[tuple[str, int]], email: str | None = None
 ) -> Payment:
     """Reserve stock for `items` and open a PaymentIntent for the order's total."""
-    cart = _merge(items)
+    cart = merge_cart(items)
     order_id = new_order_id()
     with ctx.engine.begin() as conn:
-        lines = _place_order(conn, order_id, cart, email)
-    params: dict[str, Any] = {
+        lines = place_order(conn, order_id, cart, email)
+    params: PaymentIntentCreateParams = {
         "amount": sum(line.unit_amount * line.quantity for line in lines),
         "currency": lines[0].currency,
         "automatic_payment_methods": {"enabled": True},
@@ -57,15 +57,16 @@ def create_payment(
         "description": ", ".join(f"{line.quantity} × {line.name}" for line in lines)[:500],
     }
     if email:
-        params["receipt_email"] = email
+        # The SDK's types no longer list this parameter; the API version we pin takes it.
+        params["receipt_email"] = email  # type: ignore[typeddict-unknown-key]
     try:
         pi = ctx.stripe.v1.payment_intents.create(
-            params,  # type: ignore[arg-type]
+            params,
             {"idempotency_key": payment_intent_idempotency_key(order_id)},
         )
     except Exception as exc:
         with ctx.engine.begin() as conn:
-            _abandon(conn, order_id)
+            abandon_order(conn, order_id)
         if isinstance(exc, stripe_sdk.StripeError):
             log.warning(
                 "payment_intent.stripe_failed",

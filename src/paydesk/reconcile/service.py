@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 import orjson
 import stripe as stripe_sdk
@@ -48,7 +48,7 @@ def parse_since(text: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2)])
 
 
-def list_events(ctx: AppContext, since: timedelta) -> Iterator[dict[str, Any]]:
+def list_events(ctx: AppContext, since: timedelta) -> Iterator[dict[str, object]]:
     """Every event created in the window, newest first, through the SDK's auto-paging."""
     gte = int(time.time() - since.total_seconds())
     # Only the types the pipeline handles: the rest would be stored just to be ignored.
@@ -57,6 +57,16 @@ def list_events(ctx: AppContext, since: timedelta) -> Iterator[dict[str, Any]]:
     )
     for event in page.auto_paging_iter():
         yield event.to_dict(recursive=True)
+
+
+class Recovered(TypedDict):
+    id: str
+    type: str
+    object_id: str | None
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _json_default(value: object) -> str:
@@ -71,7 +81,7 @@ def reconcile(
     since: timedelta,
     gate: WriteGate | None = None,
     on_event: Callable[[], None] = lambda: None,
-) -> list[dict[str, Any]]:
+) -> list[Recovered]:
     """Store and process the missing events; returns them (id, type, object_id) oldest first."""
     gate = gate or WriteGate(ctx.engine)
     events = []
@@ -79,9 +89,9 @@ def reconcile(
         events.append(event)
         on_event()
     with ctx.engine.connect() as conn:
-        have = known_ids(conn, [e["id"] for e in events])
+        have = known_ids(conn, [str(e["id"]) for e in events])
     missing = [e for e in events if e["id"] not in have]
-    missing.sort(key=lambda e: (e.get("created", 0), e["id"]))
+    missing.sort(key=lambda e: (_int(e.get("created")), str(e["id"])))
     rows = [
         inbox_row(e, orjson.dumps(e, default=_json_default).decode(), source="reconcile")
         for e in missing
@@ -90,7 +100,7 @@ def reconcile(
         with gate.hold(), ctx.engine.begin() as conn:
             store_events(conn, rows)
         process_all(ctx, gate)
-    recovered = [{"id": r["id"], "type": r["type"], "object_id": r["object_id"]} for r in rows]
+    recovered = [Recovered(id=r["id"], type=r["type"], object_id=r["object_id"]) for r in rows]
     for item in recovered:
         log.info("event_recovered", event_id=item["id"], type=item["type"],
                  object_id=item["object_id"])
@@ -114,7 +124,7 @@ def sweep_pending(
 
 
 def _stale(
-    ctx: AppContext, cutoff: datetime, paid_by: Column[Any], *also: ColumnElement[bool]
+    ctx: AppContext, cutoff: datetime, paid_by: Column[str], *also: ColumnElement[bool]
 ) -> list[tuple[str, str]]:
     """(order id, `paid_by`) of pending orders created before `cutoff`, oldest first."""
     with ctx.engine.connect() as conn:

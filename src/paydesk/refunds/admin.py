@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Connection, select
 
 from paydesk.context import AppContext
@@ -12,6 +10,8 @@ from paydesk.orders.tables import orders
 from paydesk.refunds.service import (
     REASONS,
     RefundRefused,
+    RefundRequest,
+    RefundSummary,
     new_request_token,
     refund_summary,
     request_refund,
@@ -19,10 +19,19 @@ from paydesk.refunds.service import (
 from paydesk.refunds.tables import refund_requests
 
 
+class RefundPanel(RefundSummary):
+    """What the admin's order page shows of refunds."""
+
+    remaining_money: str
+    reasons: tuple[str, ...]
+    form: dict[str, str]
+    flash: dict[str, str] | None
+
+
 def refund_panel(
     conn: Connection, order_id: str, flash_id: str | None = None,
     form: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> RefundPanel:
     """Requests, what is left, and the form (prefilled with all that is left, and a fresh
     request token unless a refused submission is shown again)."""
     summary = refund_summary(conn, order_id)
@@ -31,16 +40,15 @@ def refund_panel(
         "amount": format_major(summary["remaining"], currency), "reason": "",
         "token": new_request_token(),
     }
-    return summary | {
-        "remaining_money": format_money(summary["remaining"], currency),
-        "reasons": REASONS, "form": defaults | (form or {}),
-        "flash": _flash(conn, order_id, flash_id),
-    }
+    return RefundPanel(
+        **summary, remaining_money=format_money(summary["remaining"], currency),
+        reasons=REASONS, form=defaults | (form or {}), flash=_flash(conn, order_id, flash_id),
+    )
 
 
 def submit_refund_form(
     ctx: AppContext, order_id: str, amount: str, reason: str, token: str
-) -> dict[str, Any]:
+) -> RefundRequest:
     """Raises RefundRefused (message for the page) when the form cannot be acted on."""
     with ctx.engine.connect() as conn:
         currency = conn.execute(

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import NotRequired, Protocol, TypedDict, cast
 
 import stripe
 import structlog
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from stripe.params import RefundCreateParams
 
 from paydesk.context import AppContext
 from paydesk.core.ids import refund_idempotency_key
@@ -26,6 +27,41 @@ REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 _ALLOCATION_ATTEMPTS = 5
 
 
+class RefundRequest(TypedDict):
+    """A row of `refund_requests`, and what the caller is told about it."""
+
+    id: NotRequired[int]
+    order_id: str
+    n: int
+    request_token: str
+    amount: int
+    currency: str
+    reason: str | None
+    status: str  # requested -> succeeded | failed
+    stripe_refund_id: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    payment_intent_id: NotRequired[str | None]
+    replayed: NotRequired[bool]  # settled by an earlier submission of the same token
+    money: NotRequired[str]  # the amount as the page shows it
+
+
+class RefundSummary(TypedDict):
+    requests: list[RefundRequest]
+    remaining: int
+    refundable: bool
+
+
+class _OrderAmounts(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def amount_total(self) -> int: ...
+    @property
+    def amount_refunded(self) -> int: ...
+
+
 class RefundRefused(ValueError):
     """The refund cannot be asked for (order, amount or reason); nothing was sent to Stripe."""
 
@@ -37,7 +73,7 @@ def new_request_token() -> str:
 def request_refund(
     ctx: AppContext, order_id: str, amount: int | None, reason: str | None,
     request_token: str | None = None,
-) -> dict[str, Any]:
+) -> RefundRequest:
     """Refund `amount` minor units (None: all that is left) of the order's payment.
 
     `request_token` identifies one submission of the admin form: a resubmit with the same token
@@ -55,7 +91,7 @@ def request_refund(
     return _send(ctx, row)
 
 
-def refund_summary(conn: Connection, order_id: str) -> dict[str, Any]:
+def refund_summary(conn: Connection, order_id: str) -> RefundSummary:
     """What the order page shows: the requests, newest first, and what is left to refund."""
     order = conn.execute(select(orders).where(orders.c.id == order_id)).one()
     rows = conn.execute(
@@ -64,25 +100,29 @@ def refund_summary(conn: Connection, order_id: str) -> dict[str, Any]:
     ).mappings().all()
     left = _remaining(conn, order)
     return {
-        "requests": [_view(dict(r)) for r in rows],
+        "requests": [_view(_request(r)) for r in rows],
         "remaining": left,
         "refundable": order.status in REFUNDABLE and bool(order.payment_intent_id) and left > 0,
     }
 
 
-def _existing(ctx: AppContext, token: str, order_id: str) -> dict[str, Any] | None:
+def _request(row: RowMapping) -> RefundRequest:
+    return cast(RefundRequest, dict(row))
+
+
+def _existing(ctx: AppContext, token: str, order_id: str) -> RefundRequest | None:
     with ctx.engine.connect() as conn:
         row = conn.execute(
             select(refund_requests).where(refund_requests.c.request_token == token)
         ).mappings().one_or_none()
     if row is not None and row["order_id"] != order_id:
         raise RefundRefused("This refund form belongs to another order.")
-    return dict(row) if row is not None else None
+    return _request(row) if row is not None else None
 
 
 def _record(
     ctx: AppContext, order_id: str, amount: int | None, reason: str | None, token: str
-) -> dict[str, Any]:
+) -> RefundRequest:
     """Validate and insert the request with the order's next n, in one transaction."""
     for _ in range(_ALLOCATION_ATTEMPTS):
         try:
@@ -99,15 +139,14 @@ def _record(
 
 def _insert_request(
     conn: Connection, order_id: str, amount: int | None, reason: str | None, token: str
-) -> dict[str, Any]:
+) -> RefundRequest:
     now = datetime.now(UTC)
-    # A no-op write first: it locks the order row on PostgreSQL and takes SQLite's write lock,
-    # so two requests for one order cannot both see the same amount left.
-    locked = conn.execute(
-        update(orders).where(orders.c.id == order_id).values(updated_at=orders.c.updated_at)
-    )
-    order = conn.execute(select(orders).where(orders.c.id == order_id)).one_or_none()
-    if not locked.rowcount or order is None:
+    # The order row stays locked until commit (on SQLite the transaction holds the write lock
+    # from its start), so two requests for one order cannot both see the same amount left.
+    order = conn.execute(
+        select(orders).where(orders.c.id == order_id).with_for_update()
+    ).one_or_none()
+    if order is None:
         raise RefundRefused(f"No order {order_id}.")
     if order.status not in REFUNDABLE:
         raise RefundRefused(
@@ -130,16 +169,16 @@ def _insert_request(
         select(func.coalesce(func.max(refund_requests.c.n), 0))
         .where(refund_requests.c.order_id == order_id)
     ).scalar_one())
-    row = {
+    row: RefundRequest = {
         "order_id": order_id, "n": n, "request_token": token, "amount": amount,
         "currency": order.currency, "reason": reason, "status": "requested",
         "stripe_refund_id": None, "error": None, "created_at": now, "updated_at": now,
     }
     result = conn.execute(insert(refund_requests).values(**row).returning(refund_requests.c.id))
-    return row | {"id": result.scalar_one(), "payment_intent_id": order.payment_intent_id}
+    return row | {"id": int(result.scalar_one()), "payment_intent_id": str(order.payment_intent_id)}
 
 
-def _remaining(conn: Connection, order: Any) -> int:
+def _remaining(conn: Connection, order: _OrderAmounts) -> int:
     """What may still be refunded: the total, less the refunds Stripe has told us about
     (`amount_refunded`, from charge.refunded) or that Stripe accepted from us and whose webhook
     may not be here yet, less the requests still in flight."""
@@ -155,20 +194,20 @@ def _remaining(conn: Connection, order: Any) -> int:
     return int(order.amount_total) - refunded - int(sums.get("requested", 0))
 
 
-def _send(ctx: AppContext, row: dict[str, Any]) -> dict[str, Any]:
+def _send(ctx: AppContext, row: RefundRequest) -> RefundRequest:
     """Ask Stripe, then store what it said. A network failure leaves the request `requested`:
     sending it again (same token) reuses the same idempotency key, so it cannot refund twice."""
     payment_intent = row.get("payment_intent_id") or _payment_intent(ctx, row["order_id"])
-    params: dict[str, Any] = {
+    params: RefundCreateParams = {
         "payment_intent": payment_intent, "amount": row["amount"],
         "metadata": {"order_id": row["order_id"], "refund_request": str(row["n"])},
     }
     if row["reason"]:
         params["reason"] = row["reason"]
     key = refund_idempotency_key(row["order_id"], row["n"])
-    values: dict[str, Any]
+    values: dict[str, object]
     try:
-        refund = ctx.stripe.v1.refunds.create(params, {"idempotency_key": key})  # type: ignore[arg-type]
+        refund = ctx.stripe.v1.refunds.create(params, {"idempotency_key": key})
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         values = {"error": _message(exc)}  # still in flight: may be retried with the same key
     except stripe.StripeError as exc:
@@ -192,7 +231,7 @@ def _send(ctx: AppContext, row: dict[str, Any]) -> dict[str, Any]:
         ).mappings().one()
     log.info("refund_requested", order_id=row["order_id"], n=row["n"], idempotency_key=key,
              status=stored["status"], refund=stored["stripe_refund_id"])
-    return dict(stored) | {"replayed": False}
+    return _request(stored) | {"replayed": False}
 
 
 def _payment_intent(ctx: AppContext, order_id: str) -> str:
@@ -206,5 +245,5 @@ def _message(exc: stripe.StripeError) -> str:
     return str(exc.user_message or exc) or type(exc).__name__
 
 
-def _view(row: dict[str, Any]) -> dict[str, Any]:
+def _view(row: RefundRequest) -> RefundRequest:
     return row | {"money": format_money(row["amount"], row["currency"])}

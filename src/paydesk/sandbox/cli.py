@@ -3,20 +3,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import signal
-import socket
 import sys
-from collections.abc import Awaitable, Callable
+import threading
 from datetime import datetime
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-import aiohttp
 import httpx
 import stripe
-from aiohttp import web
 
 from paydesk.sandbox.clock import wall_seconds
 from paydesk.sandbox.triggers import FIXTURES, TriggerFailed, run_fixture
@@ -32,7 +30,9 @@ CHAOS_HEADER = "Paydesk-Chaos"
 
 
 def _client(api_base: str, api_key: str) -> stripe.StripeClient:
-    return stripe.StripeClient(api_key, base_addresses={"api": api_base})
+    # httpx, the one HTTP client paydesk ships with (the SDK would otherwise pick requests).
+    return stripe.StripeClient(api_key, base_addresses={"api": api_base},
+                               http_client=stripe.HTTPXClient(allow_sync_methods=True))
 
 
 def _say(line: str) -> None:
@@ -51,15 +51,23 @@ def _no_sandbox(api_base: str) -> str:
 
 
 def _forward_error(exc: BaseException) -> str:
-    """What went wrong reaching the target, in words (aiohttp's own text names `ssl:default`
-    even for a plain http URL)."""
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        if isinstance(exc.os_error, ConnectionRefusedError):
-            return "connection refused (is the target running?)"
-        return f"cannot connect ({exc.os_error.strerror or exc.os_error})"
-    if isinstance(exc, TimeoutError):
+    """What went wrong reaching the target, in words rather than an exception's repr."""
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return f"no answer within {_FORWARD_TIMEOUT:.0f} s"
+    if isinstance(exc, httpx.ConnectError):
+        cause = _os_error(exc)
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused (is the target running?)"
+        return f"cannot connect ({cause.strerror or cause if cause else exc})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The operating system's error under httpx's (it wraps httpcore's, which wraps it)."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, OSError):
+        seen = seen.__cause__ or seen.__context__
+    return seen
 
 
 # -- listen ------------------------------------------------------------------------------------
@@ -82,9 +90,8 @@ def listen(
     `replay_since`, the events of that past period are sent again first, oldest first."""
     enabled = [name.strip() for name in events.split(",") if name.strip()] or ["*"]
     replay_seconds = parse_since(replay_since) if replay_since else None
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    server = _Listener(forward_to)
+    port = server.server_address[1]
     client = _client(api_base, api_key)
     try:
         endpoint = client.v1.webhook_endpoints.create(
@@ -99,18 +106,18 @@ def listen(
             )
         )
     except stripe.APIConnectionError:
-        sock.close()
+        server.close()
         _fail(_no_sandbox(api_base), 1)
         return
     except stripe.StripeError as exc:
-        sock.close()
+        server.close()
         _fail(f"Could not create a webhook endpoint at {api_base}: {exc.user_message}", 1)
         return
     _say(f"Ready! Your webhook signing secret is {endpoint.secret} (^C to quit)")
     if replay_seconds is not None:
         _replay(client, endpoint.id, replay_seconds)
     try:
-        asyncio.run(_serve(sock, forward_to))
+        server.run_until_signalled()
     finally:
         # Leave no endpoint behind: the sandbox would keep retrying a port nobody listens on.
         with contextlib.suppress(stripe.StripeError):
@@ -132,49 +139,66 @@ def _replay(client: stripe.StripeClient, endpoint_id: str, seconds: int) -> None
     _say(f"Replaying {count} event(s) from the last {seconds} s, oldest first")
 
 
-async def _serve(sock: socket.socket, forward_to: str) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    async with aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=_FORWARD_TIMEOUT)
-    ) as session:
-        app = web.Application()
-        app.router.add_post("/", _forwarder(session, forward_to))
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
+class _Listener(ThreadingHTTPServer):
+    """The local port the sandbox delivers to; each delivery is forwarded on its own thread."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str) -> None:
+        super().__init__(("127.0.0.1", 0), _Forward)
+        self.target = target
+        self.http = httpx.Client(timeout=_FORWARD_TIMEOUT, follow_redirects=False)
+
+    def run_until_signalled(self) -> None:
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        threading.Thread(target=self.serve_forever, daemon=True).start()
         try:
-            await stop.wait()
+            while not stop.wait(timeout=1):
+                pass
         finally:
-            await runner.cleanup()
+            self.shutdown()
+            self.close()
+
+    def close(self) -> None:
+        self.server_close()
+        self.http.close()
 
 
-def _forwarder(
-    session: aiohttp.ClientSession, target: str
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    async def forward(request: web.Request) -> web.Response:
-        body = await request.read()
-        event_id, event_type = _describe(body)
-        headers = {name: request.headers[name] for name in _FORWARDED if name in request.headers}
-        stamp = datetime.fromtimestamp(wall_seconds()).strftime("%Y-%m-%d %H:%M:%S")
-        chaos = request.headers.get(CHAOS_HEADER)
-        event_type = f"{event_type} ({chaos})" if chaos else event_type
-        try:
-            async with session.post(
-                target, data=body, headers=headers, allow_redirects=False
-            ) as resp:
-                status = resp.status
-                await resp.read()
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            _say(f"{stamp}  {event_type} [{event_id}] → error: {_forward_error(exc)} "
-                 f"POST {target}")
-            return web.Response(status=502, text="forward failed")
-        _say(f"{stamp}  {event_type} [{event_id}] → {status} POST {target}")
-        return web.Response(status=status, text="forwarded")
+class _Forward(BaseHTTPRequestHandler):
+    server: _Listener
 
-    return forward
+    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status = _forward(self.server, body, self.headers)
+        self.send_response(status)
+        text = b"" if status in (204, 304) else b"forwarded" if status != 502 else b"forward failed"
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet: each delivery has its own line (`_forward`), not the server's access log."""
+
+
+def _forward(server: _Listener, body: bytes, received: Message) -> int:
+    """Send one delivery on to the target; its status (502 when unreachable) goes back to the
+    sandbox, so a failure is retried like any other."""
+    event_id, event_type = _describe(body)
+    headers = {name: received[name] for name in _FORWARDED if received.get(name) is not None}
+    stamp = datetime.fromtimestamp(wall_seconds()).strftime("%Y-%m-%d %H:%M:%S")
+    chaos = received.get(CHAOS_HEADER)
+    event_type = f"{event_type} ({chaos})" if chaos else event_type
+    target = server.target
+    try:
+        status = server.http.post(target, content=body, headers=headers).status_code
+    except (httpx.HTTPError, OSError) as exc:
+        _say(f"{stamp}  {event_type} [{event_id}] → error: {_forward_error(exc)} POST {target}")
+        return 502
+    _say(f"{stamp}  {event_type} [{event_id}] → {status} POST {target}")
+    return status
 
 
 def _describe(body: bytes) -> tuple[str, str]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 
 def normalise_url(url: str) -> str:
@@ -21,7 +21,7 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine whose errors never quote bound values: a failed insert would otherwise put a
     whole event payload (names, emails) into the logs."""
     url = normalise_url(url)
@@ -34,13 +34,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             hide_parameters=True, **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    # SQLAlchemy, not the driver, begins transactions (the driver would begin only before the
+    # first write, leaving the reads before it outside the transaction): see _begin_immediate.
+    dbapi_conn.isolation_level = None
     # WAL lets readers run beside the writer; NORMAL stays durable across app crashes
     # (only an OS crash can lose the last commits); busy_timeout makes writers queue, not fail.
     cur = dbapi_conn.cursor()
@@ -49,6 +53,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """Every transaction takes SQLite's write lock at its start (queuing behind another
+    process's writer for up to busy_timeout), so what it reads stays true until it commits:
+    two processes cannot both claim one inbox event, outbox message or refund amount. (A
+    deferred transaction that read first could not even wait for the lock: SQLite answers
+    "database is locked" at once when its snapshot is stale.) PostgreSQL locks rows instead.
+
+    Reads through `engine.connect()` take the lock too, for as long as they stay open: keep
+    them short, and never open a write transaction while one is open in the same thread (it
+    would wait for itself until busy_timeout)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def aware(value: datetime | None) -> datetime | None:

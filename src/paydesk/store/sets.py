@@ -10,14 +10,16 @@ is in-process and has no arrays: it keeps `IN`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Connection, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 
+T = TypeVar("T")
+
 
 def among(
-    conn: Connection, column: ColumnElement[Any], values: Iterable[Any]
+    conn: Connection, column: ColumnElement[T], values: Iterable[T]
 ) -> ColumnElement[bool]:
     items = list(values)
     if conn.dialect.name == "postgresql":

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_ignore(conn: Connection, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
     """Insert rows, silently skipping any whose unique key already exists."""
     if not rows:
         return
@@ -17,7 +16,7 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     conn.execute(dialect.insert(table).on_conflict_do_nothing(), list(rows))
 
 
-def insert_ignore_one(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
+def insert_ignore_one(conn: Connection, table: Table, row: Mapping[str, object]) -> bool:
     """Insert one row unless its unique key exists; True when this call inserted it."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     # RETURNING, not rowcount: drivers differ on rowcount when an INSERT returns generated keys.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import stripe as stripe_sdk
 import structlog
@@ -33,7 +32,7 @@ def _templates() -> Jinja2Templates:
     return shop_templates(TEMPLATES)  # the shop's name in the header and title
 
 
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def _render(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
     return _templates().TemplateResponse(request, name, context, status_code=status)
 
 

@@ -3,8 +3,7 @@ idempotent on an `Idempotency-Key` header."""
 
 from __future__ import annotations
 
-import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -15,6 +14,7 @@ from paydesk.billing.invoicing import InvoiceLine, create_one_off_invoice
 from paydesk.checkout.schemas import Email
 from paydesk.context import AppContext
 from paydesk.refunds.service import RefundRefused, request_refund
+from paydesk.settings import secret_matches
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -57,9 +57,7 @@ def _bearer(request: Request, ctx: AppContext) -> None:
     if not token:
         raise HTTPException(404, "the admin API is off: set PAYDESK_ADMIN_TOKEN")
     given = request.headers.get("authorization", "")
-    if not (given[:7].lower() == "bearer " and hmac.compare_digest(
-        given[7:].strip().encode(), token.encode()
-    )):
+    if not (given[:7].lower() == "bearer " and secret_matches(token, given[7:].strip())):
         raise HTTPException(401, "send Authorization: Bearer <PAYDESK_ADMIN_TOKEN>")
 
 
@@ -84,7 +82,7 @@ def post_refund(
 @router.post("/invoices", status_code=status.HTTP_201_CREATED)
 def post_invoice(
     body: InvoiceIn, request: Request, ctx: CtxDep, key: IdempotencyKey = None
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """A one-off invoice for the customer of `email`: created, finalized and sent."""
     _bearer(request, ctx)
     lines = [InvoiceLine(i.description, i.amount, i.currency) for i in body.items]
@@ -104,7 +102,7 @@ class ClockAdvanceIn(BaseModel):
 
 
 @router.post("/clock/advance")
-def post_clock_advance(body: ClockAdvanceIn, request: Request, ctx: CtxDep) -> dict[str, Any]:
+def post_clock_advance(body: ClockAdvanceIn, request: Request, ctx: CtxDep) -> dict[str, object]:
     """Sandbox mode: move the customers' test clocks forward (`paydesk clock advance`)."""
     _bearer(request, ctx)
     if not ctx.test_clocks:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from paydesk.catalog.schemas import ProductOut
@@ -23,7 +21,7 @@ def get_products(ctx: CtxDep) -> list[ProductOut]:
         return [ProductOut.model_validate(_fields(dict(row))) for row in list_products(conn)]
 
 
-def _fields(row: dict[str, Any]) -> dict[str, Any]:
+def _fields(row: dict[str, object]) -> dict[str, object]:
     if row["type"] == "recurring":
         return row | {"interval_count": row["interval_count"] or 1}
     return {key: value for key, value in row.items() if key not in PLAN_FIELDS}

@@ -7,17 +7,19 @@ that answers → orjson. No routing, dependency injection or per-request log lin
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
+from pydantic import SecretStr
 from sqlalchemy import Engine
+from sqlalchemy.pool import PoolProxiedConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paydesk.billing.model import Entitlement, best, parse_status
+from paydesk.settings import secret_matches
 
 PREFIX = "/api/entitlements/"
 _JSON = (b"content-type", b"application/json")
@@ -27,7 +29,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def answer(email: str, found: Entitlement, now: datetime) -> dict[str, Any]:
+def answer(email: str, found: Entitlement, now: datetime) -> dict[str, object]:
     return {
         "email": email, "access": found.access_at(now), "plan_id": found.plan_id,
         "status": found.status.value, "current_period_end": _iso(found.current_period_end),
@@ -72,13 +74,15 @@ class Reader:
         self.engine = engine
         self.inline = engine.dialect.name == "sqlite"
         self.sql = _SQL.format(mark="?" if self.inline else "%s")
-        self._kept: Any = None
+        self._kept: PoolProxiedConnection | None = None
 
     def read(self, email: str) -> list[Entitlement]:
         if self.inline:
             if self._kept is None:
                 self._kept = self.engine.raw_connection()
-            rows = self._kept.driver_connection.execute(self.sql, (email,)).fetchall()
+            driver = self._kept.driver_connection
+            assert driver is not None  # a pooled connection that is checked out has one
+            rows = driver.execute(self.sql, (email,)).fetchall()
             return _entitlements(rows)
         conn = self.engine.raw_connection()
         try:
@@ -110,7 +114,7 @@ def _error(message: str) -> bytes:
 class EntitlementsRoute:
     """ASGI middleware that answers GET /api/entitlements/{email} itself."""
 
-    def __init__(self, app: ASGIApp, engine: Engine, token: Callable[[], str | None]) -> None:
+    def __init__(self, app: ASGIApp, engine: Engine, token: Callable[[], SecretStr | None]) -> None:
         self.app = app
         self.reader = Reader(engine)
         self.token = token
@@ -140,9 +144,8 @@ class EntitlementsRoute:
         for name, value in scope["headers"]:
             if name == b"authorization":
                 given = bytes(value)
-        if not (given[:7].lower() == b"bearer " and hmac.compare_digest(
-            given[7:].strip(), token.encode()
-        )):
+        if not (given[:7].lower() == b"bearer "
+                and secret_matches(token, given[7:].strip().decode("latin-1"))):
             return 401, _error("send Authorization: Bearer <PAYDESK_ADMIN_TOKEN>")
         return 200, b""
 

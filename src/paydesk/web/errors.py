@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,7 +27,7 @@ async def _billing_error(_request: Request, exc: BillingError) -> JSONResponse:
 
 async def _checkout_error(_request: Request, exc: CheckoutError) -> JSONResponse:
     # "message" too: the seed's clients read that field.
-    body: dict[str, Any] = {"detail": exc.message, "message": exc.message}
+    body: dict[str, object] = {"detail": exc.message, "message": exc.message}
     if isinstance(exc, OutOfStock | UnknownProduct):
         body["product_id"] = exc.product_id
     if isinstance(exc, OutOfStock):
@@ -51,9 +51,12 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> J
     return JSONResponse({"detail": detail, "message": detail, "errors": safe}, status_code=422)
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Mapping[str, object]) -> str:
     if error.get("type") == "json_invalid":
-        return "the body is not valid JSON (" + str(error.get("ctx", {}).get("error", "")) + ")"
-    loc = [str(p) for p in error.get("loc", ()) if p != "body"]
+        ctx = error.get("ctx")
+        reason = ctx.get("error", "") if isinstance(ctx, Mapping) else ""
+        return f"the body is not valid JSON ({reason})"
+    where_in = error.get("loc")
+    loc = [str(p) for p in where_in if p != "body"] if isinstance(where_in, list | tuple) else []
     where = ".".join(loc) if loc else "body"
     return f"{where}: {error.get('msg', 'invalid')}"

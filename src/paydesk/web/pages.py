@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import stripe as stripe_sdk
 import structlog
@@ -51,7 +50,7 @@ def _templates() -> Jinja2Templates:
     return templates
 
 
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def _render(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
     return _templates().TemplateResponse(request, name, context, status_code=status)
 
 

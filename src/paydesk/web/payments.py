@@ -8,9 +8,9 @@ PaymentIntent from Stripe and fulfils through the same exactly-once path as the 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import stripe as stripe_sdk
 import structlog
@@ -124,7 +124,7 @@ def _key(ctx: AppContext) -> str:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
 
 
-def _fulfil(ctx: AppContext, obj: dict[str, Any]) -> None:
+def _fulfil(ctx: AppContext, obj: Mapping[str, object]) -> None:
     pi = PaymentIntent.parse(obj)
     if pi is None:
         return
@@ -136,5 +136,5 @@ def _fulfil(ctx: AppContext, obj: dict[str, Any]) -> None:
         log.exception("pay_page.fulfil_failed", payment_intent=pi.id)
 
 
-def _render(request: Request, name: str, status_code: int, **context: Any) -> HTMLResponse:
+def _render(request: Request, name: str, status_code: int, **context: object) -> HTMLResponse:
     return _templates().TemplateResponse(request, name, context, status_code=status_code)

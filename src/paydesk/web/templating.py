@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
@@ -13,7 +12,7 @@ from paydesk.settings import Settings
 _DEFAULT_NAME = Settings.model_fields["shop_name"].default
 
 
-def _shop(request: Request) -> dict[str, Any]:
+def _shop(request: Request) -> dict[str, object]:
     ctx = getattr(request.app.state, "ctx", None)
     return {"shop_name": ctx.settings.shop_name if ctx is not None else _DEFAULT_NAME}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from paydesk.billing.errors import NotOurs
 from paydesk.billing.parse import (
@@ -55,6 +55,8 @@ class SubscriptionChanged:
 
     subscription: SubscriptionInfo
     created: int  # the event's: orders what the record holds
+    change: str = "updated"  # created | updated | deleted | paused | resumed
+    changed: frozenset[str] = frozenset()  # the fields in Stripe's previous_attributes
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,11 @@ Event = (
 )
 
 
-Parser = Callable[[Mapping[str, Any]], Event | None]
+Parser = Callable[[Mapping[str, object]], Event | None]
 
 
 def _session(kind: Callable[[CheckoutSession], Event]) -> Parser:
-    def parse(obj: Mapping[str, Any]) -> Event | None:
+    def parse(obj: Mapping[str, object]) -> Event | None:
         session = CheckoutSession.parse(obj)
         return None if session is None else kind(session)
 
@@ -113,14 +115,14 @@ def _session(kind: Callable[[CheckoutSession], Event]) -> Parser:
 
 
 def _intent(kind: Callable[[PaymentIntent], Event]) -> Parser:
-    def parse(obj: Mapping[str, Any]) -> Event | None:
+    def parse(obj: Mapping[str, object]) -> Event | None:
         intent = PaymentIntent.parse(obj)
         return None if intent is None else kind(intent)
 
     return parse
 
 
-def _refunded(obj: Mapping[str, Any]) -> Event:
+def _refunded(obj: Mapping[str, object]) -> Event:
     return ChargeRefunded(RefundedCharge.parse(obj))
 
 
@@ -140,25 +142,35 @@ PARSERS: dict[str, Parser] = {
 
 
 def _subscription(kind: Callable[[SubscriptionInfo, int], Event]) -> EventParser:
-    def parse(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event:
+    def parse(event: Mapping[str, object], obj: Mapping[str, object]) -> Event:
         return kind(parse_subscription(dict(obj)), _created(event))
 
     return parse
 
 
+def _subscription_changed(change: str) -> EventParser:
+    def parse(event: Mapping[str, object], obj: Mapping[str, object]) -> Event:
+        data = event.get("data")
+        before = data.get("previous_attributes") if isinstance(data, Mapping) else None
+        changed = frozenset(before) if isinstance(before, Mapping) else frozenset()
+        return SubscriptionChanged(parse_subscription(dict(obj)), _created(event), change, changed)
+
+    return parse
+
+
 def _invoice(kind: str) -> EventParser:
-    def parse(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event:
+    def parse(event: Mapping[str, object], obj: Mapping[str, object]) -> Event:
         return InvoiceChanged(kind, parse_invoice(dict(obj)), _created(event))
 
     return parse
 
 
-def _clock(event: Mapping[str, Any], obj: Mapping[str, Any]) -> Event | None:
+def _clock(event: Mapping[str, object], obj: Mapping[str, object]) -> Event | None:
     frozen, clock_id = when(obj.get("frozen_time")), obj.get("id")
     return ClockReady(clock_id, frozen) if frozen and isinstance(clock_id, str) else None
 
 
-def _created(event: Mapping[str, Any]) -> int:
+def _created(event: Mapping[str, object]) -> int:
     created = event.get("created")
     if not isinstance(created, int) or isinstance(created, bool):
         raise NotASubscription("event without created")
@@ -166,9 +178,9 @@ def _created(event: Mapping[str, Any]) -> int:
 
 
 # Billing events need the event's own `created` besides its object.
-EventParser = Callable[[Mapping[str, Any], Mapping[str, Any]], Event | None]
+EventParser = Callable[[Mapping[str, object], Mapping[str, object]], Event | None]
 BILLING_PARSERS: dict[str, EventParser] = {
-    **{f"customer.subscription.{change}": _subscription(SubscriptionChanged)
+    **{f"customer.subscription.{change}": _subscription_changed(change)
        for change in ("created", "updated", "deleted", "paused", "resumed")},
     "customer.subscription.trial_will_end": _subscription(TrialEnding),
     **{f"invoice.{kind}": _invoice(kind) for kind in (
@@ -178,9 +190,13 @@ BILLING_PARSERS: dict[str, EventParser] = {
 }
 # What the pipeline asks Stripe for when it recovers missed events (the rest would be ignored).
 EVENT_TYPES = frozenset(PARSERS) | frozenset(BILLING_PARSERS)
+# The events the admin's order timeline tells in words (a declined card, a refund), parsed here.
+TIMELINE_TYPES = frozenset({"payment_intent.payment_failed", "charge.refunded"})
+# And a billing customer's timeline: their subscriptions' and invoices' events.
+BILLING_TIMELINE_TYPES = frozenset(BILLING_PARSERS) - {"test_helpers.test_clock.ready"}
 
 
-def parse(event: Mapping[str, Any]) -> Event | None:
+def parse(event: Mapping[str, object]) -> Event | None:
     """The typed event, or None when the shop has nothing to do with it (another type, or an
     object without an id)."""
     event_type = str(event.get("type", ""))

@@ -8,15 +8,29 @@ request. Each waiter is answered only after the commit that holds its event.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import Connection, Engine, select
 
 from paydesk.store.gate import WriteGate
 from paydesk.store.upsert import insert_ignore
 from paydesk.webhooks.tables import inbox_events
+
+
+class InboxRow(TypedDict):
+    """One row of `inbox_events` as the inbox stores it."""
+
+    id: str
+    type: str
+    object_id: str | None
+    stripe_created: int
+    payload: str
+    status: str
+    attempts: int
+    source: str
+    received_at: datetime
 
 
 class MalformedEvent(ValueError):
@@ -37,22 +51,22 @@ def _text(value: object, limit: int, what: str) -> str:
     return value
 
 
-def _object_id(event: dict[str, Any]) -> str | None:
+def _object_id(event: Mapping[str, object]) -> str | None:
     data = event.get("data")
     if data is None:
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         raise MalformedEvent("event data must be an object")
     obj = data.get("object")
     if obj is None:
         return None
-    if not isinstance(obj, dict):
+    if not isinstance(obj, Mapping):
         raise MalformedEvent("event data.object must be an object")
     oid = obj.get("id")
     return None if oid is None else _text(oid, _MAX_ID, "data.object.id")
 
 
-def inbox_row(event: dict[str, Any], payload: str, source: str = "webhook") -> dict[str, Any]:
+def inbox_row(event: Mapping[str, object], payload: str, source: str = "webhook") -> InboxRow:
     """The inbox row of a verified event; raises MalformedEvent for one that could not be
     stored (so the caller answers 400 rather than failing a commit shared with others)."""
     if "id" not in event or "type" not in event or "created" not in event:
@@ -76,7 +90,7 @@ def inbox_row(event: dict[str, Any], payload: str, source: str = "webhook") -> d
     }
 
 
-def store_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+def store_events(conn: Connection, rows: Sequence[InboxRow]) -> None:
     """Insert new events; a duplicate delivery (same id) is a no-op, never an error."""
     insert_ignore(conn, inbox_events, rows)
 
@@ -100,7 +114,7 @@ class InboxWriter:
         self._engine = engine
         self._gate = gate
         self._on_commit = on_commit
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._pending: list[tuple[InboxRow, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -117,7 +131,7 @@ class InboxWriter:
             await self._task
             self._task = None
 
-    async def store(self, row: dict[str, Any]) -> None:
+    async def store(self, row: InboxRow) -> None:
         """Return once `row` is committed (or was already there); raise if the commit failed."""
         if self._task is None:
             await self.start()
@@ -136,7 +150,7 @@ class InboxWriter:
             elif self._closing:
                 return
 
-    async def _commit(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+    async def _commit(self, batch: list[tuple[InboxRow, asyncio.Future[None]]]) -> None:
         # The same event twice in one batch would make PostgreSQL's ON CONFLICT see it twice.
         rows = list({row["id"]: row for row, _ in batch}.values())
         failed: dict[str, Exception] = {}
@@ -160,12 +174,12 @@ class InboxWriter:
         if len(failed) < len(rows):
             self._on_commit()
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, rows: list[InboxRow]) -> None:
         with self._gate.hold(), self._engine.begin() as conn:
             store_events(conn, rows)
         self._gate.mark_ingest()
 
-    def _write_each(self, rows: list[dict[str, Any]]) -> dict[str, Exception]:
+    def _write_each(self, rows: list[InboxRow]) -> dict[str, Exception]:
         """Store rows one transaction each; returns the errors of those that failed."""
         failed: dict[str, Exception] = {}
         for row in rows:

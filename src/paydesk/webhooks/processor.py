@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import traceback
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 import orjson
 import structlog
@@ -47,11 +47,28 @@ RETRY_DELAYS = (1, 5, 30, 120, 600, 1800, 3600)
 MAX_ATTEMPTS = 12
 
 
+class DueEvent(Protocol):
+    """An inbox row as `_due` reads it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def received_at(self) -> datetime | None: ...
+    @property
+    def stripe_created(self) -> int: ...
+
+
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1])
 
 
-def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
+def _due(conn: Connection, now: datetime, limit: int) -> list[DueEvent]:
     """Up to `limit` events to process, in Stripe's order, and within one second payments
     before the refunds and expiries that refer to them (any order ends right; this is faster).
 
@@ -67,12 +84,10 @@ def _due(conn: Connection, now: datetime, limit: int) -> list[Any]:
         select(*columns).where(t.status == "failed", t.next_attempt_at <= now)
         .order_by(t.next_attempt_at).limit(limit)
     )
+    # SQLite: the transaction holds the write lock from its start (store/engine.py).
     if conn.dialect.name == "postgresql":
         new, retry = new.with_for_update(skip_locked=True), retry.with_for_update(skip_locked=True)
-    else:
-        # Take SQLite's write lock before reading, so no other process works on these rows.
-        conn.execute(update(inbox_events).where(t.id == "").values(status=t.status))
-    rows = [*conn.execute(new).all(), *conn.execute(retry).all()]
+    rows: list[DueEvent] = [*conn.execute(new).all(), *conn.execute(retry).all()]
     rows.sort(key=lambda r: (r.stripe_created, r.type not in BATCHABLE_TYPES, aware(r.received_at)))
     return rows[:limit]
 
@@ -91,11 +106,13 @@ def process_batch(
     return len(rows)
 
 
-def _fast_path(conn: Connection, ctx: AppContext, rows: list[Any], now: datetime) -> list[Any]:
+def _fast_path(
+    conn: Connection, ctx: AppContext, rows: list[DueEvent], now: datetime
+) -> list[DueEvent]:
     """Paid checkout sessions of the batch, fulfilled together in one savepoint; returns the
     rows left for one-at-a-time processing (all of them if the batch step fails)."""
-    fast: list[tuple[Any, CheckoutSession]] = []
-    rest: list[Any] = []
+    fast: list[tuple[DueEvent, CheckoutSession]] = []
+    rest: list[DueEvent] = []
     for row in rows:
         event = _parsed(row) if row.type in BATCHABLE_TYPES else None
         if isinstance(event, SessionCompleted) and event.session.paid:
@@ -139,14 +156,14 @@ def _fast_path(conn: Connection, ctx: AppContext, rows: list[Any], now: datetime
     return rest
 
 
-def _parsed(row: Any) -> Event | None:
+def _parsed(row: DueEvent) -> Event | None:
     try:
         return parse(orjson.loads(row.payload))
     except ValueError:
         return None  # one at a time, where the failure is recorded on its row
 
 
-def _record(conn: Connection, row: Any, status: str, note: str | None, now: datetime) -> None:
+def _record(conn: Connection, row: DueEvent, status: str, note: str | None, now: datetime) -> None:
     conn.execute(
         update(inbox_events)
         .where(inbox_events.c.id == row.id)
@@ -157,7 +174,7 @@ def _record(conn: Connection, row: Any, status: str, note: str | None, now: date
     )
 
 
-def _process_one(conn: Connection, ctx: AppContext, row: Any, now: datetime) -> None:
+def _process_one(conn: Connection, ctx: AppContext, row: DueEvent, now: datetime) -> None:
     attempts = row.attempts + 1
     try:
         with conn.begin_nested():
@@ -181,7 +198,7 @@ def _process_one(conn: Connection, ctx: AppContext, row: Any, now: datetime) -> 
     _observe(row, outcome, now)
 
 
-def _observe(row: Any, outcome: str, now: datetime) -> None:
+def _observe(row: DueEvent, outcome: str, now: datetime) -> None:
     m = metrics()
     m.webhooks_processed.labels(type=row.type, outcome=outcome).inc()
     received = aware(row.received_at)
