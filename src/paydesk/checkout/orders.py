@@ -8,11 +8,12 @@ from paydesk.checkout.schemas import AccessOut, OrderItemOut, OrderOut
 from paydesk.context import AppContext
 from paydesk.fulfilment.access import access_links
 from paydesk.orders.tables import order_items, orders
+from paydesk.store.engine import reading
 
 
 def get_order(ctx: AppContext, order_id: str) -> OrderOut | None:
     """The order's live state; its access links only once it has been fulfilled."""
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(select(orders).where(orders.c.id == order_id)).mappings().first()
         if row is None:
             return None

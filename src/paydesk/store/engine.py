@@ -55,6 +55,17 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.close()
 
 
+# An execution option: this connection only reads (see `reading`).
+_READS_ONLY = "paydesk_reads_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads alone (pages, GET routes): on SQLite its transaction is a plain
+    deferred BEGIN, a snapshot that neither takes the write lock nor waits for it, so readers
+    never queue behind the processor or each other. Writes belong in `engine.begin()`."""
+    return engine.connect().execution_options(**{_READS_ONLY: True})
+
+
 def _begin_immediate(conn: Connection) -> None:
     """Every transaction takes SQLite's write lock at its start (queuing behind another
     process's writer for up to busy_timeout), so what it reads stays true until it commits:
@@ -64,8 +75,9 @@ def _begin_immediate(conn: Connection) -> None:
 
     Reads through `engine.connect()` take the lock too, for as long as they stay open: keep
     them short, and never open a write transaction while one is open in the same thread (it
-    would wait for itself until busy_timeout)."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    would wait for itself until busy_timeout). The hot read paths use `reading` instead."""
+    reads_only = conn.get_execution_options().get(_READS_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def aware(value: datetime | None) -> datetime | None:

@@ -19,6 +19,7 @@ from paydesk.fulfilment.access import OPEN_STATUSES, read_token
 from paydesk.fulfilment.files import file_for, files_root, is_url
 from paydesk.fulfilment.tables import access_grants
 from paydesk.orders.tables import orders
+from paydesk.store.engine import reading
 from paydesk.web.templating import shop_templates
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -39,7 +40,7 @@ def _page(
 
 
 def _lookup(ctx: AppContext, order_id: str, product_id: str) -> tuple[str, str, str | None] | None:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(
             select(orders.c.status, products.c.name, products.c.resource)
             .select_from(access_grants)

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from paydesk.ops.metrics import metrics
+from paydesk.store.engine import reading
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(tags=["ops"])
@@ -20,7 +21,7 @@ log = structlog.get_logger(__name__)
 @router.get("/healthz")
 def healthz(ctx: CtxDep) -> JSONResponse:
     try:
-        with ctx.engine.connect() as conn:
+        with reading(ctx.engine) as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         log.error("healthz.database_down", error=type(exc).__name__)

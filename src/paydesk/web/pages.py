@@ -24,6 +24,7 @@ from paydesk.orders.lookup import order_for_session
 from paydesk.orders.model import OrderStatus
 from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.tables import orders
+from paydesk.store.engine import reading
 from paydesk.web.deps import CtxDep
 from paydesk.web.templating import shop_templates
 
@@ -56,7 +57,7 @@ def _render(request: Request, name: str, status: int = 200, **context: object) -
 
 @router.get("/", response_class=HTMLResponse)
 def storefront(request: Request, ctx: CtxDep) -> HTMLResponse:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows = list_products(conn)
     items = [
         {key: r[key] for key in ("id", "name", "description", "unit_amount", "currency", "stock",
@@ -101,7 +102,7 @@ def payment_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTML
 
 def _order_for(ctx: AppContext, session: CheckoutSession) -> str | None:
     # The webhook's own lookup, so the page and the pipeline agree on which order a session is.
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         return order_for_session(conn, session)
 
 
@@ -126,7 +127,7 @@ def payment_cancel(request: Request, ctx: CtxDep, order_id: str = "") -> HTMLRes
 
 
 def _expire_pending_session(ctx: AppContext, order_id: str) -> None:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(
             select(orders.c.status, orders.c.checkout_session_id).where(orders.c.id == order_id)
         ).first()

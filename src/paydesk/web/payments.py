@@ -28,6 +28,7 @@ from paydesk.orders.tables import orders
 from paydesk.payments.keys import MissingPublishableKey, publishable_key, stripe_js_url
 from paydesk.payments.schemas import PaymentIntentOut
 from paydesk.payments.service import create_payment, fulfil_intent
+from paydesk.store.engine import reading
 from paydesk.web.checkout import RATE_LIMITED
 from paydesk.web.deps import CtxDep
 from paydesk.web.pages import BUYER_STATUS
@@ -108,7 +109,7 @@ def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
 
 
 def _intent_of(ctx: AppContext, order_id: str) -> str | None:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(
             select(orders.c.payment_intent_id).where(
                 orders.c.id == order_id, orders.c.checkout_session_id.is_(None)
