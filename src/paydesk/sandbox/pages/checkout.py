@@ -388,7 +388,7 @@ def _new_method(
     )
 
 
-def _read_card(
+def read_card(
     form: dict[str, str], kept: dict[str, str]
 ) -> tuple[list[str], tuple[str, int, int, str] | None]:
     """The card's problems as messages only (the invoice and portal pages' form)."""

@@ -20,8 +20,7 @@ from paydesk.sandbox.operations import invoices
 from paydesk.sandbox.operations.payment_intents import confirm_intent
 from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
 from paydesk.sandbox.pages import BUSINESS_NAME, TEMPLATES
-from paydesk.sandbox.pages.checkout import AUTH_FAILED
-from paydesk.sandbox.pages.checkout import _read_card as read_card
+from paydesk.sandbox.pages.checkout import AUTH_FAILED, read_card
 from paydesk.sandbox.store import Store
 
 

@@ -19,7 +19,7 @@ from paydesk.sandbox.operations import renewals, subscription_updates
 from paydesk.sandbox.operations.payment_methods import attach, card_payment_method
 from paydesk.sandbox.operations.subscriptions import current_period
 from paydesk.sandbox.pages import BUSINESS_NAME, TEMPLATES
-from paydesk.sandbox.pages.checkout import _read_card as read_card
+from paydesk.sandbox.pages.checkout import read_card
 from paydesk.sandbox.store import Store
 
 LIVE = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
