@@ -10,7 +10,7 @@ from typing import Any
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.errors import CardError, InvalidRequest, missing_param
+from paydesk.sandbox.errors import CardError, InvalidRequest, StripeError, missing_param
 from paydesk.sandbox.objects import catalog, check_transition
 from paydesk.sandbox.objects import subscription as shapes
 from paydesk.sandbox.operations import catalog as coupons
@@ -65,7 +65,7 @@ def set_status(account: Account, now: int, sub: Obj, status: str, extra: dict[st
     if status != sub["status"]:
         check_transition(shapes.TRANSITIONS, "subscription", sub["status"], status)
     previous = account.update(sub, {"status": status, **extra})
-    if previous:
+    if previous and sub["id"] not in _CREATING:
         account.emit("customer.subscription.updated", sub, previous, now=now)
 
 
@@ -251,12 +251,41 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     if sub["test_clock"]:
         _clock_index(account).setdefault(sub["test_clock"], []).append(sub["id"])
     apply_discounts(account, now, sub, coupon_objs, codes)
+    # As on Stripe, `customer.subscription.created` shows the subscription as its first payment
+    # left it (`active` when paid at once, with no `updated` from `incomplete` before it).
+    _CREATING.add(sub["id"])
+    try:
+        invoice = first_invoice(account, now, sub, "subscription_create")
+        _settle_or_withdraw(account, now, sub, invoice, behavior or "allow_incomplete")
+    finally:
+        _CREATING.discard(sub["id"])
     account.emit("customer.subscription.created", sub, now=now)
-    invoice = first_invoice(account, now, sub, "subscription_create")
-    settle_first(account, now, sub, invoice, behavior or "allow_incomplete")
     if trial_end:
         schedule_trial(account, sub)
     return sub
+
+
+# Subscriptions being created: their status changes are part of `created`, not `updated`s.
+_CREATING: set[str] = set()
+
+
+def _settle_or_withdraw(account: Account, now: int, sub: Obj, invoice: Obj, behavior: str) -> None:
+    """With `error_if_incomplete` a first payment that fails answers 402 and leaves no
+    subscription behind (Stripe does not create it); its invoice is voided."""
+    try:
+        settle_first(account, now, sub, invoice, behavior)
+    except StripeError:
+        if behavior != "error_if_incomplete":
+            raise
+        timers.cancel(account, "subscription.expire_incomplete", sub["id"])
+        if invoice["status"] == "open":
+            invoices.void(account, now, invoice)
+        for item in sub["items"]["data"]:
+            account.delete(item)
+        if sub["test_clock"]:
+            _clock_index(account)[sub["test_clock"]].remove(sub["id"])
+        account.delete(sub)
+        raise
 
 
 def settings_from(account: Account, p: dict[str, Any], sub: Obj) -> dict[str, Any]:

@@ -1,0 +1,46 @@
+"""Subscription parameters that change what Stripe does, through the official SDK."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from tests.sandbox.billing_support import make_world
+
+
+def test_error_if_incomplete_answers_402_and_leaves_no_subscription(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client, card="pm_card_chargeCustomerFail")
+    with pytest.raises(stripe.CardError) as raised:
+        world.subscribe(payment_behavior="error_if_incomplete")
+    assert raised.value.http_status == 402
+    assert raised.value.code == "card_declined"
+    subs = stripe_client.v1.subscriptions.list(
+        params={"customer": world.customer.id, "status": "all"}
+    )
+    assert subs.data == []
+    assert world.event_types("customer.subscription") == []
+    # Its first invoice is not left open to be dunned.
+    assert [i.status for i in world.invoices()] == ["void"]
+
+
+def test_created_event_shows_active_when_the_first_payment_succeeds(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client)
+    sub = world.subscribe()
+    assert sub.status == "active"
+    events = world.events("customer.subscription")
+    assert [e.type for e in events] == ["customer.subscription.created"]
+    assert events[0].data.object.status == "active"
+
+
+def test_created_event_shows_incomplete_when_the_first_payment_fails(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client, card="pm_card_chargeCustomerFail")
+    sub = world.subscribe()
+    assert sub.status == "incomplete"
+    events = world.events("customer.subscription")
+    assert [e.data.object.status for e in events] == ["incomplete"]
