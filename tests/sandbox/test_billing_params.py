@@ -44,3 +44,21 @@ def test_created_event_shows_incomplete_when_the_first_payment_fails(
     assert sub.status == "incomplete"
     events = world.events("customer.subscription")
     assert [e.data.object.status for e in events] == ["incomplete"]
+
+
+def test_deleting_a_customer_cancels_their_subscriptions(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client)
+    first = world.subscribe()
+    second = world.subscribe()
+    stripe_client.v1.customers.delete(world.customer.id)
+    for sub in (first, second):
+        ended = world.sub(sub.id)
+        assert ended.status == "canceled"
+        assert ended.canceled_at == world.now  # the customer's business time (its clock's)
+    deleted = world.events("customer.subscription.deleted")
+    assert [e.data.object.id for e in deleted] == [first.id, second.id]
+    assert world.event_types()[-1] == "customer.deleted"
+    world.advance(40 * 86400)  # nothing renews any more
+    assert len(world.invoices()) == 2

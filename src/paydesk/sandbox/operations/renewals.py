@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import business_now
 from paydesk.sandbox.operations import dunning, invoices, manual_invoices
 from paydesk.sandbox.operations.periods import DAY
 from paydesk.sandbox.operations.subscriptions import (
@@ -230,6 +231,16 @@ def cancel(
     feedback: str | None = None,
 ) -> Obj:
     return _end(account, now, sub, "canceled", reason=reason, comment=comment, feedback=feedback)
+
+
+def cancel_customer_subscriptions(account: Account, wall: int, customer: Obj) -> None:
+    """A customer being deleted: Stripe cancels their subscriptions at once (each with its
+    `customer.subscription.deleted`), at the customer's business time."""
+    now = business_now(account, customer.get("test_clock"), wall)
+    mine = [s for s in account.newest("subscription") if s["customer"] == customer["id"]]
+    for sub in reversed(mine):  # oldest first
+        if sub["status"] in LIVE:
+            cancel(account, now, sub)
 
 
 def _end(

@@ -9,6 +9,7 @@ from paydesk.sandbox.errors import InvalidRequest, ResourceMissing, missing_para
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.objects.customer import customer as customer_skeleton
+from paydesk.sandbox.operations import renewals
 from paydesk.sandbox.operations.payment_methods import refuse_declining
 from paydesk.sandbox.params import apply_metadata, check_known, get_dict, get_str
 from paydesk.sandbox.resources.tokens import add_source, check_source
@@ -235,6 +236,7 @@ def update_customer(call: Call) -> Obj:
 @api.route("DELETE", "/v1/customers/{id}")
 def delete_customer(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
+    renewals.cancel_customer_subscriptions(call.account, call.now, customer)
     call.account.emit("customer.deleted", customer, now=call.now)
     return call.account.delete(customer)
 
