@@ -62,3 +62,28 @@ def test_deleting_a_customer_cancels_their_subscriptions(
     assert world.event_types()[-1] == "customer.deleted"
     world.advance(40 * 86400)  # nothing renews any more
     assert len(world.invoices()) == 2
+
+
+def test_save_default_payment_method_on_subscription(stripe_client: stripe.StripeClient) -> None:
+    world = make_world(stripe_client, card=None)
+    sub = world.subscribe(
+        payment_behavior="default_incomplete",
+        payment_settings={"save_default_payment_method": "on_subscription"},
+        expand=["latest_invoice.confirmation_secret"],
+    )
+    assert sub.default_payment_method is None
+    assert sub.payment_settings.save_default_payment_method == "on_subscription"
+    pi_id = sub.latest_invoice.confirmation_secret.client_secret.split("_secret_")[0]
+    paid = stripe_client.v1.payment_intents.confirm(
+        pi_id, params={"payment_method": "pm_card_visa"}
+    )
+    after = world.sub(sub.id)
+    assert after.status == "active"
+    assert after.default_payment_method == paid.payment_method
+    # Without the setting the payment method is not kept on the subscription.
+    other = world.subscribe(
+        payment_behavior="default_incomplete", expand=["latest_invoice.confirmation_secret"]
+    )
+    pi_id = other.latest_invoice.confirmation_secret.client_secret.split("_secret_")[0]
+    stripe_client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa"})
+    assert world.sub(other.id).default_payment_method is None

@@ -12,6 +12,7 @@ from paydesk.sandbox.operations.subscriptions import (
     LIVE,
     activate,
     build_invoice,
+    creating,
     current_period,
     next_period_end,
     schedule_renewal,
@@ -162,6 +163,21 @@ def _invoice_paid(account: Account, now: int, invoice: Obj) -> None:
         return
     if sub["status"] in ("incomplete", "past_due", "unpaid"):
         activate(account, now, sub)
+    _save_payment_method(account, now, sub, invoice)
+
+
+def _save_payment_method(account: Account, now: int, sub: Obj, invoice: Obj) -> None:
+    """`payment_settings.save_default_payment_method=on_subscription`: the payment method
+    that paid becomes the subscription's default."""
+    if sub["payment_settings"].get("save_default_payment_method") != "on_subscription":
+        return
+    pi = invoices.intent_of(account, invoice)
+    pm_id = pi.get("payment_method") if pi is not None else None
+    if not pm_id or pm_id == sub["default_payment_method"]:
+        return
+    previous = account.update(sub, {"default_payment_method": pm_id})
+    if previous and not creating(sub):
+        account.emit("customer.subscription.updated", sub, previous, now=now)
 
 
 def _invoice_failed(account: Account, now: int, invoice: Obj) -> None:

@@ -265,8 +265,12 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     return sub
 
 
-# Subscriptions being created: their status changes are part of `created`, not `updated`s.
+# Subscriptions being created: their changes are part of `created`, not `updated`s.
 _CREATING: set[str] = set()
+
+
+def creating(sub: Obj) -> bool:
+    return sub["id"] in _CREATING
 
 
 def _settle_or_withdraw(account: Account, now: int, sub: Obj, invoice: Obj, behavior: str) -> None:
@@ -308,9 +312,16 @@ def settings_from(account: Account, p: dict[str, Any], sub: Obj) -> dict[str, An
     settings = get_dict(p, "payment_settings")
     if settings is not None:
         types = get_list(settings, "payment_method_types")
+        save = get_enum(
+            settings,
+            "save_default_payment_method",
+            ("off", "on_subscription"),
+            sub["payment_settings"]["save_default_payment_method"],
+        )
         changes["payment_settings"] = {
             **sub["payment_settings"],
             "payment_method_types": [str(t) for t in types] if types else None,
+            "save_default_payment_method": save,
         }
     trial = get_dict(p, "trial_settings")
     if trial is not None:
