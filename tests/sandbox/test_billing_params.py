@@ -87,3 +87,24 @@ def test_save_default_payment_method_on_subscription(stripe_client: stripe.Strip
     pi_id = other.latest_invoice.confirmation_secret.client_secret.split("_secret_")[0]
     stripe_client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa"})
     assert world.sub(other.id).default_payment_method is None
+
+
+def test_old_stripe_version_gets_invoice_payment_intent_and_subscription_periods(
+    sandbox_url: str, stripe_key: str
+) -> None:
+    old = stripe.StripeClient(
+        stripe_key, base_addresses={"api": sandbox_url}, stripe_version="2024-06-20"
+    )
+    world = make_world(old)
+    sub = world.subscribe()
+    item = sub["items"].data[0]
+    assert sub.current_period_start == item.current_period_start == world.now
+    assert sub.current_period_end == item.current_period_end
+    invoice = old.v1.invoices.retrieve(sub.latest_invoice)
+    assert invoice.payment_intent.startswith("pi_")
+    listed = old.v1.invoices.list(params={"customer": world.customer.id}).data[0]
+    assert listed.payment_intent == invoice.payment_intent
+    # The current version has neither (they moved to the items and to invoice payments).
+    current = stripe.StripeClient(stripe_key, base_addresses={"api": sandbox_url})
+    assert "current_period_end" not in current.v1.subscriptions.retrieve(sub.id)
+    assert "payment_intent" not in current.v1.invoices.retrieve(invoice.id)
