@@ -108,3 +108,66 @@ def test_old_stripe_version_gets_invoice_payment_intent_and_subscription_periods
     current = stripe.StripeClient(stripe_key, base_addresses={"api": sandbox_url})
     assert "current_period_end" not in current.v1.subscriptions.retrieve(sub.id)
     assert "payment_intent" not in current.v1.invoices.retrieve(invoice.id)
+
+
+def test_coupon_applies_to_products_discounts_only_their_lines(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client)
+    addon = stripe_client.v1.prices.create(
+        params={
+            "product_data": {"name": "Add-on"},
+            "unit_amount": 1000,
+            "currency": "eur",
+            "recurring": {"interval": "month"},
+        }
+    )
+    coupon = stripe_client.v1.coupons.create(
+        params={
+            "percent_off": 50,
+            "duration": "forever",
+            "applies_to": {"products": [world.price.product]},
+        }
+    )
+    assert coupon.applies_to.products == [world.price.product]
+    sub = stripe_client.v1.subscriptions.create(
+        params={
+            "customer": world.customer.id,
+            "items": [{"price": world.price.id}, {"price": addon.id}],
+            "discounts": [{"coupon": coupon.id}],
+        }
+    )
+    invoice = stripe_client.v1.invoices.retrieve(sub.latest_invoice)
+    by_product = {
+        line.pricing.price_details.product: sum(d.amount for d in line.discount_amounts)
+        for line in invoice.lines.data
+    }
+    assert by_product == {world.price.product: 2450, addon.product: 0}
+    assert invoice.total == 4900 + 1000 - 2450
+
+
+def test_promotion_code_restrictions_are_enforced(stripe_client: stripe.StripeClient) -> None:
+    world = make_world(stripe_client)
+    coupon = stripe_client.v1.coupons.create(params={"percent_off": 10, "duration": "once"})
+    big = stripe_client.v1.promotion_codes.create(
+        params={
+            "promotion": {"type": "coupon", "coupon": coupon.id},
+            "restrictions": {"minimum_amount": 10000, "minimum_amount_currency": "eur"},
+        }
+    )
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        world.subscribe(discounts=[{"promotion_code": big.id}])
+    assert "minimum amount requirement" in str(raised.value.user_message)
+    assert raised.value.code == "promotion_code_amount_insufficient"
+    first = stripe_client.v1.promotion_codes.create(
+        params={
+            "promotion": {"type": "coupon", "coupon": coupon.id},
+            "restrictions": {"first_time_transaction": True},
+        }
+    )
+    world.subscribe(discounts=[{"promotion_code": first.id}])  # no payment yet: accepted
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        world.subscribe(discounts=[{"promotion_code": first.id}])  # now it has paid once
+    assert "prior transactions" in str(raised.value.user_message)
+    subs = stripe_client.v1.subscriptions.list(params={"customer": world.customer.id})
+    assert len(subs.data) == 1

@@ -219,6 +219,11 @@ def trial_end_of(p: dict[str, Any], now: int, price: Obj) -> int | None:
 def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     items = parse_items(account, p, now)
     coupon_objs, codes = parse_discounts(account, now, p)
+    amount = sum(int(price.get("unit_amount") or 0) * qty for price, qty, _r, _m in items)
+    currency = items[0][0]["currency"]
+    for code in codes:
+        if code:
+            coupons.check_restrictions(account, code, customer["id"], amount, currency)
     behavior = get_enum(p, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
     collection = get_enum(p, "collection_method", COLLECTION_METHODS, "charge_automatically")
     days_until_due = get_int(p, "days_until_due", minimum=0)
