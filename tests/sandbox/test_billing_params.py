@@ -171,3 +171,42 @@ def test_promotion_code_restrictions_are_enforced(stripe_client: stripe.StripeCl
     assert "prior transactions" in str(raised.value.user_message)
     subs = stripe_client.v1.subscriptions.list(params={"customer": world.customer.id})
     assert len(subs.data) == 1
+
+
+def test_billing_cycle_anchor_prorates_the_short_first_period(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client)  # EUR 49 a month from 2026-01-01
+    anchor = world.now + 15 * 86400  # the 16th: 15 of January's 31 days
+    sub = world.subscribe(billing_cycle_anchor=anchor)
+    assert sub.billing_cycle_anchor == anchor
+    assert sub["items"].data[0].current_period_end == anchor
+    first = stripe_client.v1.invoices.retrieve(sub.latest_invoice)
+    assert first.amount_due == round(4900 * 15 / 31) and first.status == "paid"
+    world.advance_to(anchor + 2 * 3600)  # renewed at the anchor, a full month
+    renewal = world.invoices()[-1]
+    assert renewal.period_start == anchor and renewal.amount_paid == 4900
+    free = world.subscribe(billing_cycle_anchor=world.now + 86400, proration_behavior="none")
+    assert stripe_client.v1.invoices.retrieve(free.latest_invoice).amount_due == 0
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        world.subscribe(billing_cycle_anchor=world.now + 40 * 86400)
+    assert raised.value.param == "billing_cycle_anchor"
+
+
+def test_billing_cycle_anchor_now_restarts_the_cycle_with_a_credit(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    world = make_world(stripe_client)
+    sub = world.subscribe()
+    world.advance(10 * 86400)
+    updated = stripe_client.v1.subscriptions.update(
+        sub.id, params={"billing_cycle_anchor": "now"}
+    )
+    assert updated.billing_cycle_anchor == world.now
+    assert updated["items"].data[0].current_period_start == world.now
+    invoice = stripe_client.v1.invoices.retrieve(updated.latest_invoice)
+    assert invoice.billing_reason == "subscription_update" and invoice.status == "paid"
+    credit = round(4900 * 21 / 31)  # the 21 unused days of January
+    assert invoice.amount_paid == 4900 - credit
+    changed = world.events("customer.subscription.updated")[-1]
+    assert changed.data.previous_attributes["billing_cycle_anchor"] == sub.billing_cycle_anchor

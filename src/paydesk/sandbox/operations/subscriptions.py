@@ -6,6 +6,7 @@ Renewals, dunning and the other things that happen later live in `operations/ren
 from __future__ import annotations
 
 import weakref
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from paydesk.sandbox import timers
@@ -234,18 +235,20 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
             code="parameter_missing",
         )
     trial_end = trial_end_of(p, now, items[0][0])
+    recurring = items[0][0]["recurring"]
+    full_end = period_end(now, now, recurring["interval"], int(recurring["interval_count"]))
+    anchor = None if trial_end else _anchor(p, now, full_end)
     sub = shapes.subscription(account.new_id("sub"), now, customer, items[0][0]["currency"])
     sub.update(settings_from(account, p, sub))
     sub.update(
         collection_method=collection,
         days_until_due=days_until_due if collection == "send_invoice" else None,
-        billing_cycle_anchor=trial_end or now,
+        billing_cycle_anchor=trial_end or anchor or now,
         trial_start=now if trial_end else None,
         trial_end=trial_end,
         status="trialing" if trial_end else "incomplete",
     )
-    recurring = items[0][0]["recurring"]
-    end = trial_end or period_end(now, now, recurring["interval"], int(recurring["interval_count"]))
+    end = trial_end or anchor or full_end
     for price, quantity, rates, metadata in items:
         item = shapes.item(account.new_id("si"), now, sub["id"], price, quantity, (now, end))
         item.update(tax_rates=rates, metadata=metadata)
@@ -258,9 +261,15 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     apply_discounts(account, now, sub, coupon_objs, codes)
     # As on Stripe, `customer.subscription.created` shows the subscription as its first payment
     # left it (`active` when paid at once, with no `updated` from `incomplete` before it).
+    # Up to a future anchor the first period is short: prorated, or free with
+    # proration_behavior=none.
+    share = Decimal(1)
+    if anchor is not None:
+        prorate = get_enum(p, "proration_behavior", ("create_prorations", "none"))
+        share = Decimal(0) if prorate == "none" else Decimal(anchor - now) / (full_end - now)
     _CREATING.add(sub["id"])
     try:
-        invoice = first_invoice(account, now, sub, "subscription_create")
+        invoice = first_invoice(account, now, sub, "subscription_create", share)
         _settle_or_withdraw(account, now, sub, invoice, behavior or "allow_incomplete")
     finally:
         _CREATING.discard(sub["id"])
@@ -341,18 +350,37 @@ def settings_from(account: Account, p: dict[str, Any], sub: Obj) -> dict[str, An
     return changes
 
 
-def first_invoice(account: Account, now: int, sub: Obj, reason: str) -> Obj:
+def _anchor(p: dict[str, Any], now: int, full_end: int) -> int | None:
+    """`billing_cycle_anchor`: a moment after now and no later than one period on."""
+    anchor = get_int(p, "billing_cycle_anchor")
+    if anchor is None or anchor == now:
+        return None
+    if not now < anchor <= full_end:
+        raise InvalidRequest(
+            "billing_cycle_anchor cannot be later than next natural billing date "
+            f"({full_end}) for plan, nor earlier than the current time.",
+            param="billing_cycle_anchor",
+        )
+    return anchor
+
+
+def first_invoice(
+    account: Account, now: int, sub: Obj, reason: str, share: Decimal = Decimal(1)
+) -> Obj:
     """The invoice for the period that starts now, finalised at once as Stripe does for a
     subscription's first invoice."""
-    invoice = build_invoice(account, now, sub, reason)
+    invoice = build_invoice(account, now, sub, reason, share)
     invoices.announce(account, now, invoice)
     invoices.finalize(account, now, invoice)
     return invoice
 
 
-def build_invoice(account: Account, now: int, sub: Obj, reason: str) -> Obj:
-    """A draft for the subscription's current period: its items, its pending invoice items,
-    its live discounts, at trial prices (zero) while trialing."""
+def build_invoice(
+    account: Account, now: int, sub: Obj, reason: str, share: Decimal = Decimal(1)
+) -> Obj:
+    """A draft for the subscription's current period: its items (`share` of their price for
+    a short first period), its pending invoice items, its live discounts, at trial prices
+    (zero) while trialing."""
     customer = account.get(sub["customer"], "customer", "customer")
     start, end = current_period(sub)
     invoice = invoices.new_draft(
@@ -363,6 +391,8 @@ def build_invoice(account: Account, now: int, sub: Obj, reason: str) -> Obj:
     for item in sub["items"]["data"]:
         price = item["price"]
         amount = 0 if trialing else int(price["unit_amount"] or 0) * int(item["quantity"])
+        if share != 1:
+            amount = int((amount * share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         name = product_name(account, price)
         label = f"Trial period for {name}" if trialing else f"{item['quantity']} × {name}"
         invoices.add_line(
