@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import socket
 import tempfile
 import time
@@ -58,6 +59,10 @@ class Receiver:
             args=(self.port, parse, self._secret, self._seen, self._bad, self._last_ack),
             daemon=True,
         )
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
 
     @property
     def seen(self) -> int:
@@ -184,6 +189,14 @@ def _count(port: int, key: str, path: str, **filters: str) -> int:
         after = page["data"][-1]["id"]
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_for_acks(receiver: Receiver, due: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     shown = time.monotonic()
@@ -210,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     receiver = Receiver(args.receiver)
     with tempfile.TemporaryDirectory() as tmp, receiver.running():
         db = str(Path(tmp) / "sandbox.db")
-        with _server(_sandbox_cmd(port, db), port, "paydesk sandbox --db"):
+        with _server(_sandbox_cmd(port, db), port, "paydesk sandbox --db") as proc:
             key = "sk_test_" + uuid.uuid4().hex
             client = stripe.StripeClient(
                 key, base_addresses={"api": f"http://{HOST}:{port}"}, max_network_retries=0
@@ -231,9 +244,17 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             year = time.monotonic()
+            cpu = _cpu_seconds(proc.pid), _cpu_seconds(receiver.pid), time.process_time()
             steps = _advance_year(client, clocks)
             ready = time.monotonic() - year
             ready_at = time.monotonic()
+            print(
+                "  CPU seconds during the year (to ready): sandbox "
+                f"{_cpu_seconds(proc.pid) - cpu[0]:.1f}, receiver "
+                f"{_cpu_seconds(receiver.pid) - cpu[1]:.1f}, benchmark client "
+                f"{time.process_time() - cpu[2]:.1f}",
+                flush=True,
+            )
             invoices = _count(port, key, "/v1/invoices")
             # Deliveries due: the events the endpoint subscribed to (all of them with "*").
             events = _count(port, key, "/v1/events")
