@@ -276,9 +276,9 @@ class Deliverer:
             self.chaos.forget(job)
         else:
             self._retry_later(job)
-        # The attempt, the event and the job row go out with the next group commit, shared
-        # with the API calls and other attempts of the same turn of the loop.
-        await self.store.committed()
+        # The attempt, the event and the timer go out with the next commit: an API call's, or
+        # one the attempts of the next few turns of the loop share.
+        self.store.commit_soon()
 
     def _client_timeout(self) -> aiohttp.ClientTimeout:
         # One object while the timeout stays the same (tests lower it), not one per attempt.
