@@ -169,8 +169,11 @@ class ApiApp:
         account.request_id, account.idempotency_key = request_id, key
         account.base_url = call.base_url
         try:
-            result = handler(call)
-            return 200, orjson.dumps(expand(account, result, paths)), True
+            answer = expand(account, handler(call), paths)
+            version = headers.get("stripe-version")
+            if version is not None and version < compat.LEGACY_BEFORE:
+                answer = compat.legacy_shape(account, answer)
+            return 200, orjson.dumps(answer), True
         except StripeError as error:
             # A declined card is an error answer *and* a state change; the body may carry
             # objects that must be expanded like a normal response.

@@ -7,9 +7,10 @@ Kept out of api.py so the secret-key hot path pays for none of it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from paydesk.sandbox.account import Account
+from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest, ResourceMissing, Unauthorized
 from paydesk.sandbox.keys import account_id_for_publishable
 from paydesk.sandbox.store import Store
@@ -133,3 +134,21 @@ def preflight_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
         (b"access-control-expose-headers", b"Request-Id, Stripe-Version, Idempotent-Replayed"),
         (b"content-length", b"0"),
     ]
+
+
+# API versions before this one ("basil") had fields since moved: an invoice's `payment_intent`,
+# a subscription's `current_period_start/end`. Requests sent with an older `Stripe-Version` get
+# them back, as Stripe serves each request in the version it names.
+LEGACY_BEFORE = "2025-03-31"
+# object type -> the object as those versions showed it (a new dict; the stored one untouched)
+LEGACY_SHAPES: dict[str, Callable[[Account, Obj], Obj]] = {}
+
+
+def legacy_shape(account: Account, body: Any) -> Any:
+    """`body` (an object, or a list of them) with the fields older API versions had."""
+    if not isinstance(body, dict):
+        return body
+    if body.get("object") in ("list", "search_result") and isinstance(body.get("data"), list):
+        return {**body, "data": [legacy_shape(account, each) for each in body["data"]]}
+    shape = LEGACY_SHAPES.get(body.get("object", ""))
+    return shape(account, body) if shape is not None else body

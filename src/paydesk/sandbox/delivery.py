@@ -70,8 +70,9 @@ def parse_delays(text: str | None) -> list[float]:
 
 
 def sign(payload: bytes, secret: str, timestamp: int) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
+    # hmac.digest: the one-shot C path (hmac.new's object cost more than the hashing).
+    mac = hmac.digest(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hex()}"
 
 
 @dataclass(slots=True)
@@ -146,10 +147,14 @@ class Deliverer:
         self.delays = retry_delays
         self.chaos = ChaosPlan(default_chaos)
         self._session: aiohttp.ClientSession | None = None
-        self._inflight: dict[tuple[str, str], asyncio.Task[None]] = {}  # (account, key) -> attempt
-        self._limit = asyncio.Semaphore(MAX_CONCURRENT)
+        # Attempts wait in one queue for a fixed pool of workers (a task per attempt, and a
+        # semaphore around it, cost more than the attempt's own bookkeeping).
+        self._queue: asyncio.Queue[Job] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
+        self._busy: set[tuple[str, str]] = set()  # (account, key) queued or being attempted
         # Seconds a receiver has to answer; tests lower it to exercise timeouts quickly.
         self.timeout = TIMEOUT_SECONDS
+        self._timeout_obj: aiohttp.ClientTimeout | None = None
         store.listeners.append(self.enqueue)
         _DELIVERERS[store] = self
         self._adopt_legacy_queue()
@@ -187,27 +192,28 @@ class Deliverer:
         lease = max(now, wall_seconds()) + self.timeout + LEASE_MARGIN
         schedule(account, TIMER, job.key, lease)
         running = (account.id, job.key)
-        if running in self._inflight:
+        if running in self._busy:
             return  # still waiting for a free connection: the lease was all it needed
-        task = asyncio.create_task(self._attempt(job))
-        self._inflight[running] = task
-        task.add_done_callback(lambda _task: self._inflight.pop(running, None))
+        self._busy.add(running)
+        self._queue.put_nowait(job)
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
             connector=aiohttp.TCPConnector(limit=MAX_CONCURRENT),
         )
+        self._workers = [asyncio.create_task(self._work()) for _ in range(MAX_CONCURRENT)]
 
     async def stop(self) -> None:
         # Attempts cut short are due again at once, so the next start makes them first; the
         # store's close() writes their timers.
-        for (account_id, key), task in list(self._inflight.items()):
-            task.cancel()
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        for account_id, key in self._busy:
             if (account_id, TIMER, key) in self.store.timers.pending:  # not settled yet
                 schedule(self.store.account(account_id), TIMER, key, wall_seconds())
-        if self._inflight:
-            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        self._busy.clear()
         if self._session:
             await self._session.close()
         _DELIVERERS.pop(self.store, None)
@@ -216,8 +222,9 @@ class Deliverer:
         """Deliveries still to be made or being made (all of the store's webhook timers)."""
         return sum(1 for key in self.store.timers.pending if key[1] == TIMER)
 
-    async def _attempt(self, job: Job) -> None:
-        async with self._limit:
+    async def _work(self) -> None:
+        while True:
+            job = await self._queue.get()
             try:
                 await self._deliver(job)
             except asyncio.CancelledError:
@@ -226,6 +233,8 @@ class Deliverer:
                 # A bug here must not lose the event: log it and try again on the schedule.
                 log.exception("webhook delivery failed unexpectedly for %s", job.event_id)
                 self._retry_later(job)
+            finally:
+                self._busy.discard((job.account_id, job.key))
 
     def _retry_later(self, job: Job) -> None:
         account = self.store.account(job.account_id)
@@ -267,9 +276,15 @@ class Deliverer:
             self.chaos.forget(job)
         else:
             self._retry_later(job)
-        # The attempt, the event and the job row go out with the next group commit, shared
-        # with the API calls and other attempts of the same turn of the loop.
-        await self.store.committed()
+        # The attempt, the event and the timer go out with the next commit: an API call's, or
+        # one the attempts of the next few turns of the loop share.
+        self.store.commit_soon()
+
+    def _client_timeout(self) -> aiohttp.ClientTimeout:
+        # One object while the timeout stays the same (tests lower it), not one per attempt.
+        if self._timeout_obj is None or self._timeout_obj.total != self.timeout:
+            self._timeout_obj = aiohttp.ClientTimeout(total=self.timeout)
+        return self._timeout_obj
 
     async def _post(
         self, event: Obj, endpoint: Obj, labels: list[str]
@@ -291,7 +306,7 @@ class Deliverer:
                 data=payload,
                 headers=headers,
                 allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                timeout=self._client_timeout(),
             ) as resp:
                 answer = await resp.content.read(_MAX_RESPONSE)
                 return resp.status, None, answer[:_EXCERPT].decode("utf-8", "replace")

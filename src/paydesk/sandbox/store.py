@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import secrets
 import sqlite3
 import threading
@@ -28,11 +29,14 @@ from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.keys import account_id_for_key
 from paydesk.sandbox.timers import Row, TimerQueue
 
+log = logging.getLogger("paydesk.sandbox.store")
+
 EventListener = Callable[[Account, Obj, list[Obj]], None]
 
 IDEMPOTENCY_TTL = 24 * 3600
 CHECKPOINT_SECONDS = 0.5
 WAL_RESTART_FRAMES = 16384  # 64 MB of 4 KB pages
+LATER_SECONDS = 0.02  # how soon commit_soon's changes are on disk
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -87,6 +91,7 @@ class Store:
         self._pending: list[_Batch] = []  # sealed calls waiting for the next group commit
         self._group: asyncio.Future[None] | None = None  # resolves once that commit is over
         self._checkpointer: _Checkpointer | None = None
+        self._later: asyncio.TimerHandle | None = None  # commit_soon's pending write
         if db_path:
             self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -194,6 +199,22 @@ class Store:
         self._pending.append(batch)
         # Shielded: a client that hangs up must not cancel the flush other calls wait for.
         await asyncio.shield(batch.done)
+
+    def commit_soon(self) -> None:
+        """Write what changed within LATER_SECONDS, with nobody waiting: for changes no caller
+        answers for (webhook attempts), so the attempts of many turns of the loop share one
+        transaction instead of joining one each."""
+        if self._db is None:
+            self.flush()
+        elif self._later is None:
+            self._later = asyncio.get_running_loop().call_later(LATER_SECONDS, self._write_later)
+
+    def _write_later(self) -> None:
+        self._later = None
+        try:
+            self.flush()
+        except PersistError:
+            log.exception("sandbox changes not stored (webhook delivery records)")
 
     def _group_flush(self) -> None:
         group, self._group = self._group, None
@@ -354,6 +375,9 @@ class Store:
             )
 
     def close(self) -> None:
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None

@@ -19,6 +19,7 @@ from paydesk.sandbox.params import (
     get_dict,
     get_enum,
     get_int,
+    get_list,
     get_str,
     req_int,
     req_str,
@@ -144,10 +145,22 @@ def create_coupon(account: Account, now: int, p: dict[str, Any]) -> Obj:
         redeem_by=get_int(p, "redeem_by"),
         name=get_str(p, "name"),
         metadata=apply_metadata({}, p),
+        applies_to=_applies_to(account, p),
     )
     account.insert(coupon)
     account.emit("coupon.created", coupon, now=now)
     return coupon
+
+
+def _applies_to(account: Account, p: dict[str, Any]) -> dict[str, Any] | None:
+    """`applies_to[products][]`: the discount only reaches those products' lines."""
+    applies = get_dict(p, "applies_to")
+    if applies is None:
+        return None
+    products = [str(each) for each in get_list(applies, "products") or []]
+    for product in products:
+        account.get(product, "product", "applies_to[products]")
+    return {"products": products}
 
 
 def _code(length: int) -> str:
@@ -244,6 +257,37 @@ def promotion_coupon(account: Account, now: int, promo_id: str, param: str) -> O
         )
     coupon_id = promo["promotion"]["coupon"]
     return redeemable(account.get(coupon_id, "coupon", param), now, param)
+
+
+def check_restrictions(
+    account: Account, promo_id: str, customer_id: str, amount: int, currency: str
+) -> None:
+    """A promotion code's `restrictions`, refused with Stripe's words when not met:
+    first-time customers only (no successful payment yet), and a minimum purchase."""
+    restrictions = account.get(promo_id, "promotion_code")["restrictions"]
+    if restrictions.get("first_time_transaction") and _has_paid(account, customer_id):
+        raise InvalidRequest(
+            "This promotion code cannot be redeemed because the associated customer has prior "
+            "transactions.",
+            param="promotion_code",
+        )
+    minimum = restrictions.get("minimum_amount")
+    if minimum is not None and (
+        amount < minimum or currency != restrictions.get("minimum_amount_currency")
+    ):
+        raise InvalidRequest(
+            "This promotion code cannot be redeemed because the associated purchase does not "
+            "meet the minimum amount requirement.",
+            param="promotion_code",
+            code="promotion_code_amount_insufficient",
+        )
+
+
+def _has_paid(account: Account, customer_id: str) -> bool:
+    paid = account.newest(
+        "charge", lambda c: c.get("customer") == customer_id and c.get("status") == "succeeded"
+    )
+    return next(paid, None) is not None
 
 
 # -- plans -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest, missing_param
 from paydesk.sandbox.objects.customer import customer as customer_skeleton
 from paydesk.sandbox.objects.customer import tax_id as tax_id_skeleton
+from paydesk.sandbox.operations import renewals
 from paydesk.sandbox.operations.payment_methods import refuse_declining
 from paydesk.sandbox.operations.sources import add_source, check_source
 from paydesk.sandbox.params import apply_metadata, get_dict, get_str
@@ -166,5 +167,7 @@ def update_customer(account: Account, now: int, customer: Obj, params: dict[str,
 
 
 def delete_customer(account: Account, now: int, customer: Obj) -> Obj:
+    """As on Stripe, a deleted customer's subscriptions end with it."""
+    renewals.cancel_customer_subscriptions(account, now, customer)
     account.emit("customer.deleted", customer, now=now)
     return account.delete(customer)

@@ -18,24 +18,37 @@ def _round(value: Decimal) -> int:
 
 
 def _discount_shares(account: Account, lines: list[Obj], discount_ids: list[str]) -> None:
-    """Set each line's `discount_amounts` for the invoice-level discounts."""
-    base = sum(line["amount"] for line in lines if line["discountable"] and line["amount"] > 0)
+    """Set each line's `discount_amounts` for the invoice-level discounts; a coupon with
+    `applies_to.products` reaches only those products' lines."""
     for line in lines:
         line["discount_amounts"] = []
     for discount_id in discount_ids:
         discount = account.find(discount_id)
-        if discount is None or base <= 0:
+        if discount is None:
             continue
         coupon = account.find(discount["source"]["coupon"]) or {}
+        eligible = [line for line in lines if _reaches(coupon, line)]
+        base = sum(line["amount"] for line in eligible)
+        if base <= 0:
+            continue
         if coupon.get("percent_off") is not None:
             whole = _round(Decimal(base) * Decimal(str(coupon["percent_off"])) / 100)
         else:
             whole = min(int(coupon.get("amount_off") or 0), base)
-        _allocate(lines, base, whole, discount_id)
+        _allocate(eligible, base, whole, discount_id)
 
 
-def _allocate(lines: list[Obj], base: int, whole: int, discount_id: str) -> None:
-    eligible = [line for line in lines if line["discountable"] and line["amount"] > 0]
+def _reaches(coupon: Obj, line: Obj) -> bool:
+    if not line["discountable"] or line["amount"] <= 0:
+        return False
+    products = (coupon.get("applies_to") or {}).get("products")
+    if not products:
+        return True
+    details = (line.get("pricing") or {}).get("price_details") or {}
+    return details.get("product") in products
+
+
+def _allocate(eligible: list[Obj], base: int, whole: int, discount_id: str) -> None:
     left = whole
     for index, line in enumerate(eligible):
         share = (

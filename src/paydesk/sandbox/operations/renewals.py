@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
+from paydesk.sandbox.clock import business_now
 from paydesk.sandbox.operations import dunning, invoices, manual_invoices
 from paydesk.sandbox.operations.periods import DAY
 from paydesk.sandbox.operations.subscriptions import (
     LIVE,
     activate,
     build_invoice,
+    creating,
     current_period,
     next_period_end,
     schedule_renewal,
@@ -161,6 +163,21 @@ def _invoice_paid(account: Account, now: int, invoice: Obj) -> None:
         return
     if sub["status"] in ("incomplete", "past_due", "unpaid"):
         activate(account, now, sub)
+    _save_payment_method(account, now, sub, invoice)
+
+
+def _save_payment_method(account: Account, now: int, sub: Obj, invoice: Obj) -> None:
+    """`payment_settings.save_default_payment_method=on_subscription`: the payment method
+    that paid becomes the subscription's default."""
+    if sub["payment_settings"].get("save_default_payment_method") != "on_subscription":
+        return
+    pi = invoices.intent_of(account, invoice)
+    pm_id = pi.get("payment_method") if pi is not None else None
+    if not pm_id or pm_id == sub["default_payment_method"]:
+        return
+    previous = account.update(sub, {"default_payment_method": pm_id})
+    if previous and not creating(sub):
+        account.emit("customer.subscription.updated", sub, previous, now=now)
 
 
 def _invoice_failed(account: Account, now: int, invoice: Obj) -> None:
@@ -230,6 +247,16 @@ def cancel(
     feedback: str | None = None,
 ) -> Obj:
     return _end(account, now, sub, "canceled", reason=reason, comment=comment, feedback=feedback)
+
+
+def cancel_customer_subscriptions(account: Account, wall: int, customer: Obj) -> None:
+    """A customer being deleted: Stripe cancels their subscriptions at once (each with its
+    `customer.subscription.deleted`), at the customer's business time."""
+    now = business_now(account, customer.get("test_clock"), wall)
+    mine = [s for s in account.newest("subscription") if s["customer"] == customer["id"]]
+    for sub in reversed(mine):  # oldest first
+        if sub["status"] in LIVE:
+            cancel(account, now, sub)
 
 
 def _end(

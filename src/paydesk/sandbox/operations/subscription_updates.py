@@ -15,9 +15,13 @@ from paydesk.sandbox.operations import invoices, renewals
 from paydesk.sandbox.operations.subscriptions import (
     COLLECTION_METHODS,
     apply_discounts,
+    build_invoice,
     current_period,
     item_price,
+    next_period_end,
     parse_discounts,
+    schedule_renewal,
+    set_period,
     settings_from,
     sync_items,
 )
@@ -56,15 +60,50 @@ def update(account: Account, now: int, sub: Obj, p: dict[str, Any]) -> Obj:
     if coupon_objs:
         apply_discounts(account, now, sub, coupon_objs, codes)
     swapped = _items(account, now, sub, p, proration or "create_prorations")
+    anchor_now = _anchor_now(p, sub)
+    if anchor_now:
+        _restart_cycle(account, now, sub, proration or "create_prorations")
     previous = {k: v for k, v in before.items() if sub.get(k) != v}
     if previous:
         account.emit("customer.subscription.updated", sub, previous, now=now)
     if p.get("trial_end") == "now" and sub["status"] == "trialing":
         account.update(sub, {"trial_end": now, "billing_cycle_anchor": now})
         renewals.renew(account, now, sub)
+    elif anchor_now:
+        _invoice_new_cycle(account, now, sub)
     elif swapped and proration == "always_invoice":
         _invoice_prorations(account, now, sub)
     return sub
+
+
+def _anchor_now(p: dict[str, Any], sub: Obj) -> bool:
+    value = p.get("billing_cycle_anchor")
+    if value is None or value == "unchanged":
+        return False
+    if value != "now":
+        raise InvalidRequest(
+            "Invalid billing_cycle_anchor: must be one of now, unchanged",
+            param="billing_cycle_anchor",
+        )
+    return sub["status"] in ("active", "past_due", "unpaid")
+
+
+def _restart_cycle(account: Account, now: int, sub: Obj, proration: str) -> None:
+    """`billing_cycle_anchor=now`: the unused time is credited (unless proration is off) and
+    a new period starts now."""
+    for item in sub["items"]["data"]:
+        _prorate(account, now, sub, item, item["price"], 0, proration)
+    account.update(sub, {"billing_cycle_anchor": now})
+    set_period(account, sub, now, next_period_end(sub, now))
+
+
+def _invoice_new_cycle(account: Account, now: int, sub: Obj) -> None:
+    """The new period is invoiced at once, with the credit; the next renewal is a period on."""
+    invoice = build_invoice(account, now, sub, "subscription_update")
+    invoices.announce(account, now, invoice)
+    invoices.finalize(account, now, invoice)
+    invoices.advance(account, now, invoice)
+    schedule_renewal(account, sub, current_period(sub)[1])
 
 
 def _snapshot_fields(sub: Obj) -> dict[str, Any]:
@@ -81,6 +120,7 @@ def _snapshot_fields(sub: Obj) -> dict[str, Any]:
         "pause_collection",
         "discounts",
         "trial_settings",
+        "billing_cycle_anchor",
     )
     before = {k: sub.get(k) for k in keys}
     before["items"] = {

@@ -6,11 +6,12 @@ Renewals, dunning and the other things that happen later live in `operations/ren
 from __future__ import annotations
 
 import weakref
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from paydesk.sandbox import timers
 from paydesk.sandbox.account import Account, Obj
-from paydesk.sandbox.errors import CardError, InvalidRequest, missing_param
+from paydesk.sandbox.errors import CardError, InvalidRequest, StripeError, missing_param
 from paydesk.sandbox.objects import catalog, check_transition
 from paydesk.sandbox.objects import subscription as shapes
 from paydesk.sandbox.operations import catalog as coupons
@@ -66,7 +67,7 @@ def set_status(account: Account, now: int, sub: Obj, status: str, extra: dict[st
     if status != sub["status"]:
         check_transition(shapes.TRANSITIONS, "subscription", sub["status"], status)
     previous = account.update(sub, {"status": status, **extra})
-    if previous:
+    if previous and sub["id"] not in _CREATING:
         account.emit("customer.subscription.updated", sub, previous, now=now)
 
 
@@ -220,6 +221,11 @@ def trial_end_of(p: dict[str, Any], now: int, price: Obj) -> int | None:
 def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     items = parse_items(account, p, now)
     coupon_objs, codes = parse_discounts(account, now, p)
+    amount = sum(int(price.get("unit_amount") or 0) * qty for price, qty, _r, _m in items)
+    currency = items[0][0]["currency"]
+    for code in codes:
+        if code:
+            coupons.check_restrictions(account, code, customer["id"], amount, currency)
     behavior = get_enum(p, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
     collection = get_enum(p, "collection_method", COLLECTION_METHODS, "charge_automatically")
     days_until_due = get_int(p, "days_until_due", minimum=0)
@@ -230,18 +236,20 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
             code="parameter_missing",
         )
     trial_end = trial_end_of(p, now, items[0][0])
+    recurring = items[0][0]["recurring"]
+    full_end = period_end(now, now, recurring["interval"], int(recurring["interval_count"]))
+    anchor = None if trial_end else _anchor(p, now, full_end)
     sub = shapes.subscription(account.new_id("sub"), now, customer, items[0][0]["currency"])
     sub.update(settings_from(account, p, sub))
     sub.update(
         collection_method=collection,
         days_until_due=days_until_due if collection == "send_invoice" else None,
-        billing_cycle_anchor=trial_end or now,
+        billing_cycle_anchor=trial_end or anchor or now,
         trial_start=now if trial_end else None,
         trial_end=trial_end,
         status="trialing" if trial_end else "incomplete",
     )
-    recurring = items[0][0]["recurring"]
-    end = trial_end or period_end(now, now, recurring["interval"], int(recurring["interval_count"]))
+    end = trial_end or anchor or full_end
     for price, quantity, rates, metadata in items:
         item = shapes.item(account.new_id("si"), now, sub["id"], price, quantity, (now, end))
         item.update(tax_rates=rates, metadata=metadata)
@@ -252,13 +260,52 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     if sub["test_clock"]:
         _clock_index(account).setdefault(sub["test_clock"], []).append(sub["id"])
     apply_discounts(account, now, sub, coupon_objs, codes)
+    # As on Stripe, `customer.subscription.created` shows the subscription as its first payment
+    # left it (`active` when paid at once, with no `updated` from `incomplete` before it).
+    # Up to a future anchor the first period is short: prorated, or free with
+    # proration_behavior=none.
+    share = Decimal(1)
+    if anchor is not None:
+        prorate = get_enum(p, "proration_behavior", ("create_prorations", "none"))
+        share = Decimal(0) if prorate == "none" else Decimal(anchor - now) / (full_end - now)
+    _CREATING.add(sub["id"])
+    try:
+        invoice = first_invoice(account, now, sub, "subscription_create", share)
+        _settle_or_withdraw(account, now, sub, invoice, behavior or "allow_incomplete")
+        open_pending(account, now, sub, invoice)
+    finally:
+        _CREATING.discard(sub["id"])
     account.emit("customer.subscription.created", sub, now=now)
-    invoice = first_invoice(account, now, sub, "subscription_create")
-    settle_first(account, now, sub, invoice, behavior or "allow_incomplete")
-    open_pending(account, now, sub, invoice)
     if trial_end:
         schedule_trial(account, sub)
     return sub
+
+
+# Subscriptions being created: their changes are part of `created`, not `updated`s.
+_CREATING: set[str] = set()
+
+
+def creating(sub: Obj) -> bool:
+    return sub["id"] in _CREATING
+
+
+def _settle_or_withdraw(account: Account, now: int, sub: Obj, invoice: Obj, behavior: str) -> None:
+    """With `error_if_incomplete` a first payment that fails answers 402 and leaves no
+    subscription behind (Stripe does not create it); its invoice is voided."""
+    try:
+        settle_first(account, now, sub, invoice, behavior)
+    except StripeError:
+        if behavior != "error_if_incomplete":
+            raise
+        timers.cancel(account, "subscription.expire_incomplete", sub["id"])
+        if invoice["status"] == "open":
+            invoices.void(account, now, invoice)
+        for item in sub["items"]["data"]:
+            account.delete(item)
+        if sub["test_clock"]:
+            _clock_index(account)[sub["test_clock"]].remove(sub["id"])
+        account.delete(sub)
+        raise
 
 
 def settings_from(account: Account, p: dict[str, Any], sub: Obj) -> dict[str, Any]:
@@ -281,13 +328,17 @@ def settings_from(account: Account, p: dict[str, Any], sub: Obj) -> dict[str, An
     settings = get_dict(p, "payment_settings")
     if settings is not None:
         types = get_list(settings, "payment_method_types")
+        save = get_enum(
+            settings,
+            "save_default_payment_method",
+            ("off", "on_subscription"),
+            sub["payment_settings"]["save_default_payment_method"],
+        )
         changes["payment_settings"] = {
             **sub["payment_settings"],
             "payment_method_types": [str(t) for t in types] if types else None,
+            "save_default_payment_method": save,
         }
-        save = get_enum(settings, "save_default_payment_method", ("off", "on_subscription"))
-        if save is not None:
-            changes["payment_settings"]["save_default_payment_method"] = save
     trial = get_dict(p, "trial_settings")
     if trial is not None:
         behaviour = (get_dict(trial, "end_behavior") or {}).get("missing_payment_method")
@@ -301,18 +352,37 @@ def settings_from(account: Account, p: dict[str, Any], sub: Obj) -> dict[str, An
     return changes
 
 
-def first_invoice(account: Account, now: int, sub: Obj, reason: str) -> Obj:
+def _anchor(p: dict[str, Any], now: int, full_end: int) -> int | None:
+    """`billing_cycle_anchor`: a moment after now and no later than one period on."""
+    anchor = get_int(p, "billing_cycle_anchor")
+    if anchor is None or anchor == now:
+        return None
+    if not now < anchor <= full_end:
+        raise InvalidRequest(
+            "billing_cycle_anchor cannot be later than next natural billing date "
+            f"({full_end}) for plan, nor earlier than the current time.",
+            param="billing_cycle_anchor",
+        )
+    return anchor
+
+
+def first_invoice(
+    account: Account, now: int, sub: Obj, reason: str, share: Decimal = Decimal(1)
+) -> Obj:
     """The invoice for the period that starts now, finalised at once as Stripe does for a
     subscription's first invoice."""
-    invoice = build_invoice(account, now, sub, reason)
+    invoice = build_invoice(account, now, sub, reason, share)
     invoices.announce(account, now, invoice)
     invoices.finalize(account, now, invoice)
     return invoice
 
 
-def build_invoice(account: Account, now: int, sub: Obj, reason: str) -> Obj:
-    """A draft for the subscription's current period: its items, its pending invoice items,
-    its live discounts, at trial prices (zero) while trialing."""
+def build_invoice(
+    account: Account, now: int, sub: Obj, reason: str, share: Decimal = Decimal(1)
+) -> Obj:
+    """A draft for the subscription's current period: its items (`share` of their price for
+    a short first period), its pending invoice items, its live discounts, at trial prices
+    (zero) while trialing."""
     customer = account.get(sub["customer"], "customer", "customer")
     start, end = current_period(sub)
     invoice = invoices.new_draft(
@@ -323,6 +393,8 @@ def build_invoice(account: Account, now: int, sub: Obj, reason: str) -> Obj:
     for item in sub["items"]["data"]:
         price = item["price"]
         amount = 0 if trialing else int(price["unit_amount"] or 0) * int(item["quantity"])
+        if share != 1:
+            amount = int((amount * share).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         name = product_name(account, price)
         label = f"Trial period for {name}" if trialing else f"{item['quantity']} × {name}"
         invoices.add_line(

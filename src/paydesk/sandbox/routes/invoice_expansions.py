@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from paydesk.sandbox import compat
 from paydesk.sandbox.account import Account, Obj, snapshot
 from paydesk.sandbox.expand import VIRTUAL
 from paydesk.sandbox.operations.invoices import intent_of
@@ -34,3 +35,25 @@ def _discounts(account: Account, owner: Obj) -> Any:
 
 for _kind in ("subscription", "invoice", "invoiceitem", "line_item"):
     VIRTUAL[(_kind, "discounts")] = _discounts
+
+
+def _legacy_invoice(account: Account, invoice: Obj) -> Obj:
+    if "payment_intent" in invoice:  # expanded
+        return invoice
+    return {**invoice, "payment_intent": _payment_intent(account, invoice)}
+
+
+def _legacy_subscription(account: Account, sub: Obj) -> Obj:
+    items = sub.get("items", {}).get("data") or [{}]
+    shaped = {
+        **sub,
+        "current_period_start": items[0].get("current_period_start"),
+        "current_period_end": items[0].get("current_period_end"),
+    }
+    if isinstance(sub.get("latest_invoice"), dict):
+        shaped["latest_invoice"] = _legacy_invoice(account, sub["latest_invoice"])
+    return shaped
+
+
+compat.LEGACY_SHAPES["invoice"] = _legacy_invoice
+compat.LEGACY_SHAPES["subscription"] = _legacy_subscription
