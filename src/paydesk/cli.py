@@ -83,9 +83,6 @@ def _options(
 ) -> None:
     if debug:
         os.environ[_DEBUG] = "1"
-    # A command's stdout is its result: its warnings go to stderr, its info lines nowhere
-    # (serve and worker, the services, log everything to stdout as a process manager expects).
-    configure_logging(logging.WARNING, stream=sys.stderr)
 
 
 @sandbox_app.callback(invoke_without_command=True)
@@ -289,6 +286,9 @@ def events_retry(
 
 def main() -> None:
     """Run a command; a mistake the user can fix ends in one line and exit code 1."""
+    # A command's stdout is its result: its warnings go to stderr, its info lines nowhere
+    # (serve and worker, the services, log everything to stdout as a process manager expects).
+    configure_logging(logging.WARNING, stream=sys.stderr)
     try:
         app()
     except Exception as exc:
