@@ -17,7 +17,7 @@ from paydesk.sandbox.errors import CardError, InvalidRequest
 from paydesk.sandbox.objects import check_transition
 from paydesk.sandbox.objects import invoice as shapes
 from paydesk.sandbox.operations.invoice_math import recompute, tax_slots
-from paydesk.sandbox.operations.payment_intents import confirm_intent, create_intent
+from paydesk.sandbox.operations.payment_intents import confirm_intent, create_intent, moved
 from paydesk.sandbox.payment_hooks import PAYMENT_HOOKS
 
 FINALIZE_AFTER = 3600  # Stripe finalises an auto_advance draft an hour after creating it
@@ -360,7 +360,7 @@ def pay(
     if out_of_band:
         pi = intent_of(account, invoice)
         if pi is not None and pi["status"] not in ("succeeded", "canceled"):
-            account.update(pi, {"status": "canceled", "canceled_at": now})
+            account.update(pi, {"status": moved(pi, "canceled"), "canceled_at": now})
         mark_paid(account, now, invoice, paid_by_intent=False)
         return invoice
     pi = intent_of(account, invoice)
@@ -450,7 +450,7 @@ def void(account: Account, now: int, invoice: Obj) -> Obj:
     _transition(invoice, "void")
     pi = intent_of(account, invoice)
     if pi is not None and pi["status"] not in ("succeeded", "canceled", "processing"):
-        account.update(pi, {"status": "canceled", "canceled_at": now})
+        account.update(pi, {"status": moved(pi, "canceled"), "canceled_at": now})
     for kind in ("invoice.overdue", "invoice.retry"):
         timers.cancel(account, kind, invoice["id"])
     account.update(
