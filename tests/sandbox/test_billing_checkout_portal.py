@@ -138,6 +138,48 @@ def test_billing_portal_cancels_switches_and_updates_the_card(
     assert "billing_portal.session.created" in _types(stripe_client)
 
 
+def _portal_with_card(client: stripe.StripeClient) -> tuple[Any, Any, str]:
+    customer = client.v1.customers.create(params={"email": "d@example.com"})
+    pm = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    client.v1.customers.update(
+        customer.id, params={"invoice_settings": {"default_payment_method": pm.id}}
+    )
+    portal = client.v1.billing_portal.sessions.create(
+        params={"customer": customer.id, "return_url": "https://shop.example/account"}
+    )
+    return portal, customer, pm.id
+
+
+@pytest.mark.parametrize(
+    ("number", "action", "becomes_default"),
+    [("4000002760003184", "complete", True), ("4000002760003184", "fail", False),
+     ("4000002500003155", "complete", True)],
+)
+def test_a_new_card_in_the_portal_is_authenticated_before_it_becomes_the_default(
+    stripe_client: stripe.StripeClient, number: str, action: str, becomes_default: bool
+) -> None:
+    portal, customer, old_pm = _portal_with_card(stripe_client)
+    sent = httpx.post(portal.url + "/card", data={"card_number": number, **CARD})
+    assert sent.status_code == 303  # to the bank's challenge, as Stripe's portal does
+    challenge = sent.headers["location"]
+    secret = parse_qs(urlsplit(challenge).query)["client_secret"][0]
+    default = stripe_client.v1.customers.retrieve(customer.id).invoice_settings
+    assert default.default_payment_method == old_pm  # nothing changes before authentication
+    answer = httpx.post(challenge, data={"client_secret": secret, "action": action})
+    back = httpx.get(answer.headers["location"])
+    assert back.status_code == (200 if becomes_default else 402)
+    now_default = stripe_client.v1.customers.retrieve(customer.id).invoice_settings
+    if becomes_default:
+        assert number[-4:] in back.text and "saved" in back.text
+        assert now_default.default_payment_method != old_pm
+        intents = stripe_client.v1.setup_intents.list(params={"customer": customer.id})
+        assert [si.status for si in intents.data] == ["succeeded"]
+        assert intents.data[0].usage == "off_session"
+    else:
+        assert "authentication failed" in back.text
+        assert now_default.default_payment_method == old_pm
+
+
 @pytest.fixture
 def own_sandbox() -> Iterator[SandboxHandle]:
     """A sandbox of this test's own: it fires wall-clock timers ahead of time."""

@@ -1,5 +1,9 @@
 """The hosted customer portal at a billing portal session's `url`: plan, invoices, card,
-cancel (at period end or now), switch between the account's recurring prices."""
+cancel (at period end or now), switch between the account's recurring prices.
+
+A new card is set up as Stripe's portal does it, through an off-session SetupIntent: a card
+that asks for authentication (3D Secure) sends the customer through the challenge page and back
+to `/card/return`, and becomes the default only once the SetupIntent has succeeded."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
@@ -16,7 +20,8 @@ from paydesk.sandbox.clock import business_now, wall_now
 from paydesk.sandbox.errors import StripeError
 from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import renewals, subscription_updates
-from paydesk.sandbox.operations.payment_methods import attach, card_payment_method
+from paydesk.sandbox.operations.payment_methods import card_payment_method
+from paydesk.sandbox.operations.setup_intents import confirm_setup_intent, create_setup_intent
 from paydesk.sandbox.operations.subscriptions import current_period
 from paydesk.sandbox.pages import BUSINESS_NAME, TEMPLATES
 from paydesk.sandbox.pages.checkout import read_card
@@ -32,6 +37,7 @@ def routes(store: Store, _business_name: str) -> list[BaseRoute]:
         Route("/p/session/{session_id}/cancel", page.cancel, methods=["POST"]),
         Route("/p/session/{session_id}/switch", page.switch, methods=["POST"]),
         Route("/p/session/{session_id}/card", page.card, methods=["POST"]),
+        Route("/p/session/{session_id}/card/return", page.card_return, methods=["GET"]),
     ]
 
 
@@ -68,7 +74,43 @@ class PortalPage:
 
     async def card(self, request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
-        return self._act(request, form, _new_card)
+        found = self._session(request)
+        if found is None:
+            return _missing()
+        account, session, customer = found
+        base = str(request.base_url).rstrip("/")
+        return_url = f"{base}/p/session/{session['id']}/card/return"
+        now = business_now(account, customer.get("test_clock"), wall_now())
+        try:
+            si = _set_up_card(account, now, customer, form, base, return_url)
+        except (StripeError, ValueError) as error:
+            message = error.message if isinstance(error, StripeError) else str(error)
+            return self._page(request, account, session, customer, errors=[message], status=400)
+        finally:
+            self.store.flush()
+        if si["status"] == "requires_action":
+            return RedirectResponse(si["next_action"]["redirect_to_url"]["url"], status_code=303)
+        notice = _make_default(account, now, customer, si)
+        self.store.flush()
+        return self._page(request, account, session, customer, notices=[notice])
+
+    async def card_return(self, request: Request) -> Response:
+        """Back from the challenge: the card is the default only if it was authenticated."""
+        found = self._session(request)
+        if found is None:
+            return _missing()
+        account, session, customer = found
+        si = account.find(request.query_params.get("setup_intent", ""))
+        if si is None or si.get("object") != "setup_intent" or si["customer"] != customer["id"]:
+            return _missing()
+        if si["status"] != "succeeded":
+            error = (si.get("last_setup_error") or {}).get("message") or (
+                "We could not authenticate your card. Try again or use another card.")
+            return self._page(request, account, session, customer, errors=[error], status=402)
+        now = business_now(account, customer.get("test_clock"), wall_now())
+        notice = _make_default(account, now, customer, si)
+        self.store.flush()
+        return self._page(request, account, session, customer, notices=[notice])
 
     def _act(self, request: Request, form: dict[str, str], action: Any) -> Response:
         found = self._session(request)
@@ -158,7 +200,10 @@ def _switch(account: Account, now: int, customer: Obj, form: dict[str, str]) -> 
     return "Your plan has been updated."
 
 
-def _new_card(account: Account, now: int, customer: Obj, form: dict[str, str]) -> str:
+def _set_up_card(
+    account: Account, now: int, customer: Obj, form: dict[str, str], base: str, return_url: str
+) -> Obj:
+    """The typed card, set up for later (off-session) payments on a SetupIntent of its own."""
     kept = {
         "email": customer.get("email") or "x@example.com",
         "cardholder_name": form.get("cardholder_name", "").strip(),
@@ -177,7 +222,12 @@ def _new_card(account: Account, now: int, customer: Obj, form: dict[str, str]) -
         billing_details={"name": kept["cardholder_name"]},
         now=now,
     )
-    attach(account, pm, customer["id"], now=now)
+    si = create_setup_intent(account, now, customer=customer["id"], usage="off_session")
+    return confirm_setup_intent(account, si, pm["id"], base, return_url, now=now)
+
+
+def _make_default(account: Account, now: int, customer: Obj, si: Obj) -> str:
+    pm = account.get(si["payment_method"], "payment_method")
     settings = {**(customer.get("invoice_settings") or {}), "default_payment_method": pm["id"]}
     previous = account.update(customer, {"invoice_settings": settings})
     if previous:
