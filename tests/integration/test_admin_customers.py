@@ -38,11 +38,12 @@ def _with_before(evt: dict[str, Any], **before: Any) -> dict[str, Any]:
 
 
 def _history(ctx: AppContext, base: str, t: int) -> None:
-    """ada: subscribed, paid, then a failed renewal (past_due, in grace); bob: canceled."""
-    _deliver(ctx, base, event("customer.subscription.created",
-                              sub_obj("sub_ada", "cus_ada", "active", JAN), created=t))
+    """ada: subscribed, paid, then a failed renewal (past_due, in grace); bob: canceled.
+    Stripe sends `created` after the first invoice's events, in the same second."""
     _deliver(ctx, base, event("invoice.paid", invoice_obj("in_0001", "cus_ada", "sub_ada",
                                                           "paid"), created=t))
+    _deliver(ctx, base, event("customer.subscription.created",
+                              sub_obj("sub_ada", "cus_ada", "active", JAN), created=t))
     _deliver(ctx, base, _with_before(event(
         "customer.subscription.updated", sub_obj("sub_ada", "cus_ada", "past_due", FEB),
         created=t + 1), status="active"))

@@ -37,14 +37,21 @@ def billing_timeline(
         .where(e.object_id.in_(object_ids), e.type.in_(BILLING_TIMELINE_TYPES))
         .order_by(e.stripe_created, e.received_at).limit(LIMIT)
     ).all()
-    steps: list[dict[str, object]] = []
+    steps: list[tuple[int, int, dict[str, object]]] = []
     for row in rows:
         event = _parsed(row.payload)
         what = _sentence(event, plans) if event is not None else None
         if what:
-            steps.append({"at": datetime.fromtimestamp(row.stripe_created, UTC),
-                          "what": what, "event_id": row.id})
-    return steps
+            steps.append((row.stripe_created, _rank(event), {
+                "at": datetime.fromtimestamp(row.stripe_created, UTC),
+                "what": what, "event_id": row.id}))
+    # Stripe sends `customer.subscription.created` once the first payment has settled, in the
+    # same second as that payment's invoice events: the story reads better with it first.
+    return [step for _, _, step in sorted(steps, key=lambda s: (s[0], s[1]))]
+
+
+def _rank(event: Event | None) -> int:
+    return 0 if isinstance(event, SubscriptionChanged) and event.change == "created" else 1
 
 
 def _parsed(payload: str) -> Event | None:
