@@ -111,6 +111,8 @@ def _fast_path(
 ) -> list[DueEvent]:
     """Paid checkout sessions of the batch, fulfilled together in one savepoint; returns the
     rows left for one-at-a-time processing (all of them if the batch step fails)."""
+    if sum(row.type in BATCHABLE_TYPES for row in rows) < 2:
+        return rows  # nothing to batch: spare the parse `_process_one` does anyway
     fast: list[tuple[DueEvent, CheckoutSession]] = []
     rest: list[DueEvent] = []
     for row in rows:
