@@ -241,11 +241,7 @@ def handle(event: Event | None, book: OrderBook, billing: Billing | None = None)
     try:
         match event:
             case SessionCompleted(session):
-                result = book.fulfil([session])
-                if session.id in result.unknown:
-                    raise UnknownOrder(f"no order of this shop for checkout session {session.id}")
-                order_id = result.order_of.get(session.id)
-                return "processed", result.held.get(order_id) if order_id else None
+                return session_outcome(book.fulfil([session]), session.id)
             case SessionEnded(session):
                 book.expire(session)
                 return "processed", None
@@ -259,6 +255,15 @@ def handle(event: Event | None, book: OrderBook, billing: Billing | None = None)
     except UnknownOrder as exc:
         # Not ours (another integration on the same account): retrying never changes that.
         return "ignored", str(exc)
+
+
+def session_outcome(result: Fulfilment, session_id: str) -> Outcome:
+    """What fulfilling a paid session's event records on its row, one at a time (`handle`) or
+    in the processor's batch: ignored when no order is ours, else the held reason, if any."""
+    if session_id in result.unknown:
+        return "ignored", str(UnknownOrder.of_session(session_id))
+    order_id = result.order_of.get(session_id)
+    return "processed", result.held.get(order_id) if order_id else None
 
 
 def _handle_billing(
