@@ -214,6 +214,7 @@ def _observe(row: DueEvent, outcome: str, now: datetime) -> None:
 
 def process_all(ctx: AppContext, gate: WriteGate | None = None, now: datetime | None = None) -> int:
     """Process until nothing is due (tests, reconcile, start-up recovery)."""
+    gate = gate or WriteGate(ctx.engine)
     total = 0
     while taken := process_batch(ctx, gate, now):
         total += taken
