@@ -7,8 +7,6 @@ keeps its traceback.
 
 from __future__ import annotations
 
-import errno
-
 import stripe
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -76,10 +74,6 @@ def _invalid_file(exc: ValidationError) -> str:
 def port_in_use(port: int, what: str, option: str) -> UserError:
     return UserError(f"port {port} ({what}) is already in use: stop what listens there or "
                      f"pick another with {option}")
-
-
-def is_address_in_use(exc: OSError) -> bool:
-    return exc.errno == errno.EADDRINUSE
 
 
 def _missing_table(exc: DBAPIError) -> bool:

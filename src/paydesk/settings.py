@@ -132,13 +132,11 @@ class Settings(BaseSettings):
 
     @property
     def webhook_secrets(self) -> list[str]:
-        raw = _plain(self.stripe_webhook_secret) or ""
-        return [s.strip() for s in raw.split(",") if s.strip()]
+        return _rotation(self.stripe_webhook_secret)
 
     @property
     def signing_keys(self) -> list[str]:
-        raw = _plain(self.paydesk_signing_key) or ""
-        return [s.strip() for s in raw.split(",") if s.strip()]
+        return _rotation(self.paydesk_signing_key)
 
     @property
     def uses_embedded_sandbox(self) -> bool:
@@ -147,6 +145,12 @@ class Settings(BaseSettings):
 
 def _plain(secret: SecretStr | None) -> str | None:
     return secret.get_secret_value() if secret is not None else None
+
+
+def _rotation(secret: SecretStr | None) -> list[str]:
+    """The comma-separated values of a secret that may be mid-rotation (old and new both set)."""
+    raw = _plain(secret) or ""
+    return [s.strip() for s in raw.split(",") if s.strip()]
 
 
 def secret_matches(secret: SecretStr | None, given: str) -> bool:

@@ -87,7 +87,7 @@ def fulfil_session(
     session that names no order of ours."""
     result = fulfil_sessions(conn, ctx, [session], via=via)
     if result.unknown:
-        raise UnknownOrder(f"no order of this shop for checkout session {session.id}")
+        raise UnknownOrder.of_session(session.id)
     return result
 
 

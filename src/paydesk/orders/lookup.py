@@ -15,6 +15,10 @@ class UnknownOrder(LookupError):
     """The Stripe object names no order of ours (another integration's): its event is ignored,
     with this message kept as the note."""
 
+    @classmethod
+    def of_session(cls, session_id: str) -> UnknownOrder:
+        return cls(f"no order of this shop for checkout session {session_id}")
+
 
 def orders_for_sessions(
     conn: Connection, sessions: Sequence[CheckoutSession]

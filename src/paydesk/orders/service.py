@@ -22,7 +22,7 @@ def expire_session(conn: Connection, session: CheckoutSession) -> bool:
     """
     order_id = order_for_session(conn, session)
     if order_id is None:
-        raise UnknownOrder(f"no order of this shop for checkout session {session.id}")
+        raise UnknownOrder.of_session(session.id)
     if not moves.expire(conn, order_id, datetime.now(UTC)):
         return False
     log.info("order_expired", order_id=order_id, checkout_session=session.id)

@@ -13,11 +13,10 @@ from sqlalchemy import select
 from paydesk.billing.parse import parse_subscription
 from paydesk.billing.tables import subscriptions
 from paydesk.context import AppContext
+from paydesk.orders.model import PAID_STATUSES
+from paydesk.orders.payments import PAID_SESSION
 from paydesk.orders.tables import orders
 from paydesk.store.engine import aware
-
-# What an order's status says about its Checkout Session's payment.
-_PAID = {"paid", "fulfilled", "partially_refunded", "refunded"}
 
 
 @dataclass(frozen=True)
@@ -66,9 +65,10 @@ def order_drift(ctx: AppContext, since: timedelta) -> list[Drift]:
         session = ctx.stripe.v1.checkout.sessions.retrieve(
             row.checkout_session_id, {"expand": ["payment_intent.latest_charge"]}
         ).to_dict(recursive=True)
-        paid = session.get("payment_status") in ("paid", "no_payment_required")
-        if paid != (row.status in _PAID):
-            found.append(Drift("order", row.id, "paid", str(row.status in _PAID), str(paid)))
+        paid = session.get("payment_status") in PAID_SESSION
+        ours = row.status in PAID_STATUSES
+        if paid != ours:
+            found.append(Drift("order", row.id, "paid", str(ours), str(paid)))
         charge = ((session.get("payment_intent") or {}).get("latest_charge") or {})
         refunded = int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
         if paid and refunded != int(row.amount_refunded):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from paydesk.billing.errors import NotOurs
 from paydesk.billing.parse import (
@@ -104,26 +104,21 @@ Event = (
 
 
 Parser = Callable[[Mapping[str, object]], Event | None]
+# Billing events need the event's own `created` besides its object.
+EventParser = Callable[[Mapping[str, object], Mapping[str, object]], Event | None]
+T = TypeVar("T")
 
 
-def _session(kind: Callable[[CheckoutSession], Event]) -> Parser:
+def _wrapped(
+    read: Callable[[Mapping[str, object]], T | None], kind: Callable[[T], Event]
+) -> Parser:
+    """The object read by `read` as a `kind` event; None when `read` finds no object (no id)."""
+
     def parse(obj: Mapping[str, object]) -> Event | None:
-        session = CheckoutSession.parse(obj)
-        return None if session is None else kind(session)
+        value = read(obj)
+        return None if value is None else kind(value)
 
     return parse
-
-
-def _intent(kind: Callable[[PaymentIntent], Event]) -> Parser:
-    def parse(obj: Mapping[str, object]) -> Event | None:
-        intent = PaymentIntent.parse(obj)
-        return None if intent is None else kind(intent)
-
-    return parse
-
-
-def _refunded(obj: Mapping[str, object]) -> Event:
-    return ChargeRefunded(RefundedCharge.parse(obj))
 
 
 # Types whose paid sessions the processor may fulfil a batch at a time.
@@ -131,13 +126,14 @@ BATCHABLE_TYPES = frozenset(
     {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 )
 PARSERS: dict[str, Parser] = {
-    **{event_type: _session(SessionCompleted) for event_type in BATCHABLE_TYPES},
-    "checkout.session.async_payment_failed": _session(SessionEnded),
-    "checkout.session.expired": _session(SessionEnded),
-    "charge.refunded": _refunded,
-    "payment_intent.succeeded": _intent(IntentSucceeded),
-    "payment_intent.payment_failed": _intent(IntentFailed),
-    "payment_intent.canceled": _intent(IntentCanceled),
+    **{event_type: _wrapped(CheckoutSession.parse, SessionCompleted)
+       for event_type in BATCHABLE_TYPES},
+    "checkout.session.async_payment_failed": _wrapped(CheckoutSession.parse, SessionEnded),
+    "checkout.session.expired": _wrapped(CheckoutSession.parse, SessionEnded),
+    "charge.refunded": _wrapped(RefundedCharge.parse, ChargeRefunded),
+    "payment_intent.succeeded": _wrapped(PaymentIntent.parse, IntentSucceeded),
+    "payment_intent.payment_failed": _wrapped(PaymentIntent.parse, IntentFailed),
+    "payment_intent.canceled": _wrapped(PaymentIntent.parse, IntentCanceled),
 }
 
 
@@ -177,8 +173,6 @@ def _created(event: Mapping[str, object]) -> int:
     return created
 
 
-# Billing events need the event's own `created` besides its object.
-EventParser = Callable[[Mapping[str, object], Mapping[str, object]], Event | None]
 BILLING_PARSERS: dict[str, EventParser] = {
     **{f"customer.subscription.{change}": _subscription_changed(change)
        for change in ("created", "updated", "deleted", "paused", "resumed")},
@@ -247,11 +241,7 @@ def handle(event: Event | None, book: OrderBook, billing: Billing | None = None)
     try:
         match event:
             case SessionCompleted(session):
-                result = book.fulfil([session])
-                if session.id in result.unknown:
-                    raise UnknownOrder(f"no order of this shop for checkout session {session.id}")
-                order_id = result.order_of.get(session.id)
-                return "processed", result.held.get(order_id) if order_id else None
+                return session_outcome(book.fulfil([session]), session.id)
             case SessionEnded(session):
                 book.expire(session)
                 return "processed", None
@@ -265,6 +255,15 @@ def handle(event: Event | None, book: OrderBook, billing: Billing | None = None)
     except UnknownOrder as exc:
         # Not ours (another integration on the same account): retrying never changes that.
         return "ignored", str(exc)
+
+
+def session_outcome(result: Fulfilment, session_id: str) -> Outcome:
+    """What fulfilling a paid session's event records on its row, one at a time (`handle`) or
+    in the processor's batch: ignored when no order is ours, else the held reason, if any."""
+    if session_id in result.unknown:
+        return "ignored", str(UnknownOrder.of_session(session_id))
+    order_id = result.order_of.get(session_id)
+    return "processed", result.held.get(order_id) if order_id else None
 
 
 def _handle_billing(

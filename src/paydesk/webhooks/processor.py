@@ -28,7 +28,14 @@ from paydesk.store.engine import aware
 from paydesk.store.gate import WriteGate
 from paydesk.store.sets import among
 from paydesk.webhooks.book import SqlOrderBook
-from paydesk.webhooks.dispatch import BATCHABLE_TYPES, Event, SessionCompleted, handle, parse
+from paydesk.webhooks.dispatch import (
+    BATCHABLE_TYPES,
+    Event,
+    SessionCompleted,
+    handle,
+    parse,
+    session_outcome,
+)
 from paydesk.webhooks.tables import inbox_events
 
 log = structlog.get_logger()
@@ -111,6 +118,8 @@ def _fast_path(
 ) -> list[DueEvent]:
     """Paid checkout sessions of the batch, fulfilled together in one savepoint; returns the
     rows left for one-at-a-time processing (all of them if the batch step fails)."""
+    if sum(row.type in BATCHABLE_TYPES for row in rows) < 2:
+        return rows  # nothing to batch: spare the parse `_process_one` does anyway
     fast: list[tuple[DueEvent, CheckoutSession]] = []
     rest: list[DueEvent] = []
     for row in rows:
@@ -127,14 +136,11 @@ def _fast_path(
             result = fulfil_sessions(conn, ctx, [session for _, session in fast])
             plain, noted = [], []
             for row, session in fast:
-                sid = session.id
-                if sid in result.unknown:
-                    noted.append((row, "ignored", f"no order of this shop for checkout session "
-                                                  f"{sid}"))
-                elif (note := result.held.get(result.order_of.get(sid, ""))) is not None:
-                    noted.append((row, "processed", note))
-                else:
+                status, note = session_outcome(result, session.id)
+                if status == "processed" and note is None:
                     plain.append(row)
+                else:  # rare: not ours, or a payment that does not match
+                    noted.append((row, status, note))
             if plain:
                 conn.execute(
                     update(inbox_events)
@@ -144,7 +150,7 @@ def _fast_path(
                         last_error=None, next_attempt_at=None,
                     )
                 )
-            for row, status, note in noted:  # rare: not ours, or a payment that does not match
+            for row, status, note in noted:
                 _record(conn, row, status, note, now)
     except Exception as exc:
         log.warning("webhook_batch_fallback", error=str(exc), events=len(fast))
@@ -208,6 +214,7 @@ def _observe(row: DueEvent, outcome: str, now: datetime) -> None:
 
 def process_all(ctx: AppContext, gate: WriteGate | None = None, now: datetime | None = None) -> int:
     """Process until nothing is due (tests, reconcile, start-up recovery)."""
+    gate = gate or WriteGate(ctx.engine)
     total = 0
     while taken := process_batch(ctx, gate, now):
         total += taken
