@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.objects.catalog import plan_view
 from paydesk.sandbox.operations import catalog
 from paydesk.sandbox.params import apply_metadata, check_known, get_bool, get_str
@@ -47,8 +47,8 @@ def list_tax_rates(call: Call) -> Obj:
     active = get_bool(p, "active") if "active" in p else None
     inclusive = get_bool(p, "inclusive") if "inclusive" in p else None
     keep = both(
-        (lambda o: o["active"] == active) if active is not None else None,
-        (lambda o: o["inclusive"] == inclusive) if inclusive is not None else None,
+        equals("active", active),
+        equals("inclusive", inclusive),
     )
     return paginate(call.account, "tax_rate", p, "/v1/tax_rates", keep)
 
@@ -136,9 +136,9 @@ def list_promotion_codes(call: Call) -> Obj:
     coupon = get_str(p, "coupon")
     active = get_bool(p, "active") if "active" in p else None
     keep = both(
-        (lambda o: o["code"] == code) if code else None,
+        equals("code", code),
         (lambda o: o["promotion"]["coupon"] == coupon) if coupon else None,
-        (lambda o: o["active"] == active) if active is not None else None,
+        equals("active", active),
     )
     return paginate(call.account, "promotion_code", p, "/v1/promotion_codes", keep)
 
@@ -218,8 +218,8 @@ def list_plans(call: Call) -> Obj:
     product = get_str(p, "product")
     keep = both(
         lambda o: o.get("type") == "recurring",
-        (lambda o: o["active"] == active) if active is not None else None,
-        (lambda o: o["product"] == product) if product else None,
+        equals("active", active),
+        equals("product", product),
     )
     page = paginate(call.account, "price", p, "/v1/plans", keep)
     page["data"] = [plan_view(price) for price in page["data"]]

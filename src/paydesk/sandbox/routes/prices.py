@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations.prices import create_price, update_price
 from paydesk.sandbox.params import (
     check_known,
@@ -73,10 +73,10 @@ def list_all(call: Call) -> Obj:
     recurring = get_dict(p, "recurring") or {}
     interval = recurring.get("interval")
     keep = both(
-        (lambda o: o.get("active") == active) if active is not None else None,
-        (lambda o: o.get("currency") == currency) if currency else None,
-        (lambda o: o.get("product") == product) if product else None,
-        (lambda o: o.get("type") == kind) if kind else None,
+        equals("active", active),
+        equals("currency", currency),
+        equals("product", product),
+        equals("type", kind),
         (lambda o: o.get("lookup_key") in keys) if keys else None,
         (lambda o: (o.get("recurring") or {}).get("interval") == interval) if interval else None,
     )

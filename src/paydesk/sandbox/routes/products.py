@@ -4,7 +4,7 @@ product made with its default price)."""
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations.prices import create_product_with_price
 from paydesk.sandbox.operations.products import delete_product, update_product
 from paydesk.sandbox.params import check_known, get_bool, get_list
@@ -61,8 +61,8 @@ def list_all(call: Call) -> Obj:
     ids = get_list(p, "ids")
     shippable = get_bool(p, "shippable") if "shippable" in p else None
     keep = both(
-        (lambda o: o.get("active") == active) if active is not None else None,
+        equals("active", active),
         (lambda o: o["id"] in ids) if ids else None,
-        (lambda o: o.get("shippable") == shippable) if shippable is not None else None,
+        equals("shippable", shippable),
     )
     return paginate(call.account, "product", p, "/v1/products", keep)

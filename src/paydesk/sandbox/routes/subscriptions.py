@@ -6,7 +6,7 @@ from typing import Any
 
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations import invoices, renewals, subscription_updates, subscriptions
 from paydesk.sandbox.params import check_known, get_bool, get_enum, get_str, req_str
 from paydesk.sandbox.routes.business_time import business_time
@@ -147,7 +147,7 @@ def list_subscriptions(call: Call) -> Obj:
         return bool(sub["status"] == status)
 
     keep = both(
-        (lambda s: s["customer"] == customer) if customer else None,
+        equals("customer", customer),
         (lambda s: any(i["price"]["id"] == price for i in s["items"]["data"])) if price else None,
         by_status,
     )
