@@ -166,8 +166,20 @@ def list_items(call: Call) -> Obj:
         "subscription_item",
         call.params,
         "/v1/subscription_items",
-        lambda i: i["subscription"] == sub_id,
+        equals("subscription", sub_id),
     )
+
+
+_ITEM_FIELDS = {
+    "price",
+    "price_data",
+    "plan",
+    "quantity",
+    "tax_rates",
+    "metadata",
+    "proration_behavior",
+    "payment_behavior",
+}
 
 
 @api.route("GET", "/v1/subscription_items/{id}")
@@ -178,20 +190,7 @@ def retrieve_item(call: Call) -> Obj:
 @api.route("POST", "/v1/subscription_items")
 def create_item(call: Call) -> Obj:
     p = call.params
-    check_known(
-        p,
-        {
-            "subscription",
-            "price",
-            "price_data",
-            "plan",
-            "quantity",
-            "tax_rates",
-            "metadata",
-            "proration_behavior",
-            "payment_behavior",
-        },
-    )
+    check_known(p, _ITEM_FIELDS | {"subscription"})
     sub = call.account.get(req_str(p, "subscription"), "subscription", "subscription")
     entry = {k: p[k] for k in ("price", "price_data", "plan", "quantity", "tax_rates") if k in p}
     params: dict[str, Any] = {"items": [entry]}
@@ -205,19 +204,7 @@ def create_item(call: Call) -> Obj:
 @api.route("POST", "/v1/subscription_items/{id}")
 def update_item(call: Call) -> Obj:
     p = call.params
-    check_known(
-        p,
-        {
-            "price",
-            "price_data",
-            "plan",
-            "quantity",
-            "tax_rates",
-            "metadata",
-            "proration_behavior",
-            "payment_behavior",
-        },
-    )
+    check_known(p, _ITEM_FIELDS)
     item = call.account.get(call.args[0], "subscription_item")
     sub = call.account.get(item["subscription"], "subscription", "subscription")
     entry = {k: p[k] for k in ("price", "price_data", "plan", "quantity") if k in p}
