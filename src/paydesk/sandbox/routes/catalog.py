@@ -6,7 +6,7 @@ from paydesk.sandbox.account import Obj
 from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.objects.catalog import plan_view
 from paydesk.sandbox.operations import catalog
-from paydesk.sandbox.params import apply_metadata, check_known, get_bool, get_str
+from paydesk.sandbox.params import check_known, get_bool, get_str
 from paydesk.sandbox.routing import Call, api
 
 _TAX_RATE_FIELDS = {
@@ -181,34 +181,12 @@ def retrieve_plan(call: Call) -> Obj:
 @api.route("POST", "/v1/plans/{id}")
 def update_plan(call: Call) -> Obj:
     check_known(call.params, {"active", "metadata", "nickname", "trial_period_days"})
-    price = _recurring_price(call)
-    before = plan_view(price)
-    _update_price_fields(call, price)
-    after = plan_view(price)
-    previous = {k: v for k, v in before.items() if after.get(k) != v}
-    if previous:
-        call.account.emit("plan.updated", after, previous, now=call.now)
-    return after
-
-
-def _update_price_fields(call: Call, price: Obj) -> None:
-    p = call.params
-    changes: dict[str, object] = {}
-    if "active" in p:
-        changes["active"] = get_bool(p, "active", True)
-    if "nickname" in p:
-        changes["nickname"] = get_str(p, "nickname") or None
-    if "metadata" in p:
-        changes["metadata"] = apply_metadata(price["metadata"], p)
-    call.account.update(price, changes)
+    return catalog.update_plan(call.account, call.now, _recurring_price(call), call.params)
 
 
 @api.route("DELETE", "/v1/plans/{id}")
 def delete_plan(call: Call) -> Obj:
-    price = _recurring_price(call)
-    call.account.emit("plan.deleted", plan_view(price), now=call.now)
-    call.account.update(price, {"active": False})
-    return {"id": price["id"], "object": "plan", "deleted": True}
+    return catalog.delete_plan(call.account, call.now, _recurring_price(call))
 
 
 @api.route("GET", "/v1/plans")
