@@ -27,9 +27,7 @@ def retrieve_balance(call: Call) -> Obj:
     return balance(ledger.available, ledger.pending)
 
 
-@api.route("GET", "/v1/balance_transactions/{id}")
-def retrieve_transaction(call: Call) -> Obj:
-    return call.account.get(call.args[0], "balance_transaction")
+api.retrieve("/v1/balance_transactions/{id}", "balance_transaction")
 
 
 @api.route("GET", "/v1/balance_transactions")

@@ -29,9 +29,7 @@ def create_tax_rate(call: Call) -> Obj:
     return catalog.create_tax_rate(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/tax_rates/{id}")
-def retrieve_tax_rate(call: Call) -> Obj:
-    return call.account.get(call.args[0], "tax_rate")
+api.retrieve("/v1/tax_rates/{id}", "tax_rate")
 
 
 @api.route("POST", "/v1/tax_rates/{id}")
@@ -75,9 +73,7 @@ def create_coupon(call: Call) -> Obj:
     return catalog.create_coupon(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/coupons/{id}")
-def retrieve_coupon(call: Call) -> Obj:
-    return call.account.get(call.args[0], "coupon")
+api.retrieve("/v1/coupons/{id}", "coupon")
 
 
 @api.route("POST", "/v1/coupons/{id}")
@@ -117,9 +113,7 @@ def create_promotion_code(call: Call) -> Obj:
     return catalog.create_promotion_code(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/promotion_codes/{id}")
-def retrieve_promotion_code(call: Call) -> Obj:
-    return call.account.get(call.args[0], "promotion_code")
+api.retrieve("/v1/promotion_codes/{id}", "promotion_code")
 
 
 @api.route("POST", "/v1/promotion_codes/{id}")

@@ -97,9 +97,7 @@ def create_charge(call: Call) -> Obj:
     )
 
 
-@api.route("GET", "/v1/charges/{id}")
-def retrieve_charge(call: Call) -> Obj:
-    return call.account.get(call.args[0], "charge")
+api.retrieve("/v1/charges/{id}", "charge")
 
 
 @api.route("POST", "/v1/charges/{id}")

@@ -251,9 +251,7 @@ def create_invoice_item(call: Call) -> Obj:
     return invoice_items.create(call.account, now, customer, call.params)
 
 
-@api.route("GET", "/v1/invoiceitems/{id}")
-def retrieve_invoice_item(call: Call) -> Obj:
-    return call.account.get(call.args[0], "invoiceitem")
+api.retrieve("/v1/invoiceitems/{id}", "invoiceitem")
 
 
 @api.route("POST", "/v1/invoiceitems/{id}")

@@ -150,9 +150,7 @@ def create_payment_intent(call: Call) -> Obj:
     )
 
 
-@api.route("GET", "/v1/payment_intents/{id}")
-def retrieve_payment_intent(call: Call) -> Obj:
-    return call.account.get(call.args[0], "payment_intent")
+api.retrieve("/v1/payment_intents/{id}", "payment_intent")
 
 
 _UPDATE_FIELDS = {

@@ -50,9 +50,7 @@ def create(call: Call) -> Obj:
     return create_price(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/prices/{id}")
-def retrieve(call: Call) -> Obj:
-    return call.account.get(call.args[0], "price")
+api.retrieve("/v1/prices/{id}", "price")
 
 
 @api.route("POST", "/v1/prices/{id}")

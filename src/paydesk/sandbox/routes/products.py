@@ -36,9 +36,7 @@ def create(call: Call) -> Obj:
     return create_product_with_price(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/products/{id}")
-def retrieve(call: Call) -> Obj:
-    return call.account.get(call.args[0], "product")
+api.retrieve("/v1/products/{id}", "product")
 
 
 @api.route("POST", "/v1/products/{id}")

@@ -37,9 +37,7 @@ def create(call: Call) -> Obj:
     )
 
 
-@api.route("GET", "/v1/refunds/{id}")
-def retrieve(call: Call) -> Obj:
-    return call.account.get(call.args[0], "refund")
+api.retrieve("/v1/refunds/{id}", "refund")
 
 
 @api.route("POST", "/v1/refunds/{id}")

@@ -182,9 +182,7 @@ _ITEM_FIELDS = {
 }
 
 
-@api.route("GET", "/v1/subscription_items/{id}")
-def retrieve_item(call: Call) -> Obj:
-    return call.account.get(call.args[0], "subscription_item")
+api.retrieve("/v1/subscription_items/{id}", "subscription_item")
 
 
 @api.route("POST", "/v1/subscription_items")
