@@ -221,3 +221,24 @@ def test_catalogue_objects(stripe_client: stripe.StripeClient) -> None:
         stripe_client.v1.coupons.create(params={"duration": "once"})
     with pytest.raises(stripe.InvalidRequestError, match="inclusive"):
         stripe_client.v1.tax_rates.create(params={"display_name": "VAT", "percentage": 20})
+
+
+def test_updating_and_deleting_a_plan_changes_the_price_behind_it(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    plan = stripe_client.v1.plans.create(
+        params={"amount": 500, "currency": "usd", "interval": "month", "product": {"name": "P"}}
+    )
+    updated = stripe_client.v1.plans.update(
+        plan.id, params={"nickname": "Basic", "metadata": {"tier": "1"}}
+    )
+    assert updated.object == "plan" and updated.nickname == "Basic"
+    assert stripe_client.v1.prices.retrieve(plan.id).metadata["tier"] == "1"
+    event = stripe_client.v1.events.list(params={"type": "plan.updated"}).data[0]
+    assert event.data.object.id == plan.id
+    assert event.data.previous_attributes["nickname"] is None
+    deleted = stripe_client.v1.plans.delete(plan.id)
+    assert deleted.id == plan.id and deleted.deleted is True
+    assert stripe_client.v1.prices.retrieve(plan.id).active is False
+    event = stripe_client.v1.events.list(params={"type": "plan.deleted"}).data[0]
+    assert event.data.object.id == plan.id and event.data.object.active is True

@@ -38,6 +38,13 @@ def range_filter(params: dict[str, Any], name: str) -> Callable[[Obj], bool] | N
     return lambda obj: all(check(obj.get(name) or 0, bound) for check, bound in checks)
 
 
+def equals(field: str, value: object) -> Callable[[Obj], bool] | None:
+    """`obj.get(field) == value` as a predicate, or None (no filter) for a parameter not given."""
+    if value is None or value == "":
+        return None
+    return lambda obj: obj.get(field) == value
+
+
 def both(*predicates: Callable[[Obj], bool] | None) -> Callable[[Obj], bool] | None:
     active = [p for p in predicates if p is not None]
     if not active:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from paydesk.sandbox.errors import InvalidRequest, invalid_param, missing_param
+from paydesk.sandbox.errors import InvalidRequest, invalid_param, missing_param, unknown_param
 
 _INTEGER = re.compile(r"-?[0-9]+")
 # Stripe's integers are 64-bit: anything wider is refused here, before a handler changes state
@@ -178,8 +178,6 @@ def check_known(params: dict[str, Any], allowed: set[str]) -> None:
     """Refuse parameters the endpoint does not take, as Stripe does."""
     for key in params:
         if key not in allowed and key != "expand":
-            from paydesk.sandbox.errors import unknown_param
-
             raise unknown_param(key)
 
 

@@ -45,6 +45,10 @@ class Router:
 
         return register
 
+    def retrieve(self, pattern: str, kind: str) -> None:
+        """`GET pattern`: the `kind` object its `{id}` names, or Stripe's 404 naming `kind`."""
+        self.route("GET", pattern)(lambda call: call.account.get(call.args[0], kind))
+
     def match(self, method: str, path: str) -> tuple[Handler, tuple[str, ...]] | None:
         handler = self._static.get((method, path))
         if handler is not None:

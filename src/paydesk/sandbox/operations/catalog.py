@@ -10,7 +10,7 @@ from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest, missing_param
 from paydesk.sandbox.objects import catalog
 from paydesk.sandbox.objects.price import INTERVALS
-from paydesk.sandbox.operations.prices import create_price
+from paydesk.sandbox.operations.prices import create_price, price_changes
 from paydesk.sandbox.operations.products import create_product
 from paydesk.sandbox.params import (
     apply_metadata,
@@ -328,6 +328,24 @@ def create_plan(account: Account, now: int, p: dict[str, Any]) -> Obj:
     plan = catalog.plan_view(price)
     account.emit("plan.created", plan, now=now)
     return plan
+
+
+def update_plan(account: Account, now: int, price: Obj, p: dict[str, Any]) -> Obj:
+    """Changes the price behind a plan; the event shows the plan face."""
+    before = catalog.plan_view(price)
+    account.update(price, price_changes(account, now, price, p))
+    after = catalog.plan_view(price)
+    previous = {k: v for k, v in before.items() if after.get(k) != v}
+    if previous:
+        account.emit("plan.updated", after, previous, now=now)
+    return after
+
+
+def delete_plan(account: Account, now: int, price: Obj) -> Obj:
+    """The price behind a deleted plan is deactivated, not removed."""
+    account.emit("plan.deleted", catalog.plan_view(price), now=now)
+    account.update(price, {"active": False})
+    return {"id": price["id"], "object": "plan", "deleted": True}
 
 
 def _rename(account: Account, price: Obj, new_id: str) -> None:

@@ -80,6 +80,14 @@ def create_product_with_price(account: Account, now: int, params: dict[str, Any]
 
 
 def update_price(account: Account, now: int, price: Obj, p: dict[str, Any]) -> Obj:
+    previous = account.update(price, price_changes(account, now, price, p))
+    if previous:
+        account.emit("price.updated", price, previous, now=now)
+    return price
+
+
+def price_changes(account: Account, now: int, price: Obj, p: dict[str, Any]) -> dict[str, Any]:
+    """The fields an update of `price` sets (a lookup key it takes is freed elsewhere first)."""
     changes: dict[str, Any] = {}
     if "active" in p:
         changes["active"] = get_bool(p, "active", True)
@@ -94,10 +102,7 @@ def update_price(account: Account, now: int, price: Obj, p: dict[str, Any]) -> O
         if key and key != price.get("lookup_key"):
             _take_lookup_key(account, now, key, get_bool(p, "transfer_lookup_key"), "lookup_key")
         changes["lookup_key"] = key
-    previous = account.update(price, changes)
-    if previous:
-        account.emit("price.updated", price, previous, now=now)
-    return price
+    return changes
 
 
 def _namer(param: str) -> Callable[[str], str]:

@@ -14,14 +14,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import wall_now
-from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations.payment_intents import finish_authentication
 from paydesk.sandbox.operations.setup_intents import finish_setup_authentication
-from paydesk.sandbox.pages import TEMPLATES
+from paydesk.sandbox.pages import templates
 from paydesk.sandbox.store import Store
 
 
@@ -53,8 +51,7 @@ def return_to(return_url: str, pi: Obj) -> str:
 class ChallengePage:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.templates = Jinja2Templates(directory=str(TEMPLATES))
-        self.templates.env.filters["money"] = format_money
+        self.templates = templates()
 
     async def show(self, request: Request) -> Response:
         found = self._intent(request, request.query_params.get("client_secret", ""))

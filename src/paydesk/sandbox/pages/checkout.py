@@ -18,12 +18,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import wall_now
 from paydesk.sandbox.errors import CardError, StripeError
-from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import checkout_async, checkout_subscriptions
 from paydesk.sandbox.operations.checkout_sessions import (
     buyer_customer,
@@ -36,7 +34,7 @@ from paydesk.sandbox.operations.checkout_sessions import (
 from paydesk.sandbox.operations.payment_intents import confirm_intent, create_intent
 from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
 from paydesk.sandbox.operations.setup_intents import confirm_setup_intent
-from paydesk.sandbox.pages import TEMPLATES
+from paydesk.sandbox.pages import templates
 from paydesk.sandbox.pages.test_cards import card_groups
 from paydesk.sandbox.store import Store
 
@@ -85,8 +83,7 @@ class CheckoutPage:
     def __init__(self, store: Store, business_name: str) -> None:
         self.store = store
         self.business = business_name
-        self.templates = Jinja2Templates(directory=str(TEMPLATES))
-        self.templates.env.filters["money"] = format_money
+        self.templates = templates()
 
     # -- handlers ------------------------------------------------------------------------------
 

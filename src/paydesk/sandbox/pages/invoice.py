@@ -9,17 +9,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox import invoice_pdf
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import business_now, wall_now
 from paydesk.sandbox.errors import CardError, StripeError
-from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import invoices
 from paydesk.sandbox.operations.payment_intents import confirm_intent
 from paydesk.sandbox.operations.payment_methods import card_payment_method, sepa_payment_method
-from paydesk.sandbox.pages import BUSINESS_NAME, TEMPLATES
+from paydesk.sandbox.pages import BUSINESS_NAME, templates
 from paydesk.sandbox.pages.checkout import AUTH_FAILED, read_card
 from paydesk.sandbox.store import Store
 
@@ -37,8 +35,7 @@ def routes(store: Store, _business_name: str) -> list[BaseRoute]:
 class InvoicePage:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.templates = Jinja2Templates(directory=str(TEMPLATES))
-        self.templates.env.filters["money"] = format_money
+        self.templates = templates()
 
     def _invoice(self, request: Request) -> tuple[Account, Obj] | None:
         invoice_id = request.path_params["invoice_id"]

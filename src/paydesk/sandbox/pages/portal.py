@@ -13,17 +13,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.templating import Jinja2Templates
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.clock import business_now, wall_now
 from paydesk.sandbox.errors import StripeError
-from paydesk.sandbox.money import format_money
 from paydesk.sandbox.operations import renewals, subscription_updates
 from paydesk.sandbox.operations.payment_methods import card_payment_method
 from paydesk.sandbox.operations.setup_intents import confirm_setup_intent, create_setup_intent
 from paydesk.sandbox.operations.subscriptions import current_period
-from paydesk.sandbox.pages import BUSINESS_NAME, TEMPLATES
+from paydesk.sandbox.pages import BUSINESS_NAME, templates
 from paydesk.sandbox.pages.checkout import read_card
 from paydesk.sandbox.store import Store
 
@@ -44,8 +42,7 @@ def routes(store: Store, _business_name: str) -> list[BaseRoute]:
 class PortalPage:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.templates = Jinja2Templates(directory=str(TEMPLATES))
-        self.templates.env.filters["money"] = format_money
+        self.templates = templates()
 
     def _session(self, request: Request) -> tuple[Account, Obj, Obj] | None:
         session_id = request.path_params["session_id"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.objects.balance import balance
 from paydesk.sandbox.operations.balance import ledger_for
 from paydesk.sandbox.params import check_known, get_str
@@ -27,9 +27,7 @@ def retrieve_balance(call: Call) -> Obj:
     return balance(ledger.available, ledger.pending)
 
 
-@api.route("GET", "/v1/balance_transactions/{id}")
-def retrieve_transaction(call: Call) -> Obj:
-    return call.account.get(call.args[0], "balance_transaction")
+api.retrieve("/v1/balance_transactions/{id}", "balance_transaction")
 
 
 @api.route("GET", "/v1/balance_transactions")
@@ -42,8 +40,8 @@ def list_transactions(call: Call) -> Obj:
     # `payout` is accepted and ignored: the sandbox makes no payouts, so every transaction is
     # one that a payout would still have to settle.
     keep = both(
-        (lambda t: t["type"] == kind) if kind else None,
-        (lambda t: t["source"] == source) if source else None,
-        (lambda t: t["currency"] == currency) if currency else None,
+        equals("type", kind),
+        equals("source", source),
+        equals("currency", currency),
     )
     return paginate(call.account, "balance_transaction", p, "/v1/balance_transactions", keep)

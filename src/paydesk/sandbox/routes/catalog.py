@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.objects.catalog import plan_view
 from paydesk.sandbox.operations import catalog
-from paydesk.sandbox.params import apply_metadata, check_known, get_bool, get_str
+from paydesk.sandbox.params import check_known, get_bool, get_str
 from paydesk.sandbox.routing import Call, api
 
 _TAX_RATE_FIELDS = {
@@ -29,9 +29,7 @@ def create_tax_rate(call: Call) -> Obj:
     return catalog.create_tax_rate(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/tax_rates/{id}")
-def retrieve_tax_rate(call: Call) -> Obj:
-    return call.account.get(call.args[0], "tax_rate")
+api.retrieve("/v1/tax_rates/{id}", "tax_rate")
 
 
 @api.route("POST", "/v1/tax_rates/{id}")
@@ -47,8 +45,8 @@ def list_tax_rates(call: Call) -> Obj:
     active = get_bool(p, "active") if "active" in p else None
     inclusive = get_bool(p, "inclusive") if "inclusive" in p else None
     keep = both(
-        (lambda o: o["active"] == active) if active is not None else None,
-        (lambda o: o["inclusive"] == inclusive) if inclusive is not None else None,
+        equals("active", active),
+        equals("inclusive", inclusive),
     )
     return paginate(call.account, "tax_rate", p, "/v1/tax_rates", keep)
 
@@ -75,9 +73,7 @@ def create_coupon(call: Call) -> Obj:
     return catalog.create_coupon(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/coupons/{id}")
-def retrieve_coupon(call: Call) -> Obj:
-    return call.account.get(call.args[0], "coupon")
+api.retrieve("/v1/coupons/{id}", "coupon")
 
 
 @api.route("POST", "/v1/coupons/{id}")
@@ -117,9 +113,7 @@ def create_promotion_code(call: Call) -> Obj:
     return catalog.create_promotion_code(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/promotion_codes/{id}")
-def retrieve_promotion_code(call: Call) -> Obj:
-    return call.account.get(call.args[0], "promotion_code")
+api.retrieve("/v1/promotion_codes/{id}", "promotion_code")
 
 
 @api.route("POST", "/v1/promotion_codes/{id}")
@@ -136,9 +130,9 @@ def list_promotion_codes(call: Call) -> Obj:
     coupon = get_str(p, "coupon")
     active = get_bool(p, "active") if "active" in p else None
     keep = both(
-        (lambda o: o["code"] == code) if code else None,
+        equals("code", code),
         (lambda o: o["promotion"]["coupon"] == coupon) if coupon else None,
-        (lambda o: o["active"] == active) if active is not None else None,
+        equals("active", active),
     )
     return paginate(call.account, "promotion_code", p, "/v1/promotion_codes", keep)
 
@@ -181,34 +175,12 @@ def retrieve_plan(call: Call) -> Obj:
 @api.route("POST", "/v1/plans/{id}")
 def update_plan(call: Call) -> Obj:
     check_known(call.params, {"active", "metadata", "nickname", "trial_period_days"})
-    price = _recurring_price(call)
-    before = plan_view(price)
-    _update_price_fields(call, price)
-    after = plan_view(price)
-    previous = {k: v for k, v in before.items() if after.get(k) != v}
-    if previous:
-        call.account.emit("plan.updated", after, previous, now=call.now)
-    return after
-
-
-def _update_price_fields(call: Call, price: Obj) -> None:
-    p = call.params
-    changes: dict[str, object] = {}
-    if "active" in p:
-        changes["active"] = get_bool(p, "active", True)
-    if "nickname" in p:
-        changes["nickname"] = get_str(p, "nickname") or None
-    if "metadata" in p:
-        changes["metadata"] = apply_metadata(price["metadata"], p)
-    call.account.update(price, changes)
+    return catalog.update_plan(call.account, call.now, _recurring_price(call), call.params)
 
 
 @api.route("DELETE", "/v1/plans/{id}")
 def delete_plan(call: Call) -> Obj:
-    price = _recurring_price(call)
-    call.account.emit("plan.deleted", plan_view(price), now=call.now)
-    call.account.update(price, {"active": False})
-    return {"id": price["id"], "object": "plan", "deleted": True}
+    return catalog.delete_plan(call.account, call.now, _recurring_price(call))
 
 
 @api.route("GET", "/v1/plans")
@@ -218,8 +190,8 @@ def list_plans(call: Call) -> Obj:
     product = get_str(p, "product")
     keep = both(
         lambda o: o.get("type") == "recurring",
-        (lambda o: o["active"] == active) if active is not None else None,
-        (lambda o: o["product"] == product) if product else None,
+        equals("active", active),
+        equals("product", product),
     )
     page = paginate(call.account, "price", p, "/v1/plans", keep)
     page["data"] = [plan_view(price) for price in page["data"]]

@@ -7,7 +7,7 @@ from typing import Any
 
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations import charges as ops
 from paydesk.sandbox.operations.captures import capture_charge as capture
 from paydesk.sandbox.params import (
@@ -97,9 +97,7 @@ def create_charge(call: Call) -> Obj:
     )
 
 
-@api.route("GET", "/v1/charges/{id}")
-def retrieve_charge(call: Call) -> Obj:
-    return call.account.get(call.args[0], "charge")
+api.retrieve("/v1/charges/{id}", "charge")
 
 
 @api.route("POST", "/v1/charges/{id}")
@@ -130,8 +128,8 @@ def list_charges(call: Call) -> Obj:
     pi_id = get_str(p, "payment_intent")
     customer = get_str(p, "customer")
     keep = both(
-        (lambda c: c.get("payment_intent") == pi_id) if pi_id else None,
-        (lambda c: c.get("customer") == customer) if customer else None,
+        equals("payment_intent", pi_id),
+        equals("customer", customer),
     )
     return paginate(call.account, "charge", p, "/v1/charges", keep)
 

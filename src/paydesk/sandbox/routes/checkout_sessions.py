@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest, missing_param, unknown_param
 from paydesk.sandbox.expand import VIRTUAL
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations import checkout_sessions as ops
 from paydesk.sandbox.params import (
     apply_metadata,
@@ -297,28 +296,22 @@ def expire_session(call: Call) -> Obj:
 def list_sessions(call: Call) -> Obj:
     p = call.params
     account = call.account
-    checks: list[Callable[[Obj], bool]] = []
-    for name in ("payment_intent", "customer", "payment_link", "subscription"):
-        value = get_str(p, name)
-        if value:
-            checks.append(_field_is(name, value))
-    status = get_enum(p, "status", ("open", "complete", "expired"))
-    if status:
-        checks.append(lambda s: s["status"] == status)
+    checks = [
+        equals(name, get_str(p, name))
+        for name in ("payment_intent", "customer", "payment_link", "subscription")
+    ]
+    checks.append(equals("status", get_enum(p, "status", ("open", "complete", "expired"))))
     details = get_dict(p, "customer_details")
     if details and details.get("email"):
         email = details["email"]
         checks.append(lambda s: (s.get("customer_details") or {}).get("email") == email)
+    match = both(*checks)
 
     def keep(session: Obj) -> bool:
         ops.fresh(account, session, now=call.now)
-        return all(check(session) for check in checks)
+        return match is None or match(session)
 
-    return paginate(account, "checkout.session", p, "/v1/checkout/sessions", both(keep))
-
-
-def _field_is(name: str, value: str) -> Callable[[Obj], bool]:
-    return lambda session: session.get(name) == value
+    return paginate(account, "checkout.session", p, "/v1/checkout/sessions", keep)
 
 
 def _line_items_list(account: Account, session: Obj) -> Obj:

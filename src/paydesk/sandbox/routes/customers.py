@@ -6,7 +6,7 @@ from __future__ import annotations
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import ResourceMissing
 from paydesk.sandbox.expand import VIRTUAL
-from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.listing import equals, paginate
 from paydesk.sandbox.operations import customers as ops
 from paydesk.sandbox.params import check_known, get_str
 from paydesk.sandbox.routing import Call, api
@@ -67,14 +67,14 @@ def delete_customer(call: Call) -> Obj:
 @api.route("GET", "/v1/customers")
 def list_customers(call: Call) -> Obj:
     email = get_str(call.params, "email")
-    keep = (lambda c: c.get("email") == email) if email else None
+    keep = equals("email", email)
     return paginate(call.account, "customer", call.params, "/v1/customers", keep)
 
 
 @api.route("GET", "/v1/customers/{id}/tax_ids")
 def list_customer_tax_ids(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
-    keep = lambda t: t.get("customer") == customer["id"]  # noqa: E731
+    keep = equals("customer", customer["id"])
     return paginate(call.account, "tax_id", call.params, call.path, keep)
 
 

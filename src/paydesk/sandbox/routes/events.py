@@ -11,10 +11,7 @@ from paydesk.sandbox.listing import paginate
 from paydesk.sandbox.params import get_bool, get_list, get_str
 from paydesk.sandbox.routing import Call, api
 
-
-@api.route("GET", "/v1/events/{id}")
-def retrieve_event(call: Call) -> Obj:
-    return call.account.get(call.args[0], "event")
+api.retrieve("/v1/events/{id}", "event")
 
 
 @api.route("GET", "/v1/events")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
-from paydesk.sandbox.listing import both, paginate, range_filter
+from paydesk.sandbox.listing import both, equals, paginate, range_filter
 from paydesk.sandbox.operations import invoice_items, invoices, manual_invoices
 from paydesk.sandbox.operations.payment_methods import resolve
 from paydesk.sandbox.params import apply_metadata, check_known, get_bool, get_enum, get_str, req_str
@@ -212,10 +212,10 @@ def list_invoices(call: Call) -> Obj:
     status = get_enum(p, "status", STATUSES)
     method = get_str(p, "collection_method")
     keep = both(
-        (lambda i: i["customer"] == customer) if customer else None,
-        (lambda i: i["subscription"] == subscription) if subscription else None,
-        (lambda i: i["status"] == status) if status else None,
-        (lambda i: i["collection_method"] == method) if method else None,
+        equals("customer", customer),
+        equals("subscription", subscription),
+        equals("status", status),
+        equals("collection_method", method),
         range_filter(p, "due_date"),
     )
     return paginate(call.account, "invoice", p, "/v1/invoices", keep)
@@ -251,9 +251,7 @@ def create_invoice_item(call: Call) -> Obj:
     return invoice_items.create(call.account, now, customer, call.params)
 
 
-@api.route("GET", "/v1/invoiceitems/{id}")
-def retrieve_invoice_item(call: Call) -> Obj:
-    return call.account.get(call.args[0], "invoiceitem")
+api.retrieve("/v1/invoiceitems/{id}", "invoiceitem")
 
 
 @api.route("POST", "/v1/invoiceitems/{id}")
@@ -278,8 +276,8 @@ def list_invoice_items(call: Call) -> Obj:
     invoice = get_str(p, "invoice")
     pending = get_bool(p, "pending") if "pending" in p else None
     keep = both(
-        (lambda i: i["customer"] == customer) if customer else None,
-        (lambda i: i["invoice"] == invoice) if invoice else None,
+        equals("customer", customer),
+        equals("invoice", invoice),
         (lambda i: (i["invoice"] is None) == pending) if pending is not None else None,
     )
     return paginate(call.account, "invoiceitem", p, "/v1/invoiceitems", keep)

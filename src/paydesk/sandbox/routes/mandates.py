@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from paydesk.sandbox.account import Obj
-from paydesk.sandbox.routing import Call, api
+from paydesk.sandbox.routing import api
 
-
-@api.route("GET", "/v1/mandates/{id}")
-def retrieve_mandate(call: Call) -> Obj:
-    return call.account.get(call.args[0], "mandate")
+api.retrieve("/v1/mandates/{id}", "mandate")

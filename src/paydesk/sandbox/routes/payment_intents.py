@@ -6,7 +6,7 @@ from typing import Any
 
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
-from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.listing import equals, paginate
 from paydesk.sandbox.objects.payment_method_options import check_types, parse_options
 from paydesk.sandbox.operations import payment_intents as ops
 from paydesk.sandbox.params import (
@@ -150,9 +150,7 @@ def create_payment_intent(call: Call) -> Obj:
     )
 
 
-@api.route("GET", "/v1/payment_intents/{id}")
-def retrieve_payment_intent(call: Call) -> Obj:
-    return call.account.get(call.args[0], "payment_intent")
+api.retrieve("/v1/payment_intents/{id}", "payment_intent")
 
 
 _UPDATE_FIELDS = {
@@ -310,5 +308,5 @@ def cancel_payment_intent(call: Call) -> Obj:
 @api.route("GET", "/v1/payment_intents")
 def list_payment_intents(call: Call) -> Obj:
     customer = get_str(call.params, "customer")
-    keep = (lambda pi: pi.get("customer") == customer) if customer else None
+    keep = equals("customer", customer)
     return paginate(call.account, "payment_intent", call.params, "/v1/payment_intents", keep)

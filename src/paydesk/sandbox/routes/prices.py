@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations.prices import create_price, update_price
 from paydesk.sandbox.params import (
     check_known,
@@ -50,9 +50,7 @@ def create(call: Call) -> Obj:
     return create_price(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/prices/{id}")
-def retrieve(call: Call) -> Obj:
-    return call.account.get(call.args[0], "price")
+api.retrieve("/v1/prices/{id}", "price")
 
 
 @api.route("POST", "/v1/prices/{id}")
@@ -73,10 +71,10 @@ def list_all(call: Call) -> Obj:
     recurring = get_dict(p, "recurring") or {}
     interval = recurring.get("interval")
     keep = both(
-        (lambda o: o.get("active") == active) if active is not None else None,
-        (lambda o: o.get("currency") == currency) if currency else None,
-        (lambda o: o.get("product") == product) if product else None,
-        (lambda o: o.get("type") == kind) if kind else None,
+        equals("active", active),
+        equals("currency", currency),
+        equals("product", product),
+        equals("type", kind),
         (lambda o: o.get("lookup_key") in keys) if keys else None,
         (lambda o: (o.get("recurring") or {}).get("interval") == interval) if interval else None,
     )

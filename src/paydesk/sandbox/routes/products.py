@@ -4,7 +4,7 @@ product made with its default price)."""
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations.prices import create_product_with_price
 from paydesk.sandbox.operations.products import delete_product, update_product
 from paydesk.sandbox.params import check_known, get_bool, get_list
@@ -36,9 +36,7 @@ def create(call: Call) -> Obj:
     return create_product_with_price(call.account, call.now, call.params)
 
 
-@api.route("GET", "/v1/products/{id}")
-def retrieve(call: Call) -> Obj:
-    return call.account.get(call.args[0], "product")
+api.retrieve("/v1/products/{id}", "product")
 
 
 @api.route("POST", "/v1/products/{id}")
@@ -61,8 +59,8 @@ def list_all(call: Call) -> Obj:
     ids = get_list(p, "ids")
     shippable = get_bool(p, "shippable") if "shippable" in p else None
     keep = both(
-        (lambda o: o.get("active") == active) if active is not None else None,
+        equals("active", active),
         (lambda o: o["id"] in ids) if ids else None,
-        (lambda o: o.get("shippable") == shippable) if shippable is not None else None,
+        equals("shippable", shippable),
     )
     return paginate(call.account, "product", p, "/v1/products", keep)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations import refunds as ops
 from paydesk.sandbox.params import apply_metadata, check_known, get_enum, get_int, get_str
 from paydesk.sandbox.routing import Call, api
@@ -37,9 +37,7 @@ def create(call: Call) -> Obj:
     )
 
 
-@api.route("GET", "/v1/refunds/{id}")
-def retrieve(call: Call) -> Obj:
-    return call.account.get(call.args[0], "refund")
+api.retrieve("/v1/refunds/{id}", "refund")
 
 
 @api.route("POST", "/v1/refunds/{id}")
@@ -64,8 +62,8 @@ def list_refunds(call: Call) -> Obj:
     charge = get_str(p, "charge")
     pi = get_str(p, "payment_intent")
     keep = both(
-        (lambda r: r.get("charge") == charge) if charge else None,
-        (lambda r: r.get("payment_intent") == pi) if pi else None,
+        equals("charge", charge),
+        equals("payment_intent", pi),
     )
     return paginate(call.account, "refund", p, "/v1/refunds", keep)
 
@@ -73,7 +71,7 @@ def list_refunds(call: Call) -> Obj:
 @api.route("GET", "/v1/charges/{id}/refunds")
 def list_charge_refunds(call: Call) -> Obj:
     charge = call.account.get(call.args[0], "charge")
-    keep = lambda r: r.get("charge") == charge["id"]  # noqa: E731
+    keep = equals("charge", charge["id"])
     return paginate(
         call.account, "refund", call.params, f"/v1/charges/{charge['id']}/refunds", keep
     )

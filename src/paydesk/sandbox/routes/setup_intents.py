@@ -122,9 +122,7 @@ def _missing_payment_method(si: Obj) -> InvalidRequest:
     )
 
 
-@api.route("GET", "/v1/setup_intents/{id}")
-def retrieve_setup_intent(call: Call) -> Obj:
-    return call.account.get(call.args[0], "setup_intent")
+api.retrieve("/v1/setup_intents/{id}", "setup_intent")
 
 
 @api.route("POST", "/v1/setup_intents/{id}")

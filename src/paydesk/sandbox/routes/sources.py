@@ -7,7 +7,7 @@ from typing import Any
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import CardError
 from paydesk.sandbox.expand import VIRTUAL
-from paydesk.sandbox.listing import paginate
+from paydesk.sandbox.listing import equals, paginate
 from paydesk.sandbox.objects.card import ADDRESS
 from paydesk.sandbox.operations import sources as ops
 from paydesk.sandbox.params import apply_metadata, check_known, get_int, get_str, req_str
@@ -37,7 +37,7 @@ def list_customer_sources(call: Call) -> Obj:
     if kind not in (None, "card"):
         return {"object": "list", "data": [], "has_more": False, "url": call.path}
     call.params.pop("object", None)
-    keep = lambda c: c.get("customer") == customer["id"]  # noqa: E731
+    keep = equals("customer", customer["id"])
     return paginate(call.account, "card", call.params, call.path, keep)
 
 

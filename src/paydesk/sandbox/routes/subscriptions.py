@@ -6,7 +6,7 @@ from typing import Any
 
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
-from paydesk.sandbox.listing import both, paginate
+from paydesk.sandbox.listing import both, equals, paginate
 from paydesk.sandbox.operations import invoices, renewals, subscription_updates, subscriptions
 from paydesk.sandbox.params import check_known, get_bool, get_enum, get_str, req_str
 from paydesk.sandbox.routes.business_time import business_time
@@ -147,7 +147,7 @@ def list_subscriptions(call: Call) -> Obj:
         return bool(sub["status"] == status)
 
     keep = both(
-        (lambda s: s["customer"] == customer) if customer else None,
+        equals("customer", customer),
         (lambda s: any(i["price"]["id"] == price for i in s["items"]["data"])) if price else None,
         by_status,
     )
@@ -166,32 +166,29 @@ def list_items(call: Call) -> Obj:
         "subscription_item",
         call.params,
         "/v1/subscription_items",
-        lambda i: i["subscription"] == sub_id,
+        equals("subscription", sub_id),
     )
 
 
-@api.route("GET", "/v1/subscription_items/{id}")
-def retrieve_item(call: Call) -> Obj:
-    return call.account.get(call.args[0], "subscription_item")
+_ITEM_FIELDS = {
+    "price",
+    "price_data",
+    "plan",
+    "quantity",
+    "tax_rates",
+    "metadata",
+    "proration_behavior",
+    "payment_behavior",
+}
+
+
+api.retrieve("/v1/subscription_items/{id}", "subscription_item")
 
 
 @api.route("POST", "/v1/subscription_items")
 def create_item(call: Call) -> Obj:
     p = call.params
-    check_known(
-        p,
-        {
-            "subscription",
-            "price",
-            "price_data",
-            "plan",
-            "quantity",
-            "tax_rates",
-            "metadata",
-            "proration_behavior",
-            "payment_behavior",
-        },
-    )
+    check_known(p, _ITEM_FIELDS | {"subscription"})
     sub = call.account.get(req_str(p, "subscription"), "subscription", "subscription")
     entry = {k: p[k] for k in ("price", "price_data", "plan", "quantity", "tax_rates") if k in p}
     params: dict[str, Any] = {"items": [entry]}
@@ -205,19 +202,7 @@ def create_item(call: Call) -> Obj:
 @api.route("POST", "/v1/subscription_items/{id}")
 def update_item(call: Call) -> Obj:
     p = call.params
-    check_known(
-        p,
-        {
-            "price",
-            "price_data",
-            "plan",
-            "quantity",
-            "tax_rates",
-            "metadata",
-            "proration_behavior",
-            "payment_behavior",
-        },
-    )
+    check_known(p, _ITEM_FIELDS)
     item = call.account.get(call.args[0], "subscription_item")
     sub = call.account.get(item["subscription"], "subscription", "subscription")
     entry = {k: p[k] for k in ("price", "price_data", "plan", "quantity") if k in p}
