@@ -5,6 +5,7 @@ from collections.abc import Callable
 from sqlalchemy import Column, Engine, String, Table, Text, select, update
 from sqlalchemy.exc import IntegrityError
 
+from paydesk.store.engine import reading
 from paydesk.store.metadata import metadata
 
 kv = Table(
@@ -33,7 +34,7 @@ def kept(engine: Engine, name: str, make: Callable[[], str]) -> str:
 
 
 def read(engine: Engine, name: str) -> str | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         found = conn.execute(select(kv.c.value).where(kv.c.key == name)).scalar()
     return None if found is None else str(found)
 

@@ -218,14 +218,31 @@ def trial_end_of(p: dict[str, Any], now: int, price: Obj) -> int | None:
 # -- create ------------------------------------------------------------------------------------
 
 
-def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
-    items = parse_items(account, p, now)
-    coupon_objs, codes = parse_discounts(account, now, p)
+def _check_codes(
+    account: Account, customer: Obj, items: list[tuple[Obj, int, list[str], Obj]],
+    codes: list[str | None],
+) -> None:
+    """Promotion codes' restrictions (first-time customer, minimum amount) on the first invoice."""
     amount = sum(int(price.get("unit_amount") or 0) * qty for price, qty, _r, _m in items)
     currency = items[0][0]["currency"]
     for code in codes:
         if code:
             coupons.check_restrictions(account, code, customer["id"], amount, currency)
+
+
+def _first_share(p: dict[str, Any], now: int, anchor: int | None, full_end: int) -> Decimal:
+    """Up to a future anchor the first period is short: prorated, or free with
+    proration_behavior=none."""
+    if anchor is None:
+        return Decimal(1)
+    prorate = get_enum(p, "proration_behavior", ("create_prorations", "none"))
+    return Decimal(0) if prorate == "none" else Decimal(anchor - now) / (full_end - now)
+
+
+def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
+    items = parse_items(account, p, now)
+    coupon_objs, codes = parse_discounts(account, now, p)
+    _check_codes(account, customer, items, codes)
     behavior = get_enum(p, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
     collection = get_enum(p, "collection_method", COLLECTION_METHODS, "charge_automatically")
     days_until_due = get_int(p, "days_until_due", minimum=0)
@@ -262,12 +279,7 @@ def create(account: Account, now: int, customer: Obj, p: dict[str, Any]) -> Obj:
     apply_discounts(account, now, sub, coupon_objs, codes)
     # As on Stripe, `customer.subscription.created` shows the subscription as its first payment
     # left it (`active` when paid at once, with no `updated` from `incomplete` before it).
-    # Up to a future anchor the first period is short: prorated, or free with
-    # proration_behavior=none.
-    share = Decimal(1)
-    if anchor is not None:
-        prorate = get_enum(p, "proration_behavior", ("create_prorations", "none"))
-        share = Decimal(0) if prorate == "none" else Decimal(anchor - now) / (full_end - now)
+    share = _first_share(p, now, anchor, full_end)
     _CREATING.add(sub["id"])
     try:
         invoice = first_invoice(account, now, sub, "subscription_create", share)
