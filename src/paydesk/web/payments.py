@@ -40,10 +40,7 @@ _ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
 
 @router.post("/api/payment-intents", status_code=status.HTTP_201_CREATED, dependencies=RATE_LIMITED)
 def post_payment_intent(body: CheckoutIn, ctx: CtxDep) -> PaymentIntentOut:
-    try:
-        key = publishable_key(ctx.settings)  # before any order exists: nothing half-made
-    except MissingPublishableKey as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    key = _key(ctx)  # before any order exists: nothing half-made
     payment = create_payment(ctx, [(i.product_id, i.quantity) for i in body.items], body.email)
     return PaymentIntentOut(
         order_id=payment.order_id, client_secret=payment.client_secret, publishable_key=key
