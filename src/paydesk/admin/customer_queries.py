@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, func, or_, select
 
 from paydesk.admin.customer_timeline import billing_timeline
+from paydesk.admin.queries import PAGE_SIZE  # the size routes.pagination counts pages in
 from paydesk.billing.metrics import monthly
 from paydesk.billing.model import AccessNow, Entitlement, Status, access_now, best
 from paydesk.billing.tables import billing_customers, invoices, subscriptions
@@ -18,7 +19,6 @@ from paydesk.core.money import format_money
 from paydesk.store.engine import aware
 from paydesk.webhooks.tables import inbox_events
 
-PAGE_SIZE = 50
 PAYING = ("active", "past_due")  # what MRR counts (trials pay nothing yet)
 
 
