@@ -12,14 +12,12 @@ from sqlalchemy import Connection, RowMapping, func, or_, select
 
 from paydesk.admin.customer_timeline import billing_timeline
 from paydesk.admin.queries import PAGE_SIZE  # the size routes.pagination counts pages in
-from paydesk.billing.metrics import monthly
+from paydesk.billing.metrics import monthly_totals
 from paydesk.billing.model import AccessNow, Entitlement, Status, access_now, best
 from paydesk.billing.tables import billing_customers, invoices, subscriptions
 from paydesk.core.money import format_money
 from paydesk.store.engine import aware
 from paydesk.webhooks.tables import inbox_events
-
-PAYING = ("active", "past_due")  # what MRR counts (trials pay nothing yet)
 
 
 def list_customers(
@@ -85,12 +83,7 @@ def _summary(
 
 def mrr_of(subs: Iterable[RowMapping]) -> str | None:
     """What these subscriptions bring each month, per currency ("€49.00 · $10.00")."""
-    totals: dict[str, float] = defaultdict(float)
-    for s in subs:
-        if s["status"] in PAYING and s["currency"]:
-            totals[s["currency"]] += monthly((s["unit_amount"] or 0) * (s["quantity"] or 1),
-                                             s["interval"], s["interval_count"])
-    return " · ".join(format_money(round(v), c) for c, v in sorted(totals.items())) or None
+    return " · ".join(format_money(v, c) for c, v in monthly_totals(subs).items()) or None
 
 
 def entitlement_from(sub: RowMapping) -> Entitlement:
