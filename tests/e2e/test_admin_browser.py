@@ -4,7 +4,6 @@ refund or a release asks for confirmation first; and on the billing customers pa
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import httpx
 
 from paydesk.catalog.service import sync_to_stripe
 from tests.e2e.live import CATALOG, Shop, run_shop
+from tests.support import wait_for
 
 TOKEN = "admin-token-for-tests-0123456789abcdef"
 PLAN = {"id": "club", "name": "The Club", "description": "A bag a month", "unit_amount": 4900,
@@ -22,10 +22,7 @@ CARD = {"email": "buyer@example.com", "card_expiry": "12/34", "card_cvc": "123",
 
 
 def _wait(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 20
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
+    wait_for(check, what, every=0.1)  # most checks reload the page
 
 
 def _checkout(shop: Shop, product: str = "mug") -> dict[str, Any]:

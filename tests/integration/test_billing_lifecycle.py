@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -27,6 +26,7 @@ from paydesk.notify.tables import outbox
 from paydesk.reconcile.drift import drift_report
 from paydesk.webhooks.processor import process_all
 from paydesk.webhooks.tables import inbox_events
+from tests import support
 from tests.e2e.live import CATALOG, Shop, run_shop
 
 AUTH = {"Authorization": "Bearer admin-token-for-tests-0123456789abcdef"}
@@ -47,12 +47,12 @@ def shop(database_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path) -
         yield running
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return found
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], what: str) -> T:
+    """tests/support's poll with a longer deadline: a lifecycle moves several test clocks."""
+    return support.wait_for(check, what, timeout=30, every=0.05)
 
 
 def entitlement(shop: Shop, email: str) -> dict[str, Any]:

@@ -4,8 +4,7 @@ its PaymentIntent, fulfilment from the webhook and from the page exactly once, f
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,13 @@ from paydesk.payments.keys import MissingPublishableKey, publishable_key, stripe
 from paydesk.settings import Settings
 from paydesk.webhooks.tables import inbox_events
 from tests.e2e.live import Shop, run_shop
+from tests.support import wait_for
 
 
 @pytest.fixture
 def shop(database_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path) -> Iterator[Shop]:
     with run_shop(database_url, sandbox_url, stripe_key, tmp_path) as running:
         yield running
-
-
-def _wait(what: str, check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + 20
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return found
 
 
 def _order(shop: Shop, order_id: str) -> Any:
@@ -96,8 +88,8 @@ def test_the_webhook_and_the_page_fulfil_once(
     stripe_client.v1.payment_intents.confirm(pi_id, {"payment_method": "pm_card_visa"})
     page = httpx.get(f"{shop.url}/pay/{order_id}?payment_intent={pi_id}&redirect_status=succeeded")
     assert page.status_code == 200 and 'data-testid="order-status"' in page.text
-    _wait("the webhook", lambda: _events(shop, "payment_intent.succeeded"))
-    assert _wait("fulfilment", lambda: _order(shop, order_id)["status"] == "fulfilled")
+    wait_for(lambda: _events(shop, "payment_intent.succeeded"), "the webhook")
+    assert wait_for(lambda: _order(shop, order_id)["status"] == "fulfilled", "fulfilment")
     assert _order(shop, order_id)["stock_state"] == "committed"
     with shop.ctx.engine.connect() as conn:
         emails = conn.execute(
@@ -126,7 +118,7 @@ def test_the_page_does_not_trust_its_query_string(
     )
     assert page.status_code == 200 and 'id="payment-form"' in page.text
     # Its webhook names our order too, but the order's own PaymentIntent is another one.
-    assert _wait("the webhook", lambda: _events(shop, "payment_intent.succeeded"))[0][0] == (
+    assert wait_for(lambda: _events(shop, "payment_intent.succeeded"), "the webhook")[0][0] == (
         "ignored"
     )
     assert _order(shop, order_id)["status"] == "pending"
@@ -152,7 +144,9 @@ def test_a_failed_payment_is_kept_on_the_event_and_shown_on_the_page(
         stripe_client.v1.payment_intents.confirm(
             pi_id, {"payment_method": "pm_card_chargeDeclinedInsufficientFunds"}
         )
-    ((status, note),) = _wait("the failure", lambda: _events(shop, "payment_intent.payment_failed"))
+    ((status, note),) = wait_for(
+        lambda: _events(shop, "payment_intent.payment_failed"), "the failure"
+    )
     assert status == "processed" and order_id in note and "insufficient_funds" in note
     assert _order(shop, order_id)["status"] == "pending"
     page = httpx.get(f"{shop.url}/pay/{order_id}")
@@ -165,7 +159,7 @@ def test_a_canceled_payment_intent_expires_the_order_and_returns_the_stock(
     order_id = _create(shop, items=[{"product_id": "mug", "quantity": 3}])["order_id"]
     assert _stock(shop, "mug") == 0
     stripe_client.v1.payment_intents.cancel(_order(shop, order_id)["payment_intent_id"])
-    assert _wait("expiry", lambda: _order(shop, order_id)["status"] == "expired")
+    assert wait_for(lambda: _order(shop, order_id)["status"] == "expired", "expiry")
     assert _stock(shop, "mug") == 3
     page = httpx.get(f"{shop.url}/pay/{order_id}")
     assert page.status_code == 200 and "This payment was canceled." in page.text

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import desc, select
 
 from paydesk.admin import customers
-from paydesk.admin.customer_queries import entitlement_from, invoice_view
+from paydesk.admin.customer_queries import invoice_view
 from paydesk.admin.customer_timeline import billing_timeline
 from paydesk.admin.routes import HEADERS, guard, guard_form, render
 from paydesk.billing.clock import advance_clocks
@@ -21,6 +21,7 @@ from paydesk.billing.idempotency import Answer, run_once
 from paydesk.billing.invoicing import InvoiceLine, create_one_off_invoice
 from paydesk.billing.metrics import overview
 from paydesk.billing.model import access_now
+from paydesk.billing.records import entitlement_of
 from paydesk.billing.tables import invoices, subscriptions
 from paydesk.core.address import address_or_none
 from paydesk.core.money import AmountError, parse_major
@@ -67,7 +68,7 @@ def admin_subscription(request: Request, ctx: CtxDep, sub_id: str) -> Response:
         steps = billing_timeline(conn, [sub_id, *(b["id"] for b in bills)],
                                  {sub_id: sub["plan_id"]})
     return render(request, "subscription.html", session=session, nav="billing", sub=sub,
-                   access=access_now(entitlement_from(sub), datetime.now(UTC)),
+                   access=access_now(entitlement_of(sub), datetime.now(UTC)),
                    bills=[invoice_view(b) for b in bills], timeline=steps)
 
 

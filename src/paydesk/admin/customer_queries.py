@@ -11,15 +11,14 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, func, or_, select
 
 from paydesk.admin.customer_timeline import billing_timeline
-from paydesk.billing.metrics import monthly
-from paydesk.billing.model import AccessNow, Entitlement, Status, access_now, best
+from paydesk.admin.queries import PAGE_SIZE  # the size routes.pagination counts pages in
+from paydesk.billing.metrics import monthly_totals
+from paydesk.billing.model import AccessNow, access_now, best
+from paydesk.billing.records import entitlement_of
 from paydesk.billing.tables import billing_customers, invoices, subscriptions
 from paydesk.core.money import format_money
 from paydesk.store.engine import aware
 from paydesk.webhooks.tables import inbox_events
-
-PAGE_SIZE = 50
-PAYING = ("active", "past_due")  # what MRR counts (trials pay nothing yet)
 
 
 def list_customers(
@@ -70,7 +69,7 @@ def _summary(
     customer: RowMapping, subs: list[RowMapping], bills: list[RowMapping],
     last: dict[str, int], now: datetime,
 ) -> dict[str, Any]:
-    chosen = best([entitlement_from(s) for s in subs], now)
+    chosen = best([entitlement_of(s) for s in subs], now)
     ids = [row["id"] for row in (*subs, *bills)] + [customer["stripe_customer_id"]]
     seen = [last[i] for i in ids if i in last]
     return {
@@ -85,20 +84,7 @@ def _summary(
 
 def mrr_of(subs: Iterable[RowMapping]) -> str | None:
     """What these subscriptions bring each month, per currency ("€49.00 · $10.00")."""
-    totals: dict[str, float] = defaultdict(float)
-    for s in subs:
-        if s["status"] in PAYING and s["currency"]:
-            totals[s["currency"]] += monthly((s["unit_amount"] or 0) * (s["quantity"] or 1),
-                                             s["interval"], s["interval_count"])
-    return " · ".join(format_money(round(v), c) for c, v in sorted(totals.items())) or None
-
-
-def entitlement_from(sub: RowMapping) -> Entitlement:
-    return Entitlement(
-        subscription_id=sub["id"], plan_id=sub["plan_id"], status=Status(sub["status"]),
-        current_period_end=aware(sub["current_period_end"]),
-        grace_until=aware(sub["grace_until"]), clock_time=aware(sub["clock_time"]),
-    )
+    return " · ".join(format_money(v, c) for c, v in monthly_totals(subs).items()) or None
 
 
 def customer_detail(conn: Connection, key: str, now: datetime) -> dict[str, Any] | None:
@@ -133,7 +119,7 @@ def customer_detail(conn: Connection, key: str, now: datetime) -> dict[str, Any]
 def _subscription(sub: RowMapping, bills: Sequence[RowMapping], now: datetime) -> dict[str, Any]:
     return {
         "id": sub["id"], "plan_id": sub["plan_id"], "status": sub["status"],
-        "access": access_now(entitlement_from(sub), now),
+        "access": access_now(entitlement_of(sub), now),
         "grace_until": aware(sub["grace_until"]),
         "current_period_end": aware(sub["current_period_end"]),
         "cancel_at_period_end": bool(sub["cancel_at_period_end"]),

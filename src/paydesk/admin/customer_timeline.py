@@ -4,11 +4,11 @@ order's timeline."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
+from paydesk.admin.timeline import parsed
 from paydesk.billing.parse import InvoiceInfo
 from paydesk.core.money import format_money
 from paydesk.webhooks.dispatch import (
@@ -17,7 +17,6 @@ from paydesk.webhooks.dispatch import (
     InvoiceChanged,
     SubscriptionChanged,
     TrialEnding,
-    parse,
 )
 from paydesk.webhooks.tables import inbox_events
 
@@ -39,7 +38,7 @@ def billing_timeline(
     ).all()
     steps: list[tuple[int, int, dict[str, object]]] = []
     for row in rows:
-        event = _parsed(row.payload)
+        event = parsed(row.payload)
         what = _sentence(event, plans) if event is not None else None
         if what:
             steps.append((row.stripe_created, _rank(event), {
@@ -52,14 +51,6 @@ def billing_timeline(
 
 def _rank(event: Event | None) -> int:
     return 0 if isinstance(event, SubscriptionChanged) and event.change == "created" else 1
-
-
-def _parsed(payload: str) -> Event | None:
-    try:
-        event = json.loads(payload)
-    except ValueError:
-        return None
-    return parse(event) if isinstance(event, dict) else None
 
 
 def _sentence(event: Event, plans: dict[str, str | None]) -> str | None:

@@ -93,10 +93,16 @@ def _told(conn: Connection, event_ids: list[str]) -> list[tuple[datetime, Event]
     ).all()
     told = []
     for row in rows:
-        try:
-            event = parse(orjson.loads(row.payload))
-        except ValueError:  # not JSON, or a field of the wrong type (MalformedObject)
-            continue
+        event = parsed(row.payload)
         if event is not None:
             told.append((datetime.fromtimestamp(row.stripe_created, UTC), event))
     return told
+
+
+def parsed(payload: str) -> Event | None:
+    """A stored delivery's typed event; None when it is not a JSON object or does not parse."""
+    try:
+        event = orjson.loads(payload)
+        return parse(event) if isinstance(event, dict) else None
+    except ValueError:  # not JSON, or a field of the wrong type (MalformedObject)
+        return None

@@ -4,11 +4,12 @@ revenue this month, and revenue per day over the last 90 days (with its SVG char
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, RowMapping, func, select
 
 from paydesk.billing.tables import invoices, subscriptions
 from paydesk.core.money import format_money
@@ -19,6 +20,7 @@ from paydesk.store.engine import aware
 MONTHS = {"day": 12 / 365, "week": 12 / 52, "month": 1.0, "year": 12.0}
 PAID_ORDERS = ("paid", "fulfilled", "partially_refunded", "refunded")
 CHART_DAYS = 90
+PAYING = ("active", "past_due")  # the statuses MRR counts
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,22 @@ def monthly(amount: int, interval: str | None, count: int | None) -> float:
 
 
 def mrr(conn: Connection) -> dict[str, int]:
-    """Monthly recurring revenue per currency: paying subscriptions (trials pay nothing yet)."""
+    """Monthly recurring revenue per currency of every subscription."""
     t = subscriptions.c
+    return monthly_totals(conn.execute(
+        select(t.status, t.unit_amount, t.quantity, t.currency, t.interval, t.interval_count)
+        .where(t.status.in_(PAYING), t.currency.is_not(None))
+    ).mappings())
+
+
+def monthly_totals(subs: Iterable[RowMapping]) -> dict[str, int]:
+    """What these subscription rows bring each month, per currency: the paying ones only
+    (trials pay nothing yet)."""
     totals: dict[str, float] = defaultdict(float)
-    for row in conn.execute(
-        select(t.unit_amount, t.quantity, t.currency, t.interval, t.interval_count)
-        .where(t.status.in_(("active", "past_due")), t.currency.is_not(None))
-    ):
-        totals[row.currency] += monthly((row.unit_amount or 0) * (row.quantity or 1),
-                                        row.interval, row.interval_count)
+    for s in subs:
+        if s["status"] in PAYING and s["currency"]:
+            totals[s["currency"]] += monthly((s["unit_amount"] or 0) * (s["quantity"] or 1),
+                                             s["interval"], s["interval_count"])
     return {currency: round(value) for currency, value in sorted(totals.items())}
 
 

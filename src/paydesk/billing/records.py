@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select, update
 from sqlalchemy.exc import IntegrityError
@@ -72,11 +71,12 @@ def held_of(row: RowMapping | None) -> Held | None:
     )
 
 
-def entitlement_of(row: Any) -> Entitlement:
+def entitlement_of(row: RowMapping) -> Entitlement:
+    """A `subscriptions` row's entitlement."""
     return Entitlement(
-        subscription_id=row.id, plan_id=row.plan_id, status=Status(row.status),
-        current_period_end=aware(row.current_period_end), grace_until=aware(row.grace_until),
-        clock_time=aware(row.clock_time),
+        subscription_id=row["id"], plan_id=row["plan_id"], status=Status(row["status"]),
+        current_period_end=aware(row["current_period_end"]),
+        grace_until=aware(row["grace_until"]), clock_time=aware(row["clock_time"]),
     )
 
 

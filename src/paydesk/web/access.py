@@ -4,14 +4,11 @@ only while the order stands paid."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
-from starlette.templating import Jinja2Templates
 
 from paydesk.catalog.tables import products
 from paydesk.context import AppContext
@@ -20,14 +17,7 @@ from paydesk.fulfilment.files import file_for, files_root, is_url
 from paydesk.fulfilment.tables import access_grants
 from paydesk.orders.tables import orders
 from paydesk.store.engine import reading
-from paydesk.web.templating import shop_templates
-
-_TEMPLATES = Path(__file__).parent / "templates"
-
-
-@cache
-def _templates() -> Jinja2Templates:
-    return shop_templates(_TEMPLATES)
+from paydesk.web.templating import render_page
 
 
 def _page(
@@ -36,7 +26,7 @@ def _page(
 ) -> HTMLResponse:
     context = {"title": title, "message": message, "resource": resource,
                "download": download, "is_url": is_url(resource or "")}
-    return _templates().TemplateResponse(request, "access.html", context, status_code=status)
+    return render_page(request, "access.html", status, **context)
 
 
 def _lookup(ctx: AppContext, order_id: str, product_id: str) -> tuple[str, str, str | None] | None:

@@ -4,62 +4,45 @@ and the account page behind a signed, expiring link."""
 from __future__ import annotations
 
 import re
-from functools import cache
-from pathlib import Path
 
 import stripe as stripe_sdk
 import structlog
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from paydesk.billing.account import account_view, cancel_at_period_end, portal_url
 from paydesk.billing.links import email_of
 from paydesk.billing.parse import parse_subscription
 from paydesk.web.deps import CtxDep
-from paydesk.web.templating import shop_templates
+from paydesk.web.templating import problem_page, render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 log = structlog.get_logger(__name__)
 
 _SESSION_ID = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
 _SUB_ID = re.compile(r"^sub_[A-Za-z0-9_]{1,250}$")
-TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
-
-
-@cache
-def _templates() -> Jinja2Templates:
-    return shop_templates(TEMPLATES)  # the shop's name in the header and title
-
-
-def _render(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
-    return _templates().TemplateResponse(request, name, context, status_code=status)
-
-
-def _problem(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return _render(request, "problem.html", status, title=title, message=message)
 
 
 @router.get("/subscribe/success", response_class=HTMLResponse)
 def subscribe_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTMLResponse:
     """Trusts nothing in its URL: the session id is only a key to read the session from Stripe."""
     if not _SESSION_ID.match(session_id):
-        return _problem(request, 400, "That link is incomplete", "It carries no session.")
+        return problem_page(request, 400, "That link is incomplete", "It carries no session.")
     try:
         session = ctx.stripe.v1.checkout.sessions.retrieve(
             session_id, {"expand": ["subscription"]}
         ).to_dict()
     except stripe_sdk.InvalidRequestError:
-        return _problem(request, 404, "We could not find that subscription",
-                        "The link may be mistyped. Nothing was charged through it.")
+        return problem_page(request, 404, "We could not find that subscription",
+                            "The link may be mistyped. Nothing was charged through it.")
     except stripe_sdk.StripeError:
-        return _problem(request, 502, "We could not reach the payment provider",
-                        "Refresh this page in a moment.")
+        return problem_page(request, 502, "We could not reach the payment provider",
+                            "Refresh this page in a moment.")
     sub = session.get("subscription")
     info = parse_subscription(sub) if isinstance(sub, dict) else None
-    return _render(request, "subscribed.html", info=info,
-                   email=(session.get("customer_details") or {}).get("email"),
-                   plan_id=(session.get("metadata") or {}).get("plan_id"))
+    return render_page(request, "subscribed.html", info=info,
+                       email=(session.get("customer_details") or {}).get("email"),
+                       plan_id=(session.get("metadata") or {}).get("plan_id"))
 
 
 def _email(ctx: CtxDep, token: str) -> str | None:
@@ -70,25 +53,25 @@ def _email(ctx: CtxDep, token: str) -> str | None:
 def account_page(request: Request, ctx: CtxDep, token: str, note: str = "") -> HTMLResponse:
     email = _email(ctx, token)
     if email is None:
-        return _problem(request, 404, "This link has expired",
-                        "Ask for a new one on the shop's account page; it is emailed to you.")
+        return problem_page(request, 404, "This link has expired",
+                            "Ask for a new one on the shop's account page; it is emailed to you.")
     view = account_view(ctx, email)
     notes = {"canceled": "Your subscription will end at the end of the current period."}
-    return _render(request, "account.html", token=token, note=notes.get(note), **view)
+    return render_page(request, "account.html", token=token, note=notes.get(note), **view)
 
 
 @router.post("/account/{token}/portal")
 def account_portal(request: Request, ctx: CtxDep, token: str) -> Response:
     email = _email(ctx, token)
     if email is None:
-        return _problem(request, 404, "This link has expired", "Ask for a new one.")
+        return problem_page(request, 404, "This link has expired", "Ask for a new one.")
     try:
         url = portal_url(ctx, email, f"{ctx.client_url}/account/{token}")
     except stripe_sdk.StripeError as exc:
         log.warning("account.portal_failed", error=type(exc).__name__)
-        return _problem(request, 502, "We could not open the billing portal", "Try again soon.")
+        return problem_page(request, 502, "We could not open the billing portal", "Try again soon.")
     if url is None:
-        return _problem(request, 404, "No billing account yet", "Subscribe to a plan first.")
+        return problem_page(request, 404, "No billing account yet", "Subscribe to a plan first.")
     return RedirectResponse(url, status_code=303)
 
 
@@ -98,12 +81,12 @@ def account_cancel(
 ) -> Response:
     email = _email(ctx, token)
     if email is None or not _SUB_ID.match(subscription_id):
-        return _problem(request, 404, "This link has expired", "Ask for a new one.")
+        return problem_page(request, 404, "This link has expired", "Ask for a new one.")
     try:
         done = cancel_at_period_end(ctx, email, subscription_id)
     except stripe_sdk.StripeError as exc:
         log.warning("account.cancel_failed", error=type(exc).__name__)
-        return _problem(request, 502, "We could not reach the payment provider", "Try again.")
+        return problem_page(request, 502, "We could not reach the payment provider", "Try again.")
     if not done:
-        return _problem(request, 404, "No such subscription", "It is not on this account.")
+        return problem_page(request, 404, "No such subscription", "It is not on this account.")
     return RedirectResponse(f"/account/{token}?note=canceled", status_code=303)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from functools import cache
-from pathlib import Path
 
 import stripe as stripe_sdk
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
-from starlette.templating import Jinja2Templates
 
 from paydesk.billing.model import billing_terms
 from paydesk.catalog.service import list_products
@@ -26,7 +23,7 @@ from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.tables import orders
 from paydesk.store.engine import reading
 from paydesk.web.deps import CtxDep
-from paydesk.web.templating import shop_templates
+from paydesk.web.templating import problem_page, render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 log = structlog.get_logger(__name__)
@@ -42,17 +39,6 @@ BUYER_STATUS = {
     "partially_refunded": "Partly refunded",
     "refunded": "Refunded",
 }
-
-
-@cache
-def _templates() -> Jinja2Templates:
-    templates = shop_templates(Path(__file__).parent / "templates")
-    templates.env.filters["money"] = lambda amount, currency: format_money(int(amount), currency)
-    return templates
-
-
-def _render(request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
-    return _templates().TemplateResponse(request, name, context, status_code=status)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -72,32 +58,33 @@ def storefront(request: Request, ctx: CtxDep) -> HTMLResponse:
                                 r["interval_count"], r["trial_days"])}
         for r in rows if r["type"] == "recurring"
     ]
-    return _render(request, "storefront.html", products=items, plans=plans,
-                   max_quantity=MAX_QUANTITY)
+    return render_page(request, "storefront.html", products=items, plans=plans,
+                       max_quantity=MAX_QUANTITY)
 
 
 @router.get("/payment/success", response_class=HTMLResponse)
 def payment_success(request: Request, ctx: CtxDep, session_id: str = "") -> HTMLResponse:
     """Trusts nothing in its URL: the session id is only a key to read the session from Stripe."""
     if not _SESSION_ID.match(session_id):
-        return _problem(request, 400, "That link is incomplete", "It carries no payment session.")
+        return problem_page(request, 400, "That link is incomplete",
+                            "It carries no payment session.")
     try:
         session = ctx.stripe.v1.checkout.sessions.retrieve(session_id).to_dict()
     except stripe_sdk.InvalidRequestError:
-        return _problem(request, 404, "We could not find that payment",
-                        "The link may be mistyped. Nothing was charged through it.")
+        return problem_page(request, 404, "We could not find that payment",
+                            "The link may be mistyped. Nothing was charged through it.")
     except stripe_sdk.StripeError as exc:
         log.warning("success_page.stripe_failed", error=type(exc).__name__)
-        return _problem(request, 502, "We could not reach the payment provider",
-                        "Your payment is safe. Refresh this page in a moment.")
+        return problem_page(request, 502, "We could not reach the payment provider",
+                            "Your payment is safe. Refresh this page in a moment.")
     facts = CheckoutSession.parse(session)
     order_id = _order_for(ctx, facts) if facts is not None else None
     if order_id is None or facts is None:
-        return _problem(request, 404, "We could not find that order",
-                        "This payment does not belong to an order of this shop.")
+        return problem_page(request, 404, "We could not find that order",
+                            "This payment does not belong to an order of this shop.")
     _fulfil(ctx, facts)
     order = get_order(ctx, order_id)
-    return _render(request, "success.html", order=order, labels=BUYER_STATUS, paid=facts.paid)
+    return render_page(request, "success.html", order=order, labels=BUYER_STATUS, paid=facts.paid)
 
 
 def _order_for(ctx: AppContext, session: CheckoutSession) -> str | None:
@@ -123,7 +110,7 @@ def payment_cancel(request: Request, ctx: CtxDep, order_id: str = "") -> HTMLRes
     if _ORDER_ID.match(order_id):
         _expire_pending_session(ctx, order_id)
     order = get_order(ctx, order_id) if _ORDER_ID.match(order_id) else None
-    return _render(request, "cancel.html", order=order)
+    return render_page(request, "cancel.html", order=order)
 
 
 def _expire_pending_session(ctx: AppContext, order_id: str) -> None:
@@ -140,7 +127,3 @@ def _expire_pending_session(ctx: AppContext, order_id: str) -> None:
     except stripe_sdk.StripeError as exc:
         # The session still expires on its own at expires_at; the page need not fail.
         log.warning("cancel_page.expire_failed", order_id=order_id, error=type(exc).__name__)
-
-
-def _problem(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return _render(request, "problem.html", status=status, title=title, message=message)

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
-from pathlib import Path
 
 import stripe as stripe_sdk
 import structlog
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from paydesk.checkout.orders import get_order
 from paydesk.checkout.schemas import CheckoutIn
 from paydesk.context import AppContext
-from paydesk.core.money import format_money
 from paydesk.orders.payments import PaymentIntent
 from paydesk.orders.tables import orders
 from paydesk.payments.keys import MissingPublishableKey, publishable_key, stripe_js_url
@@ -32,7 +28,7 @@ from paydesk.store.engine import reading
 from paydesk.web.checkout import RATE_LIMITED
 from paydesk.web.deps import CtxDep
 from paydesk.web.pages import BUYER_STATUS
-from paydesk.web.templating import shop_templates
+from paydesk.web.templating import render_page
 
 router = APIRouter(tags=["payments"])
 log = structlog.get_logger(__name__)
@@ -40,22 +36,11 @@ log = structlog.get_logger(__name__)
 # The PaymentIntent statuses in which the buyer can (still, or again) confirm it.
 _PAYABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 _ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
-_TEMPLATES = Path(__file__).parent / "templates"
-
-
-@cache
-def _templates() -> Jinja2Templates:
-    templates = shop_templates(_TEMPLATES)  # the shop's name in the header, as on every page
-    templates.env.filters["money"] = lambda amount, currency: format_money(int(amount), currency)
-    return templates
 
 
 @router.post("/api/payment-intents", status_code=status.HTTP_201_CREATED, dependencies=RATE_LIMITED)
 def post_payment_intent(body: CheckoutIn, ctx: CtxDep) -> PaymentIntentOut:
-    try:
-        key = publishable_key(ctx.settings)  # before any order exists: nothing half-made
-    except MissingPublishableKey as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    key = _key(ctx)  # before any order exists: nothing half-made
     payment = create_payment(ctx, [(i.product_id, i.quantity) for i in body.items], body.email)
     return PaymentIntentOut(
         order_id=payment.order_id, client_secret=payment.client_secret, publishable_key=key
@@ -66,7 +51,7 @@ def post_payment_intent(body: CheckoutIn, ctx: CtxDep) -> PaymentIntentOut:
 def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
     pi_id = _intent_of(ctx, order_id) if _ORDER_ID.match(order_id) else None
     if pi_id is None:
-        return _render(
+        return render_page(
             request,
             "problem.html",
             404,
@@ -77,7 +62,7 @@ def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
         pi = ctx.stripe.v1.payment_intents.retrieve(pi_id).to_dict()
     except stripe_sdk.StripeError as exc:
         log.warning("pay_page.stripe_failed", error=type(exc).__name__, order_id=order_id)
-        return _render(
+        return render_page(
             request,
             "problem.html",
             502,
@@ -91,11 +76,11 @@ def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
     canceled = pi.get("status") == "canceled" or order.status == "expired"
     payable = order.status == "pending" and pi.get("status") in _PAYABLE
     if not canceled and not payable:
-        return _render(
+        return render_page(
             request, "success.html", 200, order=order, labels=BUYER_STATUS,
             paid=pi.get("status") == "succeeded",
         )
-    return _render(
+    return render_page(
         request,
         "pay.html",
         200,
@@ -135,7 +120,3 @@ def _fulfil(ctx: AppContext, obj: Mapping[str, object]) -> None:
     except Exception:
         # The webhook runs the same fulfilment; the page polls until one of them has done it.
         log.exception("pay_page.fulfil_failed", payment_intent=pi.id)
-
-
-def _render(request: Request, name: str, status_code: int, **context: object) -> HTMLResponse:
-    return _templates().TemplateResponse(request, name, context, status_code=status_code)
