@@ -40,7 +40,7 @@ def billing_timeline(
     for row in rows:
         event = parsed(row.payload)
         what = _sentence(event, plans) if event is not None else None
-        if what:
+        if event is not None and what:
             steps.append((row.stripe_created, _rank(event), {
                 "at": datetime.fromtimestamp(row.stripe_created, UTC),
                 "what": what, "event_id": row.id}))
@@ -49,7 +49,7 @@ def billing_timeline(
     return [step for _, _, step in sorted(steps, key=lambda s: (s[0], s[1]))]
 
 
-def _rank(event: Event | None) -> int:
+def _rank(event: Event) -> int:
     return 0 if isinstance(event, SubscriptionChanged) and event.change == "created" else 1
 
 

@@ -21,10 +21,11 @@ def admin_customers(request: Request, ctx: CtxDep, q: str = "", page: str = "1")
     if isinstance(session, Response):
         return session
     search = q.strip()[:320]
+    number = page_number(page)
     with ctx.engine.connect() as conn:
-        rows, total = list_customers(conn, search or None, page_number(page), datetime.now(UTC))
+        rows, total = list_customers(conn, search or None, number, datetime.now(UTC))
     return render(request, "customers.html", session=session, nav="customers",
-                   customers=rows, q=search, **pagination(total, page_number(page)))
+                   customers=rows, q=search, **pagination(total, number))
 
 
 @router.get("/admin/billing/customers/{key}", response_class=HTMLResponse)

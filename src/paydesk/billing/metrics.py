@@ -13,12 +13,12 @@ from sqlalchemy import Connection, RowMapping, func, select
 
 from paydesk.billing.tables import invoices, subscriptions
 from paydesk.core.money import format_money
+from paydesk.orders.model import PAID_STATUSES
 from paydesk.orders.tables import orders
 from paydesk.store.engine import aware
 
 # Billing periods in months: what one interval's charge is worth each month.
 MONTHS = {"day": 12 / 365, "week": 12 / 52, "month": 1.0, "year": 12.0}
-PAID_ORDERS = ("paid", "fulfilled", "partially_refunded", "refunded")
 CHART_DAYS = 90
 PAYING = ("active", "past_due")  # the statuses MRR counts
 
@@ -92,7 +92,7 @@ def revenue_by_day(conn: Connection, end: datetime, currency: str) -> list[Day]:
             i.paid_at >= start, i.currency == currency, i.amount_paid > 0)):
         totals[aware(paid_at).date().isoformat()] += int(amount)  # type: ignore[union-attr]
     for created, amount in conn.execute(select(o.created_at, o.amount_total).where(
-            o.created_at >= start, o.currency == currency, o.status.in_(PAID_ORDERS))):
+            o.created_at >= start, o.currency == currency, o.status.in_(sorted(PAID_STATUSES)))):
         totals[aware(created).date().isoformat()] += int(amount)  # type: ignore[union-attr]
     days = [start + timedelta(days=n) for n in range(CHART_DAYS)]
     return [Day(d, totals.get(d.date().isoformat(), 0)) for d in days]
