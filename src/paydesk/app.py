@@ -5,13 +5,14 @@ opens databases or calls Stripe at import.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Protocol
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from paydesk.admin.billing import router as billing_admin_pages_router
 from paydesk.admin.private import ADMIN_IN_PRODUCTION, openapi_router
@@ -48,7 +49,34 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
-def create_app(ctx: AppContext) -> FastAPI:
+class ShopApp(FastAPI):
+    """FastAPI with raw routes in front of its whole middleware stack.
+
+    POST /api/webhook and GET /api/entitlements/… are asked thousands of times a second; the
+    stack FastAPI builds around user middleware (error page, telemetry, body limit) and ours
+    (nosniff, request id, body size) would run on each of them for nothing: they answer with
+    fixed JSON, cap their own bodies, set their own headers (ops/raw.py) and catch their own
+    errors."""
+
+    def __init__(
+        self, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]], production: bool
+    ) -> None:
+        # Production: no interactive docs, and the API description only for the admin.
+        super().__init__(
+            title="paydesk", lifespan=lifespan, redoc_url=None,
+            docs_url=None if production else "/api/docs",
+            openapi_url=None if production else "/openapi.json",
+        )
+        self.hot_routes: list[Callable[[ASGIApp], ASGIApp]] = []
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        for route in reversed(self.hot_routes):  # the first added answers first
+            app = route(app)
+        return app
+
+
+def create_app(ctx: AppContext) -> ShopApp:
     services: list[Service] = []
 
     @asynccontextmanager
@@ -65,12 +93,7 @@ def create_app(ctx: AppContext) -> FastAPI:
 
     settings = ctx.settings
     production = settings.paydesk_env == "production"
-    # Production: no interactive docs, and the API description only for the admin.
-    app = FastAPI(
-        title="paydesk", lifespan=lifespan, redoc_url=None,
-        docs_url=None if production else "/api/docs",
-        openapi_url=None if production else "/openapi.json",
-    )
+    app = ShopApp(lifespan, production)
     app.state.ctx = ctx
     if settings.checkout_rate_burst > 0:
         app.state.checkout_limiter = TokenBucket(
@@ -80,9 +103,10 @@ def create_app(ctx: AppContext) -> FastAPI:
         settings.paydesk_admin_login_burst, settings.paydesk_admin_login_per_minute
     )
     install_error_handlers(app)
-    # The webhook endpoint caps its raw body itself (1 MB: Stripe's events can be large).
-    app.add_middleware(BodySizeLimit, exempt=("/api/webhook",))
-    app.add_middleware(RequestIdMiddleware)  # outermost: a 413 still gets its request id
+    # (The webhook route, in front of all this, caps its own body: 1 MB, Stripe's events are large.)
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(RequestIdMiddleware)  # outside the limit: a 413 still gets its request id
+    app.add_middleware(NoSniff)  # outermost of ours: on every response, error pages included
     app.include_router(health_router)
     app.include_router(metrics_router, dependencies=ADMIN_IN_PRODUCTION)
     app.include_router(catalog_router)
@@ -102,21 +126,25 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_route("/favicon.ico", favicon((STATIC / "favicon.svg").read_text()),
                   include_in_schema=False)
     services.extend(_pipeline(app, ctx))
-    app.add_middleware(NoSniff)  # after the pipeline: outside the webhook route, so it answers too
     return app
 
 
-def _pipeline(app: FastAPI, ctx: AppContext) -> list[Service]:
+def _pipeline(app: ShopApp, ctx: AppContext) -> list[Service]:
     """POST /api/webhook and the services behind it, in start order (stopped in reverse):
     processor, inbox writer, outbox worker (unless a separate `paydesk worker` runs), reconcile."""
     gate = WriteGate(ctx.engine)
     processor = Processor(ctx, gate)
     writer = InboxWriter(ctx.engine, gate, on_commit=processor.wake)
-    # Outermost, so deliveries skip the framework's layers (see webhooks/routes.py).
-    app.add_middleware(WebhookRoute, writer=writer, secrets=lambda: ctx.webhook_secrets)
+    # In front of everything, so deliveries skip the framework's layers (webhooks/routes.py).
+    app.hot_routes.append(
+        lambda inner: WebhookRoute(inner, writer=writer, secrets=lambda: ctx.webhook_secrets)
+    )
     # Also raw, for the same reason: apps ask it on every request of their own users.
-    app.add_middleware(EntitlementsRoute, engine=ctx.engine,
-                       token=lambda: ctx.settings.paydesk_admin_token)
+    app.hot_routes.append(
+        lambda inner: EntitlementsRoute(
+            inner, engine=ctx.engine, token=lambda: ctx.settings.paydesk_admin_token
+        )
+    )
     services: list[Service] = [processor, writer]
     if ctx.settings.inline_worker:
         services.append(OutboxWorker(ctx.engine, ctx.settings.smtp_url, gate))

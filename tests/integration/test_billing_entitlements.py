@@ -11,6 +11,7 @@ from sqlalchemy import select
 from test_webhook_support import ADMIN_TOKEN, event, post, serve_pipeline, signed, wait_until
 
 from paydesk.context import AppContext
+from paydesk.billing.tables import subscriptions
 from paydesk.notify.tables import outbox
 from paydesk.webhooks.tables import inbox_events
 
@@ -127,8 +128,19 @@ def test_subscriptions_of_other_products_are_ignored(ctx: AppContext) -> None:
 def test_the_entitlements_api_needs_the_admin_token(ctx: AppContext) -> None:
     with serve_pipeline(ctx) as base:
         url = f"{base}/api/entitlements/{EMAIL}"
-        assert httpx.get(url).status_code == 401
+        refused = httpx.get(url)
+        assert refused.status_code == 401
+        assert refused.headers["x-content-type-options"] == "nosniff"
         assert httpx.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert httpx.post(url, headers=AUTH).status_code == 405
         bad = httpx.get(f"{base}/api/entitlements/not-an-email", headers=AUTH)
         assert bad.status_code == 400 and "email" in bad.json()["detail"]
+
+
+def test_the_entitlements_api_answers_503_when_the_database_fails(ctx: AppContext) -> None:
+    """The route sits in front of the framework's error page, so it answers its own failures."""
+    with serve_pipeline(ctx) as base:
+        subscriptions.drop(ctx.engine)  # the database refuses the read
+        response = httpx.get(f"{base}/api/entitlements/{EMAIL}", headers=AUTH)
+    assert response.status_code == 503
+    assert "database" in response.json()["detail"]

@@ -43,6 +43,8 @@ def test_completed_delivery_fulfils_the_order(ctx: AppContext) -> None:
     with serve_pipeline(ctx) as base:
         response = post(base, *signed(event("checkout.session.completed", session_obj(order_id))))
         assert response.status_code == 200 and response.json() == {"received": True}
+        # In front of the framework's stack (app.ShopApp), it sets this header itself.
+        assert response.headers["x-content-type-options"] == "nosniff"
         wait_until(lambda: _fulfilled(ctx, order_id))
     order = order_row(ctx.engine, order_id)
     assert order.stock_state == "committed" and order.payment_intent_id == "pi_" + order_id
@@ -103,6 +105,7 @@ def test_hostile_deliveries_are_refused_and_store_nothing(ctx: AppContext) -> No
         for name, body, headers, expected in _hostile(order_id):
             response = post(base, body, headers)
             assert response.status_code == expected, name
+            assert response.headers["x-content-type-options"] == "nosniff", name
             assert SECRET not in response.text
     assert inbox_count(ctx.engine) == 0
     assert order_row(ctx.engine, order_id).status == "pending"

@@ -13,16 +13,19 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
+import structlog
 from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paydesk.billing.model import Entitlement, best, parse_status
+from paydesk.ops.raw import send_json
 from paydesk.settings import secret_matches
 
+log = structlog.get_logger()
+
 PREFIX = "/api/entitlements/"
-_JSON = (b"content-type", b"application/json")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -99,20 +102,13 @@ def lookup(engine: Engine, email: str) -> list[Entitlement]:
     return Reader(engine).read(email)
 
 
-async def _respond(send: Send, status: int, body: bytes) -> None:
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [_JSON, (b"content-length", str(len(body)).encode())],
-    })
-    await send({"type": "http.response.body", "body": body})
-
-
 def _error(message: str) -> bytes:
     return orjson.dumps({"detail": message, "message": message})
 
 
 class EntitlementsRoute:
-    """ASGI middleware that answers GET /api/entitlements/{email} itself."""
+    """Answers GET /api/entitlements/{email} itself and passes everything else on to `app`
+    (app.ShopApp puts it in front of the framework's whole stack)."""
 
     def __init__(self, app: ASGIApp, engine: Engine, token: Callable[[], SecretStr | None]) -> None:
         self.app = app
@@ -128,11 +124,15 @@ class EntitlementsRoute:
         status, body = self._check(scope)
         if status == 200:
             email = unquote(scope["path"][len(PREFIX):]).strip().lower()
-            if self.inline:
-                status, body = self._read(email)
-            else:
-                status, body = await asyncio.to_thread(self._read, email)
-        await _respond(send, status, body)
+            try:
+                if self.inline:
+                    status, body = self._read(email)
+                else:
+                    status, body = await asyncio.to_thread(self._read, email)
+            except Exception as exc:  # in front of the framework: nothing else would answer
+                log.error("entitlements_read_failed", error=repr(exc))
+                status, body = 503, _error("the database is unavailable; retry shortly")
+        await send_json(send, status, body)
 
     def _check(self, scope: Scope) -> tuple[int, bytes]:
         if scope["method"] not in ("GET", "HEAD"):

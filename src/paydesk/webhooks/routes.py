@@ -16,6 +16,7 @@ import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paydesk.ops.metrics import metrics
+from paydesk.ops.raw import send_json
 from paydesk.webhooks.inbox import InboxWriter, MalformedEvent, inbox_row
 from paydesk.webhooks.signature import SignatureError, verify
 
@@ -24,7 +25,6 @@ log = structlog.get_logger()
 PATH = "/api/webhook"
 MAX_BODY = 1024 * 1024
 _OK = b'{"received":true}'
-_JSON = (b"content-type", b"application/json")
 
 
 class TooLarge(Exception):
@@ -66,16 +66,9 @@ def _signature_header(scope: Scope) -> str | None:
     return None
 
 
-async def _respond(send: Send, status: int, body: bytes) -> None:
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [_JSON, (b"content-length", str(len(body)).encode())],
-    })
-    await send({"type": "http.response.body", "body": body})
-
-
 class WebhookRoute:
-    """ASGI middleware that answers POST /api/webhook itself and passes everything else on."""
+    """Answers POST /api/webhook itself and passes everything else on to `app` (app.ShopApp puts
+    it in front of the framework's whole stack)."""
 
     def __init__(
         self, app: ASGIApp, writer: InboxWriter, secrets: Callable[[], list[str]]
@@ -89,7 +82,7 @@ class WebhookRoute:
             await self.app(scope, receive, send)
             return
         if scope["method"] != "POST":
-            await _respond(send, 405, b'{"error":"use POST"}')
+            await send_json(send, 405, b'{"error":"use POST"}')
             return
         try:
             body = await _read_body(scope, receive)
@@ -99,16 +92,16 @@ class WebhookRoute:
         except Rejected as exc:
             metrics().webhooks_rejected.labels(reason=exc.reason).inc()
             log.info("webhook_rejected", reason=exc.reason, status=exc.status)
-            await _respond(send, exc.status, orjson.dumps({"error": str(exc)}))
+            await send_json(send, exc.status, orjson.dumps({"error": str(exc)}))
             return
         except Exception as exc:
             # Not stored, so not acknowledged: Stripe delivers it again later.
             metrics().webhooks_rejected.labels(reason="store_failed").inc()
             log.error("webhook_store_failed", error=repr(exc))
-            await _respond(send, 503, b'{"error":"could not store the event; retry later"}')
+            await send_json(send, 503, b'{"error":"could not store the event; retry later"}')
             return
         metrics().webhooks_received.inc()
-        await _respond(send, 200, _OK)
+        await send_json(send, 200, _OK)
 
     async def _accept(self, scope: Scope, body: bytes) -> None:
         try:
