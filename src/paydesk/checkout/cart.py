@@ -5,20 +5,25 @@ shop's own payment page (payments.service) both start this way."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, delete, select
+import stripe as stripe_sdk
+import structlog
+from sqlalchemy import Connection, Engine, delete, select
 
 from paydesk.catalog.tables import products
-from paydesk.checkout.errors import InvalidCart, OutOfStock, UnknownProduct
+from paydesk.checkout.errors import InvalidCart, OutOfStock, PaymentProviderFailed, UnknownProduct
 from paydesk.checkout.limits import MAX_QUANTITY, MAX_UNITS
 from paydesk.orders.model import OrderStatus
 from paydesk.orders.stock import release_stock, reserve
 from paydesk.orders.tables import order_items, orders
 
-__all__ = ["Line", "abandon_order", "merge_cart", "place_order"]
+__all__ = ["Line", "abandon_order", "abandoned_if_unpaid", "merge_cart", "place_order"]
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,3 +114,26 @@ def abandon_order(conn: Connection, order_id: str) -> None:
     release_stock(conn, order_id)
     conn.execute(delete(order_items).where(order_items.c.order_id == order_id))
     conn.execute(delete(orders).where(orders.c.id == order_id))
+
+
+@contextmanager
+def abandoned_if_unpaid(engine: Engine, order_id: str, starting: str) -> Iterator[None]:
+    """Around the Stripe call that starts paying for a placed order: if it fails, the order is
+    abandoned (its stock back), and a Stripe error reaches the buyer as PaymentProviderFailed
+    ("could not start `starting`"), logged with Stripe's request id."""
+    try:
+        yield
+    except Exception as exc:
+        with engine.begin() as conn:
+            abandon_order(conn, order_id)
+        if isinstance(exc, stripe_sdk.StripeError):
+            log.warning(
+                "payment_provider_failed", order_id=order_id, starting=starting,
+                error=type(exc).__name__, stripe_message=exc.user_message,
+                stripe_request_id=exc.request_id,
+            )
+            raise PaymentProviderFailed(
+                f"the payment provider could not start {starting}; nothing was charged, "
+                "please try again"
+            ) from exc
+        raise

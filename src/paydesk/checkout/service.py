@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import stripe as stripe_sdk
 import structlog
 from sqlalchemy import update
 from stripe.params.checkout import (
@@ -21,8 +20,7 @@ from stripe.params.checkout import (
     SessionCreateParamsLineItemPriceDataProductData,
 )
 
-from paydesk.checkout.cart import Line, abandon_order, merge_cart, place_order
-from paydesk.checkout.errors import PaymentProviderFailed
+from paydesk.checkout.cart import Line, abandoned_if_unpaid, merge_cart, place_order
 from paydesk.context import AppContext
 from paydesk.core.ids import checkout_idempotency_key, new_order_id
 from paydesk.orders.tables import orders
@@ -60,7 +58,7 @@ def create_checkout(
     order_id = new_order_id()
     with ctx.engine.begin() as conn:
         lines = place_order(conn, order_id, cart, email)
-    try:
+    with abandoned_if_unpaid(ctx.engine, order_id, starting="a checkout"):
         session = ctx.stripe.v1.checkout.sessions.create(
             _session_params(
                 ctx.client_url, order_id, lines, email,
@@ -68,19 +66,6 @@ def create_checkout(
             ),
             {"idempotency_key": checkout_idempotency_key(order_id)},
         )
-    except Exception as exc:
-        with ctx.engine.begin() as conn:
-            abandon_order(conn, order_id)
-        if isinstance(exc, stripe_sdk.StripeError):
-            log.warning(
-                "checkout.stripe_failed", order_id=order_id, error=type(exc).__name__,
-                stripe_message=exc.user_message, stripe_request_id=exc.request_id,
-            )
-            raise PaymentProviderFailed(
-                "the payment provider could not start a checkout; nothing was charged, "
-                "please try again"
-            ) from exc
-        raise
     with ctx.engine.begin() as conn:
         conn.execute(
             update(orders)

@@ -12,13 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import stripe as stripe_sdk
 import structlog
 from sqlalchemy import Connection, select, update
 from stripe.params import PaymentIntentCreateParams
 
-from paydesk.checkout.cart import abandon_order, merge_cart, place_order
-from paydesk.checkout.errors import PaymentProviderFailed
+from paydesk.checkout.cart import abandoned_if_unpaid, merge_cart, place_order
 from paydesk.context import AppContext
 from paydesk.core.ids import new_order_id
 from paydesk.fulfilment.service import Fulfilment, fulfil_sessions
@@ -59,26 +57,10 @@ def create_payment(
     if email:
         # The SDK's types no longer list this parameter; the API version we pin takes it.
         params["receipt_email"] = email  # type: ignore[typeddict-unknown-key]
-    try:
+    with abandoned_if_unpaid(ctx.engine, order_id, starting="a payment"):
         pi = ctx.stripe.v1.payment_intents.create(
-            params,
-            {"idempotency_key": payment_intent_idempotency_key(order_id)},
+            params, {"idempotency_key": payment_intent_idempotency_key(order_id)},
         )
-    except Exception as exc:
-        with ctx.engine.begin() as conn:
-            abandon_order(conn, order_id)
-        if isinstance(exc, stripe_sdk.StripeError):
-            log.warning(
-                "payment_intent.stripe_failed",
-                order_id=order_id,
-                error=type(exc).__name__,
-                stripe_request_id=exc.request_id,
-            )
-            raise PaymentProviderFailed(
-                "the payment provider could not start a payment; nothing was charged, "
-                "please try again"
-            ) from exc
-        raise
     with ctx.engine.begin() as conn:
         conn.execute(
             update(orders)
