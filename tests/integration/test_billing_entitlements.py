@@ -10,8 +10,8 @@ from billing_support import FEB, JAN, MAR, invoice_obj, seed_customer, seed_plan
 from sqlalchemy import select
 from test_webhook_support import ADMIN_TOKEN, event, post, serve_pipeline, signed, wait_until
 
-from paydesk.context import AppContext
 from paydesk.billing.tables import subscriptions
+from paydesk.context import AppContext
 from paydesk.notify.tables import outbox
 from paydesk.webhooks.tables import inbox_events
 

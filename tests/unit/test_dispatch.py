@@ -55,15 +55,14 @@ class FakeBook:
     held: dict[str, str] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
-    def fulfil(self, sessions: list[CheckoutSession]) -> Fulfilment:
-        self.calls.append(("fulfil", sessions))
+    def fulfil(self, session: CheckoutSession) -> Fulfilment:
+        self.calls.append(("fulfil", session))
         result = Fulfilment(held=self.held)
-        for s in sessions:
-            if s.claimed_order_id is None:
-                result.unknown.add(s.id)
-            else:
-                result.order_of[s.id] = s.claimed_order_id
-                result.fulfilled.add(s.claimed_order_id)
+        if session.claimed_order_id is None:
+            result.unknown.add(session.id)
+        else:
+            result.order_of[session.id] = session.claimed_order_id
+            result.fulfilled.add(session.claimed_order_id)
         return result
 
     def expire(self, session: CheckoutSession) -> bool:

@@ -103,7 +103,7 @@ class FakeBilling:
 
 
 class NoOrders:
-    def fulfil(self, sessions: Any) -> Any:
+    def fulfil(self, session: Any) -> Any:
         raise AssertionError("a billing event never reaches the orders")
 
     expire = record_refund = fulfil

@@ -77,24 +77,28 @@ def fulfil_checkout(ctx: AppContext, session: CheckoutSession) -> bool:
     from several processes: only one call ever returns True for an order.
     """
     with ctx.engine.begin() as conn:
-        return bool(fulfil_session(conn, ctx, session, via="success_page").fulfilled)
+        now = datetime.now(UTC)
+        return bool(fulfil_session(conn, ctx, session, now, via="success_page").fulfilled)
 
 
 def fulfil_session(
-    conn: Connection, ctx: AppContext, session: CheckoutSession, via: str = "webhook"
+    conn: Connection, ctx: AppContext, session: CheckoutSession, now: datetime,
+    via: str = "webhook",
 ) -> Fulfilment:
     """`fulfil_checkout` inside the caller's transaction; raises UnknownOrder for a paid
     session that names no order of ours."""
-    result = fulfil_sessions(conn, ctx, [session], via=via)
+    result = fulfil_sessions(conn, ctx, [session], now, via=via)
     if result.unknown:
         raise UnknownOrder.of_session(session.id)
     return result
 
 
 def fulfil_sessions(
-    conn: Connection, ctx: AppContext, sessions: list[CheckoutSession], via: str = "webhook"
+    conn: Connection, ctx: AppContext, sessions: list[CheckoutSession], now: datetime,
+    via: str = "webhook",
 ) -> Fulfilment:
-    """Fulfil the orders of the paid sessions among `sessions` (unpaid ones are skipped)."""
+    """Fulfil the orders of the paid sessions among `sessions` (unpaid ones are skipped), as
+    of `now` (the moment the caller's transaction acts for: paid_at, fulfilled_at, grants)."""
     result = Fulfilment()
     paid = [s for s in sessions if s.paid]
     by_order: dict[str, CheckoutSession] = {}
@@ -106,7 +110,6 @@ def fulfil_sessions(
             result.order_of[session.id] = order_id
     if not by_order:
         return result
-    now = datetime.now(UTC)
     won = moves.pay(conn, by_order, now)
     rows = {
         row.id: row

@@ -92,13 +92,13 @@ def _unknown(pi: PaymentIntent) -> UnknownOrder:
 
 
 def fulfil_intent(
-    conn: Connection, ctx: AppContext, pi: PaymentIntent, via: str = "webhook"
+    conn: Connection, ctx: AppContext, pi: PaymentIntent, now: datetime, via: str = "webhook"
 ) -> Fulfilment:
     """payment_intent.succeeded (or the page's return): fulfil its order, exactly once.
     Raises UnknownOrder for a PaymentIntent that pays no payment-page order of ours."""
     if order_for_intent(conn, pi) is None:
         raise _unknown(pi)
-    return fulfil_sessions(conn, ctx, [pi.as_payment()], via=via)
+    return fulfil_sessions(conn, ctx, [pi.as_payment()], now, via=via)
 
 
 def payment_failed(conn: Connection, pi: PaymentIntent) -> str:

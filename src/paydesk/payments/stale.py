@@ -50,7 +50,7 @@ def settle_stale_intent(
             return done
         if pi.status == "succeeded":
             try:
-                return bool(fulfil_intent(conn, ctx, pi, via="reconcile").fulfilled)
+                return bool(fulfil_intent(conn, ctx, pi, now, via="reconcile").fulfilled)
             except UnknownOrder:
                 log.warning("stale_intent_not_ours", order_id=order_id, payment_intent=pi_id)
     return False

@@ -120,7 +120,7 @@ def sweep_pending(
     gate = gate or WriteGate(ctx.engine)
     lifetime = session_lifetime(ctx.settings.checkout_session_minutes)
     cutoff = now - timedelta(seconds=lifetime)
-    return _sweep_sessions(ctx, gate, cutoff) + _sweep_intents(ctx, gate, cutoff, now)
+    return _sweep_sessions(ctx, gate, cutoff, now) + _sweep_intents(ctx, gate, cutoff, now)
 
 
 def _stale(
@@ -149,7 +149,9 @@ def _sweep_intents(
     ]
 
 
-def _sweep_sessions(ctx: AppContext, gate: WriteGate, cutoff: datetime) -> list[str]:
+def _sweep_sessions(
+    ctx: AppContext, gate: WriteGate, cutoff: datetime, now: datetime
+) -> list[str]:
     moved = []
     for order_id, session_id in _stale(ctx, cutoff, orders.c.checkout_session_id):
         try:
@@ -173,7 +175,7 @@ def _sweep_sessions(ctx: AppContext, gate: WriteGate, cutoff: datetime) -> list[
             if session.status == "expired":
                 done = expire_session(conn, session)
             elif session.status == "complete":
-                done = bool(fulfil_session(conn, ctx, session, via="reconcile").fulfilled)
+                done = bool(fulfil_session(conn, ctx, session, now, via="reconcile").fulfilled)
             else:
                 done = False
         if done:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import stripe as stripe_sdk
 import structlog
@@ -116,7 +117,7 @@ def _fulfil(ctx: AppContext, obj: Mapping[str, object]) -> None:
         return
     try:
         with ctx.engine.begin() as conn:
-            fulfil_intent(conn, ctx, pi, via="pay_page")
+            fulfil_intent(conn, ctx, pi, datetime.now(UTC), via="pay_page")
     except Exception:
         # The webhook runs the same fulfilment; the page polls until one of them has done it.
         log.exception("pay_page.fulfil_failed", payment_intent=pi.id)

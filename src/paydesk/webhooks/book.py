@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection
 
 from paydesk.context import AppContext
@@ -12,11 +14,13 @@ from paydesk.payments import service as payments
 
 
 class SqlOrderBook:
-    def __init__(self, conn: Connection, ctx: AppContext, via: str = "webhook") -> None:
-        self._conn, self._ctx, self._via = conn, ctx, via
+    def __init__(
+        self, conn: Connection, ctx: AppContext, now: datetime, via: str = "webhook"
+    ) -> None:
+        self._conn, self._ctx, self._now, self._via = conn, ctx, now, via
 
-    def fulfil(self, sessions: list[CheckoutSession]) -> Fulfilment:
-        return fulfil_sessions(self._conn, self._ctx, sessions, via=self._via)
+    def fulfil(self, session: CheckoutSession) -> Fulfilment:
+        return fulfil_sessions(self._conn, self._ctx, [session], self._now, via=self._via)
 
     def expire(self, session: CheckoutSession) -> bool:
         return expire_session(self._conn, session)
@@ -25,7 +29,7 @@ class SqlOrderBook:
         return record_refund(self._conn, charge)
 
     def fulfil_intent(self, intent: PaymentIntent) -> Fulfilment:
-        return payments.fulfil_intent(self._conn, self._ctx, intent, via=self._via)
+        return payments.fulfil_intent(self._conn, self._ctx, intent, self._now, via=self._via)
 
     def intent_failed(self, intent: PaymentIntent) -> str:
         return payments.payment_failed(self._conn, intent)

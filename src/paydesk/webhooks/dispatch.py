@@ -211,7 +211,7 @@ def parse(event: Mapping[str, object]) -> Event | None:
 class OrderBook(Protocol):
     """What the handlers need from the orders, inside the processor's transaction."""
 
-    def fulfil(self, sessions: list[CheckoutSession]) -> Fulfilment: ...
+    def fulfil(self, session: CheckoutSession) -> Fulfilment: ...
     def expire(self, session: CheckoutSession) -> bool: ...
     def record_refund(self, charge: RefundedCharge) -> str: ...
     # A PaymentIntent of the shop's own payment page; each raises UnknownOrder for another one.
@@ -241,7 +241,7 @@ def handle(event: Event | None, book: OrderBook, billing: Billing | None = None)
     try:
         match event:
             case SessionCompleted(session):
-                return session_outcome(book.fulfil([session]), session.id)
+                return session_outcome(book.fulfil(session), session.id)
             case SessionEnded(session):
                 book.expire(session)
                 return "processed", None

@@ -133,7 +133,7 @@ def _fast_path(
     t = inbox_events.c
     try:
         with conn.begin_nested():
-            result = fulfil_sessions(conn, ctx, [session for _, session in fast])
+            result = fulfil_sessions(conn, ctx, [session for _, session in fast], now)
             plain, noted = [], []
             for row, session in fast:
                 status, note = session_outcome(result, session.id)
@@ -184,7 +184,7 @@ def _process_one(conn: Connection, ctx: AppContext, row: DueEvent, now: datetime
     attempts = row.attempts + 1
     try:
         with conn.begin_nested():
-            outcome, note = handle(parse(orjson.loads(row.payload)), SqlOrderBook(conn, ctx),
+            outcome, note = handle(parse(orjson.loads(row.payload)), SqlOrderBook(conn, ctx, now),
                                    SqlBilling(conn, ctx))
             _record(conn, row, outcome, note, now)
     except Exception as exc:
