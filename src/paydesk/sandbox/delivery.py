@@ -58,6 +58,11 @@ class Attempt:
     seconds: float
     chaos: list[str]
 
+    @property
+    def delivered(self) -> bool:
+        """Stripe counts any 2xx answer as delivered."""
+        return self.status is not None and 200 <= self.status < 300
+
 
 def parse_delays(text: str | None) -> list[float]:
     """`60,300,900`: seconds before each retry (fractions allowed); as many retries as numbers."""
@@ -263,15 +268,14 @@ class Deliverer:
         excerpt = ""
         if not self.chaos.fails(job):
             status, error, excerpt = await self._post(event, endpoint, labels)
-        delivered = status is not None and 200 <= status < 300
         attempt = Attempt(status, error, excerpt, time.monotonic() - started, labels)
         self._record(account, job, event, endpoint, attempt)
-        if delivered and not job.tag:
+        if attempt.delivered and not job.tag:
             event["pending_webhooks"] = max(0, int(event.get("pending_webhooks", 1)) - 1)
             account.save(event)
         for held in self.chaos.overtaken(job):  # a later delivery went first: release these
             schedule(account, TIMER, cast(Job, held).key, wall_seconds())
-        if delivered:
+        if attempt.delivered:
             cancel(account, TIMER, job.key)
             self.chaos.forget(job)
         else:
@@ -331,7 +335,7 @@ class Deliverer:
                 "status_code": attempt.status,
                 "error": attempt.error,
                 "duration_ms": round(attempt.seconds * 1000, 1),
-                "delivered": attempt.status is not None and 200 <= attempt.status < 300,
+                "delivered": attempt.delivered,
                 "response_body": attempt.excerpt,
                 "chaos": attempt.chaos,
                 "resend": job.tag.startswith("r"),

@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import stripe
 
 from paydesk.sandbox.clock import wall_now
+from paydesk.sandbox.objects.payment_method_options import CHALLENGE_PATH
 
 __all__ = [
     "Sandbox",
@@ -171,7 +172,7 @@ class Sandbox:
             if status not in (301, 302, 303, 307) or not location:
                 return url
             url = urljoin(url, location)
-            if "/pay/3ds/" in urlsplit(url).path:
+            if CHALLENGE_PATH in urlsplit(url).path:
                 status, location = self._answer_challenge(url, authenticate)
                 continue
             if urlsplit(url).netloc != urlsplit(self.base_url).netloc:

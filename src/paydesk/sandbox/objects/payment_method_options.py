@@ -5,6 +5,7 @@ take. Shared by PaymentIntents and SetupIntents."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from paydesk.sandbox.errors import InvalidRequest, unknown_param
 
@@ -130,6 +131,32 @@ def _card(options: dict[str, Any], card: dict[str, Any], intent: str, param: str
             )
         card[key] = value
     return card
+
+
+# Where the hosted 3DS challenge page (pages/challenge.py) answers for an intent.
+CHALLENGE_PATH = "/pay/3ds/"
+
+
+def challenge_action(
+    base_url: str, intent: dict[str, Any], return_url: str | None
+) -> dict[str, Any]:
+    """The `next_action` of a PaymentIntent or SetupIntent whose card must be authenticated:
+    a redirect to the sandbox's challenge page, then back to `return_url`."""
+    query = urlencode({"client_secret": intent["client_secret"]})
+    return {
+        "type": "redirect_to_url",
+        "redirect_to_url": {
+            "url": f"{base_url}{CHALLENGE_PATH}{intent['id']}?{query}",
+            "return_url": return_url,
+        },
+    }
+
+
+def challenge_base_url(next_action: dict[str, Any] | None) -> str:
+    """The base URL a `challenge_action` was made with ("" for any other next_action)."""
+    url = ((next_action or {}).get("redirect_to_url") or {}).get("url", "")
+    head, sep, _ = url.partition(CHALLENGE_PATH)
+    return head if sep else ""
 
 
 def forces_challenge(options: dict[str, Any]) -> bool:

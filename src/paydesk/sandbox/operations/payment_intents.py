@@ -7,7 +7,6 @@ API handlers and the hosted pages (Checkout, the 3DS challenge) share.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC, CardError, InvalidRequest, ResourceMissing
@@ -15,7 +14,11 @@ from paydesk.sandbox.ids import secret
 from paydesk.sandbox.objects import check_transition
 from paydesk.sandbox.objects.card import card_view
 from paydesk.sandbox.objects.payment_intent import TRANSITIONS, payment_intent
-from paydesk.sandbox.objects.payment_method_options import forces_challenge
+from paydesk.sandbox.objects.payment_method_options import (
+    challenge_action,
+    challenge_base_url,
+    forces_challenge,
+)
 from paydesk.sandbox.operations import sepa_debit
 from paydesk.sandbox.operations.balance import record_charge
 from paydesk.sandbox.operations.charges import new_charge
@@ -160,20 +163,10 @@ def confirm_intent(
 def _require_action(
     account: Account, pi: Obj, base_url: str, return_url: str | None, *, now: int
 ) -> Obj:
-    query = urlencode({"client_secret": pi["client_secret"]})
-    account.update(
-        pi,
-        {
-            "status": moved(pi, "requires_action"),
-            "next_action": {
-                "type": "redirect_to_url",
-                "redirect_to_url": {
-                    "url": f"{base_url}/pay/3ds/{pi['id']}?{query}",
-                    "return_url": return_url,
-                },
-            },
-        },
-    )
+    account.update(pi, {
+        "status": moved(pi, "requires_action"),
+        "next_action": challenge_action(base_url, pi, return_url),
+    })
     account.emit("payment_intent.requires_action", pi, now=now)
     return pi
 
@@ -245,7 +238,7 @@ def finish_authentication(account: Account, pi: Obj, success: bool, *, now: int)
     if pi["status"] != "requires_action":
         raise unexpected_state(pi, "authenticate", ("requires_action",))
     pm = payment_method_for(account, pi, pi["payment_method"], now=now)
-    base_url = _base_of((pi.get("next_action") or {}).get("redirect_to_url", {}).get("url", ""))
+    base_url = challenge_base_url(pi.get("next_action"))
     if success:
         return _succeed(account, pi, pm, base_url, now=now)
     account.update(
@@ -266,11 +259,6 @@ def finish_authentication(account: Account, pi: Obj, success: bool, *, now: int)
     account.emit("payment_intent.payment_failed", pi, now=now)
     settled(account, pi, now=now)
     return pi
-
-
-def _base_of(url: str) -> str:
-    head, sep, _ = url.partition("/pay/3ds/")
-    return head if sep else ""
 
 
 def capture_intent(

@@ -10,12 +10,11 @@ up here for off-session use then pays off-session without authentication where S
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import DOC, CardError
 from paydesk.sandbox.objects import setup_intent as model
-from paydesk.sandbox.objects.payment_method_options import forces_challenge
+from paydesk.sandbox.objects.payment_method_options import challenge_action, forces_challenge
 from paydesk.sandbox.operations.payment_methods import Decline, attach, behaviour, resolve
 from paydesk.sandbox.payment_hooks import set_up
 
@@ -89,20 +88,10 @@ def confirm_setup_intent(
 def _require_action(
     account: Account, si: Obj, base_url: str, return_url: str | None, *, now: int
 ) -> Obj:
-    query = urlencode({"client_secret": si["client_secret"]})
-    account.update(
-        si,
-        {
-            "status": model.next_status(si, "require_action"),
-            "next_action": {
-                "type": "redirect_to_url",
-                "redirect_to_url": {
-                    "url": f"{base_url}/pay/3ds/{si['id']}?{query}",
-                    "return_url": return_url,
-                },
-            },
-        },
-    )
+    account.update(si, {
+        "status": model.next_status(si, "require_action"),
+        "next_action": challenge_action(base_url, si, return_url),
+    })
     account.emit("setup_intent.requires_action", si, now=now)
     return si
 
