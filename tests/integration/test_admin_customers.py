@@ -104,6 +104,9 @@ def test_the_customers_list_and_a_customers_page(ctx: AppContext) -> None:
         assert "Subscription to club ended" in bob_page and ">none<" in bob_page
         missing = httpx.get(f"{base}/admin/billing/customers/cus_nobody", headers=AUTH)
         assert missing.status_code == 404 and "No customer cus_nobody" in missing.text
+        no_sub = httpx.get(f"{base}/admin/billing/subscriptions/sub_nobody", headers=AUTH)
+        assert no_sub.status_code == 404 and "No subscription sub_nobody" in no_sub.text
+        assert '<a href="/admin/billing" class="on">Billing</a>' in no_sub.text  # still signed in
         subs_page = httpx.get(f"{base}/admin/billing", headers=AUTH).text
         assert 'href="/admin/billing/customers/cus_ada"' in subs_page
         assert 'href="/admin/billing/customers"' in subs_page

@@ -60,7 +60,8 @@ def admin_subscription(request: Request, ctx: CtxDep, sub_id: str) -> Response:
             select(subscriptions).where(subscriptions.c.id == sub_id)
         ).mappings().one_or_none()
         if sub is None:
-            return render(request, "missing.html", code=404, what="subscription", id=sub_id)
+            return render(request, "missing.html", code=404, session=session, nav="billing",
+                          what="subscription", id=sub_id)
         bills = conn.execute(
             select(invoices).where(invoices.c.subscription_id == sub_id)
             .order_by(desc(invoices.c.created))

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from paydesk.billing.model import Entitlement, best, parse_status
 from paydesk.ops.raw import send_json
 from paydesk.settings import secret_matches
+from paydesk.store.engine import aware
 
 log = structlog.get_logger()
 
@@ -48,13 +49,11 @@ _SQL = (
 
 
 def _moment(value: object) -> datetime | None:
-    """SQLite hands back the stored text (naive UTC); PostgreSQL an aware datetime."""
-    if value is None:
-        return None
+    """Plain DB-API: SQLite hands back the stored text (naive UTC); PostgreSQL a datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    assert value is None or isinstance(value, datetime)
+    return aware(value)
 
 
 def _entitlements(rows: list[Any]) -> list[Entitlement]:
