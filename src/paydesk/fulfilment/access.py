@@ -9,6 +9,7 @@ Keys rotate: the first signs, the previous ones still verify until they are drop
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Connection, select
@@ -25,20 +26,22 @@ OPEN_STATUSES = frozenset(
 _SALT = "paydesk.access"
 
 
-def _serializer(keys: Sequence[bytes]) -> URLSafeTimedSerializer:
-    # itsdangerous signs with the last key of the list and accepts any of them.
+@lru_cache(maxsize=8)
+def _serializer(keys: tuple[bytes, ...]) -> URLSafeTimedSerializer:
+    # itsdangerous signs with the last key of the list and accepts any of them. One serializer
+    # per key list (it holds only its configuration): every fulfilled order signs a token.
     return URLSafeTimedSerializer(list(reversed(keys)), salt=_SALT)
 
 
 def make_token(key: bytes, order_id: str, product_id: str) -> str:
-    return str(_serializer([key]).dumps([order_id, product_id]))
+    return str(_serializer((key,)).dumps([order_id, product_id]))
 
 
 def read_token(keys: Sequence[bytes], token: str, max_age_seconds: int) -> tuple[str, str] | None:
     """(order_id, product_id) when the token is ours, untampered and younger than
     `max_age_seconds`; else None."""
     try:
-        ids = _serializer(keys).loads(token, max_age=max_age_seconds)
+        ids = _serializer(tuple(keys)).loads(token, max_age=max_age_seconds)
     except BadData:  # bad signature, expired, or not a token at all
         return None
     if not (isinstance(ids, list) and len(ids) == 2 and all(isinstance(i, str) for i in ids)):
