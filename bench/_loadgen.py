@@ -74,7 +74,7 @@ class Result:
         return ordered[rank - 1] * 1000
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
@@ -114,7 +114,7 @@ async def _worker(
             if begun >= stop:
                 return
             writer.write(make(next(counter)))
-            status, _body = await _read_response(reader)
+            status, _body = await read_response(reader)
             ended = clock()
             if begun < start_measure:
                 continue  # warm-up: exercised, not counted
@@ -171,7 +171,7 @@ async def _send_each(host: str, port: int, queue: list[bytes], result: Result) -
             started = time.perf_counter()
             writer.write(request)
             try:
-                status, _body = await _read_response(reader)
+                status, _body = await read_response(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
                 result.errors += 1  # a dropped connection is an error; carry on with a new one
                 writer.close()

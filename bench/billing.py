@@ -31,7 +31,8 @@ import orjson
 import stripe
 from aiohttp import web
 
-from bench.sandbox import HOST, _free_port, _sandbox_cmd, _server
+from bench.processes import HOST, free_port
+from bench.sandbox import sandbox_cmd, server
 
 START = 1767225600  # 2026-01-01T00:00:00Z
 # Two months at a time (Stripe's limit for monthly subscriptions), then two hours more so the
@@ -48,7 +49,7 @@ class Receiver:
     Counts unique, correctly signed deliveries; answers 400 to a bad signature."""
 
     def __init__(self, parse: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.parse = parse
         context = multiprocessing.get_context("spawn")
         self._secret: Any = context.Array("c", 128)  # a char array: .value is its bytes
@@ -226,11 +227,11 @@ def main(argv: list[str] | None = None) -> int:
         help="verify: the signature check alone; sdk: stripe.Webhook.construct_event",
     )
     args = parser.parse_args(argv)
-    port = _free_port()
+    port = free_port()
     receiver = Receiver(args.receiver)
     with tempfile.TemporaryDirectory() as tmp, receiver.running():
         db = str(Path(tmp) / "sandbox.db")
-        with _server(_sandbox_cmd(port, db), port, "paydesk sandbox --db") as proc:
+        with server(sandbox_cmd(port, db), port, "paydesk sandbox --db") as proc:
             key = "sk_test_" + uuid.uuid4().hex
             client = stripe.StripeClient(
                 key, base_addresses={"api": f"http://{HOST}:{port}"}, max_network_retries=0

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,17 +28,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench import _loadgen
+from bench.processes import HOST, free_port
 
-HOST = "127.0.0.1"
 API_KEY = "sk_test_bench"
 PI_BODY = "amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa"
 CUSTOMER_BODY = "email=bench%40example.com&name=Bench"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _bin(name: str) -> str:
@@ -78,7 +71,7 @@ def _request(port: int, method: str, path: str, body: str | None = None) -> tupl
 
 
 @contextlib.contextmanager
-def _server(cmd: list[str], port: int, label: str) -> Iterator[subprocess.Popen[bytes]]:
+def server(cmd: list[str], port: int, label: str) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         took = _wait_ready(port, proc)
@@ -94,7 +87,7 @@ def _server(cmd: list[str], port: int, label: str) -> Iterator[subprocess.Popen[
             proc.wait()
 
 
-def _sandbox_cmd(port: int, db: str) -> list[str]:
+def sandbox_cmd(port: int, db: str) -> list[str]:
     return [_bin("paydesk"), "sandbox", "--host", HOST, "--port", str(port), "--db", db]
 
 
@@ -194,13 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
         db = os.path.join(tmp, "sandbox.db")
-        port = _free_port()
+        port = free_port()
         print(
             f"paydesk sandbox --db {db}, {args.connections} connections, "
             f"{args.warmup:g}s warm-up + {args.duration:g}s, POST {path} {body}",
             flush=True,
         )
-        with _server(_sandbox_cmd(port, db), port, "paydesk sandbox") as proc:
+        with server(sandbox_cmd(port, db), port, "paydesk sandbox") as proc:
             print(f"  check: {_check(port, path, body)}", flush=True)
             spy = _profiler(proc.pid, args) if args.profile else None
             rows.append(_row("paydesk sandbox --db (fresh)", _measure(port, path, body, args)))
@@ -217,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             f"the account holds {total} objects",
             flush=True,
         )
-        with _server(_sandbox_cmd(port, db), port, "paydesk sandbox (restarted)"):
+        with server(sandbox_cmd(port, db), port, "paydesk sandbox (restarted)"):
             status, page = _request(port, "GET", "/v1/customers?limit=1")
             assert status == 200 and page["data"], "restart did not load the seeded customers"
             result = _measure(port, path, body, args)
@@ -228,9 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         # the second one 25-40% slower than the same row without it (seen here; it rewrites a
         # pickle of its whole store on every write).
         if not args.no_localstripe:
-            ls_port = _free_port()
+            ls_port = free_port()
             cmd = [_bin("localstripe"), "--port", str(ls_port), "--from-scratch"]
-            with _server(cmd, ls_port, "localstripe"):
+            with server(cmd, ls_port, "localstripe"):
                 print(f"  check: {_check(ls_port, path, body)}", flush=True)
                 result = _measure(ls_port, path, body, args)
                 rows.append(_row("localstripe --from-scratch (fresh)", result))

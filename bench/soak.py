@@ -34,8 +34,9 @@ from pathlib import Path
 import orjson
 from sqlalchemy import func, select
 
-from bench._loadgen import _read_response, post_request
-from bench.webhooks.run import HOST, SECRET, _event, _free_port, _paydesk, _seed, _wait_http
+from bench._loadgen import post_request, read_response
+from bench.processes import HOST, free_port, paydesk_cmd, wait_http
+from bench.webhooks.run import SECRET, completed_event, seed_orders
 from paydesk.fulfilment.tables import access_grants
 from paydesk.notify.tables import outbox
 from paydesk.orders.tables import orders
@@ -65,7 +66,7 @@ class Shop:
     """One `paydesk serve` process that can be killed with SIGKILL and started again."""
 
     def __init__(self, db_url: str, workdir: Path, log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.db_url, self.workdir, self.log = db_url, workdir, log
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -78,10 +79,10 @@ class Shop:
         }
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [*_paydesk(), "serve", "--host", HOST, "--port", str(self.port)],
+                [*paydesk_cmd(), "serve", "--host", HOST, "--port", str(self.port)],
                 env=env, stdout=out, stderr=out, cwd=self.workdir,
             )
-        _wait_http(f"http://{HOST}:{self.port}/healthz", self.proc)
+        wait_http(f"http://{HOST}:{self.port}/healthz", self.proc)
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -111,7 +112,7 @@ async def _deliver(port: int, queue: list[Delivery], failed: list[Delivery], tal
             started = time.perf_counter()
             tally.attempts += 1
             writer.write(post_request(HOST, port, "/api/webhook", item.body, headers))
-            status, _ = await _read_response(reader)
+            status, _ = await read_response(reader)
         except (OSError, asyncio.IncompleteReadError):
             failed.append(item)
             if writer is not None:
@@ -140,7 +141,7 @@ async def _send(ports: list[int], items: list[Delivery], connections: int,
 
 
 def _deliveries(order_ids: list[str], duplicates: float, rng: random.Random) -> list[Delivery]:
-    events = [Delivery(o, orjson.dumps(_event(o))) for o in order_ids]
+    events = [Delivery(o, orjson.dumps(completed_event(o))) for o in order_ids]
     copies = [rng.choice(events) for _ in range(int(len(events) * duplicates))]
     everything = events + copies
     rng.shuffle(everything)
@@ -230,7 +231,7 @@ def _store_backlog(db_url: str, order_ids: list[str]) -> None:
     was down), in one transaction, for the running shops to process."""
     rows = []
     for order_id in order_ids:
-        event = _event(order_id)
+        event = completed_event(order_id)
         rows.append(inbox_row(event, orjson.dumps(event).decode()))
     engine = make_engine(db_url)
     with engine.begin() as conn:
@@ -245,7 +246,7 @@ def backlog(args: argparse.Namespace, tmp: Path) -> int:
         try:
             for shop in shops:
                 shop.start()
-            order_ids = _seed(db_url, args.orders)
+            order_ids = seed_orders(db_url, args.orders)
             started = time.perf_counter()
             _store_backlog(db_url, order_ids)
             lost, took = _wait_consistent(db_url, order_ids, started)
@@ -270,7 +271,7 @@ def soak(args: argparse.Namespace, tmp: Path) -> int:
         try:
             for shop in shops:
                 shop.start()
-            order_ids = _seed(db_url, args.orders)
+            order_ids = seed_orders(db_url, args.orders)
             items = _deliveries(order_ids, args.duplicates, rng)
             tally = Tally()
             started = time.perf_counter()

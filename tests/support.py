@@ -9,12 +9,14 @@ import hashlib
 import hmac
 import shutil
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import uvicorn
 
 T = TypeVar("T")
 HOST = "127.0.0.1"
@@ -24,6 +26,37 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def loopback_socket() -> socket.socket:
+    """A socket bound to a free loopback port, for a server to take over (no race for the port
+    between choosing it and listening on it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    return sock
+
+
+@contextlib.contextmanager
+def serving(app: Any, what: str, sock: socket.socket | None = None,
+            timeout: float = 15.0, lifespan: str = "auto") -> Iterator[int]:
+    """`app` served by uvicorn in a thread on `sock` (a fresh loopback socket by default);
+    yields its port once it accepts requests, and stops it afterwards."""
+    sock = sock or loopback_socket()
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started or not thread.is_alive(), f"{what} to start", timeout, 0.01)
+    if not server.started:
+        raise RuntimeError(f"{what} did not start")
+    try:
+        yield int(sock.getsockname()[1])
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+        sock.close()
 
 
 def wait_for(check: Callable[[], T], what: str, timeout: float = 20.0, every: float = 0.02) -> T:

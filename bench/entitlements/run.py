@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bench._loadgen import Result, run_sync
-from bench.webhooks.run import HOST, _free_port, _paydesk, _stop, _wait_http
+from bench.processes import HOST, free_port, paydesk_cmd, stop, wait_http
 from paydesk.billing.tables import subscriptions
 from paydesk.orders.tables import orders
 from paydesk.store.engine import make_engine
@@ -76,16 +76,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/paydesk.db"
         emails, order_ids = _seed(db_url, args.subscriptions)
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "DATABASE_URL": db_url, "STRIPE_SECRET_KEY": "sk_test_bench",
                "STRIPE_WEBHOOK_SECRET": "whsec_bench", "STRIPE_API_BASE": "http://127.0.0.1:9",
                "PAYDESK_ADMIN_TOKEN": TOKEN, "RECONCILE_INTERVAL_SECONDS": "0"}
         logs = open(Path(tmp) / "serve.log", "wb")  # noqa: SIM115
-        serve = subprocess.Popen([*_paydesk(), "serve", "--host", HOST, "--port", str(port)],
+        serve = subprocess.Popen([*paydesk_cmd(), "serve", "--host", HOST, "--port", str(port)],
                                  env=env, stdout=logs, stderr=logs, cwd=tmp)
         rows = []
         try:
-            _wait_http(f"http://{HOST}:{port}/healthz", serve)
+            wait_http(f"http://{HOST}:{port}/healthz", serve)
             targets = [
                 ("GET /api/entitlements/{email}",
                  _gets(port, [f"/api/entitlements/{e}" for e in emails], auth=True)),
@@ -99,7 +99,7 @@ def main() -> None:
                     rows.append(_row(name, conns, result))
                     print(rows[-1], flush=True)
         finally:
-            _stop(serve)
+            stop(serve)
             logs.close()
     print("\n| target                       | conns |  req/s   | p50 ms | p99 ms | errors |")
     print("|------------------------------|-------|----------|--------|--------|--------|")

@@ -24,7 +24,7 @@ from pathlib import Path
 import stripe
 from sqlalchemy import insert, select
 
-from bench.webhooks.run import HOST, _free_port, _paydesk, _stop, _wait_http
+from bench.processes import HOST, free_port, paydesk_cmd, stop, wait_http
 from paydesk.billing.tables import subscriptions
 from paydesk.catalog.tables import products
 from paydesk.store.engine import aware, make_engine
@@ -94,16 +94,16 @@ def _consistent_after(client: stripe.StripeClient, db_url: str, timeout: float) 
 
 
 def _serve(tmp: Path, n: int, months: int) -> list[str]:
-    sandbox_port, app_port = _free_port(), _free_port()
+    sandbox_port, app_port = free_port(), free_port()
     db_url = f"sqlite:///{tmp}/paydesk.db"
     upgrade(db_url)
     logs = open(tmp / "serve.log", "wb")  # noqa: SIM115
-    sandbox = subprocess.Popen([*_paydesk(), "sandbox", "--port", str(sandbox_port),
+    sandbox = subprocess.Popen([*paydesk_cmd(), "sandbox", "--port", str(sandbox_port),
                                 "--webhook-retry-delays", "1,2,5"], stdout=logs, stderr=logs)
     serve = None
     rows: list[str] = []
     try:
-        _wait_http(f"http://{HOST}:{sandbox_port}/", sandbox)
+        wait_http(f"http://{HOST}:{sandbox_port}/", sandbox)
         client = stripe.StripeClient(KEY, base_addresses={"api": f"http://{HOST}:{sandbox_port}"})
         endpoint = client.v1.webhook_endpoints.create(
             {"url": f"http://{HOST}:{app_port}/api/webhook", "enabled_events": ["*"]})
@@ -111,9 +111,9 @@ def _serve(tmp: Path, n: int, months: int) -> list[str]:
                "STRIPE_WEBHOOK_SECRET": str(endpoint.secret), "PAYDESK_ADMIN_TOKEN": "bench",
                "STRIPE_API_BASE": f"http://{HOST}:{sandbox_port}",
                "RECONCILE_INTERVAL_SECONDS": "0"}
-        serve = subprocess.Popen([*_paydesk(), "serve", "--host", HOST, "--port", str(app_port)],
+        serve = subprocess.Popen([*paydesk_cmd(), "serve", "--host", HOST, "--port", str(app_port)],
                                  env=env, stdout=logs, stderr=logs, cwd=tmp)
-        _wait_http(f"http://{HOST}:{app_port}/healthz", serve)
+        wait_http(f"http://{HOST}:{app_port}/healthz", serve)
         begun = time.monotonic()
         clock_id, _ids = _setup(client, db_url, n)
         lag = _consistent_after(client, db_url, 600)
@@ -130,17 +130,18 @@ def _serve(tmp: Path, n: int, months: int) -> list[str]:
             total_lag += lag
             rows.append(_row(f"month {month}", advanced, lag))
             print(rows[-1], flush=True)
-        rows.append(_row(f"{months} months in all", float("nan"), total_lag))
+        rows.append(_row(f"{months} months in all", None, total_lag))
     finally:
         if serve is not None:
-            _stop(serve)
-        _stop(sandbox)
+            stop(serve)
+        stop(sandbox)
         logs.close()
     return rows
 
 
-def _row(step: str, advanced: float, lag: float) -> str:
-    return f"| {step:<18} | {advanced:>12.1f} | {lag:>22.1f} |"
+def _row(step: str, advanced: float | None, lag: float) -> str:
+    took = "—" if advanced is None else f"{advanced:.1f}"  # the total has no single advance
+    return f"| {step:<18} | {took:>12} | {lag:>22.1f} |"
 
 
 def main() -> None:

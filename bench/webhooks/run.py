@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,55 +19,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 from sqlalchemy import func, insert, select
 
 from bench._loadgen import Result, fire, post_request
+from bench.processes import HOST, free_port, paydesk_cmd, stop, wait_http
 from paydesk.catalog.tables import products
 from paydesk.orders.tables import order_items, orders
 from paydesk.store.engine import make_engine
 from paydesk.webhooks.signature import sign
 
 SECRET = "whsec_bench"
-HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _paydesk() -> list[str]:
-    script = Path(sys.executable).parent / "paydesk"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "paydesk.cli"]
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{proc.args} exited with {proc.returncode}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _seed(db_url: str, count: int) -> list[str]:
+def seed_orders(db_url: str, count: int) -> list[str]:
     engine = make_engine(db_url)
     now = datetime.now(UTC)
     ids = ["ord_" + uuid.uuid4().hex for _ in range(count)]
@@ -133,7 +98,7 @@ def _fulfilled(db_url: str) -> int:
     return int(n)
 
 
-def _event(order_id: str) -> dict[str, Any]:
+def completed_event(order_id: str) -> dict[str, Any]:
     """A checkout.session.completed shaped like Stripe's (about 2 KB)."""
     created = int(time.time())
     return {
@@ -188,7 +153,7 @@ def _event(order_id: str) -> dict[str, Any]:
 def _requests(port: int, order_ids: list[str]) -> list[bytes]:
     out = []
     for order_id in order_ids:
-        body = orjson.dumps(_event(order_id))
+        body = orjson.dumps(completed_event(order_id))
         headers = {
             "Content-Type": "application/json",
             "Stripe-Signature": sign(body, SECRET),
@@ -219,11 +184,11 @@ def _row(name: str, conns: int, r: Result, fulfilled: str, extra: str = "") -> s
 
 
 def bench_paydesk(tmp: Path, n: int, levels: list[int]) -> list[str]:
-    sandbox_port, app_port = _free_port(), _free_port()
+    sandbox_port, app_port = free_port(), free_port()
     db_url = f"sqlite:///{tmp}/paydesk.db"
     logs = open(tmp / "serve.log", "wb")  # noqa: SIM115
     sandbox = subprocess.Popen(
-        [*_paydesk(), "sandbox", "--port", str(sandbox_port)], stdout=logs, stderr=logs
+        [*paydesk_cmd(), "sandbox", "--port", str(sandbox_port)], stdout=logs, stderr=logs
     )
     env = {
         **os.environ,
@@ -238,26 +203,26 @@ def bench_paydesk(tmp: Path, n: int, levels: list[int]) -> list[str]:
     rows = []
     try:
         try:
-            _wait_http(f"http://{HOST}:{sandbox_port}/", sandbox)
+            wait_http(f"http://{HOST}:{sandbox_port}/", sandbox)
         except SystemExit as exc:
             # The hot path never calls Stripe, so the figures do not depend on the sandbox.
             print(f"note: standalone sandbox unavailable ({exc}); serving without it", flush=True)
         serve = subprocess.Popen(
-            [*_paydesk(), "serve", "--host", HOST, "--port", str(app_port)],
+            [*paydesk_cmd(), "serve", "--host", HOST, "--port", str(app_port)],
             env=env,
             stdout=logs,
             stderr=logs,
             cwd=tmp,
         )
-        _wait_http(f"http://{HOST}:{app_port}/healthz", serve)
+        wait_http(f"http://{HOST}:{app_port}/healthz", serve)
         total = 0
         # Warm-up: first connections, first statements compiled.
-        warm = _seed(db_url, 200)
+        warm = seed_orders(db_url, 200)
         fire(HOST, app_port, _requests(app_port, warm), 8)
         total += len(warm)
         _wait_fulfilled(db_url, total)
         for conns in levels:
-            ids = _seed(db_url, n)
+            ids = seed_orders(db_url, n)
             result = fire(HOST, app_port, _requests(app_port, ids), conns)
             total += n
             done, lag = _wait_fulfilled(db_url, total)
@@ -273,14 +238,14 @@ def bench_paydesk(tmp: Path, n: int, levels: list[int]) -> list[str]:
             print(rows[-1], flush=True)
     finally:
         if serve is not None:
-            _stop(serve)
-        _stop(sandbox)
+            stop(serve)
+        stop(sandbox)
         logs.close()
     return rows
 
 
 def bench_naive(tmp: Path, n: int, levels: list[int]) -> list[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DB": str(tmp / "naive.db"), "SECRET": SECRET}
     proc = subprocess.Popen(
         [
@@ -301,7 +266,7 @@ def bench_naive(tmp: Path, n: int, levels: list[int]) -> list[str]:
     )
     rows = []
     try:
-        _wait_http(f"http://{HOST}:{port}/docs", proc)
+        wait_http(f"http://{HOST}:{port}/docs", proc)
         fire(HOST, port, _requests(port, ["ord_warm" + str(i) for i in range(200)]), 8)
         for conns in levels:
             ids = ["ord_" + uuid.uuid4().hex for _ in range(n)]
@@ -309,7 +274,7 @@ def bench_naive(tmp: Path, n: int, levels: list[int]) -> list[str]:
             rows.append(_row("naive baseline", conns, result, "n/a"))
             print(rows[-1], flush=True)
     finally:
-        _stop(proc)
+        stop(proc)
     return rows
 
 

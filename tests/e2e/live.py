@@ -5,9 +5,6 @@ port, against a sandbox account. Shared by the integration and end-to-end tests 
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import stripe
-import uvicorn
 
 from paydesk.bootstrap import Prepared, prepare
 from paydesk.settings import load_settings
+from tests.support import loopback_socket, serving
 
 CATALOG: dict[str, Any] = {
     "products": [
@@ -49,9 +46,7 @@ def run_shop(
     database_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path,
     catalog: dict[str, Any] | None = None, **settings: Any,
 ) -> Iterator[Shop]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     client = stripe.StripeClient(stripe_key, base_addresses={"api": sandbox_url})
@@ -68,20 +63,8 @@ def run_shop(
     }
     values.update(settings)
     prepared = prepare(load_settings(_env_file=None, **values), "127.0.0.1", port)
-    server = uvicorn.Server(
-        uvicorn.Config(prepared.app, log_level="warning", access_log=False, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the shop did not start")
-        time.sleep(0.01)
     try:
-        yield Shop(url=url, prepared=prepared)
+        with serving(prepared.app, "the shop", sock, lifespan="on"):
+            yield Shop(url=url, prepared=prepared)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         prepared.close()
-        sock.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +19,7 @@ from paydesk.billing.tables import invoices
 from paydesk.catalog.service import sync_to_stripe
 from paydesk.notify.tables import mailbox
 from tests.e2e.live import CATALOG, run_shop
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 PLAN = {"id": "club", "name": "The Club", "description": "A bag a month", "unit_amount": 4900,
         "currency": "eur", "type": "recurring", "interval": "month", "trial_days": 14}
@@ -29,29 +28,23 @@ ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # what run_shop configur
 
 
 def _emailed_link(engine, to: str) -> str:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def link() -> str | None:
         with engine.connect() as conn:
             bodies = conn.execute(select(mailbox.c.body).where(
                 mailbox.c.to_addr == to, mailbox.c.subject == "Your account link")).scalars().all()
-        for body in bodies:
-            found = re.search(r"(http\S+/account/\S+)", body)
-            if found:
-                return found.group(1)
-        time.sleep(0.1)
-    raise AssertionError("no account link in the mailbox")
+        found = [m.group(1) for b in bodies if (m := re.search(r"(http\S+/account/\S+)", b))]
+        return found[0] if found else None
+
+    return wait_for(link, "an account link in the mailbox")
 
 
 def _wait_paid(engine) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def paid() -> bool:
         with engine.connect() as conn:
-            paid = conn.execute(select(invoices.c.id).where(
-                invoices.c.status == "paid", invoices.c.amount_paid > 0)).first()
-        if paid:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the converted trial's invoice was never paid")
+            return conn.execute(select(invoices.c.id).where(
+                invoices.c.status == "paid", invoices.c.amount_paid > 0)).first() is not None
+
+    wait_for(paid, "the converted trial's invoice to be paid")
 
 
 def test_subscribe_then_account_page_pdf_and_portal(  # type: ignore[no-untyped-def]

@@ -3,13 +3,13 @@ the shop and the sandbox's pages; a favicon on both."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.e2e.live import run_shop
+from tests.support import wait_for
 
 TOKEN = "admin-token-for-tests-0123456789abcdef"  # as tests/e2e/live.py sets it
 CARD = {"email": "buyer@example.com", "card_number": "4242424242424242",
@@ -29,10 +29,8 @@ def test_the_mailbox_is_a_page_with_the_list_and_one_email(
     with run_shop(sqlite_url, sandbox_url, stripe_key, tmp_path) as shop:
         order_id = _paid_order(shop.url)
         bearer = {"Authorization": f"Bearer {TOKEN}"}
-        deadline = time.monotonic() + 20
-        while not httpx.get(shop.url + "/admin/mailbox", headers=bearer).json()["messages"]:
-            assert time.monotonic() < deadline, "no email reached the mailbox"
-            time.sleep(0.2)
+        wait_for(lambda: httpx.get(shop.url + "/admin/mailbox", headers=bearer).json()["messages"],
+                 "an email in the mailbox", every=0.2)
 
         page = browser.new_page()
         page.set_default_timeout(20_000)

@@ -20,7 +20,7 @@ from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
 from paydesk.webhooks.dispatch import EVENT_TYPES
 from tests.integration.test_serve_cli import PAYDESK, _env
-from tests.support import free_port as _free_port
+from tests.support import free_port, wait_for
 
 CARD = {"email": "buyer@example.com", "card_number": "4242 4242 4242 4242",
         "card_expiry": "12 / 34", "card_cvc": "123", "cardholder_name": "Ada Buyer"}
@@ -36,11 +36,11 @@ def _serve(tmp_path: Path, env: dict[str, str], port: int, sandbox_port: int) ->
             cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True,
         )
     try:
-        deadline = time.monotonic() + 60
-        while "Health:" not in log.read_text():
+        def up() -> bool:
             assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "paydesk serve did not come up"
-            time.sleep(0.2)
+            return "Health:" in log.read_text()
+
+        wait_for(up, "paydesk serve to come up", timeout=60, every=0.2)
         yield log.read_text()
     finally:
         proc.send_signal(signal.SIGINT)
@@ -61,7 +61,7 @@ def _stock(base: str, product: str) -> int:
 
 def test_a_restart_changes_nothing(tmp_path: Path) -> None:
     env = _env(f"sqlite:///{tmp_path}/var/paydesk.db", SANDBOX_DB="var/sandbox.db")
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     item = {"items": [{"product_id": "house-blend", "quantity": 1}]}
     with _serve(tmp_path, env, port, sandbox_port) as banner:

@@ -4,7 +4,6 @@ type, only while the order is paid, and never a file outside that folder."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import httpx
@@ -12,6 +11,7 @@ import httpx
 from paydesk.fulfilment.files import DEMO_FILES, file_for
 from paydesk.refunds.service import request_refund
 from tests.e2e.live import CATALOG, run_shop
+from tests.support import wait_for
 
 PDF = (DEMO_FILES / "brew-guide.pdf").read_bytes()
 CARD = {"email": "buyer@example.com", "card_number": "4242424242424242",
@@ -23,11 +23,10 @@ def _access_link(base: str, product: str) -> tuple[str, str]:
         "items": [{"product_id": product, "quantity": 1}], "email": "buyer@example.com"}).json()
     success = httpx.post(created["url"], data=CARD, follow_redirects=True)
     assert success.status_code == 200, success.text
-    deadline = time.monotonic() + 20
-    while not (order := httpx.get(f"{base}/api/orders/{created['order_id']}").json())["access"]:
-        assert time.monotonic() < deadline, "no access link"
-        time.sleep(0.2)
-    return created["order_id"], order["access"][0]["url"]
+    def links() -> list[dict[str, str]]:
+        return list(httpx.get(f"{base}/api/orders/{created['order_id']}").json()["access"])
+
+    return created["order_id"], wait_for(links, "an access link", every=0.2)[0]["url"]
 
 
 def test_the_paid_file_downloads_and_stops_when_refunded(
@@ -60,10 +59,8 @@ def test_the_paid_file_downloads_and_stops_when_refunded(
         assert 'id="download"' not in httpx.get(escape).text
 
         assert request_refund(shop.ctx, order_id, None, None)["status"] != "failed"
-        deadline = time.monotonic() + 20
-        while httpx.get(link + "/file").status_code != 403:
-            assert time.monotonic() < deadline, "a refunded order still downloads"
-            time.sleep(0.2)
+        wait_for(lambda: httpx.get(link + "/file").status_code == 403,
+                 "the refunded order's download to close", every=0.2)
         tampered = link[:-3] + ("abc" if not link.endswith("abc") else "xyz")
         assert httpx.get(tampered + "/file").status_code == 404
 

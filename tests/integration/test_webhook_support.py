@@ -3,7 +3,6 @@ schema, a context, seeded orders, signed Stripe events, and the pipeline served 
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from typing import Any, Literal
 import httpx
 import orjson
 import stripe
-import uvicorn
 from sqlalchemy import Engine, func, insert, select
 
 from paydesk.app import create_app
@@ -27,7 +25,7 @@ from paydesk.schema import metadata
 from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
 from paydesk.webhooks.tables import inbox_events
-from tests.support import free_port, stripe_signature, wait_for
+from tests.support import serving, stripe_signature, wait_for
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"
@@ -172,20 +170,8 @@ def serve_pipeline(ctx: AppContext, create_app: Any = create_app) -> Iterator[st
 
 @contextmanager
 def _serve(app: Any) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
+    with serving(app, "the shop") as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def wait_until(predicate: Any, timeout: float = 10.0) -> None:

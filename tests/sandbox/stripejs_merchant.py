@@ -5,9 +5,6 @@ route they call, `POST /create-payment-intent`, made with the official SDK. (No 
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import stripe
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from tests.support import loopback_socket, serving
 
 PAGES = Path(__file__).parent / "stripejs_pages"
 
@@ -112,22 +110,9 @@ def _app(
 def run_merchant(
     sandbox_url: str, secret_key: str, intent: dict[str, Any] | None = None
 ) -> Iterator[Merchant]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock = loopback_socket()
     # "localhost", not 127.0.0.1: the merchant's origin differs from the sandbox's, as in life.
     merchant = Merchant(f"http://localhost:{sock.getsockname()[1]}")
     params = intent or {"amount": 2000, "currency": "usd", "metadata": {"order_id": "42"}}
-    app = _app(sandbox_url, secret_key, merchant, params)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the merchant site did not start")
-        time.sleep(0.01)
-    try:
+    with serving(_app(sandbox_url, secret_key, merchant, params), "the merchant site", sock):
         yield merchant
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
