@@ -187,7 +187,7 @@ def update_payment_intent(call: Call) -> Obj:
             code="payment_intent_unexpected_state",
             param=next(iter(p), None),
         )
-    changes: dict[str, Any] = {}
+    changes = _changes_update_and_confirm_share(p, pi)
     currency = get_currency(p, required=False) or pi["currency"]
     if "currency" in p:
         changes["currency"] = currency
@@ -195,7 +195,6 @@ def update_payment_intent(call: Call) -> Obj:
         changes["amount"] = _amount(p, currency)
     for name in (
         "description",
-        "receipt_email",
         "statement_descriptor",
         "statement_descriptor_suffix",
         "transfer_group",
@@ -206,22 +205,30 @@ def update_payment_intent(call: Call) -> Obj:
         changes["customer"] = _customer(call)
     if "metadata" in p:
         changes["metadata"] = apply_metadata(pi["metadata"], p)
-    if "setup_future_usage" in p:
-        changes["setup_future_usage"] = _setup_future_usage(p)
-    if "shipping" in p:
-        changes["shipping"] = get_dict(p, "shipping")
-    if "capture_method" in p:
-        changes["capture_method"] = get_enum(p, "capture_method", ops.CAPTURE_METHODS)
     types = get_list(p, "payment_method_types")
     if types:
         changes["payment_method_types"] = check_types(types, currency)
     elif "currency" in p:
         check_types(pi["payment_method_types"], currency)
+    return ops.update_intent(account, call.now, pi, changes, get_str(p, "payment_method"))
+
+
+def _changes_update_and_confirm_share(p: dict[str, Any], pi: Obj) -> dict[str, Any]:
+    """The parameters both update and confirm take, parsed into the changes they make."""
+    changes: dict[str, Any] = {}
+    if "receipt_email" in p:
+        changes["receipt_email"] = get_str(p, "receipt_email") or None
+    if "setup_future_usage" in p:
+        changes["setup_future_usage"] = _setup_future_usage(p)
+    if "capture_method" in p:
+        changes["capture_method"] = get_enum(p, "capture_method", ops.CAPTURE_METHODS)
+    if "shipping" in p:
+        changes["shipping"] = get_dict(p, "shipping")
     if "payment_method_options" in p:
         changes["payment_method_options"] = parse_options(
             p["payment_method_options"], pi["payment_method_options"], "payment_intent"
         )
-    return ops.update_intent(account, call.now, pi, changes, get_str(p, "payment_method"))
+    return changes
 
 
 _CONFIRM_FIELDS = {
@@ -251,19 +258,7 @@ def confirm_payment_intent(call: Call) -> Obj:
     if pi["status"] not in ops.CONFIRMABLE:
         raise ops.unexpected_state(pi, "confirm", ops.CONFIRMABLE)
     return_url = get_return_url(p)
-    changes: dict[str, Any] = {}
-    if "receipt_email" in p:
-        changes["receipt_email"] = get_str(p, "receipt_email") or None
-    if "setup_future_usage" in p:
-        changes["setup_future_usage"] = _setup_future_usage(p)
-    if "capture_method" in p:
-        changes["capture_method"] = get_enum(p, "capture_method", ops.CAPTURE_METHODS)
-    if "shipping" in p:
-        changes["shipping"] = get_dict(p, "shipping")
-    if "payment_method_options" in p:
-        changes["payment_method_options"] = parse_options(
-            p["payment_method_options"], pi["payment_method_options"], "payment_intent"
-        )
+    changes = _changes_update_and_confirm_share(p, pi)
     return ops.confirm_with(
         account,
         call.now,
