@@ -17,6 +17,16 @@ _RANGE_OPS = {
 }
 
 
+def one_page(data: list[Obj], url: str, *, counted: bool = False) -> Obj:
+    """A list Stripe returns whole (a customer's sources, an invoice's lines, a list embedded
+    in its object): one page, no more; `counted` adds the total_count some of them carry."""
+    page: Obj = {"object": "list", "data": data, "has_more": False}
+    if counted:
+        page["total_count"] = len(data)
+    page["url"] = url
+    return page
+
+
 def range_filter(params: dict[str, Any], name: str) -> Callable[[Obj], bool] | None:
     """`created=123` or `created[gte]=…&created[lt]=…` as a predicate on obj[name]."""
     raw = params.get(name)

@@ -6,6 +6,7 @@ a SEPA debit, until the bank answers) ends `succeeded` or `failed`; a card charg
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
+from paydesk.sandbox.listing import one_page
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"succeeded", "failed"}),
@@ -49,13 +50,7 @@ def charge(obj_id: str, created: int, amount: int, currency: str, receipt_url: s
         "receipt_number": None,
         "receipt_url": receipt_url,
         "refunded": False,
-        "refunds": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/charges/{obj_id}/refunds",
-        },
+        "refunds": one_page([], f"/v1/charges/{obj_id}/refunds", counted=True),
         "review": None,
         "shipping": None,
         "source": None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from paydesk.sandbox.account import Obj
+from paydesk.sandbox.listing import one_page
 
 # draft -> open (finalised; a draft is deleted, never paid); open -> paid / void /
 # uncollectible; uncollectible can still be paid or voided.
@@ -44,13 +45,7 @@ def invoice(obj_id: str, created: int, customer: Obj) -> Obj:
         "footer": None,
         "hosted_invoice_url": None,
         "invoice_pdf": None,
-        "lines": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/invoices/{obj_id}/lines",
-        },
+        "lines": one_page([], f"/v1/invoices/{obj_id}/lines", counted=True),
         "metadata": {},
         "next_payment_attempt": None,
         "number": None,

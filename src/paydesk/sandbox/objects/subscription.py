@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
+from paydesk.sandbox.listing import one_page
 from paydesk.sandbox.objects.catalog import plan_view
 
 # incomplete -> active once the first invoice is paid, incomplete_expired after 23 hours;
@@ -49,13 +50,7 @@ def subscription(obj_id: str, created: int, customer: Obj, currency: str) -> Obj
         "discounts": [],
         "ended_at": None,
         "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
-        "items": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/subscription_items?subscription={obj_id}",
-        },
+        "items": one_page([], f"/v1/subscription_items?subscription={obj_id}", counted=True),
         "latest_invoice": None,
         "livemode": False,
         "managed_payments": None,

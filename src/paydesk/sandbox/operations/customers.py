@@ -9,6 +9,7 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest, missing_param
+from paydesk.sandbox.listing import one_page
 from paydesk.sandbox.objects.customer import customer as customer_skeleton
 from paydesk.sandbox.objects.customer import tax_id as tax_id_skeleton
 from paydesk.sandbox.operations import renewals
@@ -110,12 +111,7 @@ def _new_tax_id(account: Account, customer: Obj, kind: str, value: str, *, now: 
 def tax_id_list(account: Account, customer: Obj) -> Obj:
     """The customer's tax ids as a list (`expand[]=tax_ids`)."""
     found = list(account.newest("tax_id", lambda t: t.get("customer") == customer["id"]))
-    return {
-        "object": "list",
-        "data": found,
-        "has_more": False,
-        "url": f"/v1/customers/{customer['id']}/tax_ids",
-    }
+    return one_page(found, f"/v1/customers/{customer['id']}/tax_ids")
 
 
 def _test_clock(account: Account, params: dict[str, Any]) -> Obj | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest
+from paydesk.sandbox.listing import one_page
 from paydesk.sandbox.operations.payment_methods import fingerprint, refuse_declining, test_number
 from paydesk.sandbox.operations.tokens import card_for_source
 
@@ -80,10 +81,4 @@ def delete_source(account: Account, now: int, customer: Obj, card: Obj) -> Obj:
 def sources(account: Account, customer: Obj) -> Obj:
     """The customer's cards as a list (`expand[]=sources`)."""
     cards = list(account.newest("card", lambda c: c.get("customer") == customer["id"]))
-    return {
-        "object": "list",
-        "data": cards,
-        "has_more": False,
-        "total_count": len(cards),
-        "url": f"/v1/customers/{customer['id']}/sources",
-    }
+    return one_page(cards, f"/v1/customers/{customer['id']}/sources", counted=True)

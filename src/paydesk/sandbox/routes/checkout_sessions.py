@@ -8,7 +8,7 @@ from typing import Any
 from paydesk.sandbox.account import Account, Obj
 from paydesk.sandbox.errors import InvalidRequest, missing_param, unknown_param
 from paydesk.sandbox.expand import VIRTUAL
-from paydesk.sandbox.listing import both, equals, paginate
+from paydesk.sandbox.listing import both, equals, one_page, paginate
 from paydesk.sandbox.operations import checkout_sessions as ops
 from paydesk.sandbox.params import (
     apply_metadata,
@@ -316,12 +316,7 @@ def list_sessions(call: Call) -> Obj:
 
 def _line_items_list(account: Account, session: Obj) -> Obj:
     url = f"/v1/checkout/sessions/{session['id']}/line_items"
-    return {
-        "object": "list",
-        "data": ops.line_items(account, session),
-        "has_more": False,
-        "url": url,
-    }
+    return one_page(ops.line_items(account, session), url)
 
 
 VIRTUAL[("checkout.session", "line_items")] = _line_items_list

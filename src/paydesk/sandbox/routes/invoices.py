@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import InvalidRequest
-from paydesk.sandbox.listing import both, equals, paginate, range_filter
+from paydesk.sandbox.listing import both, equals, one_page, paginate, range_filter
 from paydesk.sandbox.operations import invoice_items, invoices, manual_invoices
 from paydesk.sandbox.operations.payment_methods import resolve
 from paydesk.sandbox.params import apply_metadata, check_known, get_bool, get_enum, get_str, req_str
@@ -86,13 +86,7 @@ def retrieve_invoice(call: Call) -> Obj:
 @api.route("GET", "/v1/invoices/{id}/lines")
 def invoice_lines(call: Call) -> Obj:
     invoice = _invoice(call)
-    lines = invoice["lines"]["data"]
-    return {
-        "object": "list",
-        "data": lines,
-        "has_more": False,
-        "url": f"/v1/invoices/{invoice['id']}/lines",
-    }
+    return one_page(invoice["lines"]["data"], f"/v1/invoices/{invoice['id']}/lines")
 
 
 @api.route("POST", "/v1/invoices/{id}")

@@ -7,7 +7,7 @@ from typing import Any
 from paydesk.sandbox.account import Obj
 from paydesk.sandbox.errors import CardError
 from paydesk.sandbox.expand import VIRTUAL
-from paydesk.sandbox.listing import equals, paginate
+from paydesk.sandbox.listing import equals, one_page, paginate
 from paydesk.sandbox.objects.card import ADDRESS
 from paydesk.sandbox.operations import sources as ops
 from paydesk.sandbox.params import apply_metadata, check_known, get_int, get_str, req_str
@@ -35,7 +35,7 @@ def list_customer_sources(call: Call) -> Obj:
     customer = call.account.get(call.args[0], "customer")
     kind = get_str(call.params, "object")
     if kind not in (None, "card"):
-        return {"object": "list", "data": [], "has_more": False, "url": call.path}
+        return one_page([], call.path)
     call.params.pop("object", None)
     keep = equals("customer", customer["id"])
     return paginate(call.account, "card", call.params, call.path, keep)
