@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from paydesk.billing.subscribe import publishable_key
 from paydesk.billing.tables import invoices
 from paydesk.catalog.service import sync_to_stripe
 from paydesk.notify.tables import mailbox
+from paydesk.stripe_gateway import publishable_key
 from tests.e2e.live import CATALOG, run_shop
 from tests.support import free_port, wait_for
 
@@ -142,7 +142,7 @@ def test_a_trial_started_on_the_shops_own_card_form_saves_the_card(  # type: ign
                   paydesk_test_clocks=True) as shop:
         sync_to_stripe(shop.ctx.engine, shop.ctx.stripe)
         html = ELEMENTS_TRIAL_PAGE.format(sandbox=sandbox_url,
-                                          publishable_key=publishable_key(shop.ctx))
+                                          publishable_key=publishable_key(shop.ctx.settings))
         page = browser.new_page()
         page.set_default_timeout(20_000)
         with merchant_site(html, shop.url) as site:

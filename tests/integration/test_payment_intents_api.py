@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from paydesk.catalog.tables import products
 from paydesk.notify.tables import outbox
 from paydesk.orders.tables import orders
-from paydesk.payments.keys import MissingPublishableKey, publishable_key, stripe_js_url
 from paydesk.settings import Settings
+from paydesk.stripe_gateway import MissingPublishableKey, publishable_key, stripe_js_url
 from paydesk.webhooks.tables import inbox_events
 from tests.e2e.live import Shop, run_shop
 from tests.support import wait_for

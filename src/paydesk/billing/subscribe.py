@@ -6,7 +6,6 @@ own retries never open two subscriptions."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,7 +26,6 @@ log = structlog.get_logger(__name__)
 class ElementsStart:
     subscription_id: str
     client_secret: str
-    publishable_key: str
     intent_type: Literal["payment", "setup"]
 
 
@@ -108,7 +106,7 @@ def subscribe_elements(
         secret, kind = _client_secret(sub.to_dict()) or _own_setup(ctx, sub.id, params, attempt)
     except stripe_sdk.StripeError as exc:
         raise _provider_failed(exc, "start the subscription") from exc
-    return ElementsStart(sub.id, secret, publishable_key(ctx), kind)
+    return ElementsStart(sub.id, secret, kind)
 
 
 def _own_setup(
@@ -134,13 +132,3 @@ def _client_secret(sub: dict[str, Any]) -> tuple[str, Literal["payment", "setup"
     setup = sub.get("pending_setup_intent") or {}
     secret = setup.get("client_secret") if isinstance(setup, dict) else None
     return (secret, "setup") if isinstance(secret, str) and secret else None
-
-
-def publishable_key(ctx: AppContext) -> str:
-    """STRIPE_PUBLISHABLE_KEY, or the sandbox account's own: pk_test_ + sha256(secret)[:32]."""
-    configured = ctx.settings.stripe_publishable_key
-    if configured:
-        return configured
-    secret = ctx.settings.stripe_secret_key
-    plain = secret.get_secret_value() if secret is not None else ""
-    return "pk_test_" + hashlib.sha256(plain.encode()).hexdigest()[:32]

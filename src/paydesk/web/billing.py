@@ -12,7 +12,7 @@ from paydesk.billing.links import account_url
 from paydesk.billing.schemas import AccountLinkIn, SubscribeElementsOut, SubscribeIn, SubscribeOut
 from paydesk.billing.subscribe import subscribe_checkout, subscribe_elements
 from paydesk.notify.outbox import queue_emails
-from paydesk.web.deps import CtxDep
+from paydesk.web.deps import CtxDep, browser_key
 from paydesk.web.ratelimit import limit_checkouts
 
 router = APIRouter(prefix="/api", tags=["billing"])
@@ -25,10 +25,11 @@ RATE_LIMITED = [Depends(limit_checkouts)]
              response_model=SubscribeOut | SubscribeElementsOut)
 def post_subscribe(body: SubscribeIn, ctx: CtxDep) -> SubscribeOut | SubscribeElementsOut:
     if body.flow == "elements":
+        key = browser_key(ctx)  # before any subscription exists: nothing half-made
         started = subscribe_elements(ctx, body.plan_id, body.email, body.quantity)
         return SubscribeElementsOut(
             subscription_id=started.subscription_id, client_secret=started.client_secret,
-            publishable_key=started.publishable_key, intent_type=started.intent_type,
+            publishable_key=key, intent_type=started.intent_type,
         )
     return SubscribeOut(url=subscribe_checkout(ctx, body.plan_id, body.email, body.quantity))
 

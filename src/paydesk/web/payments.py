@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import stripe as stripe_sdk
 import structlog
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
@@ -22,12 +22,12 @@ from paydesk.checkout.schemas import CheckoutIn
 from paydesk.context import AppContext
 from paydesk.orders.payments import PaymentIntent
 from paydesk.orders.tables import orders
-from paydesk.payments.keys import MissingPublishableKey, publishable_key, stripe_js_url
 from paydesk.payments.schemas import PaymentIntentOut
 from paydesk.payments.service import create_payment, fulfil_intent
 from paydesk.store.engine import reading
+from paydesk.stripe_gateway import stripe_js_url
 from paydesk.web.checkout import RATE_LIMITED
-from paydesk.web.deps import CtxDep
+from paydesk.web.deps import CtxDep, browser_key
 from paydesk.web.pages import BUYER_STATUS
 from paydesk.web.templating import render_page
 
@@ -41,7 +41,7 @@ _ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_-]{1,60}$")
 
 @router.post("/api/payment-intents", status_code=status.HTTP_201_CREATED, dependencies=RATE_LIMITED)
 def post_payment_intent(body: CheckoutIn, ctx: CtxDep) -> PaymentIntentOut:
-    key = _key(ctx)  # before any order exists: nothing half-made
+    key = browser_key(ctx)  # before any order exists: nothing half-made
     payment = create_payment(ctx, [(i.product_id, i.quantity) for i in body.items], body.email)
     return PaymentIntentOut(
         order_id=payment.order_id, client_secret=payment.client_secret, publishable_key=key
@@ -88,7 +88,7 @@ def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
         order=order,
         client_secret=pi["client_secret"],
         stripe_js=stripe_js_url(ctx.settings),
-        publishable_key=_key(ctx),
+        publishable_key=browser_key(ctx),
         failure=(pi.get("last_payment_error") or {}).get("message"),
         canceled=canceled,
     )
@@ -104,11 +104,6 @@ def _intent_of(ctx: AppContext, order_id: str) -> str | None:
     return str(row.payment_intent_id) if row and row.payment_intent_id else None
 
 
-def _key(ctx: AppContext) -> str:
-    try:
-        return publishable_key(ctx.settings)
-    except MissingPublishableKey as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
 
 
 def _fulfil(ctx: AppContext, obj: Mapping[str, object]) -> None:
