@@ -33,7 +33,7 @@ from paydesk.ops.logging import configure_logging
 from paydesk.sandbox.keys import publishable_key
 from paydesk.sandbox.server import PortInUse, bind
 from paydesk.settings import Settings, load_settings
-from paydesk.store.engine import make_engine
+from paydesk.store.engine import make_engine, reading
 from paydesk.store.kv import kept
 from paydesk.store.migrate import upgrade
 from paydesk.stripe_gateway import make_stripe_client
@@ -193,7 +193,7 @@ def _refuse_unrunnable(settings: Settings) -> None:
 
 
 def _has_products(engine: Engine) -> bool:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return conn.execute(select(products.c.id).limit(1)).first() is not None
 
 

@@ -26,6 +26,7 @@ from paydesk.billing.tables import invoices, subscriptions
 from paydesk.core.address import address_or_none
 from paydesk.core.money import AmountError, parse_major
 from paydesk.refunds.service import new_request_token
+from paydesk.store.engine import reading
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
@@ -40,7 +41,7 @@ def admin_billing(
     session = guard(request, ctx)
     if isinstance(session, Response):
         return session
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         data = overview(conn, datetime.now(UTC))
         subs = conn.execute(
             select(subscriptions).order_by(desc(subscriptions.c.updated_at)).limit(LIST_LIMIT)
@@ -55,7 +56,7 @@ def admin_subscription(request: Request, ctx: CtxDep, sub_id: str) -> Response:
     session = guard(request, ctx)
     if isinstance(session, Response):
         return session
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         sub = conn.execute(
             select(subscriptions).where(subscriptions.c.id == sub_id)
         ).mappings().one_or_none()

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from paydesk.admin.customer_queries import customer_detail, list_customers
 from paydesk.admin.routes import guard, page_number, pagination, render
+from paydesk.store.engine import reading
 from paydesk.web.deps import CtxDep
 
 router = APIRouter(tags=["admin"], include_in_schema=False)
@@ -22,7 +23,7 @@ def admin_customers(request: Request, ctx: CtxDep, q: str = "", page: str = "1")
         return session
     search = q.strip()[:320]
     number = page_number(page)
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows, total = list_customers(conn, search or None, number, datetime.now(UTC))
     return render(request, "customers.html", session=session, nav="customers",
                    customers=rows, q=search, **pagination(total, number))
@@ -34,7 +35,7 @@ def admin_customer(request: Request, ctx: CtxDep, key: str) -> Response:
     session = guard(request, ctx)
     if isinstance(session, Response):
         return session
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         customer = customer_detail(conn, key, datetime.now(UTC))
     if customer is None:
         return render(request, "missing.html", code=404, session=session, nav="customers",

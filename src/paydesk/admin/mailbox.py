@@ -15,7 +15,7 @@ from paydesk.admin.auth import AdminDisabled, NotSignedIn, authenticate
 from paydesk.admin.throttle import Throttled
 from paydesk.context import AppContext
 from paydesk.notify.tables import mailbox
-from paydesk.store.engine import aware
+from paydesk.store.engine import aware, reading
 
 
 def _messages(ctx: AppContext, limit: int) -> list[dict[str, object]]:
@@ -24,7 +24,7 @@ def _messages(ctx: AppContext, limit: int) -> list[dict[str, object]]:
 
 def messages(ctx: AppContext, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` messages kept in the mailbox, newest first."""
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows = conn.execute(select(mailbox).order_by(mailbox.c.id.desc()).limit(limit)).all()
     return [
         {"id": r.id, "to": r.to_addr, "subject": r.subject, "body": r.body,
@@ -34,7 +34,7 @@ def messages(ctx: AppContext, limit: int) -> list[dict[str, Any]]:
 
 
 def message(ctx: AppContext, message_id: int) -> dict[str, Any] | None:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         r = conn.execute(select(mailbox).where(mailbox.c.id == message_id)).one_or_none()
     if r is None:
         return None

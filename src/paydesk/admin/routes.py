@@ -31,6 +31,7 @@ from paydesk.context import AppContext
 from paydesk.payments.stale import release_order
 from paydesk.refunds.admin import refund_panel, submit_refund_form
 from paydesk.refunds.service import RefundRefused
+from paydesk.store.engine import reading
 from paydesk.web.deps import CtxDep
 from paydesk.web.templating import shop_templates
 
@@ -147,7 +148,7 @@ def admin_overview(request: Request, ctx: CtxDep) -> Response:
     session = guard(request, ctx)
     if isinstance(session, Response):
         return session
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         data = queries.overview(conn, datetime.now(UTC))
     return render(request, "overview.html", session=session, nav="overview", **data)
 
@@ -171,7 +172,7 @@ def admin_orders(request: Request, ctx: CtxDep, status: str = "", page: str = "1
     session = guard(request, ctx)
     if isinstance(session, Response):
         return session
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows, total = queries.list_orders(conn, status or None, page_number(page))
     return render(
         request, "orders.html", session=session, nav="orders", orders=rows, status=status,
@@ -195,7 +196,7 @@ def _order_page(
     flash_id: str | None = None, refund_error: str | None = None,
     form: dict[str, str] | None = None, released: bool = False, release_error: str | None = None,
 ) -> Response:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         order = queries.order_detail(conn, order_id)
         refunds = refund_panel(conn, order_id, flash_id, form) if order else None
     if order is None:
@@ -252,7 +253,7 @@ def admin_events(
     session = guard(request, ctx)
     if isinstance(session, Response):
         return session
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows, total = queries.list_events(conn, status or None, type or None, page_number(page))
         types = queries.event_types(conn)
     return render(
@@ -267,7 +268,7 @@ def admin_event(request: Request, ctx: CtxDep, event_id: str, retried: str = "")
     session = guard(request, ctx)
     if isinstance(session, Response):
         return session
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         evt = queries.event_detail(conn, event_id)
     if evt is None:
         return render(request, "missing.html", code=404, session=session, nav="events",

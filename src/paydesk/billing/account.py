@@ -18,13 +18,13 @@ from paydesk.billing.tables import invoices, subscriptions
 from paydesk.catalog.tables import products
 from paydesk.context import AppContext
 from paydesk.core.money import format_money
-from paydesk.store.engine import aware
+from paydesk.store.engine import aware, reading
 
 log = structlog.get_logger(__name__)
 
 
 def account_view(ctx: AppContext, email: str) -> dict[str, Any]:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         customer = records.customer_by_email(conn, email)
         subs = conn.execute(
             select(subscriptions, products.c.name.label("plan_name"))
@@ -87,7 +87,7 @@ def _invoice(inv: dict[str, Any]) -> dict[str, Any]:
 
 
 def portal_url(ctx: AppContext, email: str, return_url: str) -> str | None:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         customer = records.customer_by_email(conn, email)
     if customer is None or not customer["stripe_customer_id"]:
         return None
@@ -100,7 +100,7 @@ def portal_url(ctx: AppContext, email: str, return_url: str) -> str | None:
 def cancel_at_period_end(ctx: AppContext, email: str, subscription_id: str) -> bool:
     """Ask Stripe to end the subscription when its period ends; the local record follows the
     customer.subscription.updated event. False when the subscription is not this email's."""
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         owner = conn.execute(
             select(subscriptions.c.email).where(subscriptions.c.id == subscription_id)
         ).scalar()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from paydesk.billing.errors import BillingError, NotFound
 from paydesk.billing.tables import billing_customers
 from paydesk.context import AppContext
+from paydesk.store.engine import reading
 
 DAY = 86400
 # Under two intervals of the shortest common plan (a month): one step never skips a renewal's
@@ -36,7 +37,7 @@ def advance_clocks(ctx: AppContext, days: int, email: str | None = None) -> list
     )
     if email is not None:
         query = query.where(billing_customers.c.email == email.lower())
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows = conn.execute(query).all()
     if email is not None and not rows:
         raise NotFound(f"{email} has no customer on a test clock (only customers made in "

@@ -12,11 +12,12 @@ from sqlalchemy import update
 from paydesk.billing import records
 from paydesk.billing.tables import billing_customers
 from paydesk.context import AppContext
+from paydesk.store.engine import reading
 
 
 def ensure_customer(ctx: AppContext, email: str) -> str:
     email = email.lower()
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = records.customer_by_email(conn, email)
     if row is not None and row["stripe_customer_id"] and _exists(ctx, row["stripe_customer_id"]):
         return str(row["stripe_customer_id"])

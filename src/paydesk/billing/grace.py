@@ -19,7 +19,7 @@ from paydesk.billing.service import REMINDER_DAYS, move_time
 from paydesk.billing.tables import subscriptions
 from paydesk.context import AppContext
 from paydesk.notify.outbox import queue_emails
-from paydesk.store.engine import aware
+from paydesk.store.engine import aware, reading
 from paydesk.store.gate import WriteGate
 
 SWEEP_LIMIT = 500
@@ -36,7 +36,7 @@ def sweep_grace(ctx: AppContext, now: datetime, gate: WriteGate | None = None) -
     clock's time, when that is later)."""
     gate = gate or WriteGate(ctx.engine)
     t = subscriptions.c
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         ids = list(conn.execute(
             select(t.id).where(t.status == Status.PAST_DUE.value, t.access.is_(True),
                                t.grace_until.is_not(None))

@@ -18,6 +18,7 @@ from paydesk.billing.customers import ensure_customer
 from paydesk.billing.errors import PlanNotSynced, ProviderFailed, UnknownPlan
 from paydesk.catalog.tables import products
 from paydesk.context import AppContext
+from paydesk.store.engine import reading
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +31,7 @@ class ElementsStart:
 
 
 def _plan(ctx: AppContext, plan_id: str) -> RowMapping:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(
             select(products).where(products.c.id == plan_id, products.c.active.is_(True),
                                    products.c.type == "recurring")

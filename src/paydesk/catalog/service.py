@@ -19,6 +19,7 @@ from stripe.params import PriceCreateParams, ProductCreateParams, ProductUpdateP
 from paydesk.catalog.model import CatalogFile, ProductSpec, read_catalog
 from paydesk.catalog.tables import products
 from paydesk.context import AppContext
+from paydesk.store.engine import reading
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -78,7 +79,7 @@ def sync_to_stripe(engine: Engine, client: StripeClient) -> int:
     Every create carries an idempotency key derived from our product id (and amount), so a sync
     that is interrupted and run again never makes duplicates. Returns how many were synced.
     """
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = list_products(conn)
     for row in rows:
         product_id = _ensure_product(client, row)

@@ -11,6 +11,7 @@ from paydesk.orders.model import OrderStatus
 from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.service import expire_session
 from paydesk.orders.tables import orders
+from paydesk.store.engine import reading
 
 
 class NotReleasable(Exception):
@@ -23,7 +24,7 @@ def release_pending(ctx: AppContext, order_id: str) -> None:
     Stripe is asked first: a session the buyer completed meanwhile cannot be expired, and the
     order then stays as the payment makes it. The webhook that follows finds the order expired
     already and changes nothing."""
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(
             select(orders.c.status, orders.c.checkout_session_id).where(orders.c.id == order_id)
         ).first()

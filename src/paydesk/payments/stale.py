@@ -19,6 +19,7 @@ from paydesk.orders.model import OrderStatus
 from paydesk.orders.payments import PaymentIntent
 from paydesk.orders.tables import orders
 from paydesk.payments.service import fulfil_intent
+from paydesk.store.engine import reading
 from paydesk.store.gate import WriteGate
 
 log = structlog.get_logger(__name__)
@@ -60,7 +61,7 @@ def release_order(ctx: AppContext, order_id: str, now: datetime) -> None:
     """The admin's "Release" button: a Checkout order's session is ended (checkout/release.py);
     a pay-page order's PaymentIntent is canceled first, so nobody can pay an order whose stock
     went back on sale. Raises NotReleasable when the order is not pending or the buyer paid."""
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(
             select(orders.c.status, orders.c.checkout_session_id, orders.c.payment_intent_id)
             .where(orders.c.id == order_id)
@@ -71,7 +72,7 @@ def release_order(ctx: AppContext, order_id: str, now: datetime) -> None:
         release_pending(ctx, order_id)  # ends the session, or says why nothing is released
         return
     settle_stale_intent(ctx, WriteGate(ctx.engine), order_id, row.payment_intent_id, now)
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         status = conn.execute(select(orders.c.status).where(orders.c.id == order_id)).scalar()
     if status != OrderStatus.EXPIRED.value:
         raise NotReleasable(

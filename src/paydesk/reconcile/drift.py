@@ -16,7 +16,7 @@ from paydesk.context import AppContext
 from paydesk.orders.model import PAID_STATUSES
 from paydesk.orders.payments import PAID_SESSION
 from paydesk.orders.tables import orders
-from paydesk.store.engine import aware
+from paydesk.store.engine import aware, reading
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Drift:
 
 
 def subscription_drift(ctx: AppContext) -> list[Drift]:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows = conn.execute(select(subscriptions)).mappings().all()
     found: list[Drift] = []
     for row in rows:
@@ -54,7 +54,7 @@ def subscription_drift(ctx: AppContext) -> list[Drift]:
 
 def order_drift(ctx: AppContext, since: timedelta) -> list[Drift]:
     start = datetime.now(UTC) - since
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows = conn.execute(
             select(orders.c.id, orders.c.status, orders.c.checkout_session_id,
                    orders.c.amount_refunded)

@@ -28,6 +28,7 @@ from paydesk.orders.payments import CheckoutSession
 from paydesk.orders.service import expire_session
 from paydesk.orders.tables import orders
 from paydesk.payments.stale import settle_stale_intent
+from paydesk.store.engine import reading
 from paydesk.store.gate import WriteGate
 from paydesk.webhooks.dispatch import EVENT_TYPES
 from paydesk.webhooks.inbox import inbox_row, known_ids, store_events
@@ -88,7 +89,7 @@ def reconcile(
     for event in list_events(ctx, since):
         events.append(event)
         on_event()
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         have = known_ids(conn, [str(e["id"]) for e in events])
     missing = [e for e in events if e["id"] not in have]
     missing.sort(key=lambda e: (_int(e.get("created")), str(e["id"])))
@@ -127,7 +128,7 @@ def _stale(
     ctx: AppContext, cutoff: datetime, paid_by: Column[str], *also: ColumnElement[bool]
 ) -> list[tuple[str, str]]:
     """(order id, `paid_by`) of pending orders created before `cutoff`, oldest first."""
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         rows = conn.execute(
             select(orders.c.id, paid_by)
             .where(orders.c.status == OrderStatus.PENDING.value, orders.c.created_at < cutoff,

@@ -17,6 +17,7 @@ from paydesk.refunds.service import (
     request_refund,
 )
 from paydesk.refunds.tables import refund_requests
+from paydesk.store.engine import reading
 
 
 class RefundPanel(RefundSummary):
@@ -50,7 +51,7 @@ def submit_refund_form(
     ctx: AppContext, order_id: str, amount: str, reason: str, token: str
 ) -> RefundRequest:
     """Raises RefundRefused (message for the page) when the form cannot be acted on."""
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         currency = conn.execute(
             select(orders.c.currency).where(orders.c.id == order_id)
         ).scalar()

@@ -11,10 +11,11 @@ from paydesk.context import AppContext
 from paydesk.core.money import AmountError, format_money, parse_major
 from paydesk.orders.tables import orders
 from paydesk.refunds.service import RefundRefused, request_refund
+from paydesk.store.engine import reading
 
 
 def refund_cli(ctx: AppContext, order_id: str, amount: str | None, reason: str | None) -> None:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         currency = conn.execute(select(orders.c.currency).where(orders.c.id == order_id)).scalar()
     if currency is None:
         _fail(f"No order {order_id}.")

@@ -20,6 +20,7 @@ from paydesk.core.money import format_money
 from paydesk.orders.model import REFUNDABLE
 from paydesk.orders.tables import orders
 from paydesk.refunds.tables import refund_requests
+from paydesk.store.engine import reading
 
 log = structlog.get_logger(__name__)
 
@@ -111,7 +112,7 @@ def _request(row: RowMapping) -> RefundRequest:
 
 
 def _existing(ctx: AppContext, token: str, order_id: str) -> RefundRequest | None:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(
             select(refund_requests).where(refund_requests.c.request_token == token)
         ).mappings().one_or_none()
@@ -235,7 +236,7 @@ def _send(ctx: AppContext, row: RefundRequest) -> RefundRequest:
 
 
 def _payment_intent(ctx: AppContext, order_id: str) -> str:
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         return str(conn.execute(
             select(orders.c.payment_intent_id).where(orders.c.id == order_id)
         ).scalar_one())

@@ -73,9 +73,9 @@ def _begin_immediate(conn: Connection) -> None:
     deferred transaction that read first could not even wait for the lock: SQLite answers
     "database is locked" at once when its snapshot is stale.) PostgreSQL locks rows instead.
 
-    Reads through `engine.connect()` take the lock too, for as long as they stay open: keep
-    them short, and never open a write transaction while one is open in the same thread (it
-    would wait for itself until busy_timeout). The hot read paths use `reading` instead."""
+    Reads through `engine.connect()` would take the lock too, for as long as they stay open
+    (and a write transaction opened meanwhile in the same thread would wait for itself until
+    busy_timeout): every read-only block in the shop uses `reading` instead."""
     reads_only = conn.get_execution_options().get(_READS_ONLY, False)
     # Straight to the driver: SQLAlchemy's statement machinery costs a fifth of an empty
     # transaction, and every inbox write and processor batch is one.
