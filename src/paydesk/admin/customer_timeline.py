@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
 
-from paydesk.admin.timeline import parsed
 from paydesk.billing.parse import InvoiceInfo
 from paydesk.core.money import format_money
 from paydesk.webhooks.dispatch import (
@@ -17,6 +16,7 @@ from paydesk.webhooks.dispatch import (
     InvoiceChanged,
     SubscriptionChanged,
     TrialEnding,
+    parse_payload,
 )
 from paydesk.webhooks.tables import inbox_events
 
@@ -38,7 +38,7 @@ def billing_timeline(
     ).all()
     steps: list[tuple[int, int, dict[str, object]]] = []
     for row in rows:
-        event = parsed(row.payload)
+        event = parse_payload(row.payload)
         what = _sentence(event, plans) if event is not None else None
         if event is not None and what:
             steps.append((row.stripe_created, _rank(event), {

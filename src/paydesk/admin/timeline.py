@@ -9,12 +9,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol, TypedDict
 
-import orjson
 from sqlalchemy import Connection, select
 
 from paydesk.core.money import format_money
 from paydesk.store.engine import aware
-from paydesk.webhooks.dispatch import TIMELINE_TYPES, ChargeRefunded, Event, IntentFailed, parse
+from paydesk.webhooks.dispatch import (
+    TIMELINE_TYPES,
+    ChargeRefunded,
+    Event,
+    IntentFailed,
+    parse_payload,
+)
 from paydesk.webhooks.tables import inbox_events
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -93,16 +98,9 @@ def _told(conn: Connection, event_ids: list[str]) -> list[tuple[datetime, Event]
     ).all()
     told = []
     for row in rows:
-        event = parsed(row.payload)
+        event = parse_payload(row.payload)
         if event is not None:
             told.append((datetime.fromtimestamp(row.stripe_created, UTC), event))
     return told
 
 
-def parsed(payload: str) -> Event | None:
-    """A stored delivery's typed event; None when it is not a JSON object or does not parse."""
-    try:
-        event = orjson.loads(payload)
-        return parse(event) if isinstance(event, dict) else None
-    except ValueError:  # not JSON, or a field of the wrong type (MalformedObject)
-        return None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+import orjson
+
 from paydesk.billing.errors import NotOurs
 from paydesk.billing.parse import (
     InvoiceInfo,
@@ -55,8 +57,8 @@ class SubscriptionChanged:
 
     subscription: SubscriptionInfo
     created: int  # the event's: orders what the record holds
-    change: str = "updated"  # created | updated | deleted | paused | resumed
-    changed: frozenset[str] = frozenset()  # the fields in Stripe's previous_attributes
+    change: str  # created | updated | deleted | paused | resumed
+    changed: frozenset[str]  # the fields in Stripe's previous_attributes
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,16 @@ def parse(event: Mapping[str, object]) -> Event | None:
             return None  # not a subscription or invoice Stripe would send: nothing to do
     parser = PARSERS.get(event_type)
     return parser(obj) if parser is not None else None
+
+
+def parse_payload(payload: str) -> Event | None:
+    """A stored delivery's typed event; None when it is not a JSON object or does not parse
+    (the processor then handles it one at a time, where the failure is recorded on its row)."""
+    try:
+        event = orjson.loads(payload)
+        return parse(event) if isinstance(event, dict) else None
+    except ValueError:  # not JSON, or a field of the wrong type (MalformedObject)
+        return None
 
 
 class OrderBook(Protocol):

@@ -30,10 +30,10 @@ from paydesk.store.sets import among
 from paydesk.webhooks.book import SqlOrderBook
 from paydesk.webhooks.dispatch import (
     BATCHABLE_TYPES,
-    Event,
     SessionCompleted,
     handle,
     parse,
+    parse_payload,
     session_outcome,
 )
 from paydesk.webhooks.tables import inbox_events
@@ -123,7 +123,7 @@ def _fast_path(
     fast: list[tuple[DueEvent, CheckoutSession]] = []
     rest: list[DueEvent] = []
     for row in rows:
-        event = _parsed(row) if row.type in BATCHABLE_TYPES else None
+        event = parse_payload(row.payload) if row.type in BATCHABLE_TYPES else None
         if isinstance(event, SessionCompleted) and event.session.paid:
             fast.append((row, event.session))
         else:
@@ -160,13 +160,6 @@ def _fast_path(
     for row, status, _ in noted:
         _observe(row, status, now)
     return rest
-
-
-def _parsed(row: DueEvent) -> Event | None:
-    try:
-        return parse(orjson.loads(row.payload))
-    except ValueError:
-        return None  # one at a time, where the failure is recorded on its row
 
 
 def _record(conn: Connection, row: DueEvent, status: str, note: str | None, now: datetime) -> None:
