@@ -32,7 +32,7 @@ from paydesk.context import AppContext
 from paydesk.ops.logging import configure_logging
 from paydesk.sandbox.keys import publishable_key
 from paydesk.sandbox.server import PortInUse, bind
-from paydesk.settings import Settings, load_settings
+from paydesk.settings import Settings, load_settings, plain_secret
 from paydesk.store.engine import make_engine, reading
 from paydesk.store.kv import kept
 from paydesk.store.migrate import upgrade
@@ -258,7 +258,7 @@ def _banner(prepared: Prepared) -> None:
     if prepared.admin_token_generated:
         # Made for this shop and kept in its database: printing it puts the admin in reach.
         token = settings.paydesk_admin_token
-        shown = token.get_secret_value() if token is not None else ""
+        shown = plain_secret(token) or ""
         lines.append(f"    Admin:      {url}/admin?token={shown}")
     elif settings.paydesk_admin_token is not None:
         lines.append(f"    Admin:      {url}/admin  (sign in with PAYDESK_ADMIN_TOKEN)")

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     @field_validator("stripe_secret_key")
     @classmethod
     def _no_placeholder_key(cls, value: SecretStr | None) -> SecretStr | None:
-        key = value.get_secret_value() if value is not None else ""
+        key = plain_secret(value) or ""
         if key.endswith("...") or "YOUR_KEY" in key:
             raise ValueError("STRIPE_SECRET_KEY is a placeholder; paste the real key")
         return value
@@ -114,13 +114,13 @@ class Settings(BaseSettings):
                             f"{MIN_SIGNING_KEY} characters, the same on every instance")
         elif any(len(key) < MIN_SIGNING_KEY for key in self.signing_keys):
             problems.append(f"PAYDESK_SIGNING_KEY is shorter than {MIN_SIGNING_KEY} characters")
-        admin_token = _plain(self.paydesk_admin_token)
+        admin_token = plain_secret(self.paydesk_admin_token)
         if admin_token and len(admin_token) < MIN_ADMIN_TOKEN:
             problems.append(f"PAYDESK_ADMIN_TOKEN is shorter than {MIN_ADMIN_TOKEN} characters: "
                             "set a random value of at least that length (or unset it to close "
                             "the admin)")
         named: dict[str, Sequence[str | None]] = {
-            "STRIPE_SECRET_KEY": [_plain(self.stripe_secret_key)],
+            "STRIPE_SECRET_KEY": [plain_secret(self.stripe_secret_key)],
             "STRIPE_WEBHOOK_SECRET": self.webhook_secrets,
             "PAYDESK_SIGNING_KEY": self.signing_keys,
             "PAYDESK_ADMIN_TOKEN": [admin_token],
@@ -143,22 +143,26 @@ class Settings(BaseSettings):
         return self.stripe_secret_key is None
 
 
-def _plain(secret: SecretStr | None) -> str | None:
+def plain_secret(secret: SecretStr | None) -> str | None:
+    """The secret's value where it is used (a client's key, a signature), None when unset."""
     return secret.get_secret_value() if secret is not None else None
 
 
 def _rotation(secret: SecretStr | None) -> list[str]:
     """The comma-separated values of a secret that may be mid-rotation (old and new both set)."""
-    raw = _plain(secret) or ""
+    raw = plain_secret(secret) or ""
     return [s.strip() for s in raw.split(",") if s.strip()]
 
 
-def secret_matches(secret: SecretStr | None, given: str) -> bool:
+def secret_matches(secret: SecretStr | None, given: str | bytes) -> bool:
     """Constant-time comparison of a caller's credential with a configured secret (False when
     the secret is unset)."""
-    if secret is None or not secret.get_secret_value():
+    plain = plain_secret(secret)
+    if not plain:
         return False
-    return hmac.compare_digest(given.encode(), secret.get_secret_value().encode())
+    # Bytes as they came (a raw ASGI header) are compared as they are: no decoding round trip.
+    return hmac.compare_digest(given if isinstance(given, bytes) else given.encode(),
+                               plain.encode())
 
 
 def is_placeholder(value: str) -> bool:

@@ -13,7 +13,7 @@ from stripe import HTTPXClient, StripeClient
 
 from paydesk.cli_errors import UserError
 from paydesk.sandbox.keys import publishable_key as sandbox_publishable_key
-from paydesk.settings import STRIPE_API, Settings
+from paydesk.settings import STRIPE_API, Settings, plain_secret
 
 REQUEST_TIMEOUT_SECONDS = 80
 STRIPE_JS = "https://js.stripe.com/v3/"
@@ -24,8 +24,7 @@ class MissingPublishableKey(RuntimeError):
 
 
 def make_stripe_client(settings: Settings, api_key: str | None = None) -> StripeClient:
-    configured = settings.stripe_secret_key
-    key = api_key or (configured.get_secret_value() if configured is not None else "")
+    key = api_key or plain_secret(settings.stripe_secret_key) or ""
     if not key:
         raise UserError("STRIPE_SECRET_KEY is not set: set the account's secret key (sk_…); "
                         "the demo (`paydesk serve` without a key) runs its own sandbox")

@@ -72,10 +72,6 @@ def _signed_nonce(token: SecretStr, value: str | None) -> str | None:
     return nonce if _same(mac, _mac(token, "session:" + nonce)) else None
 
 
-def token_matches(token: SecretStr, given: str) -> bool:
-    return secret_matches(token, given)
-
-
 def bearer_of(request: Request) -> str | None:
     """The Authorization header's value, if any (a wrong scheme counts as a wrong token)."""
     auth = request.headers.get("authorization", "")
@@ -94,7 +90,7 @@ def authenticate(request: Request, ctx: AppContext, now: datetime | None = None)
     bearer = bearer_of(request)
     if bearer is not None:
         throttle.check(request)
-        if token_matches(token, bearer):
+        if secret_matches(token, bearer):
             return AdminSession(via="bearer", csrf=None)
         throttle.failed(request)
         raise NotSignedIn(wrong=True)

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from paydesk.notify.smtp import connect
-from paydesk.settings import MIN_SIGNING_KEY, Settings, is_placeholder, load_settings
+from paydesk.settings import MIN_SIGNING_KEY, Settings, is_placeholder, load_settings, plain_secret
 from paydesk.store.engine import make_engine
 from paydesk.store.migrate import alembic_config
 from paydesk.stripe_gateway import make_stripe_client
@@ -162,7 +162,7 @@ def _smtp_check(smtp_url: SecretStr | None) -> Check:
 
 
 def _admin_token_check(secret: SecretStr | None) -> Check:
-    token = secret.get_secret_value() if secret is not None else ""
+    token = plain_secret(secret) or ""
     strong = len(token) >= MIN_ADMIN_TOKEN and not is_placeholder(token)
     return Check("PAYDESK_ADMIN_TOKEN is strong", strong,
                  f"set a random value of at least {MIN_ADMIN_TOKEN} characters "

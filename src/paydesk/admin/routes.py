@@ -22,7 +22,6 @@ from paydesk.admin.auth import (
     check_csrf,
     set_session_cookie,
     sign_out,
-    token_matches,
 )
 from paydesk.admin.mailbox import mailbox_endpoint, message, messages
 from paydesk.admin.retry import retry_event
@@ -31,6 +30,7 @@ from paydesk.context import AppContext
 from paydesk.payments.stale import release_order
 from paydesk.refunds.admin import refund_panel, submit_refund_form
 from paydesk.refunds.service import RefundRefused
+from paydesk.settings import secret_matches
 from paydesk.store.engine import reading
 from paydesk.web.deps import CtxDep
 from paydesk.web.templating import shop_templates
@@ -104,7 +104,7 @@ def _sign_in(request: Request, ctx: AppContext, given: str, target: str) -> Resp
         throttle.check(request)
     except throttle.Throttled as exc:
         return _throttled(request, exc)
-    if expected is None or not token_matches(expected, given):
+    if expected is None or not secret_matches(expected, given):
         throttle.failed(request)
         return _closed(request, 403, "wrong")
     redirect = RedirectResponse(target, status_code=303, headers=HEADERS)

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 import httpx
 import typer
 
-from paydesk.settings import load_settings
+from paydesk.settings import load_settings, plain_secret
 
 
 def advance_cli(days: int, email: str | None, url: str | None) -> None:
     settings = load_settings()
     secret = settings.paydesk_admin_token
-    token = secret.get_secret_value() if secret is not None else ""
+    token = plain_secret(secret) or ""
     if not token:
         raise typer.BadParameter("PAYDESK_ADMIN_TOKEN is not set: set the shop's admin token "
                                  "(the command calls the running shop's admin API)")

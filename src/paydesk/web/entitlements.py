@@ -97,10 +97,6 @@ class Reader:
         return _entitlements(list(rows))
 
 
-def lookup(engine: Engine, email: str) -> list[Entitlement]:
-    return Reader(engine).read(email)
-
-
 def _error(message: str) -> bytes:
     return orjson.dumps({"detail": message, "message": message})
 
@@ -144,7 +140,7 @@ class EntitlementsRoute:
             if name == b"authorization":
                 given = bytes(value)
         if not (given[:7].lower() == b"bearer "
-                and secret_matches(token, given[7:].strip().decode("latin-1"))):
+                and secret_matches(token, given[7:].strip())):
             return 401, _error("send Authorization: Bearer <PAYDESK_ADMIN_TOKEN>")
         return 200, b""
 
