@@ -15,7 +15,7 @@ from sqlalchemy import select
 from paydesk.billing import emails, records
 from paydesk.billing.links import account_url
 from paydesk.billing.model import Status
-from paydesk.billing.service import REMINDER_DAYS, move_time
+from paydesk.billing.service import REMINDER_DAYS, move_time, world_time
 from paydesk.billing.tables import subscriptions
 from paydesk.context import AppContext
 from paydesk.notify.outbox import queue_emails
@@ -50,7 +50,7 @@ def sweep_grace(ctx: AppContext, now: datetime, gate: WriteGate | None = None) -
             if row is None or not row["access"] or row["status"] != Status.PAST_DUE.value:
                 continue
             grace = aware(row["grace_until"])
-            world = max(filter(None, [aware(row["clock_time"]), now]))
+            world = world_time(row, now)
             if grace is None or world < grace - timedelta(days=REMINDER_DAYS):
                 continue
             if move_time(conn, ctx, row, now, now):

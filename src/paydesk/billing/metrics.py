@@ -35,7 +35,8 @@ def monthly(amount: int, interval: str | None, count: int | None) -> float:
 
 
 def mrr(conn: Connection) -> dict[str, int]:
-    """Monthly recurring revenue per currency of every subscription."""
+    """Monthly recurring revenue per currency of the paying subscriptions (the WHERE spares
+    reading the others; `monthly_totals` filters again for callers that pass every row)."""
     t = subscriptions.c
     return monthly_totals(conn.execute(
         select(t.status, t.unit_amount, t.quantity, t.currency, t.interval, t.interval_count)

@@ -88,7 +88,7 @@ def _write(
 ) -> None:
     wall = datetime.now(UTC)
     seen = when(event_created) or wall
-    clock = max(filter(None, [aware(row["clock_time"]) if row else None, seen]))
+    clock = world_time(row, seen)
     grace = grace_until(info.status, aware(row["grace_until"]) if row else None, clock,
                         ctx.settings.paydesk_grace_days)
     access = has_access(info.status, grace, max(wall, clock))
@@ -190,7 +190,7 @@ def _follow_subscription(
     past_due); the subscription's own event may be late, so read it when the hint disagrees."""
     status = Status(sub["status"])
     # A first invoice paid (incomplete → active) is the subscription's own event's to tell.
-    recovering = status in (Status.PAST_DUE, Status.UNPAID, Status.PAUSED)
+    recovering = status in (*DUNNING, Status.PAUSED)
     if (kind == "paid" and recovering) or (kind == "payment_failed" and status in GRANTING):
         on_subscription(conn, ctx, reread_subscription(ctx, sub["id"]), event_created)
         return True
@@ -226,7 +226,7 @@ def _invoice_emails(
 
 
 def _was_past_due(sub: RowMapping | None) -> bool:
-    return sub is not None and sub["status"] in (Status.PAST_DUE, Status.UNPAID)
+    return sub is not None and sub["status"] in DUNNING
 
 
 def on_clock_ready(conn: Connection, ctx: AppContext, clock_id: str, frozen: datetime) -> None:
@@ -240,12 +240,17 @@ def on_clock_ready(conn: Connection, ctx: AppContext, clock_id: str, frozen: dat
         move_time(conn, ctx, row, frozen, wall)
 
 
+def world_time(row: RowMapping | None, moment: datetime) -> datetime:
+    """The subscription's time: its test clock's, when that is later than `moment`."""
+    return max(filter(None, [aware(row["clock_time"]) if row else None, moment]))
+
+
 def move_time(
     conn: Connection, ctx: AppContext, row: RowMapping, moment: datetime, now: datetime
 ) -> bool:
     """The subscription's world has reached `moment` (ours is at `now`): re-judge its access by
     the later of the two; True when that ended its access (the suspension email is queued)."""
-    clock = max(filter(None, [aware(row["clock_time"]), moment]))
+    clock = world_time(row, moment)
     grace = aware(row["grace_until"])
     access = has_access(Status(row["status"]), grace, max(clock, now))
     # Only from the access read: when another process got there first, it sent the email.

@@ -25,7 +25,7 @@ from paydesk.context import AppContext
 from paydesk.core.ids import checkout_idempotency_key, new_order_id
 from paydesk.orders.tables import orders
 
-__all__ = ["Checkout", "Line", "create_checkout"]
+__all__ = ["Checkout", "create_checkout"]
 
 log = structlog.get_logger(__name__)
 

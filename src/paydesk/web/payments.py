@@ -29,7 +29,7 @@ from paydesk.stripe_gateway import stripe_js_url
 from paydesk.web.checkout import RATE_LIMITED
 from paydesk.web.deps import CtxDep, browser_key
 from paydesk.web.pages import BUYER_STATUS
-from paydesk.web.templating import render_page
+from paydesk.web.templating import problem_page, render_page
 
 router = APIRouter(tags=["payments"])
 log = structlog.get_logger(__name__)
@@ -52,24 +52,14 @@ def post_payment_intent(body: CheckoutIn, ctx: CtxDep) -> PaymentIntentOut:
 def pay_page(request: Request, order_id: str, ctx: CtxDep) -> HTMLResponse:
     pi_id = _intent_of(ctx, order_id) if _ORDER_ID.match(order_id) else None
     if pi_id is None:
-        return render_page(
-            request,
-            "problem.html",
-            404,
-            title="We could not find that order",
-            message="The link may be mistyped. Nothing was charged through it.",
-        )
+        return problem_page(request, 404, "We could not find that order",
+                            "The link may be mistyped. Nothing was charged through it.")
     try:
         pi = ctx.stripe.v1.payment_intents.retrieve(pi_id).to_dict()
     except stripe_sdk.StripeError as exc:
         log.warning("pay_page.stripe_failed", error=type(exc).__name__, order_id=order_id)
-        return render_page(
-            request,
-            "problem.html",
-            502,
-            title="We could not reach the payment provider",
-            message="Nothing was charged. Refresh this page in a moment.",
-        )
+        return problem_page(request, 502, "We could not reach the payment provider",
+                            "Nothing was charged. Refresh this page in a moment.")
     if pi.get("status") == "succeeded":
         _fulfil(ctx, pi)
     order = get_order(ctx, order_id)
