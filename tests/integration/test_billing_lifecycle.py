@@ -17,7 +17,7 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy import select, update
-from test_webhook_support import count, make_ctx, post, serve_pipeline, signed
+from test_webhook_support import count, dedupe_keys, make_ctx, post, serve_pipeline, signed
 
 from paydesk.billing.tables import billing_customers, invoices, subscriptions
 from paydesk.catalog.service import sync_to_stripe
@@ -64,11 +64,6 @@ def advance(shop: Shop, email: str, days: int) -> None:
     answer = httpx.post(f"{shop.url}/api/admin/clock/advance", headers=AUTH, timeout=120,
                         json={"days": days, "email": email})
     assert answer.status_code == 200, answer.text
-
-
-def mail_keys(shop: Shop) -> list[str]:
-    with shop.ctx.engine.connect() as conn:
-        return list(conn.execute(select(outbox.c.dedupe_key).order_by(outbox.c.id)).scalars())
 
 
 def paid_invoices(shop: Shop, email: str) -> int:
@@ -139,13 +134,14 @@ def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
     due = wait_for(lambda: entitlement(shop, email).get("status") == "past_due"
                    and entitlement(shop, email), "past_due")
     assert due["access"] is True and due["grace_until"] is not None
-    wait_for(lambda: any(k.startswith("email:dunning:") for k in mail_keys(shop)), "dunning")
+    wait_for(lambda: any(k.startswith("email:dunning:") for k in dedupe_keys(shop.ctx.engine)),
+             "dunning")
 
     advance(shop, email, 9)  # two more failed attempts; the 7-day grace is over
     wait_for(lambda: entitlement(shop, email).get("access") is False, "the suspension")
-    wait_for(lambda: any(k.startswith("email:suspended:") for k in mail_keys(shop)),
+    wait_for(lambda: any(k.startswith("email:suspended:") for k in dedupe_keys(shop.ctx.engine)),
              "the suspension email")
-    dunning = [k for k in mail_keys(shop) if k.startswith("email:dunning:")]
+    dunning = [k for k in dedupe_keys(shop.ctx.engine) if k.startswith("email:dunning:")]
     assert len(dunning) == len(set(dunning)) >= 2  # one per failed attempt, never two
 
     # The customer opens the account page from its emailed link, updates the card in the
@@ -168,7 +164,8 @@ def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
     back = wait_for(lambda: entitlement(shop, email).get("access") is True
                     and entitlement(shop, email), "access restored")
     assert back["status"] == "active" and back["grace_until"] is None
-    wait_for(lambda: f"email:recovered:{open_invoice.id}" in mail_keys(shop), "recovery email")
+    wait_for(lambda: f"email:recovered:{open_invoice.id}" in dedupe_keys(shop.ctx.engine),
+             "recovery email")
 
 
 def account_token(shop: Shop, email: str) -> str:
@@ -208,8 +205,8 @@ def test_a_trial_converts_then_cancel_at_period_end_from_the_account_page(shop: 
                      and entitlement(shop, email), "the trial")
     assert trial["access"] is True and trial["plan_id"] == "club-trial"
     advance(shop, email, 12)
-    wait_for(lambda: any(k.startswith(f"email:trial-ending:{sub_id}") for k in mail_keys(shop)),
-             "the trial reminder")
+    wait_for(lambda: any(k.startswith(f"email:trial-ending:{sub_id}")
+                         for k in dedupe_keys(shop.ctx.engine)), "the trial reminder")
     advance(shop, email, 3)
     wait_for(lambda: entitlement(shop, email).get("status") == "active", "the conversion")
     wait_for(lambda: paid_invoices(shop, email) == 2, "the first real invoice")  # $0 + €49
@@ -232,7 +229,7 @@ def test_a_trial_converts_then_cancel_at_period_end_from_the_account_page(shop: 
                      and entitlement(shop, email), "the end of the period")
     assert ended["access"] is False
     # The customer's own cancellation: no "we could not collect your payment" email.
-    assert not any(k.startswith(f"email:suspended:{sub_id}") for k in mail_keys(shop))
+    assert not any(k.startswith(f"email:suspended:{sub_id}") for k in dedupe_keys(shop.ctx.engine))
     assert httpx.get(f"{shop.url}/account/{token[:-2]}xx").status_code == 404  # forged link
 
 
@@ -326,8 +323,7 @@ def test_every_event_again_twice_shuffled_and_concurrent_ends_the_same(
         again = httpx.get(f"{base}/api/entitlements/{email}", headers=AUTH).json()
     assert {k: again[k] for k in ("status", "access", "plan_id", "current_period_end")} == {
         k: final[k] for k in ("status", "access", "plan_id", "current_period_end")}
-    with replica.engine.connect() as conn:
-        keys = list(conn.execute(select(outbox.c.dedupe_key)).scalars())
+    keys = dedupe_keys(replica.engine)
     assert len(keys) == len(set(keys))
     assert sum(k.startswith("email:recovered:") for k in keys) == 1
     replica.engine.dispose()

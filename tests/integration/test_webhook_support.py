@@ -178,5 +178,20 @@ def wait_until(predicate: Any, timeout: float = 10.0) -> None:
     wait_for(predicate, "the condition", timeout)
 
 
+def deliver(ctx: AppContext, base: str, evt: dict[str, Any]) -> None:
+    """POST `evt`, signed, to the pipeline at `base`; return once the shop has handled it
+    (processed or ignored)."""
+    assert post(base, *signed(evt)).status_code == 200
+    wait_for(lambda: count(ctx.engine, inbox_events, inbox_events.c.id == evt["id"],
+                           inbox_events.c.status.in_(("processed", "ignored"))) == 1,
+             f"{evt['type']} {evt['id']} to be handled", 10.0)
+
+
+def dedupe_keys(engine: Engine) -> list[str]:
+    """The dedupe key of every email queued in the outbox, sorted."""
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(outbox.c.dedupe_key)).scalars())
+
+
 def post(base: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
     return httpx.post(f"{base}/api/webhook", content=body, headers=headers, timeout=10)
