@@ -30,7 +30,7 @@ from paydesk.context import AppContext
 from paydesk.reconcile.service import ReconcileSchedule
 from paydesk.store.gate import WriteGate
 from paydesk.webhooks.tables import inbox_events
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 EMAIL = "ada@example.com"
 
@@ -114,22 +114,27 @@ def test_the_background_schedule_runs_the_sweep(database_url: str) -> None:
                               stripe=nowhere)
     try:
         grace = _past_due(ctx, int(time.time()))
+        ended = datetime.now(UTC) - timedelta(minutes=1)
         with ctx.engine.begin() as conn:  # a grace period that ended a minute ago
-            conn.execute(update(subscriptions).values(
-                grace_until=datetime.now(UTC) - timedelta(minutes=1)))
+            conn.execute(update(subscriptions).values(grace_until=ended))
+
+        def suspended() -> list[str]:
+            return [k for k in dedupe_keys(ctx.engine) if k.startswith("email:suspended:")]
 
         async def run() -> None:
             schedule = ReconcileSchedule(ctx, WriteGate(ctx.engine))
             await schedule.start()
             try:
-                deadline = time.monotonic() + 30
-                while not any(k.startswith("email:suspended:") for k in dedupe_keys(ctx.engine)):
-                    assert time.monotonic() < deadline, "the schedule never swept"
-                    await asyncio.sleep(0.1)
+                await asyncio.to_thread(wait_for, suspended, "the schedule to sweep", 30, 0.1)
             finally:
                 await schedule.stop()
 
         asyncio.run(run())
-        assert grace > datetime.now(UTC)  # time alone could not have done it
+        # The sweep judged the rewritten grace period (its email is once per that period), not
+        # the one the events set, which is still a week away.
+        assert suspended() == [f"email:suspended:sub_1:grace-{int(ended.timestamp())}"]
+        assert int(ended.timestamp()) != int(grace.timestamp())
+        with ctx.engine.connect() as conn:
+            assert conn.execute(select(subscriptions.c.access)).scalar() is False
     finally:
         ctx.engine.dispose()
