@@ -129,7 +129,7 @@ def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
     wait_long(lambda: paid_invoices(shop, email) == 3, "two renewals paid")
     assert entitlement(shop, email)["access"] is True
 
-    use_card(shop, email, "pm_card_chargeCustomerFail")
+    failing = use_card(shop, email, "pm_card_chargeCustomerFail")
     advance(shop, email, 31)
     due = wait_long(lambda: entitlement(shop, email).get("status") == "past_due"
                     and entitlement(shop, email), "past_due")
@@ -155,7 +155,11 @@ def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
     stripe = shop.ctx.stripe
     customer = stripe.v1.customers.retrieve(
         stripe.v1.customers.list({"email": email, "limit": 1}).data[0].id)
-    assert customer.invoice_settings.default_payment_method  # the portal's card
+    # The portal's card replaced the failing one as the default (and it is the card typed in).
+    default = customer.invoice_settings.default_payment_method
+    assert default and default != failing
+    assert stripe.v1.payment_methods.retrieve(str(default)).card.last4 == "4242"
+    assert stripe.v1.payment_methods.retrieve(failing).card.last4 != "4242"
     [open_invoice] = stripe.v1.invoices.list({"customer": customer.id, "status": "open"}).data
     paid = httpx.post(open_invoice.hosted_invoice_url, follow_redirects=True, timeout=30, data={
         "email": email, "card_number": "4242 4242 4242 4242", "card_expiry": "12/34",
