@@ -29,7 +29,7 @@ from paydesk.webhooks.tables import inbox_events
 from tests import support
 from tests.e2e.live import CATALOG, Shop, run_shop
 
-AUTH = {"Authorization": "Bearer admin-token-for-tests-0123456789abcdef"}
+AUTH = {"Authorization": f"Bearer {support.ADMIN_TOKEN}"}
 PLANS = [
     {"id": "club", "name": "The Club", "description": "Monthly", "unit_amount": 4900,
      "currency": "eur", "type": "recurring", "interval": "month"},

@@ -25,11 +25,10 @@ from paydesk.schema import metadata
 from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
 from paydesk.webhooks.tables import inbox_events
-from tests.support import serving, stripe_signature, wait_for
+from tests.support import ADMIN_TOKEN, serving, stripe_signature, wait_for
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"
-ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # production wants 32+
 # What each seeded order costs, so its sessions carry the amount Stripe would send.
 _SEEDED_TOTALS: dict[str, int] = {}
 
