@@ -39,6 +39,7 @@ START = 1767225600  # 2026-01-01T00:00:00Z
 # last renewal's draft is finalised and paid.
 STEPS = [1772323200, 1777593600, 1782864000, 1788220800, 1793491200, 1798761600, 1798768800]
 PER_CLOCK = 3
+CLOCK_READY_TIMEOUT = 300.0  # seconds one clock may take to reach `ready` after an advance
 
 
 class Receiver:
@@ -84,16 +85,26 @@ class Receiver:
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
         self._process.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.2):
-                break
-            time.sleep(0.05)
         try:
+            self._wait_listening(30)
             yield
         finally:
             self._process.terminate()
             self._process.join(10)
+
+    def _wait_listening(self, timeout: float) -> None:
+        """Until the receiver accepts connections; raises if its process dies or it never does."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self._process.is_alive():
+                raise RuntimeError(f"the webhook receiver exited with {self._process.exitcode} "
+                                   f"before listening on {HOST}:{self.port}")
+            with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), 0.2):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the webhook receiver was not listening on {HOST}:{self.port} "
+                                   f"after {timeout:g} s")
+            time.sleep(0.05)
 
 
 def _serve(port: int, parse: str, secret: Any, seen: Any, bad: Any, last_ack: Any) -> None:
@@ -161,8 +172,14 @@ def _advance_year(client: stripe.StripeClient, clocks: list[str], clients: int) 
 
     def advance(clock: str, target: int) -> None:
         clock_api.advance(clock, params={"frozen_time": target})
-        while clock_api.retrieve(clock).status != "ready":
-            time.sleep(0.01)
+        deadline = time.monotonic() + CLOCK_READY_TIMEOUT
+        while (status := clock_api.retrieve(clock).status) != "ready":
+            if status == "internal_failure":
+                raise RuntimeError(f"test clock {clock} failed advancing to {target} ({status})")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"test clock {clock} is still {status!r}, not ready, "
+                                   f"{CLOCK_READY_TIMEOUT:g} s after advancing it to {target}")
+            time.sleep(0.05)
 
     with ThreadPoolExecutor(clients) as pool:
         for target in STEPS:

@@ -3,6 +3,7 @@ a server answers, stopping it. Shared by every bench module."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -40,10 +41,11 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
     raise SystemExit(f"{url} did not come up")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    """Ask `proc` to stop with `sig`; kill it when it has not exited `timeout` seconds later."""
+    proc.send_signal(sig)
     try:
-        proc.wait(15)
+        proc.wait(timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

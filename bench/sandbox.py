@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench import _loadgen
-from bench.processes import HOST, free_port
+from bench.processes import HOST, free_port, paydesk_cmd, stop
 
 API_KEY = "sk_test_bench"
 PI_BODY = "amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa"
@@ -79,16 +79,11 @@ def server(cmd: list[str], port: int, label: str) -> Iterator[subprocess.Popen[b
         yield proc
     finally:
         # SIGINT is a graceful stop for both servers (the sandbox flushes and closes its db).
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, signal.SIGINT, timeout=30)
 
 
 def sandbox_cmd(port: int, db: str) -> list[str]:
-    return [_bin("paydesk"), "sandbox", "--host", HOST, "--port", str(port), "--db", db]
+    return [*paydesk_cmd(), "sandbox", "--host", HOST, "--port", str(port), "--db", db]
 
 
 def _check(port: int, path: str, body: str) -> str:

@@ -35,7 +35,7 @@ import orjson
 from sqlalchemy import func, select
 
 from bench._loadgen import post_request, read_response
-from bench.processes import HOST, free_port, paydesk_cmd, wait_http
+from bench.processes import HOST, free_port, paydesk_cmd, stop, wait_http
 from bench.webhooks.run import SECRET, completed_event, seed_orders
 from paydesk.fulfilment.tables import access_grants
 from paydesk.notify.tables import outbox
@@ -91,11 +91,7 @@ class Shop:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            stop(self.proc, timeout=30)
 
 
 async def _deliver(port: int, queue: list[Delivery], failed: list[Delivery], tally: Tally) -> None:

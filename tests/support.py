@@ -20,6 +20,8 @@ import uvicorn
 
 T = TypeVar("T")
 HOST = "127.0.0.1"
+# The admin token every test shop is configured with (production wants 32+ characters).
+ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"
 
 
 def free_port() -> int:

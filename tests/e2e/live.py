@@ -15,7 +15,7 @@ import stripe
 
 from paydesk.bootstrap import Prepared, prepare
 from paydesk.settings import load_settings
-from tests.support import loopback_socket, serving
+from tests.support import ADMIN_TOKEN, loopback_socket, serving
 
 CATALOG: dict[str, Any] = {
     "products": [
@@ -59,7 +59,7 @@ def run_shop(
         "database_url": database_url, "stripe_secret_key": stripe_key,
         "stripe_api_base": sandbox_url, "stripe_webhook_secret": endpoint.secret,
         "client_url": url, "catalog_file": str(catalog_file), "reconcile_interval_seconds": 0,
-        "paydesk_admin_token": "admin-token-for-tests-0123456789abcdef",  # 32+ for production
+        "paydesk_admin_token": ADMIN_TOKEN,
     }
     values.update(settings)
     prepared = prepare(load_settings(_env_file=None, **values), "127.0.0.1", port)

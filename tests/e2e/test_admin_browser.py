@@ -12,9 +12,8 @@ import httpx
 
 from paydesk.catalog.service import sync_to_stripe
 from tests.e2e.live import CATALOG, Shop, run_shop
-from tests.support import wait_for
+from tests.support import ADMIN_TOKEN, wait_for
 
-TOKEN = "admin-token-for-tests-0123456789abcdef"
 PLAN = {"id": "club", "name": "The Club", "description": "A bag a month", "unit_amount": 4900,
         "currency": "eur", "type": "recurring", "interval": "month"}
 CARD = {"email": "buyer@example.com", "card_expiry": "12/34", "card_cvc": "123",
@@ -44,7 +43,7 @@ def _stock(shop: Shop, product: str = "mug") -> int:
 def _signed_in_page(browser: Any, shop: Shop) -> Any:
     page = browser.new_page()
     page.set_default_timeout(20_000)
-    page.goto(f"{shop.url}/admin?token={TOKEN}")
+    page.goto(f"{shop.url}/admin?token={ADMIN_TOKEN}")
     return page
 
 
@@ -107,7 +106,7 @@ def test_releasing_a_paid_order_is_refused(sqlite_url: str, sandbox_url: str, st
         _wait(lambda: _status(shop, paid["order_id"]) == "fulfilled", "the order was not paid")
         held = _stock(shop)
         res = httpx.post(f"{shop.url}/admin/orders/{paid['order_id']}/release",
-                         headers={"Authorization": f"Bearer {TOKEN}"})
+                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         assert res.status_code == 409
         assert "not pending" in res.text
         assert _stock(shop) == held and _status(shop, paid["order_id"]) == "fulfilled"
@@ -119,7 +118,7 @@ def _subscribed(shop: Shop, email: str) -> None:
     paid = httpx.post(started.json()["url"], data={**CARD, "email": email,
                                                    "card_number": "4242424242424242"})
     assert paid.status_code == 303, paid.text[:300]
-    auth = {"Authorization": f"Bearer {TOKEN}"}
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     _wait(lambda: httpx.get(f"{shop.url}/api/entitlements/{email}", headers=auth)
           .json().get("status") == "active", "the subscription is not active")
 

@@ -5,26 +5,26 @@ the emailed link, an invoice PDF downloaded, and "Manage billing" into the porta
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from paydesk.billing.tables import invoices
 from paydesk.catalog.service import sync_to_stripe
 from paydesk.notify.tables import mailbox
 from paydesk.stripe_gateway import publishable_key
 from tests.e2e.live import CATALOG, run_shop
-from tests.support import free_port, wait_for
+from tests.support import ADMIN_TOKEN, serving, wait_for
 
 PLAN = {"id": "club", "name": "The Club", "description": "A bag a month", "unit_amount": 4900,
         "currency": "eur", "type": "recurring", "interval": "month", "trial_days": 14}
-
-ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # what run_shop configures
 
 
 def _emailed_link(engine, to: str) -> str:  # type: ignore[no-untyped-def]
@@ -170,31 +170,16 @@ def merchant_site(html: str, shop_url: str) -> Iterator[str]:
     """The merchant's page on a loopback origin of its own (Chromium lets only a loopback page
     load the loopback sandbox's Stripe.js), its POST /api/subscribe passed on to the shop."""
 
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self._answer(200, "text/html", html.encode())
+    async def page(_request: Request) -> Response:
+        return HTMLResponse(html)
 
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            res = httpx.post(shop_url + self.path, content=body, timeout=30,
-                             headers={"Content-Type": "application/json"})
-            self._answer(res.status_code, "application/json", res.content)
+    async def subscribe(request: Request) -> Response:
+        async with httpx.AsyncClient(timeout=30) as client:
+            res = await client.post(shop_url + "/api/subscribe", content=await request.body(),
+                                    headers={"Content-Type": "application/json"})
+        return Response(res.content, res.status_code, media_type="application/json")
 
-        def _answer(self, code: int, kind: str, body: bytes) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Site)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    app = Starlette(routes=[Route("/", page), Route("/api/subscribe", subscribe,
+                                                    methods=["POST"])])
+    with serving(app, "the merchant's site") as port:
+        yield f"http://127.0.0.1:{port}/"

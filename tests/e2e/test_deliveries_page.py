@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
 from paydesk.sandbox.testing import Sandbox, Webhooks
 from tests.sandbox.webhook_receiver import Receiver
@@ -22,6 +21,7 @@ def page(browser):  # type: ignore[no-untyped-def]
 def test_the_timeline_shows_attempts_live_with_chaos(
     page, sandbox_url: str, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
+    expect = pytest.importorskip("playwright.sync_api").expect
     sandbox = Sandbox(sandbox_url)
     receiver = Receiver()
     try:

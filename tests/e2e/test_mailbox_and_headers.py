@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 
 from tests.e2e.live import run_shop
-from tests.support import wait_for
+from tests.support import ADMIN_TOKEN, wait_for
 
-TOKEN = "admin-token-for-tests-0123456789abcdef"  # as tests/e2e/live.py sets it
 CARD = {"email": "buyer@example.com", "card_number": "4242424242424242",
         "card_expiry": "12/34", "card_cvc": "123", "cardholder_name": "Ada Buyer"}
 
@@ -28,13 +27,13 @@ def test_the_mailbox_is_a_page_with_the_list_and_one_email(
 ) -> None:
     with run_shop(sqlite_url, sandbox_url, stripe_key, tmp_path) as shop:
         order_id = _paid_order(shop.url)
-        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        bearer = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         wait_for(lambda: httpx.get(shop.url + "/admin/mailbox", headers=bearer).json()["messages"],
                  "an email in the mailbox", every=0.2)
 
         page = browser.new_page()
         page.set_default_timeout(20_000)
-        page.goto(f"{shop.url}/admin?token={TOKEN}")
+        page.goto(f"{shop.url}/admin?token={ADMIN_TOKEN}")
         page.get_by_role("link", name="Mailbox", exact=True).click()
         page.wait_for_url("**/admin/mailbox")
         listed = page.inner_text(".mail-list")
@@ -63,7 +62,7 @@ def test_every_response_says_nosniff_and_both_have_a_favicon(
     with run_shop(sqlite_url, sandbox_url, stripe_key, tmp_path) as shop:
         session_url = httpx.post(shop.url + "/api/checkout", json={
             "items": [{"product_id": "mug", "quantity": 1}]}).json()["url"]
-        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        bearer = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         answers = [
             httpx.get(shop.url + "/"), httpx.get(shop.url + "/api/products"),
             httpx.get(shop.url + "/static/shop.css"), httpx.get(shop.url + "/no/such/page"),

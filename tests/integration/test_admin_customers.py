@@ -10,26 +10,13 @@ from typing import Any
 
 import httpx
 from billing_support import FEB, JAN, invoice_obj, seed_customer, seed_plan, sub_obj
-from sqlalchemy import select
-from test_webhook_support import ADMIN_TOKEN, event, post, serve_pipeline, signed, wait_until
+from test_webhook_support import ADMIN_TOKEN, deliver, event, serve_pipeline
 
 from paydesk.admin.customer_queries import PAGE_SIZE
 from paydesk.billing.records import remember_customer
 from paydesk.context import AppContext
-from paydesk.webhooks.tables import inbox_events
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-def _deliver(ctx: AppContext, base: str, evt: dict[str, Any]) -> None:
-    assert post(base, *signed(evt)).status_code == 200
-
-    def handled() -> bool:
-        with ctx.engine.connect() as conn:
-            return conn.execute(select(inbox_events.c.status).where(
-                inbox_events.c.id == evt["id"])).scalar() in ("processed", "ignored")
-
-    wait_until(handled)
 
 
 def _with_before(evt: dict[str, Any], **before: Any) -> dict[str, Any]:
@@ -40,19 +27,19 @@ def _with_before(evt: dict[str, Any], **before: Any) -> dict[str, Any]:
 def _history(ctx: AppContext, base: str, t: int) -> None:
     """ada: subscribed, paid, then a failed renewal (past_due, in grace); bob: canceled.
     Stripe sends `created` after the first invoice's events, in the same second."""
-    _deliver(ctx, base, event("invoice.paid", invoice_obj("in_0001", "cus_ada", "sub_ada",
-                                                          "paid"), created=t))
-    _deliver(ctx, base, event("customer.subscription.created",
-                              sub_obj("sub_ada", "cus_ada", "active", JAN), created=t))
-    _deliver(ctx, base, _with_before(event(
+    deliver(ctx, base, event("invoice.paid", invoice_obj("in_0001", "cus_ada", "sub_ada",
+                                                         "paid"), created=t))
+    deliver(ctx, base, event("customer.subscription.created",
+                             sub_obj("sub_ada", "cus_ada", "active", JAN), created=t))
+    deliver(ctx, base, _with_before(event(
         "customer.subscription.updated", sub_obj("sub_ada", "cus_ada", "past_due", FEB),
         created=t + 1), status="active"))
-    _deliver(ctx, base, event("invoice.payment_failed", invoice_obj(
+    deliver(ctx, base, event("invoice.payment_failed", invoice_obj(
         "in_0002", "cus_ada", "sub_ada", "open", 1, created=JAN), created=t + 1))
-    _deliver(ctx, base, event("customer.subscription.created",
-                              sub_obj("sub_bob", "cus_bob", "active", JAN), created=t))
-    _deliver(ctx, base, event("customer.subscription.deleted",
-                              sub_obj("sub_bob", "cus_bob", "canceled", JAN), created=t + 2))
+    deliver(ctx, base, event("customer.subscription.created",
+                             sub_obj("sub_bob", "cus_bob", "active", JAN), created=t))
+    deliver(ctx, base, event("customer.subscription.deleted",
+                             sub_obj("sub_bob", "cus_bob", "canceled", JAN), created=t + 2))
 
 
 def test_the_customers_list_and_a_customers_page(ctx: AppContext) -> None:

@@ -12,8 +12,9 @@ import pytest
 from test_shop_refunds import _order, _paid_order, _sandbox_refunds, _wait_until
 
 from tests.e2e.live import Shop, run_shop
+from tests.support import ADMIN_TOKEN
 
-AUTH = {"Authorization": "Bearer admin-token-for-tests-0123456789abcdef"}
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture

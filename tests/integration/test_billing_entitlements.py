@@ -7,13 +7,18 @@ import time
 
 import httpx
 from billing_support import FEB, JAN, MAR, invoice_obj, seed_customer, seed_plan, sub_obj
-from sqlalchemy import select
-from test_webhook_support import ADMIN_TOKEN, event, post, serve_pipeline, signed, wait_until
+from test_webhook_support import (
+    ADMIN_TOKEN,
+    dedupe_keys,
+    deliver,
+    event,
+    post,
+    serve_pipeline,
+    signed,
+)
 
 from paydesk.billing.tables import subscriptions
 from paydesk.context import AppContext
-from paydesk.notify.tables import outbox
-from paydesk.webhooks.tables import inbox_events
 
 EMAIL = "ada@example.com"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -23,64 +28,46 @@ def _entitlement(base: str, email: str = EMAIL) -> httpx.Response:
     return httpx.get(f"{base}/api/entitlements/{email}", headers=AUTH)
 
 
-def _deliver(ctx: AppContext, base: str, evt: dict) -> None:  # type: ignore[type-arg]
-    assert post(base, *signed(evt)).status_code == 200
-
-    def handled() -> bool:
-        with ctx.engine.connect() as conn:
-            status = conn.execute(
-                select(inbox_events.c.status).where(inbox_events.c.id == evt["id"])
-            ).scalar()
-        return status in ("processed", "ignored")
-
-    wait_until(handled)
-
-
-def _mail_keys(ctx: AppContext) -> list[str]:
-    with ctx.engine.connect() as conn:
-        return sorted(conn.execute(select(outbox.c.dedupe_key)).scalars())
-
-
 def test_access_follows_payment_through_grace_suspension_and_recovery(ctx: AppContext) -> None:
     seed_plan(ctx.engine)
     seed_customer(ctx.engine, EMAIL, "cus_ada")
     t = int(time.time())
     with serve_pipeline(ctx) as base:
         assert _entitlement(base).status_code == 404  # never subscribed
-        _deliver(ctx, base, event("customer.subscription.created",
-                                  sub_obj("sub_1", "cus_ada", "active", JAN), created=t))
+        deliver(ctx, base, event("customer.subscription.created",
+                                 sub_obj("sub_1", "cus_ada", "active", JAN), created=t))
         body = _entitlement(base).json()
         assert body == {"email": EMAIL, "access": True, "plan_id": "club", "status": "active",
                         "current_period_end": "2027-01-01T00:00:00Z", "grace_until": None}
 
         failed = event("invoice.payment_failed",
                        invoice_obj("in_0001", "cus_ada", "sub_1", "open", 1), created=t + 1)
-        _deliver(ctx, base, event("customer.subscription.updated",
-                                  sub_obj("sub_1", "cus_ada", "past_due", JAN), created=t + 1))
-        _deliver(ctx, base, failed)
+        deliver(ctx, base, event("customer.subscription.updated",
+                                 sub_obj("sub_1", "cus_ada", "past_due", JAN), created=t + 1))
+        deliver(ctx, base, failed)
         assert post(base, *signed(failed)).status_code == 200  # the same attempt again
         body = _entitlement(base).json()
         assert body["status"] == "past_due" and body["access"] is True
         assert body["grace_until"] is not None
-        assert _mail_keys(ctx).count("email:dunning:in_0001:1") == 1
+        assert dedupe_keys(ctx.engine).count("email:dunning:in_0001:1") == 1
 
-        _deliver(ctx, base, event("invoice.payment_failed",
-                                  invoice_obj("in_0001", "cus_ada", "sub_1", "open", 2),
-                                  created=t + 2))
-        _deliver(ctx, base, event("customer.subscription.updated",
-                                  sub_obj("sub_1", "cus_ada", "unpaid", JAN), created=t + 3))
+        deliver(ctx, base, event("invoice.payment_failed",
+                                 invoice_obj("in_0001", "cus_ada", "sub_1", "open", 2),
+                                 created=t + 2))
+        deliver(ctx, base, event("customer.subscription.updated",
+                                 sub_obj("sub_1", "cus_ada", "unpaid", JAN), created=t + 3))
         body = _entitlement(base).json()
         assert body["status"] == "unpaid" and body["access"] is False
         assert body["grace_until"] is None
 
-        _deliver(ctx, base, event("customer.subscription.updated",
-                                  sub_obj("sub_1", "cus_ada", "active", FEB), created=t + 4))
-        _deliver(ctx, base, event("invoice.paid",
-                                  invoice_obj("in_0001", "cus_ada", "sub_1", "paid", 3),
-                                  created=t + 4))
+        deliver(ctx, base, event("customer.subscription.updated",
+                                 sub_obj("sub_1", "cus_ada", "active", FEB), created=t + 4))
+        deliver(ctx, base, event("invoice.paid",
+                                 invoice_obj("in_0001", "cus_ada", "sub_1", "paid", 3),
+                                 created=t + 4))
         body = _entitlement(base).json()
         assert body["access"] is True and body["current_period_end"] == "2027-02-01T00:00:00Z"
-    keys = _mail_keys(ctx)
+    keys = dedupe_keys(ctx.engine)
     assert "email:dunning:in_0001:2" in keys
     assert any(k.startswith("email:suspended:sub_1:") for k in keys)
     assert "email:recovered:in_0001" in keys
@@ -91,12 +78,12 @@ def test_an_event_from_an_earlier_period_never_moves_the_record_back(ctx: AppCon
     seed_customer(ctx.engine, EMAIL, "cus_ada")
     t = int(time.time())
     with serve_pipeline(ctx) as base:
-        _deliver(ctx, base, event("customer.subscription.updated",
-                                  sub_obj("sub_1", "cus_ada", "active", MAR), created=t))
-        _deliver(ctx, base, event("customer.subscription.created",
-                                  sub_obj("sub_1", "cus_ada", "incomplete", JAN), created=t - 5))
-        _deliver(ctx, base, event("customer.subscription.updated",
-                                  sub_obj("sub_1", "cus_ada", "past_due", FEB), created=t - 1))
+        deliver(ctx, base, event("customer.subscription.updated",
+                                 sub_obj("sub_1", "cus_ada", "active", MAR), created=t))
+        deliver(ctx, base, event("customer.subscription.created",
+                                 sub_obj("sub_1", "cus_ada", "incomplete", JAN), created=t - 5))
+        deliver(ctx, base, event("customer.subscription.updated",
+                                 sub_obj("sub_1", "cus_ada", "past_due", FEB), created=t - 1))
         body = _entitlement(base).json()
     assert body["status"] == "active" and body["current_period_end"] == "2027-03-01T00:00:00Z"
 
@@ -106,10 +93,10 @@ def test_the_best_subscription_of_an_email_answers(ctx: AppContext) -> None:
     seed_customer(ctx.engine, EMAIL, "cus_ada")
     t = int(time.time())
     with serve_pipeline(ctx) as base:
-        _deliver(ctx, base, event("customer.subscription.deleted",
-                                  sub_obj("sub_old", "cus_ada", "canceled", MAR), created=t))
-        _deliver(ctx, base, event("customer.subscription.created",
-                                  sub_obj("sub_new", "cus_ada", "trialing", FEB), created=t))
+        deliver(ctx, base, event("customer.subscription.deleted",
+                                 sub_obj("sub_old", "cus_ada", "canceled", MAR), created=t))
+        deliver(ctx, base, event("customer.subscription.created",
+                                 sub_obj("sub_new", "cus_ada", "trialing", FEB), created=t))
         body = _entitlement(base).json()
         assert body["status"] == "trialing" and body["access"] is True
         # The email is matched whatever its case in the URL.
@@ -120,8 +107,8 @@ def test_subscriptions_of_other_products_are_ignored(ctx: AppContext) -> None:
     seed_plan(ctx.engine)
     seed_customer(ctx.engine, EMAIL, "cus_ada")
     with serve_pipeline(ctx) as base:
-        _deliver(ctx, base, event("customer.subscription.created",
-                                  sub_obj("sub_x", "cus_ada", "active", price_id="price_other")))
+        deliver(ctx, base, event("customer.subscription.created",
+                                 sub_obj("sub_x", "cus_ada", "active", price_id="price_other")))
         assert _entitlement(base).status_code == 404
 
 

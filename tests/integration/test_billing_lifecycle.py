@@ -17,7 +17,7 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy import select, update
-from test_webhook_support import count, make_ctx, post, serve_pipeline, signed
+from test_webhook_support import count, dedupe_keys, make_ctx, post, serve_pipeline, signed
 
 from paydesk.billing.tables import billing_customers, invoices, subscriptions
 from paydesk.catalog.service import sync_to_stripe
@@ -29,7 +29,7 @@ from paydesk.webhooks.tables import inbox_events
 from tests import support
 from tests.e2e.live import CATALOG, Shop, run_shop
 
-AUTH = {"Authorization": "Bearer admin-token-for-tests-0123456789abcdef"}
+AUTH = {"Authorization": f"Bearer {support.ADMIN_TOKEN}"}
 PLANS = [
     {"id": "club", "name": "The Club", "description": "Monthly", "unit_amount": 4900,
      "currency": "eur", "type": "recurring", "interval": "month"},
@@ -50,7 +50,7 @@ def shop(database_url: str, sandbox_url: str, stripe_key: str, tmp_path: Path) -
 T = TypeVar("T")
 
 
-def wait_for(check: Callable[[], T], what: str) -> T:
+def wait_long(check: Callable[[], T], what: str) -> T:
     """tests/support's poll with a longer deadline: a lifecycle moves several test clocks."""
     return support.wait_for(check, what, timeout=30, every=0.05)
 
@@ -64,11 +64,6 @@ def advance(shop: Shop, email: str, days: int) -> None:
     answer = httpx.post(f"{shop.url}/api/admin/clock/advance", headers=AUTH, timeout=120,
                         json={"days": days, "email": email})
     assert answer.status_code == 200, answer.text
-
-
-def mail_keys(shop: Shop) -> list[str]:
-    with shop.ctx.engine.connect() as conn:
-        return list(conn.execute(select(outbox.c.dedupe_key).order_by(outbox.c.id)).scalars())
 
 
 def paid_invoices(shop: Shop, email: str) -> int:
@@ -125,27 +120,28 @@ def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
     email = "ada@example.com"
     success = subscribe_via_checkout(shop, email)
     assert 'data-testid="subscription-status">active<' in success
-    first = wait_for(lambda: entitlement(shop, email).get("status") == "active"
-                     and entitlement(shop, email), "the subscription to be active")
+    first = wait_long(lambda: entitlement(shop, email).get("status") == "active"
+                      and entitlement(shop, email), "the subscription to be active")
     assert first["access"] is True and first["plan_id"] == "club"
 
     advance(shop, email, 31)
     advance(shop, email, 31)
-    wait_for(lambda: paid_invoices(shop, email) == 3, "two renewals paid")
+    wait_long(lambda: paid_invoices(shop, email) == 3, "two renewals paid")
     assert entitlement(shop, email)["access"] is True
 
-    use_card(shop, email, "pm_card_chargeCustomerFail")
+    failing = use_card(shop, email, "pm_card_chargeCustomerFail")
     advance(shop, email, 31)
-    due = wait_for(lambda: entitlement(shop, email).get("status") == "past_due"
-                   and entitlement(shop, email), "past_due")
+    due = wait_long(lambda: entitlement(shop, email).get("status") == "past_due"
+                    and entitlement(shop, email), "past_due")
     assert due["access"] is True and due["grace_until"] is not None
-    wait_for(lambda: any(k.startswith("email:dunning:") for k in mail_keys(shop)), "dunning")
+    wait_long(lambda: any(k.startswith("email:dunning:") for k in dedupe_keys(shop.ctx.engine)),
+              "dunning")
 
     advance(shop, email, 9)  # two more failed attempts; the 7-day grace is over
-    wait_for(lambda: entitlement(shop, email).get("access") is False, "the suspension")
-    wait_for(lambda: any(k.startswith("email:suspended:") for k in mail_keys(shop)),
-             "the suspension email")
-    dunning = [k for k in mail_keys(shop) if k.startswith("email:dunning:")]
+    wait_long(lambda: entitlement(shop, email).get("access") is False, "the suspension")
+    wait_long(lambda: any(k.startswith("email:suspended:") for k in dedupe_keys(shop.ctx.engine)),
+              "the suspension email")
+    dunning = [k for k in dedupe_keys(shop.ctx.engine) if k.startswith("email:dunning:")]
     assert len(dunning) == len(set(dunning)) >= 2  # one per failed attempt, never two
 
     # The customer opens the account page from its emailed link, updates the card in the
@@ -159,16 +155,21 @@ def test_renewals_failure_grace_suspension_and_recovery(shop: Shop) -> None:
     stripe = shop.ctx.stripe
     customer = stripe.v1.customers.retrieve(
         stripe.v1.customers.list({"email": email, "limit": 1}).data[0].id)
-    assert customer.invoice_settings.default_payment_method  # the portal's card
+    # The portal's card replaced the failing one as the default (and it is the card typed in).
+    default = customer.invoice_settings.default_payment_method
+    assert default and default != failing
+    assert stripe.v1.payment_methods.retrieve(str(default)).card.last4 == "4242"
+    assert stripe.v1.payment_methods.retrieve(failing).card.last4 != "4242"
     [open_invoice] = stripe.v1.invoices.list({"customer": customer.id, "status": "open"}).data
     paid = httpx.post(open_invoice.hosted_invoice_url, follow_redirects=True, timeout=30, data={
         "email": email, "card_number": "4242 4242 4242 4242", "card_expiry": "12/34",
         "card_cvc": "123", "cardholder_name": "Ada Lovelace"})
     assert paid.status_code == 200, paid.text[:300]
-    back = wait_for(lambda: entitlement(shop, email).get("access") is True
-                    and entitlement(shop, email), "access restored")
+    back = wait_long(lambda: entitlement(shop, email).get("access") is True
+                     and entitlement(shop, email), "access restored")
     assert back["status"] == "active" and back["grace_until"] is None
-    wait_for(lambda: f"email:recovered:{open_invoice.id}" in mail_keys(shop), "recovery email")
+    wait_long(lambda: f"email:recovered:{open_invoice.id}" in dedupe_keys(shop.ctx.engine),
+              "recovery email")
 
 
 def account_token(shop: Shop, email: str) -> str:
@@ -204,15 +205,15 @@ def test_a_trial_converts_then_cancel_at_period_end_from_the_account_page(shop: 
     saved = stripe.v1.subscriptions.retrieve(sub_id)
     assert saved.default_payment_method == setup.payment_method
     assert saved.pending_setup_intent is None
-    trial = wait_for(lambda: entitlement(shop, email).get("status") == "trialing"
-                     and entitlement(shop, email), "the trial")
+    trial = wait_long(lambda: entitlement(shop, email).get("status") == "trialing"
+                      and entitlement(shop, email), "the trial")
     assert trial["access"] is True and trial["plan_id"] == "club-trial"
     advance(shop, email, 12)
-    wait_for(lambda: any(k.startswith(f"email:trial-ending:{sub_id}") for k in mail_keys(shop)),
-             "the trial reminder")
+    wait_long(lambda: any(k.startswith(f"email:trial-ending:{sub_id}")
+                          for k in dedupe_keys(shop.ctx.engine)), "the trial reminder")
     advance(shop, email, 3)
-    wait_for(lambda: entitlement(shop, email).get("status") == "active", "the conversion")
-    wait_for(lambda: paid_invoices(shop, email) == 2, "the first real invoice")  # $0 + €49
+    wait_long(lambda: entitlement(shop, email).get("status") == "active", "the conversion")
+    wait_long(lambda: paid_invoices(shop, email) == 2, "the first real invoice")  # $0 + €49
 
     token = account_token(shop, email)
     page = httpx.get(f"{shop.url}/account/{token}")
@@ -224,15 +225,15 @@ def test_a_trial_converts_then_cancel_at_period_end_from_the_account_page(shop: 
     canceled = httpx.post(f"{shop.url}/account/{token}/cancel",
                           data={"subscription_id": sub_id})
     assert canceled.status_code == 303
-    wait_for(lambda: "Ends on" in httpx.get(f"{shop.url}/account/{token}").text,
-             "cancel_at_period_end on the page")
+    wait_long(lambda: "Ends on" in httpx.get(f"{shop.url}/account/{token}").text,
+              "cancel_at_period_end on the page")
     assert entitlement(shop, email)["access"] is True  # paid up to the period's end
     advance(shop, email, 31)
-    ended = wait_for(lambda: entitlement(shop, email).get("status") == "canceled"
-                     and entitlement(shop, email), "the end of the period")
+    ended = wait_long(lambda: entitlement(shop, email).get("status") == "canceled"
+                      and entitlement(shop, email), "the end of the period")
     assert ended["access"] is False
     # The customer's own cancellation: no "we could not collect your payment" email.
-    assert not any(k.startswith(f"email:suspended:{sub_id}") for k in mail_keys(shop))
+    assert not any(k.startswith(f"email:suspended:{sub_id}") for k in dedupe_keys(shop.ctx.engine))
     assert httpx.get(f"{shop.url}/account/{token[:-2]}xx").status_code == 404  # forged link
 
 
@@ -266,7 +267,7 @@ def test_a_one_off_invoice_is_sent_and_paid_on_its_hosted_page(shop: Shop) -> No
             return conn.execute(select(invoices.c.status).where(
                 invoices.c.id == made["invoice_id"])).scalar()
 
-    wait_for(lambda: status() == "paid", "invoice.paid")
+    wait_long(lambda: status() == "paid", "invoice.paid")
     pdf = httpx.get(made["invoice_pdf"], timeout=30)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
@@ -286,8 +287,8 @@ def settled_lifecycle(shop: Shop, email: str) -> tuple[list[dict[str, Any]], dic
     [due] = stripe.v1.invoices.list({"customer": customer.id, "status": "open"}).data
     stripe.v1.invoices.pay(due.id, {"payment_method": card})
     advance(shop, email, 31)
-    final = wait_for(lambda: paid_invoices(shop, email) == 4 and entitlement(shop, email),
-                     "the first shop to settle")
+    final = wait_long(lambda: paid_invoices(shop, email) == 4 and entitlement(shop, email),
+                      "the first shop to settle")
     truth = stripe.v1.subscriptions.retrieve(sub_id)
     assert final["status"] == truth.status == "active"
     events = [orjson.loads(orjson.dumps(e.to_dict(recursive=True), default=str))
@@ -320,14 +321,13 @@ def test_every_event_again_twice_shuffled_and_concurrent_ends_the_same(
             assert set(pool.map(deliver, deliveries)) == {200}
             for racer in racers:
                 racer.result()
-        wait_for(lambda: count(replica.engine, inbox_events,
-                               inbox_events.c.status.in_(("received", "failed"))) == 0,
-                 "the replica to process everything")
+        wait_long(lambda: count(replica.engine, inbox_events,
+                                inbox_events.c.status.in_(("received", "failed"))) == 0,
+                  "the replica to process everything")
         again = httpx.get(f"{base}/api/entitlements/{email}", headers=AUTH).json()
     assert {k: again[k] for k in ("status", "access", "plan_id", "current_period_end")} == {
         k: final[k] for k in ("status", "access", "plan_id", "current_period_end")}
-    with replica.engine.connect() as conn:
-        keys = list(conn.execute(select(outbox.c.dedupe_key)).scalars())
+    keys = dedupe_keys(replica.engine)
     assert len(keys) == len(set(keys))
     assert sum(k.startswith("email:recovered:") for k in keys) == 1
     replica.engine.dispose()
@@ -344,7 +344,7 @@ def test_the_admin_billing_overview_and_its_time_button(shop: Shop) -> None:
     email = "owner-view@example.com"
     sub_id = subscribe_and_pay(shop, email)
     use_card(shop, email, "pm_card_visa")
-    wait_for(lambda: entitlement(shop, email).get("status") == "active", "the subscription")
+    wait_long(lambda: entitlement(shop, email).get("status") == "active", "the subscription")
     with httpx.Client(base_url=shop.url, timeout=60) as admin:
         assert admin.get("/admin", params={"token": AUTH["Authorization"][7:]}).status_code == 303
         page = admin.get("/admin/billing")
@@ -354,7 +354,7 @@ def test_the_admin_billing_overview_and_its_time_button(shop: Shop) -> None:
         moved = admin.post("/admin/billing/clock", data={"days": "31", "csrf": csrf})
         assert moved.status_code == 303 and "31d:1" in moved.headers["location"]
         assert admin.post("/admin/billing/clock", data={"days": "1"}).status_code == 403
-        wait_for(lambda: paid_invoices(shop, email) == 2, "the renewal")
+        wait_long(lambda: paid_invoices(shop, email) == 2, "the renewal")
         detail = admin.get(f"/admin/billing/subscriptions/{sub_id}")
         assert detail.status_code == 200
         timeline = detail.text.split('data-testid="subscription-timeline"')[1]
@@ -381,7 +381,7 @@ def test_the_drift_report_names_what_differs_from_stripe(shop: Shop) -> None:
     email = "drift@example.com"
     sub_id = subscribe_and_pay(shop, email)
     use_card(shop, email, "pm_card_visa")
-    wait_for(lambda: entitlement(shop, email).get("status") == "active", "the subscription")
+    wait_long(lambda: entitlement(shop, email).get("status") == "active", "the subscription")
     assert [d for d in drift_report(shop.ctx, timedelta(days=3)) if d.id == sub_id] == []
     with shop.ctx.engine.begin() as conn:
         conn.execute(update(subscriptions).where(subscriptions.c.id == sub_id)

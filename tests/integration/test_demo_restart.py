@@ -48,10 +48,8 @@ def _serve(tmp_path: Path, env: dict[str, str], port: int, sandbox_port: int) ->
 
 
 def _wait_status(base: str, order_id: str, status: str) -> None:
-    deadline = time.monotonic() + 20
-    while httpx.get(f"{base}/api/orders/{order_id}").json()["status"] != status:
-        assert time.monotonic() < deadline, f"{order_id} never became {status}"
-        time.sleep(0.2)
+    wait_for(lambda: httpx.get(f"{base}/api/orders/{order_id}").json()["status"] == status,
+             f"{order_id} to become {status}", timeout=20, every=0.2)
 
 
 def _stock(base: str, product: str) -> int:

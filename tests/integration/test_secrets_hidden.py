@@ -20,6 +20,7 @@ from paydesk.ops.logging import configure_logging
 from paydesk.settings import load_settings
 from tests.e2e.live import run_shop
 from tests.integration.test_serve_cli import PAYDESK, _env, _healthy
+from tests.support import ADMIN_TOKEN as SHOP_ADMIN_TOKEN  # what run_shop configures
 from tests.support import free_port, wait_for
 
 # None of these has a shape the log redactor knows (sk_…, whsec_…): only SecretStr hides them.
@@ -33,7 +34,6 @@ SECRETS = {
     "SMTP_URL": f"smtp://shop:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
     "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
 }
-SHOP_ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # what run_shop configures
 PLAIN = [ADMIN_TOKEN, SIGNING_KEY, SMTP_PASSWORD, WEBHOOK_SECRET.removeprefix("whsec_")]
 
 

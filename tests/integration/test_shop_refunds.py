@@ -23,9 +23,8 @@ from paydesk.orders.tables import orders
 from paydesk.refunds.service import RefundRefused, request_refund
 from paydesk.refunds.tables import refund_requests
 from tests.e2e.live import Shop, run_shop
-from tests.support import wait_for
+from tests.support import ADMIN_TOKEN, wait_for
 
-ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # what run_shop configures
 PAYDESK = str(Path(sys.executable).with_name("paydesk"))
 
 

@@ -8,9 +8,8 @@ from dataclasses import replace
 
 import pytest
 import stripe
-from sqlalchemy import func, select
+from test_webhook_support import count, stock_of
 
-from paydesk.catalog.tables import products
 from paydesk.checkout.errors import PaymentProviderFailed
 from paydesk.checkout.service import create_checkout
 from paydesk.context import AppContext
@@ -36,8 +35,6 @@ def test_an_unreachable_stripe_abandons_the_order(
         start(offline)
     assert refused.value.status_code == 502
     assert "nothing was charged" in refused.value.message
-    with ctx.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(orders)).scalar_one() == 0
-        assert conn.execute(select(func.count()).select_from(order_items)).scalar_one() == 0
-        stock = conn.execute(select(products.c.stock).where(products.c.id == "ebook"))
-        assert stock.scalar_one() == 10
+    assert count(ctx.engine, orders) == 0
+    assert count(ctx.engine, order_items) == 0
+    assert stock_of(ctx.engine) == 10

@@ -25,11 +25,10 @@ from paydesk.schema import metadata
 from paydesk.settings import load_settings
 from paydesk.store.engine import make_engine
 from paydesk.webhooks.tables import inbox_events
-from tests.support import serving, stripe_signature, wait_for
+from tests.support import ADMIN_TOKEN, serving, stripe_signature, wait_for
 
 SECRET = "whsec_test_current"
 OLD_SECRET = "whsec_test_previous"
-ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"  # production wants 32+
 # What each seeded order costs, so its sessions carry the amount Stripe would send.
 _SEEDED_TOTALS: dict[str, int] = {}
 
@@ -176,6 +175,21 @@ def _serve(app: Any) -> Iterator[str]:
 
 def wait_until(predicate: Any, timeout: float = 10.0) -> None:
     wait_for(predicate, "the condition", timeout)
+
+
+def deliver(ctx: AppContext, base: str, evt: dict[str, Any]) -> None:
+    """POST `evt`, signed, to the pipeline at `base`; return once the shop has handled it
+    (processed or ignored)."""
+    assert post(base, *signed(evt)).status_code == 200
+    wait_for(lambda: count(ctx.engine, inbox_events, inbox_events.c.id == evt["id"],
+                           inbox_events.c.status.in_(("processed", "ignored"))) == 1,
+             f"{evt['type']} {evt['id']} to be handled", 10.0)
+
+
+def dedupe_keys(engine: Engine) -> list[str]:
+    """The dedupe key of every email queued in the outbox, sorted."""
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(outbox.c.dedupe_key)).scalars())
 
 
 def post(base: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
