@@ -168,7 +168,7 @@ def on_invoice(
     before = records.save_invoice(conn, info, email, event_created, datetime.now(UTC))
     if email is None:
         return "no customer of this shop"
-    was_past_due = _was_past_due(sub)
+    was_past_due = _was_past_due(sub, info.id)
     if sub is not None and _follow_subscription(conn, ctx, kind, sub, event_created):
         sub = records.subscription_row(conn, sub["id"])
     if sub is not None and sub["grace_until"] is not None:
@@ -225,8 +225,12 @@ def _invoice_emails(
     return []
 
 
-def _was_past_due(sub: RowMapping | None) -> bool:
-    return sub is not None and sub["status"] in DUNNING
+def _was_past_due(sub: RowMapping | None, invoice_id: str) -> bool:
+    """The subscription was in dunning over this invoice (its latest, as far as the record
+    knows). Events come in any order: a later renewal's `invoice.paid` handled while the record
+    still says past_due recovered nothing, and must not send a second "access is back"."""
+    return (sub is not None and sub["status"] in DUNNING
+            and sub["latest_invoice_id"] in (None, invoice_id))
 
 
 def on_clock_ready(conn: Connection, ctx: AppContext, clock_id: str, frozen: datetime) -> None:
